@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Config is read once from the environment; README.md documents each variable.
+type Config struct {
+	DatabaseURL   string
+	Addr          string
+	LogLevel      slog.Level
+	LogJSON       bool
+	SecureCookies bool
+	TrustProxy    bool
+	MaxUploadMB   int64
+	TempDir       string
+	DataDir       string
+	PGPort        int
+}
+
+func loadConfig() Config {
+	c := Config{
+		DatabaseURL:   os.Getenv("DATABASE_URL"),
+		Addr:          env("CANBAO_ADDR", "localhost:8080"),
+		LogJSON:       env("CANBAO_LOG_FORMAT", "text") == "json",
+		SecureCookies: envBool("CANBAO_SECURE_COOKIES"),
+		TrustProxy:    envBool("CANBAO_TRUST_PROXY"),
+		MaxUploadMB:   int64(envInt("CANBAO_MAX_UPLOAD_MB", 512)),
+		TempDir:       env("CANBAO_TMPDIR", os.TempDir()),
+		DataDir:       env("CANBAO_DATA_DIR", ".data"),
+		PGPort:        envInt("CANBAO_PG_PORT", 54329),
+	}
+	c.LogLevel.UnmarshalText([]byte(env("CANBAO_LOG_LEVEL", "info")))
+	return c
+}
+
+func (c Config) needDB() error {
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set (make run sets it for the local cluster)")
+	}
+	return nil
+}
+
+func newLogger(c Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogJSON {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func env(key, def string) string {
+	if v := strings.TrimSpace(os.Getenv(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envBool(key string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(key))
+	return b
+}

@@ -1,0 +1,140 @@
+// Package audit writes and reads the append-only audit trail: who did what,
+// when, from where, to which object, with what result.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Actions recorded by the foundation; later features add their own.
+const (
+	LoginOK        = "login"
+	LoginFailed    = "login.failed"
+	Logout         = "logout"
+	UserCreate     = "user.create"
+	UserDisable    = "user.disable"
+	UserEnable     = "user.enable"
+	UserPassword   = "user.password"
+	RecordView     = "record.view"
+	ImportCreate   = "import.create"
+	ImportWithdraw = "import.withdraw"
+)
+
+// Entry is one line of the audit trail.
+type Entry struct {
+	ID       int64
+	At       time.Time
+	UserID   *int64
+	Username string
+	Region   string
+	IP       string
+	Action   string
+	Object   string
+	Result   string // "ok" or a short failure reason
+	Detail   string
+}
+
+// Execer is satisfied by a pool, a connection and a transaction, so a change
+// and its audit line can share one transaction.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Record appends e to the trail.
+func Record(ctx context.Context, db Execer, e Entry) error {
+	if e.Result == "" {
+		e.Result = "ok"
+	}
+	const q = `INSERT INTO audit_log (user_id, username, region_code, ip, action, object, result, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	if _, err := db.Exec(ctx, q, e.UserID, e.Username, e.Region, e.IP, e.Action, e.Object, e.Result, e.Detail); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// Filter selects audit entries; zero fields do not filter.
+type Filter struct {
+	Scope    string // only entries by users inside this region
+	Username string
+	Action   string
+	From, To time.Time // To is exclusive
+	Limit    int
+	Offset   int
+}
+
+// Querier is satisfied by a pool or a transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Page is one page of entries and the total that match.
+type Page struct {
+	Entries []Entry
+	Total   int
+}
+
+// List returns entries matching f, newest first.
+func List(ctx context.Context, db Querier, f Filter) (Page, error) {
+	const where = ` FROM audit_log
+		WHERE ($1 = '' OR username = $1) AND ($2 = '' OR action = $2)
+		  AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
+		  AND region_code LIKE $5 || '%'`
+	args := []any{f.Username, f.Action, nullTime(f.From), nullTime(f.To), f.Scope}
+	var p Page
+	if err := db.QueryRow(ctx, `SELECT count(*)`+where, args...).Scan(&p.Total); err != nil {
+		return p, fmt.Errorf("count audit: %w", err)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	rows, err := db.Query(ctx, `SELECT id, at, user_id, username, region_code, ip, action, object, result, detail`+where+
+		` ORDER BY at DESC, id DESC LIMIT $6 OFFSET $7`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return p, fmt.Errorf("list audit: %w", err)
+	}
+	p.Entries, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Entry])
+	return p, err
+}
+
+// Actions lists the distinct actions seen, for the filter's drop-down.
+func Actions(ctx context.Context, db Querier) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT DISTINCT action FROM audit_log ORDER BY action`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// ActionLabel is the Chinese name of an action for the audit page.
+func ActionLabel(a string) string {
+	if l, ok := labels[a]; ok {
+		return l
+	}
+	return a
+}
+
+var labels = map[string]string{
+	LoginOK:        "登录",
+	LoginFailed:    "登录失败",
+	Logout:         "退出",
+	UserCreate:     "创建用户",
+	UserDisable:    "停用用户",
+	UserEnable:     "启用用户",
+	UserPassword:   "重置密码",
+	RecordView:     "查看完整记录",
+	ImportCreate:   "数据导入",
+	ImportWithdraw: "撤回导入批次",
+}

@@ -1,0 +1,72 @@
+// Package db opens the PostgreSQL pool and runs the embedded migrations.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/golang-migrate/migrate/v4"
+	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers pgx5://
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/migrations"
+)
+
+// Open connects a pool and checks that the database answers.
+func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return pool, nil
+}
+
+// Migrate brings the schema up to the newest embedded migration.
+func Migrate(databaseURL string) error {
+	src, err := iofs.New(migrations.FS, ".")
+	if err != nil {
+		return err
+	}
+	m, err := migrate.NewWithSourceInstance("iofs", src, migrateURL(databaseURL))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer m.Close()
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// migrateURL rewrites a postgres:// URL (or keyword/value string) into the
+// pgx5:// scheme golang-migrate's pgx v5 driver registers.
+func migrateURL(databaseURL string) string {
+	if u, err := url.Parse(databaseURL); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Scheme = "pgx5"
+		return u.String()
+	}
+	if strings.HasPrefix(databaseURL, "pgx5://") {
+		return databaseURL
+	}
+	// keyword/value form: convert through pgx's parser.
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return databaseURL
+	}
+	c := cfg.ConnConfig
+	u := url.URL{Scheme: "pgx5", User: url.UserPassword(c.User, c.Password),
+		Host: fmt.Sprintf("%s:%d", c.Host, c.Port), Path: "/" + c.Database}
+	return u.String()
+}

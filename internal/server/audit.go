@@ -1,0 +1,55 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/web"
+)
+
+func (s *Server) routesAudit(r chi.Router) {
+	r.Get("/audit", s.handleAudit)
+}
+
+// China has one time zone; audit times are shown in it whatever the server's.
+var cst = time.FixedZone("CST", 8*3600)
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	me, _ := currentUser(r)
+	f := audit.Filter{Scope: me.RegionCode, Username: strings.TrimSpace(q.Get("user")), Action: q.Get("action")}
+	if t, err := time.ParseInLocation("2006-01-02", q.Get("from"), cst); err == nil {
+		f.From = t
+	}
+	if t, err := time.ParseInLocation("2006-01-02", q.Get("to"), cst); err == nil {
+		f.To = t.AddDate(0, 0, 1)
+	}
+	pg := pager(r, "/audit", url.Values{"user": {f.Username}, "action": {f.Action}, "from": {q.Get("from")}, "to": {q.Get("to")}})
+	f.Limit, f.Offset = pg.PerPage, pg.Offset()
+	page, err := audit.List(r.Context(), s.db, f)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	actions, err := audit.Actions(r.Context(), s.db)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	pg.Total = page.Total
+	v := web.AuditView{Page: s.page(r, "审计日志", "audit"), Username: f.Username, Action: f.Action,
+		From: q.Get("from"), To: q.Get("to"), Pager: pg}
+	for _, a := range actions {
+		v.Actions = append(v.Actions, web.RoleOption{Value: a, Label: audit.ActionLabel(a)})
+	}
+	for _, e := range page.Entries {
+		v.Rows = append(v.Rows, web.AuditRow{At: e.At.In(cst).Format("2006-01-02 15:04:05"), Username: e.Username,
+			IP: e.IP, Action: audit.ActionLabel(e.Action), Object: e.Object, Result: e.Result, Detail: e.Detail})
+	}
+	s.render(w, r, web.Audit(v))
+}

@@ -1,0 +1,112 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/canbao/canbao/internal/auth"
+)
+
+// newBrowser starts headless Chromium with a fresh profile. Without a
+// browser the test is skipped locally and fails under CI=true.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium not found; .ci/run installs it")
+		}
+		t.Skip("chromium not found")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// sel selects an element by its data-testid.
+func sel(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+// text returns the visible text of an element, failing the test on error.
+func text(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel(id)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", id, err)
+	}
+	return s
+}
+
+func mustDo(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrowserLoginRegionTreeLogout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustCreateUser("citystaff", auth.City, "4409")
+	ctx := newBrowser(t)
+	mustDo(t, ctx,
+		chromedp.Navigate(e.http.URL+"/"),
+		chromedp.WaitVisible(sel("login-form")),
+		chromedp.SendKeys(sel("username"), "citystaff"),
+		chromedp.SendKeys(sel("password"), testPassword),
+		chromedp.Click(sel("login-submit")),
+		chromedp.WaitVisible(sel("region-children")),
+	)
+	if who := text(t, ctx, "who"); !strings.Contains(who, "市级经办") || !strings.Contains(who, "茂名市") {
+		t.Errorf("top bar shows %q", who)
+	}
+	if tree := text(t, ctx, "region-children"); !strings.Contains(tree, "高州市") || !strings.Contains(tree, "茂南区") {
+		t.Errorf("region tree shows %q", tree)
+	}
+	mustDo(t, ctx,
+		chromedp.Click(sel("region-440981")),
+		chromedp.WaitVisible(sel("region-440981107")),
+		chromedp.Click(sel("region-440981107")),
+		chromedp.WaitVisible(sel("region-440981107204")),
+	)
+	crumbs := text(t, ctx, "crumbs")
+	title, _ := chromedp.Run(ctx, chromedp.Title())
+	if !strings.Contains(crumbs, "茂名市") || !strings.Contains(crumbs, "高州市") || !strings.Contains(title, "镇江镇") {
+		t.Errorf("drill-down ended at %q / %q", crumbs, title)
+	}
+	mustDo(t, ctx,
+		chromedp.Click(sel("logout")),
+		chromedp.WaitVisible(sel("login-form")),
+		chromedp.Navigate(e.http.URL+"/regions/440981"),
+		chromedp.WaitVisible(sel("login-form")),
+	)
+	if url, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(url, "/login") {
+		t.Errorf("after logout a protected page showed %s", url)
+	}
+}

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/web"
+)
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := currentUser(r); ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, web.Login(web.LoginView{CSRF: csrfToken(r), Next: safeNext(r.URL.Query().Get("next"))}))
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.PostFormValue("username"))
+	next := safeNext(r.PostFormValue("next"))
+	u, token, err := s.users.Login(r.Context(), name, r.PostFormValue("password"), clientIP(r), r.UserAgent())
+	if err != nil {
+		if apperr.KindOf(err) == apperr.Internal {
+			s.error(w, r, err)
+			return
+		}
+		s.audit(r, audit.Entry{Username: name, Action: audit.LoginFailed, Object: "user:" + name, Result: failReason(err)})
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, r, web.Login(web.LoginView{CSRF: csrfToken(r), Username: name, Next: next, Error: apperr.Message(err)}))
+		return
+	}
+	// Replace any old session so a fixed session ID never survives login.
+	if old, ok := r.Context().Value(tokenKey).(string); ok {
+		s.users.Logout(r.Context(), old)
+	}
+	s.setSessionCookie(w, token)
+	id := u.ID
+	s.audit(r, audit.Entry{UserID: &id, Username: u.Username, Region: u.RegionCode, Action: audit.LoginOK, Object: "user:" + u.Username})
+	redirect(w, r, next)
+}
+
+func failReason(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrLocked):
+		return "locked"
+	case errors.Is(err, auth.ErrDisabled):
+		return "disabled"
+	}
+	return "bad password"
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if token, ok := r.Context().Value(tokenKey).(string); ok {
+		if err := s.users.Logout(r.Context(), token); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
+	s.clearSessionCookie(w)
+	s.audit(r, audit.Entry{Action: audit.Logout})
+	redirect(w, r, "/login")
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// audit records e with the request's user and address filled in. A failure
+// to audit is logged loudly but does not fail a request that already happened.
+func (s *Server) audit(r *http.Request, e audit.Entry) {
+	if u, ok := currentUser(r); ok && e.Username == "" {
+		id := u.ID
+		e.UserID, e.Username, e.Region = &id, u.Username, u.RegionCode
+	}
+	e.IP = clientIP(r)
+	if err := audit.Record(r.Context(), s.db, e); err != nil {
+		s.log.Error("audit", "action", e.Action, "err", err)
+	}
+}
+
+// page builds the frame of a signed-in page.
+func (s *Server) page(r *http.Request, title, active string) web.Page {
+	u, _ := currentUser(r)
+	return web.Page{
+		Title: title,
+		Flash: r.URL.Query().Get("flash"),
+		Nav: web.Nav{
+			UserName: u.DisplayName, RoleLabel: u.Role.Label(), RegionName: u.RegionName,
+			IsAdmin: u.CanManageUsers(), CanImport: u.CanImport(), CSRF: csrfToken(r), Active: active,
+		},
+	}
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/web"
+)
+
+func (s *Server) routesRegions(r chi.Router) {
+	r.Get("/regions", s.handleRegions)
+	r.Get("/regions/{code}", s.handleRegion)
+}
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+	u, _ := currentUser(r)
+	tree, err := s.regionView(r.Context(), u, u.RegionCode)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	n, err := s.regions.Count(r.Context(), u.RegionCode)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := web.HomeView{Page: s.page(r, "首页", "home"), Tree: tree, RegionCount: n}
+	s.render(w, r, web.Home(v))
+}
+
+func (s *Server) handleRegions(w http.ResponseWriter, r *http.Request) {
+	u, _ := currentUser(r)
+	v, err := s.regionView(r.Context(), u, u.RegionCode)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v.Query = strings.TrimSpace(r.URL.Query().Get("q"))
+	if v.Query != "" {
+		found, err := s.regions.Search(r.Context(), u.RegionCode, v.Query, 50)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		v.Found = rows(found)
+	}
+	v.Page = s.page(r, "行政区划", "regions")
+	s.render(w, r, web.RegionPage(v))
+}
+
+func (s *Server) handleRegion(w http.ResponseWriter, r *http.Request) {
+	u, _ := currentUser(r)
+	v, err := s.regionView(r.Context(), u, chi.URLParam(r, "code"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v.Page = s.page(r, v.Current.Name, "regions")
+	s.render(w, r, web.RegionPage(v))
+}
+
+// regionView loads a region the user may see, its path and its children.
+func (s *Server) regionView(ctx context.Context, u auth.User, code string) (web.RegionView, error) {
+	cur, err := s.regions.Get(ctx, u.RegionCode, code)
+	if err != nil {
+		return web.RegionView{}, err
+	}
+	path, err := s.regions.Path(ctx, code)
+	if err != nil {
+		return web.RegionView{}, err
+	}
+	children, err := s.regions.Children(ctx, code)
+	if err != nil {
+		return web.RegionView{}, err
+	}
+	v := web.RegionView{Current: row(cur, 0)}
+	for _, p := range path {
+		pr := row(p, 0)
+		pr.Link = u.Sees(p.Code) && p.Code != code
+		v.Path = append(v.Path, pr)
+	}
+	for _, c := range children {
+		v.Children = append(v.Children, row(c.Region, c.Children))
+	}
+	return v, nil
+}
+
+func row(r region.Region, children int) web.RegionRow {
+	return web.RegionRow{Code: r.Code, Name: r.Name, Level: region.LevelNames[r.Level], Children: children}
+}
+
+func rows(rs []region.Region) []web.RegionRow {
+	out := make([]web.RegionRow, len(rs))
+	for i, r := range rs {
+		out[i] = row(r, 0)
+	}
+	return out
+}

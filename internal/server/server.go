@@ -1,0 +1,154 @@
+// Package server is the HTTP layer: chi routes, middleware and thin
+// handlers that parse a request, call a domain package and render a page.
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/web"
+)
+
+// Config is what the HTTP layer needs from the environment.
+type Config struct {
+	// SecureCookies marks cookies Secure; on when served behind TLS.
+	SecureCookies bool
+	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
+	// (only behind a reverse proxy that sets them).
+	TrustProxy bool
+	// MaxUpload bounds an uploaded file, in bytes.
+	MaxUpload int64
+	// TempDir receives uploads while they are imported.
+	TempDir string
+}
+
+// Server serves canbao's pages.
+type Server struct {
+	cfg     Config
+	db      *pgxpool.Pool
+	log     *slog.Logger
+	users   *auth.Store
+	regions *region.Store
+	router  chi.Router
+}
+
+// New builds the server and its routes.
+func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db)}
+	s.router = s.routes()
+	return s
+}
+
+// Users exposes the account store (session limits are set on it by tests).
+func (s *Server) Users() *auth.Store { return s.users }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	if s.cfg.TrustProxy {
+		r.Use(middleware.RealIP)
+	}
+	r.Use(middleware.Recoverer, s.logRequests, securityHeaders)
+	static, _ := fs.Sub(web.Static, "static")
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	r.Get("/healthz", s.handleHealth)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.csrf, s.loadSession)
+		r.Get("/login", s.handleLoginForm)
+		r.Post("/login", s.handleLogin)
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireLogin)
+			r.Post("/logout", s.handleLogout)
+			r.Get("/", s.handleHome)
+			s.routesRegions(r)
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireAdmin)
+				s.routesUsers(r)
+				s.routesAudit(r)
+			})
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.renderStatus(w, r, http.StatusNotFound, "页面不存在")
+	})
+	return r
+}
+
+// Run serves on addr until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	go s.purgeSessions(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdown)
+}
+
+func (s *Server) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.users.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge sessions", "err", err)
+			}
+		}
+	}
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// render writes a templ component as a 200 page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := c.Render(r.Context(), w); err != nil {
+		s.log.Error("render", "path", r.URL.Path, "err", err)
+	}
+}
+
+// redirect answers a successful POST with 303 See Other.
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}

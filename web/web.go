@@ -1,0 +1,90 @@
+// Package web holds the HTML components (templ) and the static assets, both
+// compiled into the binary: bureaus run on closed networks, so nothing is
+// fetched from elsewhere.
+package web
+
+import (
+	"embed"
+	"fmt"
+	"net/url"
+	"strconv"
+)
+
+// Static holds CSS, JS, fonts and images served under /static/.
+//
+//go:embed static
+var Static embed.FS
+
+// Nav is what every page's frame needs to know about the viewer.
+type Nav struct {
+	UserName   string
+	RoleLabel  string
+	RegionName string
+	IsAdmin    bool
+	CanImport  bool
+	CSRF       string
+	Active     string // which menu item is highlighted
+}
+
+// Page is the frame of a signed-in page.
+type Page struct {
+	Title string
+	Nav   Nav
+	Flash string
+}
+
+// Pager describes one page of a long list.
+type Pager struct {
+	Page, PerPage, Total int
+	// Link returns the URL of page n with the list's other parameters kept.
+	Base url.Values
+	Path string
+}
+
+// Pages is the number of pages.
+func (p Pager) Pages() int {
+	if p.PerPage <= 0 {
+		return 1
+	}
+	n := (p.Total + p.PerPage - 1) / p.PerPage
+	if n == 0 {
+		n = 1
+	}
+	return n
+}
+
+// URL returns the link to page n.
+func (p Pager) URL(n int) string {
+	v := url.Values{}
+	for k, vs := range p.Base {
+		v[k] = vs
+	}
+	v.Set("page", strconv.Itoa(n))
+	return p.Path + "?" + v.Encode()
+}
+
+// Offset is the first row of the current page.
+func (p Pager) Offset() int { return (p.Page - 1) * p.PerPage }
+
+// Summary is the "第 1-50 条，共 123 条" line.
+func (p Pager) Summary() string {
+	if p.Total == 0 {
+		return "共 0 条"
+	}
+	last := p.Offset() + p.PerPage
+	if last > p.Total {
+		last = p.Total
+	}
+	return fmt.Sprintf("第 %d–%d 条，共 %d 条", p.Offset()+1, last, p.Total)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func i64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func userAction(id int64, disabled bool) string {
+	if disabled {
+		return "/users/" + i64(id) + "/enable"
+	}
+	return "/users/" + i64(id) + "/disable"
+}
