@@ -1,0 +1,125 @@
+package idcard
+
+import "time"
+
+// Birth returns the birth date of an 18-character ID as midnight UTC (a
+// calendar date, not an instant); false if the date is not real or before 1890.
+// The check character is not verified.
+func Birth(id string) (time.Time, bool) {
+	if len(id) != 18 {
+		return time.Time{}, false
+	}
+	k := birthKey(id)
+	if k == 0 {
+		return time.Time{}, false
+	}
+	return time.Date(k/10000, time.Month(k/100%100), k%100, 0, 0, 0, 0, time.UTC), true
+}
+
+// Male reports whether the sequence digit (17th character) of an 18-character
+// ID is odd. It returns false for anything else, so check validity first.
+func Male(id string) bool {
+	return len(id) == 18 && id[16] >= '0' && id[16] <= '9' && (id[16]-'0')%2 == 1
+}
+
+// AgeOn returns the age in full years on day (its calendar date in its own
+// location). The birthday itself counts as reached; someone born on 29 Feb
+// reaches the birthday on 1 Mar in non-leap years (as 28 Feb is still before it).
+// It reports false for a bad birth date or a day before the birth.
+func AgeOn(id string, day time.Time) (int, bool) {
+	if len(id) != 18 {
+		return 0, false
+	}
+	b := birthKey(id)
+	d := dateKey(day)
+	if b == 0 || d < b {
+		return 0, false
+	}
+	age := d/10000 - b/10000
+	if d%10000 < b%10000 { // month and day not yet reached this year
+		age--
+	}
+	return age, true
+}
+
+// Mask hides an ID for display: 15 or more characters keep the first 6 and
+// the last 4 (440981********1234); shorter strings keep only the last 2,
+// and strings of 2 characters or fewer are masked entirely.
+func Mask(id string) string {
+	r := []rune(id)
+	head, tail := 6, 4
+	if len(r) < 15 {
+		head, tail = 0, 2
+	}
+	if len(r) <= tail {
+		tail = 0
+	}
+	for i := head; i < len(r)-tail; i++ {
+		r[i] = '*'
+	}
+	return string(r)
+}
+
+// Prefix15 returns the first 15 characters of n for matching mangled IDs
+// against known ones, or "" when n has no trustworthy 15: it must be valid or
+// Mangled with a real birth date (a float rounded to a few digits gives none).
+func Prefix15(n Number) string {
+	if len(n.Norm) != 18 {
+		return ""
+	}
+	switch n.Damage {
+	case OK:
+		return n.Norm[:15]
+	case Mangled:
+		if birthKey(n.Norm) != 0 {
+			return n.Norm[:15]
+		}
+	}
+	return ""
+}
+
+// Neighbours returns every valid ID (judged by today in Beijing) that differs
+// from the 18-character id by one changed character (a digit at positions
+// 0-16, a digit or X at 17) or by two swapped adjacent characters; id itself
+// is excluded. The order is fixed: changes by position then by character,
+// then swaps by position. It returns nil unless id has 18 bytes.
+func Neighbours(id string) []string {
+	return neighbours(id, clock)
+}
+
+const digitsX = "0123456789X"
+
+func neighbours(id string, today int) []string {
+	if len(id) != 18 {
+		return nil
+	}
+	var out []string
+	b := []byte(id)
+	keep := func() {
+		if classify18(b, today) == OK {
+			out = append(out, string(b))
+		}
+	}
+	for i := range b {
+		alphabet := digitsX[:10]
+		if i == 17 {
+			alphabet = digitsX // only the check character may be X
+		}
+		orig := b[i]
+		for j := 0; j < len(alphabet); j++ {
+			if alphabet[j] != orig {
+				b[i] = alphabet[j]
+				keep()
+			}
+		}
+		b[i] = orig
+	}
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != b[i+1] {
+			b[i], b[i+1] = b[i+1], b[i]
+			keep()
+			b[i], b[i+1] = b[i+1], b[i]
+		}
+	}
+	return out
+}
