@@ -39,6 +39,9 @@ type Pager struct {
 	// Link returns the URL of page n with the list's other parameters kept.
 	Base url.Values
 	Path string
+	// Param is the query parameter naming the page ("page" when empty), so
+	// two lists on one page can page separately.
+	Param string
 }
 
 // Pages is the number of pages.
@@ -59,7 +62,11 @@ func (p Pager) URL(n int) string {
 	for k, vs := range p.Base {
 		v[k] = vs
 	}
-	v.Set("page", strconv.Itoa(n))
+	param := p.Param
+	if param == "" {
+		param = "page"
+	}
+	v.Set(param, strconv.Itoa(n))
 	return p.Path + "?" + v.Encode()
 }
 

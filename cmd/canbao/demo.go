@@ -4,10 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/db"
+	"github.com/canbao/canbao/internal/demo"
+	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/source"
 )
 
 // The demo city is 茂名 (4409), with 高州 (440981) as the county whose
@@ -57,8 +66,62 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 			return fmt.Errorf("demo user %s: %w", u.Username, err)
 		}
 	}
+	if err := loadDemoData(ctx, pool, cfg, log); err != nil {
+		return err
+	}
 	printLogins()
 	return nil
+}
+
+// demoAsOf is the as-of date the demo population is generated for; fixed so
+// the demo is the same on every machine.
+var demoAsOf = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+
+// demoHouseholds gives a county of about 20,000 people.
+const demoHouseholds = 5800
+
+// loadDemoData generates 高州's extracts and imports them, once: a database
+// that already holds a batch for the county is left alone.
+func loadDemoData(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog.Logger) error {
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM import_batch WHERE region_code LIKE $1 || '%' AND status = 'done'`, demoCounty).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		log.Info("demo data already imported", "batches", n)
+		return nil
+	}
+	villages, err := countyVillages(ctx, pool, demoCounty)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(cfg.DataDir, "demo")
+	os.RemoveAll(dir)
+	start := time.Now()
+	res, err := demo.Generate(demo.Options{
+		County: demoCounty, CountyName: "高州市", Villages: villages, Households: demoHouseholds, Seed: 2026,
+		AsOf: demoAsOf, OtherCounties: []string{"440902", "440904", "440982", "440983", "450102", "360102", "430102"},
+	}, dir)
+	if err != nil {
+		return fmt.Errorf("generate demo data: %w", err)
+	}
+	log.Info("demo data generated", "persons", res.Persons, "records", res.Records, "dir", dir, "ms", time.Since(start).Milliseconds())
+	for _, f := range res.Files {
+		req := imports.Request{Kind: source.Kind(f.Kind), Region: demoCounty, Path: f.Path, FileName: filepath.Base(f.Path),
+			UserName: "demo", IP: "local"}
+		if _, err := importOne(ctx, pool, req); err != nil {
+			return fmt.Errorf("import demo file %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
+func countyVillages(ctx context.Context, pool *pgxpool.Pool, county string) ([]demo.Village, error) {
+	rows, err := pool.Query(ctx, `SELECT code, name FROM region WHERE code LIKE $1 || '%' AND level = 5 ORDER BY code`, county)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[demo.Village])
 }
 
 func printLogins() {

@@ -21,6 +21,8 @@ usage:
   canbao user add --username U --name N --role R --region CODE   (password from CANBAO_PASSWORD or stdin)
   canbao user passwd U              set a new password (from CANBAO_PASSWORD or stdin)
   canbao user disable U | enable U
+  canbao import --kind K [--region CODE] [--source S] FILE...
+                                    import department extracts (K: 户籍人口 居住人口 参保信息 死亡信息 在校学生)
   canbao demo                       migrate and load the demo city (茂名) and demo accounts
   canbao pg start|stop [--dir D] [--port P]
                                     a local PostgreSQL cluster for development (prints its URL)
@@ -53,6 +55,8 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, args []string) error
 		return runRegions(ctx, cfg, args[1:])
 	case "user":
 		return runUser(ctx, cfg, args[1:])
+	case "import":
+		return runImport(ctx, cfg, args[1:])
 	case "demo":
 		return runDemo(ctx, cfg, log, args[1:])
 	case "pg":

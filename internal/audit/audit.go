@@ -23,6 +23,7 @@ const (
 	RecordView     = "record.view"
 	ImportCreate   = "import.create"
 	ImportWithdraw = "import.withdraw"
+	ImportReport   = "import.report"
 )
 
 // Entry is one line of the audit trail.
@@ -137,4 +138,5 @@ var labels = map[string]string{
 	RecordView:     "查看完整记录",
 	ImportCreate:   "数据导入",
 	ImportWithdraw: "撤回导入批次",
+	ImportReport:   "下载导入错误报告",
 }

@@ -161,3 +161,23 @@ func (s *Store) Search(ctx context.Context, scope, q string, limit int) ([]Regio
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Region])
 }
+
+// Top returns the highest region that holds every loaded region: the
+// installation's own city when only that city is loaded.
+func (s *Store) Top(ctx context.Context) (string, error) {
+	code := ""
+	for {
+		rows, err := s.db.Query(ctx, `SELECT code FROM region WHERE parent_code = $1 LIMIT 2`, code)
+		if err != nil {
+			return "", err
+		}
+		kids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return "", err
+		}
+		if len(kids) != 1 {
+			return code, nil
+		}
+		code = kids[0]
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/a-h/templ"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/web"
 )
@@ -40,12 +42,18 @@ type Server struct {
 	log     *slog.Logger
 	users   *auth.Store
 	regions *region.Store
+	imports *imports.Importer
+	uploads *uploads
 	router  chi.Router
 }
 
 // New builds the server and its routes.
 func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db)}
+	if cfg.TempDir == "" {
+		cfg.TempDir = os.TempDir()
+	}
+	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db),
+		imports: imports.New(db), uploads: newUploads()}
 	s.router = s.routes()
 	return s
 }
@@ -74,6 +82,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/logout", s.handleLogout)
 			r.Get("/", s.handleHome)
 			s.routesRegions(r)
+			s.routesImports(r)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireAdmin)
 				s.routesUsers(r)
@@ -94,7 +103,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	go s.purgeSessions(ctx)
+	go s.housekeeping(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -107,7 +116,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return hs.Shutdown(shutdown)
 }
 
-func (s *Server) purgeSessions(ctx context.Context) {
+// housekeeping purges expired sessions and forgotten uploads.
+func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -118,6 +128,7 @@ func (s *Server) purgeSessions(ctx context.Context) {
 			if _, err := s.users.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("purge sessions", "err", err)
 			}
+			s.uploads.expire(2 * time.Hour)
 		}
 	}
 }

@@ -121,3 +121,12 @@ func (x *xlsxWriter) Close() error {
 	}
 	return err
 }
+
+// Escape keeps a value that starts like a formula (= + - @) from being run
+// as one when the file is opened in a spreadsheet.
+func Escape(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/db"
+	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/source"
+)
+
+func runImport(ctx context.Context, cfg Config, args []string) error {
+	fl := flag.NewFlagSet("import", flag.ContinueOnError)
+	kind := fl.String("kind", "", "户籍人口|居住人口|参保信息|死亡信息|在校学生")
+	regionCode := fl.String("region", "", "region the extract belongs to (default: the whole installation's top region)")
+	src := fl.String("source", "", "which extract this is (default: derived)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	k, ok := source.ParseKind(*kind)
+	if !ok || fl.NArg() == 0 {
+		return errors.New("usage: canbao import --kind 户籍人口|居住人口|参保信息|死亡信息|在校学生 [--region CODE] [--source S] FILE...")
+	}
+	if err := cfg.needDB(); err != nil {
+		return err
+	}
+	if err := db.Migrate(cfg.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if *regionCode == "" {
+		if *regionCode, err = region.NewStore(pool).Top(ctx); err != nil {
+			return err
+		}
+	}
+	failed := 0
+	for _, path := range fl.Args() {
+		req := imports.Request{Kind: k, Region: *regionCode, Source: *src, Path: path, FileName: filepath.Base(path),
+			UserName: "cli:" + osUser(), IP: "local"}
+		if _, err := importOne(ctx, pool, req); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: 导入失败：%s\n", path, apperr.Message(err))
+			if apperr.KindOf(err) == apperr.Internal {
+				fmt.Fprintln(os.Stderr, "  ", err)
+			}
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files failed", failed, fl.NArg())
+	}
+	return nil
+}
+
+// importOne imports a file, drawing a progress line on a terminal.
+func importOne(ctx context.Context, pool *pgxpool.Pool, req imports.Request) (imports.Result, error) {
+	prog := &imports.Progress{}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		showProgress(req.FileName, prog, stop)
+	}()
+	res, err := imports.New(pool).Import(ctx, req, prog)
+	close(stop)
+	<-done
+	if err != nil {
+		return res, err
+	}
+	fmt.Printf("%s: 批次 #%d（%s）读取 %d 行，接收 %d，拒绝 %d，标记 %d，用时 %.1f 秒（%.0f 行/秒）\n",
+		req.FileName, res.BatchID, res.Source, res.Read, res.Accepted, res.Rejected, res.Marked,
+		res.Duration.Seconds(), float64(res.Read)/max(res.Duration.Seconds(), 0.001))
+	if len(res.Superseded) > 0 {
+		fmt.Printf("  替代了旧批次 %v\n", res.Superseded)
+	}
+	return res, nil
+}
+
+func showProgress(name string, prog *imports.Progress, stop chan struct{}) {
+	if !isTerminal(os.Stderr) {
+		<-stop
+		return
+	}
+	start := time.Now()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			fmt.Fprint(os.Stderr, "\r\033[K")
+			return
+		case <-t.C:
+			n := prog.Rows.Load()
+			rate := float64(n) / time.Since(start).Seconds()
+			fmt.Fprintf(os.Stderr, "\r\033[K%s: 已读取 %d 行（%.0f 行/秒）", name, n, rate)
+		}
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,231 @@
+package imports
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/source"
+)
+
+// Batch is one import attempt as listed.
+type Batch struct {
+	ID                                   int64
+	Kind, RegionCode, RegionName, Source string
+	FileName, Format, Encoding, Sheet    string
+	FileSize                             int64
+	HeaderLine                           int
+	Header                               []string
+	Mapping                              source.Mapping
+	Status, Error                        string
+	Read, Accepted, Rejected, Marked     int
+	SupersededBy                         *int64
+	CreatedName                          string
+	CreatedAt                            time.Time
+	DurationMS                           int
+	WithdrawnAt                          *time.Time
+	WithdrawnName                        string
+}
+
+// StatusLabel is the batch's state in Chinese.
+func (b Batch) StatusLabel() string {
+	switch {
+	case b.Status == "failed":
+		return "失败"
+	case b.Status == "withdrawn":
+		return "已撤回"
+	case b.SupersededBy != nil:
+		return "已被替代"
+	}
+	return "有效"
+}
+
+const batchCols = `b.id, b.kind, b.region_code, coalesce(r.name, ''), b.source, b.file_name, b.format, b.encoding, b.sheet,
+	b.file_size, b.header_line, b.header, b.mapping, b.status, b.error, b.rows_read, b.rows_accepted, b.rows_rejected,
+	b.rows_marked, b.superseded_by, b.created_name, b.created_at, b.duration_ms, b.withdrawn_at, b.withdrawn_name`
+
+func scanBatch(row pgx.Row) (Batch, error) {
+	var b Batch
+	var mapping []byte
+	err := row.Scan(&b.ID, &b.Kind, &b.RegionCode, &b.RegionName, &b.Source, &b.FileName, &b.Format, &b.Encoding, &b.Sheet,
+		&b.FileSize, &b.HeaderLine, &b.Header, &mapping, &b.Status, &b.Error, &b.Read, &b.Accepted, &b.Rejected,
+		&b.Marked, &b.SupersededBy, &b.CreatedName, &b.CreatedAt, &b.DurationMS, &b.WithdrawnAt, &b.WithdrawnName)
+	if err == nil {
+		json.Unmarshal(mapping, &b.Mapping)
+	}
+	return b, err
+}
+
+// Filter selects batches in a list.
+type Filter struct {
+	Scope, Kind, Status string
+	Limit, Offset       int
+}
+
+// List returns the batches inside f.Scope, newest first, and how many match.
+func (im *Importer) List(ctx context.Context, f Filter) ([]Batch, int, error) {
+	const where = ` FROM import_batch b LEFT JOIN region r ON r.code = b.region_code
+		WHERE b.region_code LIKE $1 || '%' AND ($2 = '' OR b.kind = $2) AND ($3 = '' OR b.status = $3)`
+	var total int
+	if err := im.db.QueryRow(ctx, `SELECT count(*)`+where, f.Scope, f.Kind, f.Status).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count batches: %w", err)
+	}
+	rows, err := im.db.Query(ctx, `SELECT `+batchCols+where+` ORDER BY b.id DESC LIMIT $4 OFFSET $5`,
+		f.Scope, f.Kind, f.Status, f.Limit, f.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list batches: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Batch, error) { return scanBatch(r) })
+	return list, total, err
+}
+
+// Get returns one batch inside scope.
+func (im *Importer) Get(ctx context.Context, scope string, id int64) (Batch, error) {
+	b, err := scanBatch(im.db.QueryRow(ctx, `SELECT `+batchCols+` FROM import_batch b LEFT JOIN region r ON r.code = b.region_code
+		WHERE b.id = $1 AND b.region_code LIKE $2 || '%'`, id, scope))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Batch{}, apperr.NotFoundf("导入批次 #%d 不存在", id)
+	}
+	if err != nil {
+		return Batch{}, fmt.Errorf("batch %d: %w", id, err)
+	}
+	return b, nil
+}
+
+// Issues returns a batch's rejected rows and warnings in row order
+// (limit <= 0: all of them).
+func (im *Importer) Issues(ctx context.Context, id int64, limit, offset int) ([]Issue, int, error) {
+	var total int
+	if err := im.db.QueryRow(ctx, `SELECT count(*) FROM import_issue WHERE batch_id = $1`, id).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	q := `SELECT line, rejected, col, value, reason FROM import_issue WHERE batch_id = $1 ORDER BY line, rejected DESC, col`
+	args := []any{id}
+	if limit > 0 {
+		q += ` LIMIT $2 OFFSET $3`
+		args = append(args, limit, offset)
+	}
+	rows, err := im.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("issues of %d: %w", id, err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Issue])
+	return list, total, err
+}
+
+// Record is an accepted row as listed (the ID is masked by the caller).
+type Record struct {
+	Line               int
+	IDNorm, IDDamage   string
+	Name, Sex          string
+	Birth              *time.Time
+	RegionCode, Scheme string
+}
+
+// Records lists a batch's accepted rows, optionally those whose name or ID
+// starts with q.
+func (im *Importer) Records(ctx context.Context, id int64, q string, limit, offset int) ([]Record, int, error) {
+	const where = ` FROM source_record WHERE batch_id = $1 AND ($2 = '' OR name LIKE $2 || '%' OR id_norm LIKE $2 || '%')`
+	var total int
+	if err := im.db.QueryRow(ctx, `SELECT count(*)`+where, id, q).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count records: %w", err)
+	}
+	rows, err := im.db.Query(ctx, `SELECT line, id_norm, id_damage, name, sex, birth, region_code, scheme`+where+
+		` ORDER BY line LIMIT $3 OFFSET $4`, id, q, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("records: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Record])
+	return list, total, err
+}
+
+// Withdraw takes a batch out of comparison (its rows stay viewable) and lets
+// the batch it had superseded count again.
+func (im *Importer) Withdraw(ctx context.Context, scope string, id int64, e audit.Entry) error {
+	b, err := im.Get(ctx, scope, id)
+	if err != nil {
+		return err
+	}
+	if b.Status != "done" {
+		return apperr.Invalidf("只有导入成功的批次可以撤回")
+	}
+	tx, err := im.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `UPDATE import_batch SET status = 'withdrawn', withdrawn_at = now(), withdrawn_name = $2 WHERE id = $1`, id, e.Username); err != nil {
+		return fmt.Errorf("withdraw %d: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE import_batch SET superseded_by = NULL WHERE superseded_by = $1`, id); err != nil {
+		return fmt.Errorf("withdraw %d: %w", id, err)
+	}
+	e.Action, e.Object = audit.ImportWithdraw, "batch:"+strconv.FormatInt(id, 10)
+	e.Detail = b.Kind + " " + b.FileName
+	if err := audit.Record(ctx, tx, e); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Template is a saved column mapping: field key → header text.
+type Template struct {
+	ID      int64
+	Name    string
+	Mapping map[string]string
+}
+
+// SaveTemplate stores (or replaces) a named mapping for a kind in a region.
+func (im *Importer) SaveTemplate(ctx context.Context, regionCode string, kind source.Kind, name string, userID int64, header []string, m source.Mapping) error {
+	byName := map[string]string{}
+	for k, i := range m {
+		if i >= 0 && i < len(header) {
+			byName[k] = header[i]
+		}
+	}
+	js, _ := json.Marshal(byName)
+	const q = `INSERT INTO import_template (region_code, kind, name, mapping, created_by) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (region_code, kind, name) DO UPDATE SET mapping = excluded.mapping, created_by = excluded.created_by, created_at = now()`
+	if _, err := im.db.Exec(ctx, q, regionCode, kind, name, js, nullID(userID)); err != nil {
+		return fmt.Errorf("save template: %w", err)
+	}
+	return nil
+}
+
+// Templates lists the mappings saved for kind in scope or above it.
+func (im *Importer) Templates(ctx context.Context, scope string, kind source.Kind) ([]Template, error) {
+	const q = `SELECT id, name, mapping FROM import_template WHERE kind = $2 AND $1 LIKE region_code || '%' ORDER BY name`
+	rows, err := im.db.Query(ctx, q, scope, kind)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Template, error) {
+		var t Template
+		var js []byte
+		err := r.Scan(&t.ID, &t.Name, &js)
+		json.Unmarshal(js, &t.Mapping)
+		return t, err
+	})
+}
+
+// Apply maps a template onto a header: each field goes to the column whose
+// text the template names.
+func (t Template) Apply(header []string) source.Mapping {
+	m := source.Mapping{}
+	for k, name := range t.Mapping {
+		for i, h := range header {
+			if h == name {
+				m[k] = i
+				break
+			}
+		}
+	}
+	return m
+}

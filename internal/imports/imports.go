@@ -1,0 +1,524 @@
+// Package imports brings department extracts into the registry: it finds
+// the header, maps the columns, checks every row, and writes a batch that
+// either commits whole or leaves no trace.
+package imports
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/sheet"
+	"github.com/canbao/canbao/internal/source"
+)
+
+// Request describes one import.
+type Request struct {
+	Kind     source.Kind
+	Region   string // the batch's region (natural-length code)
+	Source   string // which extract this is; "" derives it (see defaultSource)
+	Path     string // the file on disk
+	FileName string // the name the user knows it by
+	SHA256   string // content hash if already computed while uploading
+	// Mapping overrides the detected columns (field key → column index) and
+	// HeaderLine the detected header row (spreadsheet row number); zero: detect.
+	Mapping    source.Mapping
+	HeaderLine int
+	UserID     int64
+	UserName   string
+	IP         string
+}
+
+// Result is what an import did.
+type Result struct {
+	BatchID                          int64
+	Read, Accepted, Rejected, Marked int
+	Duration                         time.Duration
+	Source                           string
+	Superseded                       []int64
+}
+
+// Progress is updated while an import runs; safe to read from other goroutines.
+type Progress struct {
+	Rows atomic.Int64
+}
+
+// Preview is what the user sees before confirming: the first rows, the
+// detected header and the column mapping.
+type Preview struct {
+	Format    sheet.Format
+	Encoding  string
+	Sheet     string
+	Lines     []int      // spreadsheet row number of each row in Rows
+	Rows      [][]string // the first rows as read
+	HeaderIdx int        // index into Rows of the header; -1 when none was found
+	Mapping   source.Mapping
+	Reason    string // why no header was found
+}
+
+// PreviewRows is how many rows a preview shows (enough to reach the header
+// below a few title rows).
+const PreviewRows = 20
+
+// Open reads the first rows of a file and detects its header for kind.
+func Open(path string, kind source.Kind) (Preview, error) {
+	rows, format, err := sheet.Open(path, sheet.Options{})
+	if err != nil {
+		return Preview{}, fileError(err)
+	}
+	defer rows.Close()
+	p := Preview{Format: format, Sheet: rows.Sheet(), HeaderIdx: -1}
+	if format == sheet.CSV {
+		p.Encoding, _ = sheet.Encoding(path)
+	}
+	for len(p.Rows) < PreviewRows && rows.Next() {
+		p.Rows = append(p.Rows, append([]string(nil), rows.Values()...))
+		p.Lines = append(p.Lines, rows.Line())
+	}
+	if err := rows.Err(); err != nil {
+		return Preview{}, fileError(err)
+	}
+	if len(p.Rows) == 0 {
+		return p, apperr.Invalidf("文件中没有数据")
+	}
+	idx, m, reason, ok := source.FindHeader(p.Rows, kind)
+	if ok {
+		p.HeaderIdx, p.Mapping = idx, m
+	} else {
+		p.Reason = reason
+	}
+	return p, nil
+}
+
+// fileError turns a reader's error into a user-facing one; the sheet
+// package's errors already speak Chinese.
+func fileError(err error) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, sheet.ErrLegacyXLS) || errors.Is(err, sheet.ErrUnknownFormat) || errors.Is(err, sheet.ErrTooLarge) {
+		return &apperr.Error{Kind: apperr.Invalid, Msg: err.Error(), Err: err}
+	}
+	return &apperr.Error{Kind: apperr.Invalid, Msg: "文件无法读取：" + err.Error(), Err: err}
+}
+
+// HashFile returns the hex SHA-256 of a file's content.
+func HashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	return hex.EncodeToString(h.Sum(nil)), n, err
+}
+
+// Importer writes batches into the database.
+type Importer struct {
+	db *pgxpool.Pool
+}
+
+// New returns an Importer over db.
+func New(db *pgxpool.Pool) *Importer { return &Importer{db: db} }
+
+// CheckDuplicate refuses a file already imported as the same kind.
+func (im *Importer) CheckDuplicate(ctx context.Context, kind source.Kind, sha string) error {
+	const q = `SELECT id, file_name, created_at, created_name FROM import_batch WHERE kind = $1 AND file_sha256 = $2 AND status = 'done'`
+	var (
+		id         int64
+		name, user string
+		at         time.Time
+	)
+	err := im.db.QueryRow(ctx, q, kind, sha).Scan(&id, &name, &at, &user)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check duplicate: %w", err)
+	}
+	return apperr.Conflictf("该文件已于 %s 由 %s 作为%s导入（批次 #%d，%s），不能重复导入",
+		at.In(cst).Format("2006-01-02 15:04"), user, kind, id, name)
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// Import runs one import. On any failure nothing of the batch remains but a
+// 'failed' batch row saying why.
+func (im *Importer) Import(ctx context.Context, req Request, prog *Progress) (Result, error) {
+	start := time.Now()
+	if prog == nil {
+		prog = &Progress{}
+	}
+	res, err := im.importFile(ctx, req, prog, start)
+	if err != nil {
+		im.recordFailure(req, err)
+		return Result{}, err
+	}
+	return res, nil
+}
+
+func (im *Importer) importFile(ctx context.Context, req Request, prog *Progress, start time.Time) (Result, error) {
+	if _, ok := source.ParseKind(string(req.Kind)); !ok {
+		return Result{}, apperr.Invalidf("未知的数据类型：%s", req.Kind)
+	}
+	if req.SHA256 == "" {
+		sha, _, err := HashFile(req.Path)
+		if err != nil {
+			return Result{}, fileError(err)
+		}
+		req.SHA256 = sha
+	}
+	if err := im.CheckDuplicate(ctx, req.Kind, req.SHA256); err != nil {
+		return Result{}, err
+	}
+	rows, format, err := sheet.Open(req.Path, sheet.Options{})
+	if err != nil {
+		return Result{}, fileError(err)
+	}
+	defer rows.Close()
+	h, err := readHeader(rows, req)
+	if err != nil {
+		return Result{}, err
+	}
+	h.format = format
+	return im.write(ctx, req, h, rows, prog, start)
+}
+
+// header is the detected (or chosen) header and the rows read before it was
+// found that lie below it and so are data.
+type header struct {
+	line     int
+	cells    []string
+	mapping  source.Mapping
+	pending  [][]string
+	pendLine []int
+	format   sheet.Format
+	encoding string
+}
+
+func readHeader(rows sheet.Rows, req Request) (header, error) {
+	var buf [][]string
+	var lines []int
+	for len(buf) < source.HeaderScanRows && rows.Next() {
+		buf = append(buf, append([]string(nil), rows.Values()...))
+		lines = append(lines, rows.Line())
+	}
+	if err := rows.Err(); err != nil {
+		return header{}, fileError(err)
+	}
+	if len(buf) == 0 {
+		return header{}, apperr.Invalidf("文件中没有数据")
+	}
+	idx, m := -1, req.Mapping
+	if req.HeaderLine > 0 {
+		for i, l := range lines {
+			if l == req.HeaderLine {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			return header{}, apperr.Invalidf("表头行 %d 不在文件的前 %d 行中", req.HeaderLine, source.HeaderScanRows)
+		}
+		if m == nil {
+			m = source.MatchHeader(buf[idx], req.Kind)
+		}
+	} else {
+		i, found, reason, ok := source.FindHeader(buf, req.Kind)
+		if !ok {
+			return header{}, apperr.Invalidf("未找到%s的表头：%s", req.Kind, reason)
+		}
+		idx = i
+		if m == nil {
+			m = found
+		}
+	}
+	if err := checkMapping(m, req.Kind); err != nil {
+		return header{}, err
+	}
+	return header{line: lines[idx], cells: buf[idx], mapping: m, pending: buf[idx+1:], pendLine: lines[idx+1:]}, nil
+}
+
+// checkMapping refuses a mapping that cannot identify anyone or lacks a
+// required field.
+func checkMapping(m source.Mapping, kind source.Kind) error {
+	_, id := m[source.KeyID]
+	_, name := m[source.KeyName]
+	if !id && !name {
+		return apperr.Invalidf("列对应中缺少“公民身份号码”和“姓名”，至少需要其一")
+	}
+	for _, f := range source.Fields(kind) {
+		if _, ok := m[f.Key]; f.Required && !ok {
+			return apperr.Invalidf("列对应中缺少必需的列“%s”", f.Name)
+		}
+	}
+	return nil
+}
+
+// write runs the whole import in one transaction: the batch row, the
+// records COPYed into the batch's own partition, the issues, superseding
+// older batches, and the audit line.
+func (im *Importer) write(ctx context.Context, req Request, h header, rows sheet.Rows, prog *Progress, start time.Time) (Result, error) {
+	tx, err := im.db.Begin(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer tx.Rollback(ctx)
+	id, err := insertBatch(ctx, tx, req, h)
+	if err != nil {
+		return Result{}, err
+	}
+	conv := newConverter(req.Kind, id, req.Region, h.cells, h.mapping)
+	src := &rowSource{rows: rows, conv: conv, prog: prog, pending: h.pending, pendLine: h.pendLine}
+	part := pgx.Identifier{fmt.Sprintf("source_record_%d", id)}
+	if err := createPartition(ctx, tx, part, id); err != nil {
+		return Result{}, err
+	}
+	n, err := tx.CopyFrom(ctx, part, copyColumns, src)
+	if err != nil {
+		if src.err != nil {
+			return Result{}, src.err
+		}
+		return Result{}, fmt.Errorf("copy records: %w", err)
+	}
+	if err := attachPartition(ctx, tx, part, id); err != nil {
+		return Result{}, err
+	}
+	if err := insertIssues(ctx, tx, id, conv.issues); err != nil {
+		return Result{}, err
+	}
+	res := Result{BatchID: id, Read: src.read, Accepted: int(n), Rejected: conv.rejected, Marked: conv.marked}
+	res.Source = req.Source
+	if res.Source == "" {
+		res.Source = defaultSource(req.Kind, conv.schemes)
+	}
+	res.Duration = time.Since(start)
+	if res.Superseded, err = finishBatch(ctx, tx, req, res); err != nil {
+		return Result{}, err
+	}
+	uid := &req.UserID
+	if req.UserID == 0 {
+		uid = nil
+	}
+	if err := audit.Record(ctx, tx, audit.Entry{UserID: uid, Username: req.UserName, Region: req.Region, IP: req.IP,
+		Action: audit.ImportCreate, Object: "batch:" + strconv.FormatInt(id, 10),
+		Detail: fmt.Sprintf("%s %s 读取%d 接收%d 拒绝%d", req.Kind, req.FileName, res.Read, res.Accepted, res.Rejected)}); err != nil {
+		return Result{}, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return Result{}, apperr.Conflictf("该文件正在或已经被导入，不能重复导入")
+		}
+		return Result{}, fmt.Errorf("commit batch: %w", err)
+	}
+	return res, nil
+}
+
+// defaultSource names the extract when the user did not: for enrollment
+// files the schemes they hold (each scheme's system sends its own file),
+// otherwise the kind itself.
+func defaultSource(kind source.Kind, schemes map[string]bool) string {
+	if kind != source.Enrollment || len(schemes) == 0 {
+		return string(kind)
+	}
+	keys := make([]string, 0, len(schemes))
+	for k := range schemes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, "+")
+}
+
+func insertBatch(ctx context.Context, tx pgx.Tx, req Request, h header) (int64, error) {
+	mapping, _ := json.Marshal(h.mapping)
+	st, err := os.Stat(req.Path)
+	if err != nil {
+		return 0, err
+	}
+	enc := ""
+	if h.format == sheet.CSV {
+		enc, _ = sheet.Encoding(req.Path)
+	}
+	const q = `
+		INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, format, encoding,
+		                          header_line, header, mapping, status, created_by, created_name)
+		VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, 'done', $11, $12)
+		RETURNING id`
+	var id int64
+	err = tx.QueryRow(ctx, q, req.Kind, req.Region, fileName(req), req.SHA256, st.Size(), string(h.format), enc,
+		h.line, h.cells, mapping, nullID(req.UserID), req.UserName).Scan(&id)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		return 0, apperr.Invalidf("区划 %s 不存在", req.Region)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("insert batch: %w", err)
+	}
+	return id, nil
+}
+
+func fileName(req Request) string {
+	if req.FileName != "" {
+		return req.FileName
+	}
+	return filepath.Base(req.Path)
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// createPartition makes a stand-alone table for the batch's rows. It is
+// attached only after the COPY: creating a partition in place would lock
+// source_record against readers for the whole import.
+func createPartition(ctx context.Context, tx pgx.Tx, part pgx.Identifier, id int64) error {
+	q := fmt.Sprintf(`CREATE TABLE %s (LIKE source_record INCLUDING DEFAULTS, CHECK (batch_id = %d))`, part.Sanitize(), id)
+	if _, err := tx.Exec(ctx, q); err != nil {
+		return fmt.Errorf("create partition: %w", err)
+	}
+	return nil
+}
+
+// attachPartition indexes the filled table in one pass and attaches it;
+// the CHECK constraint spares PostgreSQL a validation scan.
+func attachPartition(ctx context.Context, tx pgx.Tx, part pgx.Identifier, id int64) error {
+	stmts := []string{
+		fmt.Sprintf(`ALTER TABLE %s ADD PRIMARY KEY (batch_id, line)`, part.Sanitize()),
+		fmt.Sprintf(`ALTER TABLE source_record ATTACH PARTITION %s FOR VALUES IN (%d)`, part.Sanitize(), id),
+	}
+	for _, q := range stmts {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return apperr.Invalidf("文件中有重复的行号，无法导入")
+			}
+			return fmt.Errorf("attach partition: %w", err)
+		}
+	}
+	return nil
+}
+
+func insertIssues(ctx context.Context, tx pgx.Tx, id int64, issues []Issue) error {
+	if len(issues) == 0 {
+		return nil
+	}
+	cols := []string{"batch_id", "line", "rejected", "col", "value", "reason"}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_issue"}, cols, pgx.CopyFromSlice(len(issues), func(i int) ([]any, error) {
+		is := issues[i]
+		return []any{id, int32(is.Line), is.Rejected, is.Column, is.Value, is.Reason}, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("copy issues: %w", err)
+	}
+	return nil
+}
+
+// finishBatch stores the counts and marks older batches of the same extract
+// as superseded by this one.
+func finishBatch(ctx context.Context, tx pgx.Tx, req Request, res Result) ([]int64, error) {
+	const q = `UPDATE import_batch SET source = $2, rows_read = $3, rows_accepted = $4, rows_rejected = $5, rows_marked = $6,
+		duration_ms = $7 WHERE id = $1`
+	if _, err := tx.Exec(ctx, q, res.BatchID, res.Source, res.Read, res.Accepted, res.Rejected, res.Marked, res.Duration.Milliseconds()); err != nil {
+		return nil, fmt.Errorf("finish batch: %w", err)
+	}
+	const sup = `
+		UPDATE import_batch SET superseded_by = $1
+		WHERE kind = $2 AND region_code = $3 AND source = $4 AND status = 'done' AND superseded_by IS NULL AND id <> $1
+		RETURNING id`
+	rows, err := tx.Query(ctx, sup, res.BatchID, req.Kind, req.Region, res.Source)
+	if err != nil {
+		return nil, fmt.Errorf("supersede: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// recordFailure keeps a trace of a failed attempt (no records) for the batch
+// list and the audit log. It runs outside the failed transaction.
+func (im *Importer) recordFailure(req Request, cause error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var size int64
+	if st, err := os.Stat(req.Path); err == nil {
+		size = st.Size()
+	}
+	msg := apperr.Message(cause)
+	const q = `INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, status, error, created_by, created_name)
+		VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8, $9)`
+	im.db.Exec(ctx, q, req.Kind, req.Region, req.Source, fileName(req), req.SHA256, size, msg, nullID(req.UserID), req.UserName)
+	audit.Record(ctx, im.db, audit.Entry{UserID: nullID(req.UserID), Username: req.UserName, Region: req.Region, IP: req.IP,
+		Action: audit.ImportCreate, Object: "file:" + fileName(req), Result: "failed", Detail: msg})
+}
+
+// rowSource feeds converted rows to COPY straight from the file reader, so
+// a file of any size streams through in constant memory.
+type rowSource struct {
+	rows     sheet.Rows
+	conv     *converter
+	prog     *Progress
+	pending  [][]string
+	pendLine []int
+	cur      []any
+	read     int
+	err      error
+}
+
+func (s *rowSource) Next() bool {
+	for {
+		vals, line, ok := s.nextRaw()
+		if !ok {
+			return false
+		}
+		s.read++
+		if s.read&1023 == 0 {
+			s.prog.Rows.Store(int64(s.read))
+		}
+		if row := s.conv.convert(line, vals); row != nil {
+			s.cur = row
+			return true
+		}
+	}
+}
+
+func (s *rowSource) nextRaw() ([]string, int, bool) {
+	if len(s.pending) > 0 {
+		v, l := s.pending[0], s.pendLine[0]
+		s.pending, s.pendLine = s.pending[1:], s.pendLine[1:]
+		return v, l, true
+	}
+	if !s.rows.Next() {
+		if err := s.rows.Err(); err != nil {
+			s.err = fileError(err)
+		}
+		s.prog.Rows.Store(int64(s.read))
+		return nil, 0, false
+	}
+	return s.rows.Values(), s.rows.Line(), true
+}
+
+func (s *rowSource) Values() ([]any, error) { return s.cur, nil }
+
+func (s *rowSource) Err() error { return s.err }
+
+func itoa(n int) string { return strconv.Itoa(n) }

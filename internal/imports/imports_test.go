@@ -1,0 +1,319 @@
+package imports_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/pgtest"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/sheet"
+	"github.com/canbao/canbao/internal/source"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and fixtures")
+
+// id18 completes a 17-digit body with its check character.
+func id18(body17 string) string { return body17 + string(idcard.CheckChar(body17)) }
+
+func newDB(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	db, _ := pgtest.New(t)
+	files, _ := region.FilesIn(region.Embedded(), ".")
+	if _, err := region.Import(context.Background(), db, region.Embedded(), files, "440981"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// fixtures writes the dirty test files under testdata/imports (with -update);
+// they are committed so the tests read fixed bytes.
+func fixtures(t *testing.T) {
+	dir := "../../testdata/imports"
+	if !*update {
+		return
+	}
+	os.MkdirAll(dir, 0o755)
+	a, b, c := id18("44098119800101123"), id18("44098119751231002"), id18("44098120100615004")
+	old15 := "440981750304121" // 15-digit form of 44098119750304121?
+	hukou := strings.Join([]string{
+		"高州市公安局户籍人口信息（2024年6月）,,,,,,,,,,",
+		"公民身份号码,姓名,性别,民族,出生日期,户号,与户主关系,户籍地址,户籍地区划代码,人口状态",
+		a + ",陈 大文,男,汉族,1980-01-01,H001,户主,镇江镇镇江村1号,440981107204,正常",
+		strings.ToLower(b) + ",李秀英,2,汉族,1975/12/31,H001,配偶,镇江镇镇江村1号,440981107204,管理中",
+		"",
+		"４４０９８１２０１００６１５００" + c[16:] + ",陈小明,,汉族,20100615,H001,子,镇江镇镇江村1号,440981107204,正常",
+		old15 + ",黄伟,男,汉族,,H002,户主,镇江镇镇江村2号,440981107,迁出",
+		a[:10] + a[11:12] + a[10:11] + a[12:] + ",陈大文,男,汉族,1980-01-01,H003,户主,镇江镇镇江村3号,440981107204,死亡",
+		",,,,,,,,,",
+		",,男,汉族,1990-01-01,H004,户主,镇江镇镇江村4号,440981107204,正常",
+		id18("44098119900202003") + ",张三,男,汉族,1990-02-02,H005,户主,地址,440981107204,正常,多出来的列",
+		"4.40981199001011E+17,王五,男,汉族,1990-01-01,H006,户主,地址,4409811072,不明",
+		",赵六,女,汉族,1960-13-45,H007,户主,地址,440981107204,正常",
+		"合计：10人,,,,,,,,,",
+	}, "\r\n") + "\r\n"
+	gb, _ := simplifiedchinese.GB18030.NewEncoder().String(hukou)
+	if err := os.WriteFile(filepath.Join(dir, "hukou_title_gb18030.csv"), []byte(gb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sheet.Create(filepath.Join(dir, "enroll_serial.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]any{
+		{"2024年城乡居民养老保险参保名单"},
+		{},
+		{"身份证号码", "姓名", "险种", "参保地", "参保状态", "缴费状态", "参保时间", "单位"},
+		{a, "陈大文", "170", "440981", "1", "1", 42916, ""},
+		{b, "李秀英", "城乡居民基本养老保险", "440981000000", "正常参保", "暂停缴费", "2017/6/30", ""},
+		{4.40981201006150e17, "陈小明", "居民医保", "440981", "1", "1", "20170630", ""},
+		{id18("44098119800101123")[:17] + "0", "陈大文", "职工养老", "440902", "4", "3", 43000.0, "茂名石化"},
+		{"", "黄 伟", "新农合", "440981", "2", "1", "2016-01-01", ""},
+		{"", "", "170", "440981", "1", "1", "", ""},
+		{"=cmd|' /C calc'!A0", "", "170", "440981", "1", "1", "", ""},
+	}
+	for _, r := range rows {
+		if err := w.WriteValues(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	fixtures(t)
+	cases := []struct {
+		file string
+		kind source.Kind
+	}{
+		{"../../testdata/imports/hukou_title_gb18030.csv", source.Hukou},
+		{"../../testdata/imports/enroll_serial.xlsx", source.Enrollment},
+		{"../../testdata/import/hukou_gb18030.csv", source.Hukou},
+		{"../../testdata/import/enroll_utf8bom.csv", source.Enrollment},
+		{"../../testdata/import/enroll_title.xlsx", source.Enrollment},
+		{"../../testdata/import/resident_utf8.tsv", source.Resident},
+	}
+	for _, c := range cases {
+		t.Run(filepath.Base(c.file), func(t *testing.T) {
+			t.Parallel()
+			db := newDB(t)
+			im := imports.New(db)
+			res, err := im.Import(context.Background(), imports.Request{Kind: c.kind, Region: "440981", Path: c.file, UserName: "test"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := dump(t, db, im, res)
+			golden := strings.Replace(c.file, "/testdata/import/", "/testdata/imports/", 1) + ".import.golden"
+			if *update {
+				os.WriteFile(golden, []byte(got), 0o644)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("import result differs from %s (run with -update to accept):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// dump prints a batch's counts, records and issues in a stable form.
+func dump(t *testing.T, db *pgxpool.Pool, im *imports.Importer, res imports.Result) string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "read=%d accepted=%d rejected=%d marked=%d source=%s\n", res.Read, res.Accepted, res.Rejected, res.Marked, res.Source)
+	rows, err := db.Query(context.Background(), `
+		SELECT line, id_norm, id_damage, name, sex, coalesce(birth::text, ''), region_code, hukou_region, pop_status, scheme,
+		       coalesce(enroll_status::text, ''), coalesce(pay_status::text, ''), coalesce(enroll_date::text, ''), employer,
+		       array_length(raw, 1)
+		FROM source_record WHERE batch_id = $1 ORDER BY line`, res.BatchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var line, n int
+		var f [13]string
+		if err := rows.Scan(&line, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9], &f[10], &f[11], &f[12], &n); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "row %d: %s raw=%d\n", line, strings.Join(f[:], "|"), n)
+	}
+	issues, _, err := im.Issues(context.Background(), res.BatchID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, is := range issues {
+		fmt.Fprintf(&b, "issue %d rejected=%v [%s] %q: %s\n", is.Line, is.Rejected, is.Column, is.Value, is.Reason)
+	}
+	return b.String()
+}
+
+func TestReimportRefused(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	im := imports.New(db)
+	req := imports.Request{Kind: source.Enrollment, Region: "440981", Path: "../../testdata/import/enroll_utf8bom.csv", UserName: "a"}
+	first, err := im.Import(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = im.Import(context.Background(), req, nil)
+	if apperr.KindOf(err) != apperr.Conflict || !strings.Contains(apperr.Message(err), fmt.Sprintf("批次 #%d", first.BatchID)) {
+		t.Fatalf("second import: %v, want a conflict naming batch #%d", err, first.BatchID)
+	}
+	var n int
+	db.QueryRow(context.Background(), `SELECT count(*) FROM source_record`).Scan(&n)
+	if n != first.Accepted {
+		t.Errorf("%d records after refused reimport, want %d", n, first.Accepted)
+	}
+	// The same file as another kind is a different extract.
+	req.Kind = source.Death
+	if _, err := im.Import(context.Background(), req, nil); err == nil || apperr.KindOf(err) == apperr.Conflict {
+		t.Errorf("import as another kind: %v (want a header error, not a duplicate)", err)
+	}
+}
+
+func TestFailedImportLeavesNoTrace(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	im := imports.New(db)
+	path := filepath.Join(t.TempDir(), "big.csv")
+	w, _ := sheet.Create(path)
+	w.Write([]string{"公民身份号码", "姓名", "险种类型", "参保地区划代码", "参保状态", "缴费状态"})
+	for i := 0; i < 50000; i++ {
+		w.Write([]string{id18(fmt.Sprintf("44098119800101%03d", i%1000)), "某某", "170", "440981", "1", "1"})
+	}
+	w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	prog := &imports.Progress{}
+	go func() {
+		for prog.Rows.Load() < 5000 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := im.Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path, UserName: "a"}, prog)
+	if err == nil {
+		t.Fatal("import survived cancellation")
+	}
+	var records, tables, done, failed int
+	db.QueryRow(context.Background(), `SELECT count(*) FROM source_record`).Scan(&records)
+	db.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE tablename LIKE 'source_record_%'`).Scan(&tables)
+	db.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed') FROM import_batch`).Scan(&done, &failed)
+	if records != 0 || tables != 0 || done != 0 {
+		t.Errorf("failed import left records=%d tables=%d done batches=%d", records, tables, done)
+	}
+	if failed != 1 {
+		t.Errorf("%d failed batch rows, want 1 recording the attempt", failed)
+	}
+	// The same file imports fine afterwards.
+	res, err := im.Import(context.Background(), imports.Request{Kind: source.Enrollment, Region: "440981", Path: path, UserName: "a"}, nil)
+	if err != nil || res.Accepted != 50000 {
+		t.Fatalf("retry: %+v %v", res, err)
+	}
+}
+
+func TestSupersedeAndWithdraw(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	im := imports.New(db)
+	dir := t.TempDir()
+	write := func(name string, n int) string {
+		p := filepath.Join(dir, name)
+		w, _ := sheet.Create(p)
+		w.Write([]string{"公民身份号码", "姓名", "险种类型", "参保状态"})
+		for i := 0; i < n; i++ {
+			w.Write([]string{id18(fmt.Sprintf("44098119800101%03d", i)), "某某", "390", "1"})
+		}
+		w.Close()
+		return p
+	}
+	ctx := context.Background()
+	old, err := im.Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("a.csv", 3)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := im.Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("b.csv", 4), Source: "另一来源"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer, err := im.Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("c.csv", 5)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(newer.Superseded) != 1 || newer.Superseded[0] != old.BatchID || newer.Source != "居民医疗" {
+		t.Fatalf("newer superseded %v (source %s), want only #%d", newer.Superseded, newer.Source, old.BatchID)
+	}
+	b, _ := im.Get(ctx, "440981", other.BatchID)
+	if b.SupersededBy != nil {
+		t.Error("a batch of another source was superseded")
+	}
+	if err := im.Withdraw(ctx, "440981", newer.BatchID, audit.Entry{Username: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = im.Get(ctx, "440981", old.BatchID)
+	if b.SupersededBy != nil || b.StatusLabel() != "有效" {
+		t.Errorf("withdrawing the newer batch did not restore the older: %+v", b)
+	}
+	b, _ = im.Get(ctx, "440981", newer.BatchID)
+	if b.Status != "withdrawn" {
+		t.Errorf("status %s", b.Status)
+	}
+	if recs, n, _ := im.Records(ctx, newer.BatchID, "", 10, 0); n != 5 || len(recs) != 5 {
+		t.Errorf("withdrawn batch rows must stay viewable: %d", n)
+	}
+	if _, err := im.Get(ctx, "440981107", newer.BatchID); apperr.KindOf(err) != apperr.NotFound {
+		t.Errorf("batch visible outside its region: %v", err)
+	}
+}
+
+func TestErrorReport(t *testing.T) {
+	t.Parallel()
+	fixtures(t)
+	db := newDB(t)
+	im := imports.New(db)
+	res, err := im.Import(context.Background(), imports.Request{Kind: source.Enrollment, Region: "440981", Path: "../../testdata/imports/enroll_serial.xlsx"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.xlsx")
+	w, _ := sheet.Create(path)
+	if err := im.WriteReport(context.Background(), res.BatchID, w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	rows, _, err := sheet.Open(path, sheet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		lines = append(lines, strings.Join(rows.Values(), "|"))
+	}
+	if len(lines) < 3 || lines[0] != strings.Join(imports.ReportHeader, "|") {
+		t.Fatalf("report = %q", lines)
+	}
+	all := strings.Join(lines, "\n")
+	for _, want := range []string{"拒绝", "身份证号码和姓名均为空", "'=cmd", "科学计数法"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("report lacks %q:\n%s", want, all)
+		}
+	}
+}
