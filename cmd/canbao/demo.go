@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,6 +40,9 @@ var demoUsers = []auth.NewUser{
 // runDemo prepares the demo installation; every step is idempotent so
 // `make run` can be repeated.
 func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) error {
+	if len(args) > 0 && args[0] == "generate" {
+		return runDemoGenerate(args[1:])
+	}
 	if err := cfg.needDB(); err != nil {
 		return err
 	}
@@ -100,7 +104,7 @@ func loadDemoData(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog
 	start := time.Now()
 	res, err := demo.Generate(demo.Options{
 		County: demoCounty, CountyName: "高州市", Villages: villages, Households: demoHouseholds, Seed: 2026,
-		AsOf: demoAsOf, OtherCounties: []string{"440902", "440904", "440982", "440983", "450102", "360102", "430102"},
+		AsOf: demoAsOf, OtherCounties: otherCounties(demoCounty),
 	}, dir)
 	if err != nil {
 		return fmt.Errorf("generate demo data: %w", err)
@@ -129,4 +133,55 @@ func printLogins() {
 	for _, u := range demoUsers {
 		fmt.Printf("    %-9s %s\n", u.Username, u.Role.Label())
 	}
+}
+
+// runDemoGenerate writes a county's extracts and the ground truth to a
+// folder, without touching the database: the villages come from the
+// shipped division tables.
+func runDemoGenerate(args []string) error {
+	fl := flag.NewFlagSet("demo generate", flag.ContinueOnError)
+	county := fl.String("county", demoCounty, "6-digit county code")
+	households := fl.Int("households", 1000, "number of households")
+	out := fl.String("out", "demo-data", "output folder")
+	seed := fl.Int64("seed", 1, "random seed (same seed, same files)")
+	asOf := fl.String("as-of", demoAsOf.Format("2006-01-02"), "as-of date the truth is computed for")
+	format := fl.String("format", "mixed", "csv, xlsx or mixed")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	day, err := time.Parse("2006-01-02", *asOf)
+	if err != nil {
+		return fmt.Errorf("--as-of: %w", err)
+	}
+	name, villages, err := region.EmbeddedCounty(*county)
+	if err != nil {
+		return err
+	}
+	opt := demo.Options{County: *county, CountyName: name, Households: *households, Seed: *seed, AsOf: day,
+		Format: *format, OtherCounties: otherCounties(*county)}
+	for _, v := range villages {
+		opt.Villages = append(opt.Villages, demo.Village{Code: v.Code, Name: v.Name})
+	}
+	res, err := demo.Generate(opt, *out)
+	if err != nil {
+		return err
+	}
+	for _, f := range res.Files {
+		fmt.Printf("%-40s %-8s %8d 行\n", filepath.Base(f.Path), f.Kind, f.Rows)
+	}
+	fmt.Printf("%d 人，%d 行；真值：%s, %s\n", res.Persons, res.Records, res.TruthRecords, res.TruthPersons)
+	return nil
+}
+
+// otherCounties are the counties used for cross-region enrollments and
+// migrants: a few of the same city and a few elsewhere.
+func otherCounties(county string) []string {
+	out := []string{"440902", "440904", "440982", "440983", "450102", "360102", "430102"}
+	for i, c := range out {
+		if c == county {
+			out = append(out[:i], out[i+1:]...)
+			break
+		}
+	}
+	return out
 }

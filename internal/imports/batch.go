@@ -133,11 +133,13 @@ type Record struct {
 // starts with q.
 func (im *Importer) Records(ctx context.Context, id int64, q string, limit, offset int) ([]Record, int, error) {
 	const where = ` FROM source_record WHERE batch_id = $1 AND ($2 = '' OR name LIKE $2 || '%' OR id_norm LIKE $2 || '%')`
+	const cols = `SELECT line, coalesce(id_norm, ''), coalesce(id_damage, 'ok'), coalesce(name, ''), coalesce(sex, ''),
+		birth, coalesce(region_code, ''), coalesce(scheme, '')`
 	var total int
 	if err := im.db.QueryRow(ctx, `SELECT count(*)`+where, id, q).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count records: %w", err)
 	}
-	rows, err := im.db.Query(ctx, `SELECT line, id_norm, id_damage, name, sex, birth, region_code, scheme`+where+
+	rows, err := im.db.Query(ctx, cols+where+
 		` ORDER BY line LIMIT $3 OFFSET $4`, id, q, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("records: %w", err)

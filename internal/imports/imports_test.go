@@ -30,7 +30,7 @@ var update = flag.Bool("update", false, "rewrite golden files and fixtures")
 // id18 completes a 17-digit body with its check character.
 func id18(body17 string) string { return body17 + string(idcard.CheckChar(body17)) }
 
-func newDB(t *testing.T) *pgxpool.Pool {
+func newDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	db, _ := pgtest.New(t)
 	files, _ := region.FilesIn(region.Embedded(), ".")
@@ -139,9 +139,10 @@ func dump(t *testing.T, db *pgxpool.Pool, im *imports.Importer, res imports.Resu
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "read=%d accepted=%d rejected=%d marked=%d source=%s\n", res.Read, res.Accepted, res.Rejected, res.Marked, res.Source)
 	rows, err := db.Query(context.Background(), `
-		SELECT line, id_norm, id_damage, name, sex, coalesce(birth::text, ''), region_code, hukou_region, pop_status, scheme,
-		       coalesce(enroll_status::text, ''), coalesce(pay_status::text, ''), coalesce(enroll_date::text, ''), employer,
-		       array_length(raw, 1)
+		SELECT line, coalesce(id_norm, ''), coalesce(id_damage, 'ok'), coalesce(name, ''), coalesce(sex, ''), coalesce(birth::text, ''),
+		       coalesce(region_code, ''), coalesce(hukou_region, ''), coalesce(pop_status, ''), coalesce(scheme, ''),
+		       coalesce(enroll_status::text, ''), coalesce(pay_status::text, ''), coalesce(enroll_date::text, ''), split_part(raw, chr(31), 8),
+		       array_length(string_to_array(raw, chr(31)), 1)
 		FROM source_record WHERE batch_id = $1 ORDER BY line`, res.BatchID)
 	if err != nil {
 		t.Fatal(err)
@@ -315,5 +316,37 @@ func TestErrorReport(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("report lacks %q:\n%s", want, all)
 		}
+	}
+}
+
+// A file where every row carries a problem keeps every issue, without
+// holding them in memory.
+func TestEveryRowBadKeepsEveryIssue(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	im := imports.New(db)
+	path := filepath.Join(t.TempDir(), "bad.csv")
+	w, _ := sheet.Create(path)
+	w.Write([]string{"公民身份号码", "姓名", "险种类型", "参保日期"})
+	const n = 30000
+	for i := 0; i < n; i++ {
+		id := id18(fmt.Sprintf("44098119800101%03d", i%1000))
+		if i%2 == 0 {
+			w.Write([]string{id, "某某", "170", "上月底"}) // unreadable date: accepted, marked
+		} else {
+			w.Write([]string{"", "", "170", "2017-06-30", "错位"}) // nothing usable and a shifted column: rejected
+		}
+	}
+	w.Close()
+	res, err := im.Import(context.Background(), imports.Request{Kind: source.Enrollment, Region: "440981", Path: path, TempDir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != n/2 || res.Rejected != n/2 || res.Marked != n/2 {
+		t.Fatalf("%+v", res)
+	}
+	issues, total, err := im.Issues(context.Background(), res.BatchID, 10, 0)
+	if err != nil || total != n || len(issues) != 10 {
+		t.Fatalf("issues: total %d (%v), want %d", total, err, n)
 	}
 }

@@ -10,11 +10,11 @@ import (
 	"github.com/canbao/canbao/internal/source"
 )
 
-// copyColumns are source_record's columns in the order rowValues fills them.
+// copyColumns are source_record's columns in the order convert writes them.
 var copyColumns = []string{
-	"batch_id", "line", "id_raw", "id_norm", "id_damage", "name", "sex", "birth", "ethnic",
-	"household", "relation", "address", "region_code", "hukou_region", "pop_status", "scheme",
-	"enroll_status", "pay_status", "enroll_date", "employer", "death_date", "school", "raw",
+	"batch_id", "line", "id_norm", "id_damage", "name", "sex", "birth", "household", "relation",
+	"region_code", "hukou_region", "pop_status", "scheme", "enroll_status", "pay_status",
+	"enroll_date", "death_date", "raw",
 }
 
 // Issue is a rejected row, or a warning on an accepted one.
@@ -29,100 +29,150 @@ type Issue struct {
 // converter turns one spreadsheet row into a source_record row. It is built
 // once per file from the column mapping, so the per-row work is lookups.
 type converter struct {
-	kind      source.Kind
-	batchID   int64
-	region    string // the batch's region, the default where a file has no region column
-	header    []string
-	col       map[string]int // field key → column index
-	width     int            // number of header columns
-	today     time.Time
-	schemes   map[string]bool
-	issues    []Issue
-	rejected  int
-	marked    int
-	maxIssues int
+	kind     source.Kind
+	batchID  int64
+	region   string // the batch's region, the default where a file has no region column
+	header   []string
+	colOf    [numFields]int // field number → column index, -1 when unmapped
+	width    int            // number of header columns
+	today    time.Time
+	schemes  map[string]bool
+	issues   *issueLog
+	rejected int
+	marked   int
 }
 
-func newConverter(kind source.Kind, batchID int64, batchRegion string, header []string, m source.Mapping) *converter {
-	c := &converter{kind: kind, batchID: batchID, region: batchRegion, header: header, col: map[string]int{},
-		width: len(header), today: time.Now(), schemes: map[string]bool{}, maxIssues: 1_000_000}
+func newConverter(kind source.Kind, batchID int64, batchRegion string, header []string, m source.Mapping, issues *issueLog) *converter {
+	c := &converter{kind: kind, batchID: batchID, region: batchRegion, header: header, issues: issues,
+		width: len(header), today: time.Now(), schemes: map[string]bool{}}
+	for i := range c.colOf {
+		c.colOf[i] = -1
+	}
 	for k, i := range m {
-		c.col[k] = i
+		if f, ok := fieldNum[k]; ok {
+			c.colOf[f] = i
+		}
 	}
 	return c
 }
 
-// cell returns the value of field key in vals, or "".
-func (c *converter) cell(vals []string, key string) string {
-	i, ok := c.col[key]
-	if !ok || i >= len(vals) {
+// Field numbers, so the per-row lookups index an array instead of a map.
+const (
+	fID = iota
+	fName
+	fSex
+	fEthnic
+	fBirth
+	fHousehold
+	fRelation
+	fAddress
+	fHukouRegion
+	fPopStatus
+	fResAddress
+	fResRegion
+	fScheme
+	fInsuredRegion
+	fEnrollStatus
+	fPayStatus
+	fEnrollDate
+	fEmployer
+	fDeathDate
+	fSchool
+	numFields
+)
+
+var fieldNum = map[string]int{
+	source.KeyID: fID, source.KeyName: fName, source.KeySex: fSex, source.KeyEthnic: fEthnic,
+	source.KeyBirth: fBirth, source.KeyHousehold: fHousehold, source.KeyRelation: fRelation,
+	source.KeyAddress: fAddress, source.KeyHukouRegion: fHukouRegion, source.KeyPopStatus: fPopStatus,
+	source.KeyResAddress: fResAddress, source.KeyResRegion: fResRegion, source.KeyScheme: fScheme,
+	source.KeyInsuredRegion: fInsuredRegion, source.KeyEnrollStatus: fEnrollStatus,
+	source.KeyPayStatus: fPayStatus, source.KeyEnrollDate: fEnrollDate, source.KeyEmployer: fEmployer,
+	source.KeyDeathDate: fDeathDate, source.KeySchool: fSchool,
+}
+
+// cell returns the value of field f in vals, or "".
+func (c *converter) cell(vals []string, f int) string {
+	i := c.colOf[f]
+	if i < 0 || i >= len(vals) {
 		return ""
 	}
 	return vals[i]
 }
 
-func (c *converter) colName(key string) string {
-	if i, ok := c.col[key]; ok && i < len(c.header) {
-		return c.header[i]
+func (c *converter) colName(f int) string {
+	if f >= 0 {
+		if i := c.colOf[f]; i >= 0 && i < len(c.header) {
+			return c.header[i]
+		}
 	}
-	return key
+	return ""
 }
 
-func (c *converter) warn(line int, key, value, reason string) {
-	if len(c.issues) < c.maxIssues {
-		c.issues = append(c.issues, Issue{Line: line, Column: c.colName(key), Value: value, Reason: reason})
-	}
+func (c *converter) warn(line, f int, value, reason string) {
+	c.issues.add(Issue{Line: line, Column: c.colName(f), Value: value, Reason: reason})
 }
 
-func (c *converter) reject(line int, key, value, reason string) {
+func (c *converter) reject(line, f int, value, reason string) {
 	c.rejected++
-	if len(c.issues) < c.maxIssues {
-		c.issues = append(c.issues, Issue{Line: line, Rejected: true, Column: c.colName(key), Value: value, Reason: reason})
-	}
+	c.issues.add(Issue{Line: line, Rejected: true, Column: c.colName(f), Value: value, Reason: reason})
 }
 
-// convert returns the row's values for COPY, or nil when the row is rejected.
+// convert encodes one row for COPY and reports whether it was accepted.
 // A row is rejected only when nothing usable remains; everything else is
 // kept, with a warning for what could not be read.
-func (c *converter) convert(line int, vals []string) []any {
+func (c *converter) convert(line int, vals []string, e *copyEncoder) bool {
 	if extra := lastNonBlank(vals) + 1; extra > c.width {
-		c.reject(line, "", strings.Join(vals[c.width:extra], ","), "本行列数（"+itoa(extra)+"）多于表头（"+itoa(c.width)+"），数据可能错位")
-		return nil
+		c.reject(line, -1, strings.Join(vals[c.width:extra], ","), "本行列数（"+itoa(extra)+"）多于表头（"+itoa(c.width)+"），数据可能错位")
+		return false
 	}
-	rawID := c.cell(vals, source.KeyID)
-	name := cleanName(c.cell(vals, source.KeyName))
+	rawID := c.cell(vals, fID)
+	name := cleanName(c.cell(vals, fName))
 	id := idcard.ParseAt(rawID, c.today)
 	if name == "" && !usableID(id) {
-		c.reject(line, source.KeyID, rawID, "身份证号码和姓名均为空或无法识别，该行无可用信息")
-		return nil
+		c.reject(line, fID, rawID, "身份证号码和姓名均为空或无法识别，该行无可用信息")
+		return false
 	}
-	before := len(c.issues)
+	before := c.issues.n
 	if id.Damage != idcard.OK {
-		c.warn(line, source.KeyID, rawID, "身份证号码有误（"+id.Damage.String()+"），已接收并标记，比对时将尝试关联")
+		c.warn(line, fID, rawID, "身份证号码有误（"+id.Damage.String()+"），已接收并标记，比对时将尝试关联")
 	}
-	row := make([]any, len(copyColumns))
-	row[0], row[1] = c.batchID, int32(line)
-	row[2], row[3], row[4], row[5] = rawID, id.Norm, id.Damage.Code(), name
-	row[6] = c.sex(line, vals, id)
-	row[7] = c.date(line, vals, source.KeyBirth, id)
-	row[8] = c.cell(vals, source.KeyEthnic)
-	row[9] = c.cell(vals, source.KeyHousehold)
-	row[10] = c.cell(vals, source.KeyRelation)
-	row[11] = c.address(vals)
-	row[12], row[13] = c.regions(line, vals)
-	row[14] = c.popStatus(line, vals)
-	row[15] = c.scheme(line, vals)
-	row[16] = c.status(line, vals, source.KeyEnrollStatus, source.ParseEnrollStatus)
-	row[17] = c.status(line, vals, source.KeyPayStatus, source.ParsePayStatus)
-	row[18] = c.date(line, vals, source.KeyEnrollDate, idcard.Number{})
-	row[19] = c.cell(vals, source.KeyEmployer)
-	row[20] = c.date(line, vals, source.KeyDeathDate, idcard.Number{})
-	row[21] = c.cell(vals, source.KeySchool)
-	row[22] = append([]string(nil), vals...)
-	if len(c.issues) > before {
+	own, hukou := c.regions(line, vals)
+	e.row(len(copyColumns))
+	e.int64(c.batchID)
+	e.int32(int32(line))
+	e.text(id.Norm)
+	e.text(damageCode(id.Damage))
+	e.text(name)
+	e.text(c.sex(line, vals, id))
+	e.date(c.date(line, vals, fBirth, id))
+	e.text(c.cell(vals, fHousehold))
+	e.text(c.cell(vals, fRelation))
+	e.text(own)
+	e.text(hukou)
+	e.text(c.popStatus(line, vals))
+	e.text(c.scheme(line, vals))
+	e.int16(c.status(line, vals, fEnrollStatus, source.ParseEnrollStatus))
+	e.int16(c.status(line, vals, fPayStatus, source.ParsePayStatus))
+	e.date(c.date(line, vals, fEnrollDate, idcard.Number{}))
+	e.date(c.date(line, vals, fDeathDate, idcard.Number{}))
+	e.joined(vals, rawSep)
+	if c.issues.n > before {
 		c.marked++
 	}
-	return row
+	return true
+}
+
+// rawSep joins a row's original cells in source_record.raw: the ASCII unit
+// separator, which no spreadsheet cell contains.
+const rawSep = "\x1f"
+
+// damageCode is NULL (empty) for a valid ID, the common case.
+func damageCode(d idcard.Damage) string {
+	if d == idcard.OK {
+		return ""
+	}
+	return d.Code()
 }
 
 // usableID: a damaged ID still links when enough of it is there (a typo, a
@@ -141,12 +191,12 @@ func usableID(n idcard.Number) bool {
 }
 
 func (c *converter) sex(line int, vals []string, id idcard.Number) string {
-	v := c.cell(vals, source.KeySex)
+	v := c.cell(vals, fSex)
 	if s, ok := source.ParseSex(v); ok {
 		return s
 	}
 	if v != "" {
-		c.warn(line, source.KeySex, v, "无法识别的性别")
+		c.warn(line, fSex, v, "无法识别的性别")
 	}
 	if id.Valid() {
 		if idcard.Male(id.Norm) {
@@ -157,8 +207,9 @@ func (c *converter) sex(line int, vals []string, id idcard.Number) string {
 	return ""
 }
 
-// date parses a date column; for the birth date a valid ID fills a blank.
-func (c *converter) date(line int, vals []string, key string, id idcard.Number) any {
+// date parses a date column (zero when absent); for the birth date a valid
+// ID fills a blank.
+func (c *converter) date(line int, vals []string, key int, id idcard.Number) time.Time {
 	v := c.cell(vals, key)
 	if v != "" {
 		if t, ok := source.ParseDate(v); ok {
@@ -166,33 +217,26 @@ func (c *converter) date(line int, vals []string, key string, id idcard.Number) 
 		}
 		c.warn(line, key, v, "无法识别的日期")
 	}
-	if key == source.KeyBirth && id.Valid() {
+	if key == fBirth && id.Valid() {
 		if t, ok := idcard.Birth(id.Norm); ok {
 			return t
 		}
 	}
-	return nil
-}
-
-func (c *converter) address(vals []string) string {
-	if a := c.cell(vals, source.KeyAddress); a != "" {
-		return a
-	}
-	return c.cell(vals, source.KeyResAddress)
+	return time.Time{}
 }
 
 // regions returns the record's own region (hukou, residence or insured
 // region by kind, the batch region where the file has none) and its hukou region.
 func (c *converter) regions(line int, vals []string) (string, string) {
-	hukou := c.regionCell(line, vals, source.KeyHukouRegion)
+	hukou := c.regionCell(line, vals, fHukouRegion)
 	var own string
 	switch c.kind {
 	case source.Hukou:
 		own = hukou
 	case source.Resident:
-		own = c.regionCell(line, vals, source.KeyResRegion)
+		own = c.regionCell(line, vals, fResRegion)
 	case source.Enrollment:
-		own = c.regionCell(line, vals, source.KeyInsuredRegion)
+		own = c.regionCell(line, vals, fInsuredRegion)
 	}
 	if own == "" {
 		own = c.region
@@ -203,7 +247,7 @@ func (c *converter) regions(line int, vals []string) (string, string) {
 	return own, hukou
 }
 
-func (c *converter) regionCell(line int, vals []string, key string) string {
+func (c *converter) regionCell(line int, vals []string, key int) string {
 	v := c.cell(vals, key)
 	if v == "" {
 		return ""
@@ -217,7 +261,7 @@ func (c *converter) regionCell(line int, vals []string, key string) string {
 }
 
 func (c *converter) popStatus(line int, vals []string) string {
-	v := c.cell(vals, source.KeyPopStatus)
+	v := c.cell(vals, fPopStatus)
 	if v == "" {
 		if c.kind == source.Hukou {
 			return source.PopNormal // a police extract lists living residents unless it says otherwise
@@ -226,39 +270,40 @@ func (c *converter) popStatus(line int, vals []string) string {
 	}
 	s, ok := source.ParsePopStatus(v)
 	if !ok {
-		c.warn(line, source.KeyPopStatus, v, "无法识别的人口状态")
+		c.warn(line, fPopStatus, v, "无法识别的人口状态")
 	}
 	return s
 }
 
 func (c *converter) scheme(line int, vals []string) string {
-	v := c.cell(vals, source.KeyScheme)
+	v := c.cell(vals, fScheme)
 	if v == "" {
 		if c.kind == source.Enrollment {
-			c.warn(line, source.KeyScheme, v, "险种类型为空")
+			c.warn(line, fScheme, v, "险种类型为空")
 		}
 		return ""
 	}
 	s, ok := source.ParseScheme(v)
 	if !ok {
-		c.warn(line, source.KeyScheme, v, "无法识别的险种类型")
+		c.warn(line, fScheme, v, "无法识别的险种类型")
 		return ""
 	}
 	c.schemes[s.Key] = true
 	return s.Key
 }
 
-func (c *converter) status(line int, vals []string, key string, parse func(string) (int, bool)) any {
+// status parses a status code column (0 when absent or unreadable).
+func (c *converter) status(line int, vals []string, key int, parse func(string) (int, bool)) int {
 	v := c.cell(vals, key)
 	if v == "" {
-		return nil
+		return 0
 	}
 	n, ok := parse(v)
 	if !ok {
 		c.warn(line, key, v, "无法识别的状态")
-		return nil
+		return 0
 	}
-	return int16(n)
+	return n
 }
 
 // cleanName removes the spaces clerks put inside two-character names

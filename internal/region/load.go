@@ -196,3 +196,36 @@ func OSFiles(args []string) (fs.FS, []string, error) {
 	}
 	return os.DirFS("/"), files, nil
 }
+
+// EmbeddedCounty returns a county's name and villages from the shipped
+// tables, for tools that run without a database.
+func EmbeddedCounty(county string) (string, []Region, error) {
+	if LevelOf(county) != 3 {
+		return "", nil, fmt.Errorf("%q is not a 6-digit county code", county)
+	}
+	fsys := Embedded()
+	areas, err := readTable(fsys, "areas.csv.gz", 2, county)
+	if err != nil {
+		return "", nil, err
+	}
+	name := ""
+	for _, a := range areas {
+		if a[0] == county {
+			name = a[1].(string)
+		}
+	}
+	if name == "" {
+		return "", nil, fmt.Errorf("county %s is not in the division tables", county)
+	}
+	rows, err := readTable(fsys, "villages.csv.gz", 4, county)
+	if err != nil {
+		return "", nil, err
+	}
+	var out []Region
+	for _, r := range rows {
+		if code := r[0].(string); strings.HasPrefix(code, county) {
+			out = append(out, Region{Code: code, Name: r[1].(string), Level: 5, ParentCode: r[3].(string)})
+		}
+	}
+	return name, out, nil
+}

@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +110,60 @@ func TestBrowserLoginRegionTreeLogout(t *testing.T) {
 	)
 	if url, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(url, "/login") {
 		t.Errorf("after logout a protected page showed %s", url)
+	}
+}
+
+func TestBrowserImportProgressAndReport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustCreateUser("importer", auth.County, "440981")
+	ctx := newBrowser(t)
+	file, err := filepath.Abs("../../testdata/imports/hukou_title_gb18030.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, ctx,
+		chromedp.Navigate(e.http.URL+"/login"),
+		chromedp.WaitVisible(sel("login-form")),
+		chromedp.SendKeys(sel("username"), "importer"),
+		chromedp.SendKeys(sel("password"), testPassword),
+		chromedp.Click(sel("login-submit")),
+		chromedp.WaitVisible(sel("nav-imports")),
+		chromedp.Click(sel("nav-imports")),
+		chromedp.WaitVisible(sel("import-new")),
+		chromedp.Click(sel("import-new")),
+		chromedp.WaitVisible(sel("upload-form")),
+		chromedp.SetValue(sel("upload-kind"), "户籍人口"),
+		chromedp.SetUploadFiles(sel("upload-file"), []string{file}),
+		chromedp.Click(sel("upload-submit")),
+		chromedp.WaitVisible(sel("mapping-form")),
+	)
+	if preview := text(t, ctx, "preview"); !strings.Contains(preview, "高州市公安局户籍人口信息") {
+		t.Errorf("preview shows %q", preview)
+	}
+	// The progress page polls the job and moves on to the batch by itself.
+	mustDo(t, ctx,
+		chromedp.Click(sel("import-start")),
+		chromedp.WaitVisible(sel("batch-counts")),
+	)
+	if got := text(t, ctx, "count-accepted"); got != "7" {
+		t.Errorf("accepted = %q, want 7", got)
+	}
+	if got := text(t, ctx, "count-rejected"); got != "3" {
+		t.Errorf("rejected = %q, want 3", got)
+	}
+	// Download the error report the way the link does, in the page's session.
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`
+		fetch(document.querySelector('[data-testid="download-report"]').href)
+			.then(r => r.blob().then(b => r.status + " " + r.headers.get("content-type") + " " + b.size))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status, size int
+	var ctype string
+	fmt.Sscanf(got, "%d %s %d", &status, &ctype, &size)
+	if status != 200 || !strings.Contains(ctype, "spreadsheetml") || size < 1000 {
+		t.Errorf("error report download: %q", got)
 	}
 }

@@ -335,7 +335,7 @@ func (s *Server) handleImportStart(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.startJob(up, imports.Request{Kind: up.kind, Region: up.region, Source: up.source, Path: up.path,
 		FileName: up.fileName, SHA256: up.sha256, Mapping: m, HeaderLine: headerLine,
-		UserID: me.ID, UserName: me.Username, IP: clientIP(r)}) {
+		UserID: me.ID, UserName: me.Username, IP: clientIP(r), TempDir: s.cfg.TempDir}) {
 		redirect(w, r, "/imports/jobs/"+up.token)
 		return
 	}

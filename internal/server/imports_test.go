@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -68,6 +67,23 @@ func (c *client) confirm(previewPath string) *http.Response {
 	return resp
 }
 
+// waitJob follows an import job until it redirects to its batch page, and
+// fails the test as soon as the job reports an error.
+func (c *client) waitJob(job string) string {
+	c.t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, body := c.get(job)
+		if resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/imports/") {
+			return resp.Header.Get("Location")
+		}
+		if strings.Contains(body, "导入失败") && !strings.Contains(body, `data-testid="job-error" hidden`) {
+			c.t.Fatalf("import failed: %s", body[strings.Index(body, "导入失败"):])
+		}
+	}
+	c.t.Fatal("import did not finish")
+	return ""
+}
+
 func TestImportThroughBrowserForms(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -91,18 +107,7 @@ func TestImportThroughBrowserForms(t *testing.T) {
 		t.Fatalf("confirm: %d", resp.StatusCode)
 	}
 	job := resp.Header.Get("Location")
-	var batch string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		resp, _ := c.get(job)
-		if resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/imports/") {
-			batch = resp.Header.Get("Location")
-			break
-		}
-	}
-	if batch == "" {
-		_, jp := c.get(job)
-		t.Fatalf("import did not finish: %s", jp)
-	}
+	batch := c.waitJob(job)
 	_, page = c.get(batch)
 	for _, want := range []string{`data-testid="count-read">10<`, `data-testid="count-accepted">7<`, `data-testid="count-rejected">3<`, "440981********1234"} {
 		if !strings.Contains(page, want) {
@@ -158,12 +163,8 @@ func TestImportWithdrawByAdmin(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("upload: %d %s", resp.StatusCode, body)
 	}
-	c.confirm(resp.Header.Get("Location"))
-	var id int64
-	for deadline := time.Now().Add(30 * time.Second); id == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		e.db.QueryRow(context.Background(), `SELECT coalesce(max(id), 0) FROM import_batch WHERE status = 'done'`).Scan(&id)
-	}
-	path := "/imports/" + itoa(id)
+	path := c.waitJob(c.confirm(resp.Header.Get("Location")).Header.Get("Location"))
+	id := strings.TrimPrefix(path, "/imports/")
 	token := c.csrf(path)
 	if resp, _ := c.post(path+"/withdraw", url.Values{"csrf": {token}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("withdraw: %d", resp.StatusCode)
@@ -173,7 +174,7 @@ func TestImportWithdrawByAdmin(t *testing.T) {
 		t.Error("batch not shown as withdrawn")
 	}
 	_, page = c.get("/audit?action=import.withdraw")
-	if !strings.Contains(page, "batch:"+itoa(id)) {
+	if !strings.Contains(page, "batch:"+id) {
 		t.Error("withdrawal not audited")
 	}
 }

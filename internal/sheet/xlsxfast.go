@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -478,8 +479,32 @@ func (x *fastRows) cellValue(typ string, hasV bool) (string, error) {
 		return x.sst[i], nil
 	case "inlineStr":
 		return unescapeBSTR(string(x.buf)), nil
+	case "", "n":
+		return numberText(x.buf), nil
 	}
 	return string(x.buf), nil
+}
+
+// numberText returns a numeric cell's stored text, except that a whole
+// number of more than 15 digits is shown the way Excel holds it: a double
+// with 15 significant digits (4.40981201006150E+17). Such a cell is an ID
+// number a spreadsheet has already damaged, and writers that print the
+// double's digits in full (440981201006150000) would hide that.
+func numberText(b []byte) string {
+	b = trimBytes(b)
+	if len(b) <= 15 {
+		return string(b)
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return string(b)
+		}
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return string(b)
+	}
+	return strconv.FormatFloat(f, 'E', 14, 64)
 }
 
 // trimBytes trims ASCII white space.
