@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/db"
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/imports"
@@ -117,7 +118,8 @@ func loadDemoData(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog
 			return fmt.Errorf("import demo file %s: %w", f.Path, err)
 		}
 	}
-	return nil
+	_, err = compareOnce(ctx, pool, compare.Request{Region: demoCounty, AsOf: demoAsOf, UserName: "demo", IP: "local"})
+	return err
 }
 
 func countyVillages(ctx context.Context, pool *pgxpool.Pool, county string) ([]demo.Village, error) {

@@ -23,7 +23,12 @@ usage:
   canbao user disable U | enable U
   canbao import --kind K [--region CODE] [--source S] FILE...
                                     import department extracts (K: 户籍人口 居住人口 参保信息 死亡信息 在校学生)
-  canbao demo                       migrate and load the demo city (茂名) and demo accounts
+  canbao compare [--region CODE] [--as-of YYYY-MM-DD]
+                                    run a comparison (数据比对) and print its summary
+  canbao export comparison|unmatched [--run ID|latest] [--region CODE] --out FILE.csv|.xlsx
+  canbao demo                       migrate and load the demo city (茂名), accounts, data and a comparison
+  canbao demo generate [--county C] [--households N] [--out DIR]
+                                    write a county's dirty extracts and their ground truth
   canbao pg start|stop [--dir D] [--port P]
                                     a local PostgreSQL cluster for development (prints its URL)
   canbao pg run --temp -- CMD...    run CMD against a throwaway cluster (used by make test)
@@ -57,6 +62,10 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, args []string) error
 		return runUser(ctx, cfg, args[1:])
 	case "import":
 		return runImport(ctx, cfg, args[1:])
+	case "compare":
+		return runCompare(ctx, cfg, args[1:])
+	case "export":
+		return runExport(ctx, cfg, args[1:])
 	case "demo":
 		return runDemo(ctx, cfg, log, args[1:])
 	case "pg":

@@ -24,6 +24,9 @@ const (
 	ImportCreate   = "import.create"
 	ImportWithdraw = "import.withdraw"
 	ImportReport   = "import.report"
+	CompareRun     = "compare.run"
+	CompareReview  = "compare.review"
+	CompareExport  = "compare.export"
 )
 
 // Entry is one line of the audit trail.
@@ -139,4 +142,7 @@ var labels = map[string]string{
 	ImportCreate:   "数据导入",
 	ImportWithdraw: "撤回导入批次",
 	ImportReport:   "下载导入错误报告",
+	CompareRun:     "数据比对",
+	CompareReview:  "比对审核",
+	CompareExport:  "导出比对结果",
 }

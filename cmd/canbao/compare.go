@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/db"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/sheet"
+)
+
+// runCompare runs a comparison and prints its summary.
+func runCompare(ctx context.Context, cfg Config, args []string) error {
+	fl := flag.NewFlagSet("compare", flag.ContinueOnError)
+	regionCode := fl.String("region", "", "region to compare (default: the installation's top region)")
+	asOf := fl.String("as-of", time.Now().Format("2006-01-02"), "as-of date (比对基准日), YYYY-MM-DD")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	day, err := time.Parse("2006-01-02", *asOf)
+	if err != nil {
+		return fmt.Errorf("--as-of: %w", err)
+	}
+	pool, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if *regionCode == "" {
+		if *regionCode, err = region.NewStore(pool).Top(ctx); err != nil {
+			return err
+		}
+	}
+	res, err := compareOnce(ctx, pool, compare.Request{Region: *regionCode, AsOf: day, UserName: "cli:" + osUser(), IP: "local"})
+	if err != nil {
+		return err
+	}
+	return printSummary(ctx, pool, res.RunID, *regionCode)
+}
+
+func compareOnce(ctx context.Context, pool *pgxpool.Pool, req compare.Request) (compare.RunResult, error) {
+	res, err := compare.New(pool).Run(ctx, req, nil)
+	if err != nil {
+		return res, err
+	}
+	fmt.Printf("比对批次 #%d：区划 %s，基准日 %s，记录 %d，关联 %d，待审核 %d，未匹配 %d，人员 %d，用时 %.1f 秒\n",
+		res.RunID, req.Region, req.AsOf.Format("2006-01-02"), res.Records, res.Linked, res.Review, res.Unmatched, res.Persons,
+		res.Duration.Seconds())
+	return res, nil
+}
+
+func printSummary(ctx context.Context, pool *pgxpool.Pool, runID int64, regionCode string) error {
+	total, _, err := compare.New(pool).Summary(ctx, runID, regionCode)
+	if err != nil {
+		return err
+	}
+	for _, m := range compare.Metrics {
+		fmt.Printf("  %-12s %8d\n", m.Label, total.Counts[m.Key])
+	}
+	for _, k := range []string{compare.MetricReview, compare.MetricUnmatched} {
+		fmt.Printf("  %-12s %8d\n", compare.RecordMetricLabel(k), total.Counts[k])
+	}
+	return nil
+}
+
+// runExport writes a comparison's results or unmatched records to a file.
+func runExport(ctx context.Context, cfg Config, args []string) error {
+	if len(args) == 0 || (args[0] != "comparison" && args[0] != "unmatched") {
+		return errors.New("usage: canbao export comparison|unmatched [--run ID|latest] [--region CODE] --out FILE.csv|.xlsx")
+	}
+	fl := flag.NewFlagSet("export", flag.ContinueOnError)
+	runArg := fl.String("run", "latest", "run ID or latest")
+	regionCode := fl.String("region", "", "region (default: the run's region)")
+	out := fl.String("out", "", "output file (.csv or .xlsx)")
+	if err := fl.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("--out is required")
+	}
+	pool, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	eng := compare.New(pool)
+	run, err := pickRun(ctx, pool, eng, *runArg, *regionCode)
+	if err != nil {
+		return err
+	}
+	if *regionCode == "" {
+		*regionCode = run.RegionCode
+	}
+	w, err := sheet.Create(*out)
+	if err != nil {
+		return err
+	}
+	var n int
+	if args[0] == "comparison" {
+		n, err = eng.Export(ctx, run.ID, *regionCode, w)
+	} else {
+		n, err = eng.ExportUnmatched(ctx, run.ID, *regionCode, w)
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("已导出 %d 行到 %s（比对批次 #%d）\n", n, *out, run.ID)
+	return nil
+}
+
+func pickRun(ctx context.Context, pool *pgxpool.Pool, eng *compare.Engine, arg, regionCode string) (compare.Run, error) {
+	if arg != "latest" {
+		id, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			return compare.Run{}, fmt.Errorf("--run: %w", err)
+		}
+		return eng.GetRun(ctx, "", id)
+	}
+	if regionCode == "" {
+		top, err := region.NewStore(pool).Top(ctx)
+		if err != nil {
+			return compare.Run{}, err
+		}
+		regionCode = top
+	}
+	run, ok, err := eng.Latest(ctx, regionCode)
+	if err == nil && !ok {
+		err = fmt.Errorf("区划 %s 还没有完成的比对", regionCode)
+	}
+	return run, err
+}
+
+func openDB(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	if err := cfg.needDB(); err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	return db.Open(ctx, cfg.DatabaseURL)
+}

@@ -1,0 +1,210 @@
+package compare_test
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/demo"
+	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/pgtest"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/source"
+)
+
+var asOf = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+
+// county generates and imports a county's extracts, returning the
+// database and the generator's result (with its truth files).
+func county(t testing.TB, households int, seed int64) (*pgxpool.Pool, demo.Result) {
+	t.Helper()
+	return countyFormat(t, households, seed, "mixed")
+}
+
+// dbExec is what the benchmark's baseline needs of a pool.
+type dbExec interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func countyFormat(t testing.TB, households int, seed int64, format string) (*pgxpool.Pool, demo.Result) {
+	t.Helper()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	files, _ := region.FilesIn(region.Embedded(), ".")
+	if _, err := region.Import(ctx, db, region.Embedded(), files, "4409"); err != nil {
+		t.Fatal(err)
+	}
+	_, vs, err := region.EmbeddedCounty("440981")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := demo.Options{County: "440981", CountyName: "高州市", Households: households, Seed: seed, AsOf: asOf, Format: format,
+		OtherCounties: []string{"440902", "440904", "440982", "450102", "360102"}}
+	for _, v := range vs {
+		opt.Villages = append(opt.Villages, demo.Village{Code: v.Code, Name: v.Name})
+	}
+	dir := t.TempDir()
+	res, err := demo.Generate(opt, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := imports.New(db)
+	for _, f := range res.Files {
+		req := imports.Request{Kind: source.Kind(f.Kind), Region: "440981", Path: f.Path, TempDir: dir}
+		if _, err := im.Import(ctx, req, nil); err != nil {
+			t.Fatalf("import %s: %v", f.Path, err)
+		}
+	}
+	return db, res
+}
+
+func readCSV(t testing.TB, path string) [][]string {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) > 0 && len(rows[0]) > 0 {
+		rows[0][0] = strings.TrimPrefix(rows[0][0], "\uFEFF")
+	}
+	return rows
+}
+
+// TestAccuracyOnGeneratedCounty runs the comparison on a generated county
+// of 30,000+ persons and checks links and classifications against the
+// generator's ground truth.
+func TestAccuracyOnGeneratedCounty(t *testing.T) {
+	t.Parallel()
+	db, gen := county(t, 9000, 11)
+	ctx := context.Background()
+	start := time.Now()
+	res, err := compare.New(db).Run(ctx, compare.Request{Region: "440981", AsOf: asOf, UserName: "test"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("comparison of %d records, %d persons: %v (linked %d, review %d, unmatched %d)",
+		res.Records, res.Persons, time.Since(start), res.Linked, res.Review, res.Unmatched)
+
+	// Links: truth/records.csv says which person each row belongs to.
+	links := map[string]string{}
+	rows, err := db.Query(ctx, `SELECT b.file_name || ':' || l.line, coalesce(l.id_number, '')
+		FROM run_link l JOIN import_batch b ON b.id = l.batch_id WHERE l.run_id = $1`, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k, v string
+		rows.Scan(&k, &v)
+		links[k] = v
+	}
+	rows.Close()
+	var withID, linked, right, linkedWithID, rightWithID int
+	for _, rec := range readCSV(t, gen.TruthRecords)[1:] {
+		file, line, truth, dirt := rec[0], rec[1], rec[2], rec[3]
+		if truth == "" || dirt == "无效行" {
+			continue
+		}
+		got, seen := links[file+":"+line]
+		if !seen {
+			t.Errorf("record %s:%s was not compared", file, line)
+			continue
+		}
+		blankID := strings.Contains(dirt, "号码为空")
+		if got != "" {
+			linked++
+			if got == truth {
+				right++
+			}
+		}
+		if !blankID {
+			withID++
+			if got != "" {
+				linkedWithID++
+			}
+			if got == truth {
+				rightWithID++
+			}
+		}
+	}
+	linkPrecision := float64(right) / float64(linked)
+	linkRecall := float64(rightWithID) / float64(withID)
+	t.Logf("links: %d linked, %d right (precision %.5f); records with an ID: %d, linked right %d (%.5f)",
+		linked, right, linkPrecision, withID, rightWithID, linkRecall)
+
+	// Persons: truth/persons.csv has the export's columns.
+	got := map[string][]string{}
+	prow, err := db.Query(ctx, `SELECT id_number, in_universe, pension, medical, flags, survey FROM run_person WHERE run_id = $1`, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for prow.Next() {
+		var id, pension, medical string
+		var universe, survey bool
+		var flags int
+		prow.Scan(&id, &universe, &pension, &medical, &flags, &survey)
+		got[id] = []string{yn(universe), pension, medical, compare.FlagNames(flags), yn(survey)}
+	}
+	prow.Close()
+	truth := readCSV(t, gen.TruthPersons)
+	var total, allRight int
+	wrong := map[string]int{}
+	cols := []string{"登记对象", "养老参保状态", "医疗参保状态", "问题标记", "入户调查"}
+	for _, p := range truth[1:] {
+		total++
+		g, ok := got[p[0]]
+		if !ok {
+			wrong["缺失"]++
+			continue
+		}
+		ok = true
+		for i, c := range cols {
+			if g[i] != p[2+i] {
+				wrong[c]++
+				ok = false
+				if wrong[c] <= 3 {
+					t.Logf("person %s %s: %s = %q, truth %q", p[0], p[1], c, g[i], p[2+i])
+				}
+			}
+		}
+		if ok {
+			allRight++
+		}
+	}
+	personAccuracy := float64(allRight) / float64(total)
+	t.Logf("persons: %d in truth, %d found, all five fields right for %d (%.5f); wrong by field: %v",
+		total, len(got), allRight, personAccuracy, wrong)
+	if total < 30000 {
+		t.Errorf("generated county has %d persons, want at least 30000", total)
+	}
+	if linkPrecision < 0.999 {
+		t.Errorf("link precision %.5f < 0.999", linkPrecision)
+	}
+	if linkRecall < 0.995 {
+		t.Errorf("records with an ID linked right %.5f < 0.995", linkRecall)
+	}
+	if personAccuracy < 0.995 {
+		t.Errorf("person classification accuracy %.5f < 0.995", personAccuracy)
+	}
+	_ = filepath.Base
+}
+
+func yn(b bool) string {
+	if b {
+		return "是"
+	}
+	return "否"
+}

@@ -1,0 +1,116 @@
+package compare
+
+import (
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/canbao/canbao/internal/idcard"
+)
+
+// knownIDs is the set of valid IDs of a run, packed as sorted integers (8
+// bytes a person instead of a map entry), so that a city's million persons
+// fit in a few megabytes and candidate lookups are binary searches.
+type knownIDs []uint64
+
+// pack turns an 18-character ID into an integer that sorts like the text:
+// the 17 digits, then the check character with X as 10.
+func pack(id string) (uint64, bool) {
+	if len(id) != 18 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(id[:17], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	c := id[17]
+	switch {
+	case c >= '0' && c <= '9':
+		return n*11 + uint64(c-'0'), true
+	case c == 'X':
+		return n*11 + 10, true
+	}
+	return 0, false
+}
+
+func unpack(v uint64) string {
+	s := strconv.FormatUint(v/11, 10)
+	for len(s) < 17 {
+		s = "0" + s
+	}
+	c := v % 11
+	if c == 10 {
+		return s + "X"
+	}
+	return s + strconv.FormatUint(c, 10)
+}
+
+func loadKnown(ctx context.Context, r *run) (knownIDs, error) {
+	rows, err := r.tx.Query(ctx, `SELECT id_number FROM cmp_ident`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var k knownIDs
+	var id string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if v, ok := pack(id); ok {
+			k = append(k, v)
+		}
+	}
+	slices.Sort(k)
+	return k, rows.Err()
+}
+
+func (k knownIDs) has(id string) bool {
+	v, ok := pack(id)
+	if !ok {
+		return false
+	}
+	_, found := slices.BinarySearch(k, v)
+	return found
+}
+
+// withPrefix15 returns the known IDs whose first 15 characters are p.
+func (k knownIDs) withPrefix15(p string) []string {
+	base, err := strconv.ParseUint(p, 10, 64)
+	if err != nil || len(p) != 15 {
+		return nil
+	}
+	lo, hi := base*100*11, (base+1)*100*11
+	i, _ := slices.BinarySearch(k, lo)
+	var out []string
+	for ; i < len(k) && k[i] < hi; i++ {
+		out = append(out, unpack(k[i]))
+	}
+	return out
+}
+
+// candidates are the known persons a pending record may belong to by its
+// ID: its own valid ID (the name decides, with same-name persons added by
+// the caller), the IDs one typo away from a damaged one, or, for a number
+// a spreadsheet mangled, those sharing its first 15 characters. The check
+// character catches every single typo, so a valid ID has no valid
+// neighbours worth trying.
+func (k knownIDs) candidates(p pending) []string {
+	switch p.damage {
+	case "ok":
+		return []string{p.id}
+	case "check", "date":
+		var out []string
+		for _, n := range idcard.Neighbours(p.id) {
+			if k.has(n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	case "mangled":
+		return k.withPrefix15(idcard.Prefix15(idcard.Number{Norm: p.id, Damage: idcard.Mangled}))
+	}
+	return nil
+}
+
+func sortKnown(k knownIDs) { slices.Sort(k) }

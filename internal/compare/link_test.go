@@ -1,0 +1,161 @@
+package compare_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/pgtest"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/source"
+)
+
+func id18(body17 string) string { return body17 + string(idcard.CheckChar(body17)) }
+
+// wrongCheck returns id with its last character changed, so the check fails.
+func wrongCheck(id string) string {
+	c := byte('0')
+	if id[17] == '0' {
+		c = '1'
+	}
+	return id[:17] + string(c)
+}
+
+// TestLinkEachDamageKind links one record of each kind of damage against a
+// small household register and checks where each one went.
+func TestLinkEachDamageKind(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	files, _ := region.FilesIn(region.Embedded(), ".")
+	if _, err := region.Import(ctx, db, region.Embedded(), files, "440981"); err != nil {
+		t.Fatal(err)
+	}
+	chen := id18("44098119800101123")  // 陈大文
+	li := id18("44098119751231002")    // 李秀英
+	wang := id18("44098119900202003")  // 王伟
+	zhang := id18("44098119900202005") // 张伟, born the same day as 王伟
+	liu1 := id18("44098119600303001")  // 刘芳
+	liu2 := id18("44098119610404002")  // 刘芳, same name
+	dir := t.TempDir()
+	hukou := "公民身份号码,姓名,户籍地区划代码,人口状态\n" +
+		strings.Join([]string{chen + ",陈大文", li + ",李秀英", wang + ",王伟", zhang + ",张伟", liu1 + ",刘芳", liu2 + ",刘芳"}, ",440981107204,正常\n") +
+		",440981107204,正常\n"
+	swap := li[:10] + li[11:12] + li[10:11] + li[12:] // two neighbouring digits swapped
+	enroll := "公民身份号码,姓名,险种类型,参保状态\n" + strings.Join([]string{
+		wrongCheck(chen) + ",陈大文,390,1",                     // line 2: wrong check → 陈大文
+		swap + ",李秀英,390,1",                                 // line 3: swap → 李秀英
+		"4.40981199002020E+17,王伟,390,1",                     // line 4: mangled; 王伟 and 张伟 share the 15 digits, the name decides
+		",李秀英,390,1",                                        // line 5: blank ID, unique name → 李秀英
+		",刘芳,390,1",                                         // line 6: blank ID, two 刘芳 → review
+		chen + ",陈大雯,390,1",                                 // line 7: valid ID, homophone name → 陈大文, 信息有误
+		zhang + ",王伟,390,1",                                 // line 8: valid ID of 张伟 but 王伟's name → 王伟
+		",赵六,390,1",                                         // line 9: blank ID, nobody of that name → unmatched
+		wrongCheck(id18("44098119990909009")) + ",孙七,390,1", // line 10: nobody one typo away → unmatched
+	}, "\n") + "\n"
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	im := imports.New(db)
+	for _, f := range []struct {
+		kind source.Kind
+		path string
+	}{{source.Hukou, write("h.csv", hukou)}, {source.Enrollment, write("e.csv", enroll)}} {
+		if _, err := im.Import(ctx, imports.Request{Kind: f.kind, Region: "440981", Path: f.path, TempDir: dir}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng := compare.New(db)
+	res, err := eng.Run(ctx, compare.Request{Region: "440981", AsOf: asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{2: chen, 3: li, 4: wang, 5: li, 6: "review", 7: chen, 8: wang, 9: "", 10: ""}
+	got := links(t, eng, res.RunID)
+	for line, w := range want {
+		if got[line] != w {
+			t.Errorf("e.csv line %d linked to %q, want %q", line, got[line], w)
+		}
+	}
+	var flags int
+	db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, chen).Scan(&flags)
+	if flags&int(compare.FlagInfoError) == 0 {
+		t.Errorf("陈大文's flags %q lack 信息有误", compare.FlagNames(flags))
+	}
+
+	// A reviewer's decision holds on the next run.
+	var batch int64
+	db.QueryRow(ctx, `SELECT id FROM import_batch WHERE file_name = 'e.csv'`).Scan(&batch)
+	item, err := eng.ReviewItem(ctx, res.RunID, batch, 6)
+	if err != nil || len(item.Candidates) != 2 {
+		t.Fatalf("review item: %+v %v", item, err)
+	}
+	if err := eng.Decide(ctx, res.RunID, batch, 6, liu2, auditEntry()); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Decide(ctx, res.RunID, batch, 6, chen, auditEntry()); err == nil {
+		t.Error("a person outside the candidates was accepted")
+	}
+	res2, err := eng.Run(ctx, compare.Request{Region: "440981", AsOf: asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := links(t, eng, res2.RunID); got[6] != liu2 || res2.Review != 0 {
+		t.Errorf("after review line 6 → %q (review %d), want %s", got[6], res2.Review, liu2)
+	}
+}
+
+// links maps e.csv's lines to the person each was linked to ("review" for
+// the queue, "" for unmatched).
+func links(t *testing.T, eng *compare.Engine, runID int64) map[int]string {
+	t.Helper()
+	out := map[int]string{}
+	for _, review := range []bool{false, true} {
+		recs, _, err := eng.Records(context.Background(), runID, "440981", review, "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.FileName == "e.csv" {
+				out[r.Line] = map[bool]string{true: "review", false: ""}[review]
+			}
+		}
+	}
+	return fillLinked(t, eng, runID, out)
+}
+
+func fillLinked(t *testing.T, eng *compare.Engine, runID int64, out map[int]string) map[int]string {
+	for _, m := range compare.Metrics[:1] {
+		persons, _, err := eng.Persons(context.Background(), runID, "440981", m, "", 100, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range persons {
+			full, err := eng.Person(context.Background(), "", p.IDNumber)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range full.Records {
+				if r.FileName == "e.csv" {
+					out[r.Line] = p.IDNumber
+				}
+			}
+		}
+	}
+	return out
+}
+
+func auditEntry() audit.Entry { return audit.Entry{Username: "reviewer", IP: "test"} }
+
+// mangled renders id the way a spreadsheet stores it as a number.
+func mangled(id string) string { return id[:1] + "." + id[1:15] + "E+17" }

@@ -1,0 +1,127 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+)
+
+// ReviewItem is a record whose candidates were too close to call.
+type ReviewItem struct {
+	Record     LinkedRecord
+	Candidates []Candidate
+	Decided    bool
+}
+
+// Candidate is a person a record may belong to, with the name score.
+type Candidate struct {
+	IDNumber, Name, Sex string
+	RegionCode          string
+	Score               float32
+}
+
+// ReviewQueue lists a run's review items in region (by the record's
+// region as in the unmatched list).
+func (e *Engine) ReviewQueue(ctx context.Context, runID int64, region string, limit, offset int) ([]RecordRow, int, error) {
+	return e.Records(ctx, runID, region, true, "", limit, offset)
+}
+
+// ReviewItem returns one record of the queue with its candidates.
+func (e *Engine) ReviewItem(ctx context.Context, runID, batchID int64, line int) (ReviewItem, error) {
+	var it ReviewItem
+	var ids []string
+	var scores []float32
+	err := e.db.QueryRow(ctx, `SELECT candidates, scores FROM run_review WHERE run_id = $1 AND batch_id = $2 AND line = $3`,
+		runID, batchID, line).Scan(&ids, &scores)
+	if err == pgx.ErrNoRows {
+		return it, apperr.NotFoundf("审核记录不存在")
+	}
+	if err != nil {
+		return it, err
+	}
+	var raw string
+	err = e.db.QueryRow(ctx, `
+		SELECT s.batch_id, s.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping,
+		       EXISTS (SELECT 1 FROM link_decision d WHERE d.batch_id = s.batch_id AND d.line = s.line)
+		FROM source_record s JOIN import_batch b ON b.id = s.batch_id WHERE s.batch_id = $1 AND s.line = $2`, batchID, line).
+		Scan(&it.Record.BatchID, &it.Record.Line, &it.Record.Kind, &it.Record.FileName, &it.Record.IDDamage, &it.Record.Header, &raw, &it.Record.Mapping, &it.Decided)
+	if err != nil {
+		return it, fmt.Errorf("review record: %w", err)
+	}
+	it.Record.Cells = splitRaw(raw)
+	rows, err := e.db.Query(ctx, `SELECT id_number, name, coalesce(sex, ''), region_code FROM person WHERE id_number = ANY($1)`, ids)
+	if err != nil {
+		return it, err
+	}
+	byID := map[string]Candidate{}
+	for rows.Next() {
+		var c Candidate
+		if err := rows.Scan(&c.IDNumber, &c.Name, &c.Sex, &c.RegionCode); err != nil {
+			rows.Close()
+			return it, err
+		}
+		byID[c.IDNumber] = c
+	}
+	rows.Close()
+	for i, id := range ids {
+		c := byID[id]
+		c.IDNumber, c.Score = id, scores[i]
+		it.Candidates = append(it.Candidates, c)
+	}
+	return it, nil
+}
+
+// Decide records a reviewer's decision for a record: idNumber is the
+// chosen person, or "" for none of them. The next run applies it.
+func (e *Engine) Decide(ctx context.Context, runID, batchID int64, line int, idNumber string, who audit.Entry) error {
+	tx, err := e.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	var candidates []string
+	err = tx.QueryRow(ctx, `SELECT candidates FROM run_review WHERE run_id = $1 AND batch_id = $2 AND line = $3`, runID, batchID, line).Scan(&candidates)
+	if err == pgx.ErrNoRows {
+		return apperr.NotFoundf("审核记录不存在")
+	}
+	if err != nil {
+		return err
+	}
+	if idNumber != "" && !contains(candidates, idNumber) {
+		return apperr.Invalidf("所选人员不在候选名单中")
+	}
+	var chosen *string
+	if idNumber != "" {
+		chosen = &idNumber
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO link_decision (batch_id, line, id_number, decided_by, decided_name) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (batch_id, line) DO UPDATE SET id_number = excluded.id_number, decided_by = excluded.decided_by,
+		decided_name = excluded.decided_name, decided_at = now()`, batchID, line, chosen, who.UserID, who.Username)
+	if err != nil {
+		return fmt.Errorf("decide: %w", err)
+	}
+	who.Action, who.Object = audit.CompareReview, fmt.Sprintf("record:%d:%d", batchID, line)
+	who.Detail = "选择 " + idNumber
+	if idNumber == "" {
+		who.Detail = "认定无匹配人员"
+	}
+	who.Detail += "（比对批次 #" + strconv.FormatInt(runID, 10) + "）"
+	if err := audit.Record(ctx, tx, who); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

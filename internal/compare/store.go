@@ -1,0 +1,176 @@
+package compare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/apperr"
+)
+
+// Run is a comparison run as listed.
+type Run struct {
+	ID                                          int64
+	RegionCode, RegionName                      string
+	AsOf                                        time.Time
+	Status, Error                               string
+	Records, Linked, Review, Unmatched, Persons int
+	CreatedName                                 string
+	StartedAt                                   time.Time
+	DurationMS                                  int
+}
+
+const runCols = `c.id, c.region_code, coalesce(r.name, ''), c.as_of, c.status, c.error, c.records, c.linked, c.review,
+	c.unmatched, c.persons, c.created_name, c.started_at, c.duration_ms`
+
+// visible: a run of the viewer's region, of a region inside it, or of a
+// region above it (a township clerk reads the county run's township part).
+const runVisible = `(c.region_code LIKE $1 || '%' OR $1 LIKE c.region_code || '%')`
+
+// Runs lists the runs visible from scope, newest first.
+func (e *Engine) Runs(ctx context.Context, scope string, limit, offset int) ([]Run, int, error) {
+	var total int
+	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM comparison_run c WHERE `+runVisible, scope).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := e.db.Query(ctx, `SELECT `+runCols+` FROM comparison_run c LEFT JOIN region r ON r.code = c.region_code
+		WHERE `+runVisible+` ORDER BY c.id DESC LIMIT $2 OFFSET $3`, scope, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("runs: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Run])
+	return list, total, err
+}
+
+// GetRun returns one run visible from scope.
+func (e *Engine) GetRun(ctx context.Context, scope string, id int64) (Run, error) {
+	rows, err := e.db.Query(ctx, `SELECT `+runCols+` FROM comparison_run c LEFT JOIN region r ON r.code = c.region_code
+		WHERE c.id = $2 AND `+runVisible, scope, id)
+	if err != nil {
+		return Run{}, err
+	}
+	run, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Run])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Run{}, apperr.NotFoundf("比对批次 #%d 不存在", id)
+	}
+	return run, err
+}
+
+// Latest returns the newest successful run covering region, if any.
+func (e *Engine) Latest(ctx context.Context, region string) (Run, bool, error) {
+	rows, err := e.db.Query(ctx, `SELECT `+runCols+` FROM comparison_run c LEFT JOIN region r ON r.code = c.region_code
+		WHERE c.status = 'done' AND $1 LIKE c.region_code || '%' ORDER BY c.id DESC LIMIT 1`, region)
+	if err != nil {
+		return Run{}, false, err
+	}
+	run, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Run])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Run{}, false, nil
+	}
+	return run, err == nil, err
+}
+
+// SummaryRow is a region's numbers: metric key → count.
+type SummaryRow struct {
+	Code, Name string
+	Counts     map[string]int
+}
+
+// Summary returns the numbers of region in a run, and of each region
+// directly below it that has any.
+func (e *Engine) Summary(ctx context.Context, runID int64, region string) (SummaryRow, []SummaryRow, error) {
+	const q = `
+		SELECT s.region_code, coalesce(r.name, ''), s.metric, s.n
+		FROM run_summary s LEFT JOIN region r ON r.code = s.region_code
+		WHERE s.run_id = $1 AND (s.region_code = $2 OR (s.region_code LIKE $2 || '%' AND r.parent_code = $2))
+		ORDER BY s.region_code`
+	rows, err := e.db.Query(ctx, q, runID, region)
+	if err != nil {
+		return SummaryRow{}, nil, fmt.Errorf("summary: %w", err)
+	}
+	defer rows.Close()
+	total := SummaryRow{Code: region, Counts: map[string]int{}}
+	var children []SummaryRow
+	for rows.Next() {
+		var code, name, metric string
+		var n int
+		if err := rows.Scan(&code, &name, &metric, &n); err != nil {
+			return SummaryRow{}, nil, err
+		}
+		if code == region {
+			total.Name, total.Counts[metric] = name, n
+			continue
+		}
+		if len(children) == 0 || children[len(children)-1].Code != code {
+			children = append(children, SummaryRow{Code: code, Name: name, Counts: map[string]int{}})
+		}
+		children[len(children)-1].Counts[metric] = n
+	}
+	return total, children, rows.Err()
+}
+
+// PersonRow is a person in a result list (the caller masks the ID).
+type PersonRow struct {
+	IDNumber, Name, RegionCode string
+	Universe                   bool
+	Pension, Medical           string
+	Flags                      int
+	Survey                     bool
+}
+
+// Persons lists the persons of region matching metric in a run; q filters
+// by name or ID prefix. Without q the total is the summary's number.
+func (e *Engine) Persons(ctx context.Context, runID int64, region string, m Metric, q string, limit, offset int) ([]PersonRow, int, error) {
+	where := ` FROM run_person WHERE run_id = $1 AND region_code LIKE $2 || '%' AND (` + m.Where + `)
+		AND ($3 = '' OR name LIKE $3 || '%' OR id_number LIKE $3 || '%')`
+	var total int
+	if err := e.db.QueryRow(ctx, `SELECT count(*)`+where, runID, region, q).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count persons: %w", err)
+	}
+	rows, err := e.db.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey`+where+
+		` ORDER BY region_code, id_number LIMIT $4 OFFSET $5`, runID, region, q, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("persons: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[PersonRow])
+	return list, total, err
+}
+
+// RecordRow is an unmatched or in-review record.
+type RecordRow struct {
+	BatchID        int64
+	Line           int
+	Kind, FileName string
+	IDNorm, Name   string
+	Damage, Reason string
+	RegionCode     string
+}
+
+const recordWhere = `
+	FROM run_link l
+	JOIN import_batch b ON b.id = l.batch_id
+	CROSS JOIN c
+	WHERE l.run_id = $1 AND l.id_number IS NULL AND (l.method = 'review') = $2
+	  AND (CASE WHEN l.region_code LIKE c.region || '%' THEN l.region_code ELSE c.region END) LIKE $3 || '%'
+	  AND ($4 = '' OR l.name LIKE $4 || '%' OR l.id_norm LIKE $4 || '%')`
+
+// Records lists a run's unmatched (or in-review) records in region.
+func (e *Engine) Records(ctx context.Context, runID int64, region string, review bool, q string, limit, offset int) ([]RecordRow, int, error) {
+	with := `WITH c AS (SELECT region_code AS region FROM comparison_run WHERE id = $1) `
+	from := recordWhere
+	var total int
+	if err := e.db.QueryRow(ctx, with+`SELECT count(*)`+from, runID, review, region, q).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count records: %w", err)
+	}
+	rows, err := e.db.Query(ctx, with+`SELECT l.batch_id, l.line, l.kind, b.file_name, coalesce(l.id_norm, ''), coalesce(l.name, ''),
+		coalesce(l.id_damage, 'ok'), coalesce(l.reason, ''), coalesce(l.region_code, '')`+from+` ORDER BY l.batch_id, l.line LIMIT $5 OFFSET $6`,
+		runID, review, region, q, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("records: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[RecordRow])
+	return list, total, err
+}
