@@ -70,9 +70,11 @@ CREATE TABLE run_link (
     scheme        text,
     enroll_status smallint,
     pay_status    smallint,
-    death_date    date,
-    PRIMARY KEY (run_id, batch_id, line)
+    death_date    date
 ) PARTITION BY LIST (run_id);
+-- A person's records in a run; (run_id, batch_id, line) is unique by
+-- construction (one row per record), and nothing looks records up by it
+-- often enough to pay for a second index over millions of rows.
 CREATE INDEX run_link_person ON run_link (id_number, run_id);
 
 -- Each known person's result in a run; flags is a bit set (compare.Flag).

@@ -148,7 +148,7 @@ func (e *Engine) workConn(ctx context.Context) (*pgx.Conn, error) {
 		cfg.RuntimeParams = map[string]string{}
 	}
 	cfg.RuntimeParams["temp_buffers"] = "1GB"
-	cfg.RuntimeParams["work_mem"] = "256MB"
+	cfg.RuntimeParams["work_mem"] = "512MB"
 	cfg.RuntimeParams["maintenance_work_mem"] = "512MB"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -229,7 +229,9 @@ func (r *run) identities(ctx context.Context) error {
 	if _, err := r.tx.CopyFrom(ctx, pgx.Identifier{"cmp_batch"}, []string{"id", "kind", "priority"}, pgx.CopyFromRows(rows)); err != nil {
 		return err
 	}
-	return r.exec(ctx, `
+	// Without statistics the planner guesses a large cmp_batch and sorts
+	// millions of records to merge-join them with it.
+	return r.exec(ctx, `ANALYZE cmp_batch`, `
 		CREATE TEMP TABLE cmp_ident ON COMMIT DROP AS
 		SELECT DISTINCT ON (s.id_norm) s.id_norm AS id_number, coalesce(s.name, '') AS name, s.sex, s.birth,
 		       s.household, s.relation, s.hukou_region, s.pop_status, b.kind

@@ -36,7 +36,8 @@ func (r *run) updateRegistry(ctx context.Context) error {
 		INSERT INTO person (id_number, %[3]s, first_run, last_run)
 		SELECT i.id_number, %[4]s, %[1]d, %[1]d
 		FROM cmp_ident i JOIN %[2]s c ON c.id_number = i.id_number
-		WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = i.id_number)`, r.id, r.persons, fields, values)
+		WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = i.id_number)
+		ORDER BY i.id_number`, r.id, r.persons, fields, values)
 	return r.exec(ctx, changes, update, insert)
 }
 

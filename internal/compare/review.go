@@ -125,3 +125,17 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// RecordRegion is the region a run's record counts in (its own region when
+// inside the run's, else the run's): what scopes the review of it.
+func (e *Engine) RecordRegion(ctx context.Context, runID, batchID int64, line int) (string, error) {
+	var code string
+	err := e.db.QueryRow(ctx, `
+		SELECT CASE WHEN l.region_code LIKE c.region_code || '%' THEN l.region_code ELSE c.region_code END
+		FROM run_link l JOIN comparison_run c ON c.id = l.run_id
+		WHERE l.run_id = $1 AND l.batch_id = $2 AND l.line = $3`, runID, batchID, line).Scan(&code)
+	if err == pgx.ErrNoRows {
+		return "", apperr.NotFoundf("审核记录不存在")
+	}
+	return code, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -127,6 +128,7 @@ func (e *Engine) Persons(ctx context.Context, runID int64, region string, m Metr
 	where := ` FROM run_person WHERE run_id = $1 AND region_code LIKE $2 || '%' AND (` + m.Where + `)
 		AND ($3 = '' OR name LIKE $3 || '%' OR id_number LIKE $3 || '%')`
 	var total int
+	q = likeEscape(q)
 	if err := e.db.QueryRow(ctx, `SELECT count(*)`+where, runID, region, q).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count persons: %w", err)
 	}
@@ -160,6 +162,7 @@ const recordWhere = `
 // Records lists a run's unmatched (or in-review) records in region.
 func (e *Engine) Records(ctx context.Context, runID int64, region string, review bool, q string, limit, offset int) ([]RecordRow, int, error) {
 	with := `WITH c AS (SELECT region_code AS region FROM comparison_run WHERE id = $1) `
+	q = likeEscape(q)
 	from := recordWhere
 	var total int
 	if err := e.db.QueryRow(ctx, with+`SELECT count(*)`+from, runID, review, region, q).Scan(&total); err != nil {
@@ -173,4 +176,9 @@ func (e *Engine) Records(ctx context.Context, runID int64, region string, review
 	}
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[RecordRow])
 	return list, total, err
+}
+
+// likeEscape makes a user's search text match literally in LIKE.
+func likeEscape(q string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 }

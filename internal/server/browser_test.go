@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,48 @@ func TestBrowserImportProgressAndReport(t *testing.T) {
 	fmt.Sscanf(got, "%d %s %d", &status, &ctype, &size)
 	if status != 200 || !strings.Contains(ctype, "spreadsheetml") || size < 1000 {
 		t.Errorf("error report download: %q", got)
+	}
+}
+
+func TestBrowserCompareSummaryListPerson(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.importDemoCounty(300)
+	e.mustCreateUser("countystaff", auth.County, "440981")
+	ctx := newBrowser(t)
+	// Start a comparison from the page; the progress page polls the job and
+	// opens the summary by itself.
+	mustDo(t, ctx,
+		chromedp.Navigate(e.http.URL+"/login"),
+		chromedp.WaitVisible(sel("login-form")),
+		chromedp.SendKeys(sel("username"), "countystaff"),
+		chromedp.SendKeys(sel("password"), testPassword),
+		chromedp.Click(sel("login-submit")),
+		chromedp.WaitVisible(sel("nav-compare")),
+		chromedp.Click(sel("nav-compare")),
+		chromedp.WaitVisible(sel("compare-form")),
+		chromedp.SetValue(sel("compare-asof"), demoAsOf.Format("2006-01-02")),
+		chromedp.Click(sel("compare-start")),
+		chromedp.WaitVisible(sel("summary")),
+	)
+	want := text(t, ctx, "n-440981-survey")
+	if n, err := strconv.Atoi(want); err != nil || n == 0 {
+		t.Fatalf("survey number on the summary: %q", want)
+	}
+	mustDo(t, ctx,
+		chromedp.Click(sel("n-440981-survey")),
+		chromedp.WaitVisible(sel("list")),
+	)
+	if pager := text(t, ctx, "pager"); !strings.Contains(pager, "共 "+want+" 条") {
+		t.Errorf("list shows %q, summary said %s", pager, want)
+	}
+	masked := text(t, ctx, "person-link")
+	mustDo(t, ctx,
+		chromedp.Click(sel("person-link")),
+		chromedp.WaitVisible(sel("person-id")),
+	)
+	id := text(t, ctx, "person-id")
+	if len(id) != 18 || strings.Contains(id, "*") || !strings.Contains(masked, "*") || id[:6] != masked[:6] || id[14:] != masked[14:] {
+		t.Errorf("list showed %q, person page %q", masked, id)
 	}
 }

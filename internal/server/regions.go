@@ -29,7 +29,12 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	v := web.HomeView{Page: s.page(r, "首页", "home"), Tree: tree, RegionCount: n}
+	stats, err := s.homeStats(r.Context(), u)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := web.HomeView{Page: s.page(r, "首页", "home"), Tree: tree, RegionCount: n, Stats: stats}
 	s.render(w, r, web.Home(v))
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/web"
@@ -44,7 +45,10 @@ type Server struct {
 	regions *region.Store
 	imports *imports.Importer
 	uploads *uploads
-	router  chi.Router
+	compare *compare.Engine
+	// compareJobs are the comparisons started from the web in this process.
+	compareJobs *compareJobs
+	router      chi.Router
 }
 
 // New builds the server and its routes.
@@ -53,7 +57,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.TempDir = os.TempDir()
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db),
-		imports: imports.New(db), uploads: newUploads()}
+		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), compareJobs: newCompareJobs()}
 	s.router = s.routes()
 	return s
 }
@@ -83,6 +87,7 @@ func (s *Server) routes() chi.Router {
 			r.Get("/", s.handleHome)
 			s.routesRegions(r)
 			s.routesImports(r)
+			s.routesCompare(r)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireAdmin)
 				s.routesUsers(r)
@@ -116,7 +121,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return hs.Shutdown(shutdown)
 }
 
-// housekeeping purges expired sessions and forgotten uploads.
+// housekeeping purges expired sessions, forgotten uploads and finished
+// comparison jobs.
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -129,6 +135,7 @@ func (s *Server) housekeeping(ctx context.Context) {
 				s.log.Warn("purge sessions", "err", err)
 			}
 			s.uploads.expire(2 * time.Hour)
+			s.compareJobs.expire(2 * time.Hour)
 		}
 	}
 }

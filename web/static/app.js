@@ -45,8 +45,41 @@
     tick();
   }
 
+  // Comparison progress: show the current step, open the result when done.
+  function pollCompare(box) {
+    var url = box.getAttribute("data-compare-job");
+    var bar = box.querySelector("[data-testid=job-progress]");
+    var step = box.querySelector("[data-testid=job-step]");
+    var spent = box.querySelector("[data-testid=job-elapsed]");
+    var errBox = box.querySelector("[data-testid=job-error]");
+    function tick() {
+      fetch(url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          step.textContent = s.step;
+          spent.textContent = s.elapsed;
+          if (s.done && s.error) {
+            bar.max = 1;
+            bar.value = 0;
+            errBox.hidden = false;
+            errBox.querySelector("span").textContent = s.error;
+            return;
+          }
+          if (s.done) {
+            window.location.href = "/compare/runs/" + s.run;
+            return;
+          }
+          setTimeout(tick, 500);
+        })
+        .catch(function () { setTimeout(tick, 2000); });
+    }
+    tick();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.querySelector("[data-job]");
     if (box) { pollJob(box); }
+    var cmp = document.querySelector("[data-compare-job]");
+    if (cmp) { pollCompare(cmp); }
   });
 })();

@@ -1,0 +1,1068 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/sheet"
+	"github.com/canbao/canbao/internal/source"
+	"github.com/canbao/canbao/web"
+)
+
+func (s *Server) routesCompare(r chi.Router) {
+	r.Get("/compare", s.handleCompare)
+	r.With(s.requireImporter).Post("/compare", s.handleCompareStart)
+	r.Get("/compare/jobs/{token}", s.handleCompareJob)
+	r.Get("/compare/jobs/{token}/status", s.handleCompareJobStatus)
+	const run = "/compare/runs/{id:[0-9]+}"
+	r.Get(run, s.handleRunSummary)
+	r.Get(run+"/list", s.handleRunList)
+	r.Get(run+"/export.xlsx", s.handleRunExport(".xlsx", false))
+	r.Get(run+"/export.csv", s.handleRunExport(".csv", false))
+	r.Get(run+"/unmatched.xlsx", s.handleRunExport(".xlsx", true))
+	r.Get(run+"/review", s.handleReviewQueue)
+	r.Get(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewItem)
+	r.With(s.requireImporter).Post(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewDecide)
+	r.Get(run+"/diff", s.handleRunDiff)
+	r.Get("/persons/{id}", s.handlePerson)
+}
+
+// compareJob is a comparison started from the web, running in the
+// background while its starter watches the progress page. Like uploads it
+// lives in memory only: the run itself is in the database once done.
+type compareJob struct {
+	token      string
+	userID     int64
+	region     string
+	regionName string
+	asOf       time.Time
+	started    time.Time
+	progress   compare.Progress
+	done       chan struct{}
+	result     compare.RunResult
+	err        error
+}
+
+// compareJobs holds this process's comparison jobs.
+type compareJobs struct {
+	mu sync.Mutex
+	m  map[string]*compareJob
+}
+
+func newCompareJobs() *compareJobs { return &compareJobs{m: map[string]*compareJob{}} }
+
+// start registers job and runs fn on it in the background.
+func (j *compareJobs) start(job *compareJob, fn func(*compareJob)) {
+	job.token = randomToken()
+	job.started = time.Now()
+	job.done = make(chan struct{})
+	j.mu.Lock()
+	j.m[job.token] = job
+	j.mu.Unlock()
+	go func() {
+		defer close(job.done)
+		fn(job)
+	}()
+}
+
+// get returns the job with token if userID started it.
+func (j *compareJobs) get(token string, userID int64) (*compareJob, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	job, ok := j.m[token]
+	if !ok || job.userID != userID {
+		return nil, false
+	}
+	return job, true
+}
+
+// expire forgets finished jobs started more than ttl ago.
+func (j *compareJobs) expire(ttl time.Duration) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for k, job := range j.m {
+		if isClosed(job.done) && time.Since(job.started) > ttl {
+			delete(j.m, k)
+		}
+	}
+}
+
+func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
+	s.renderCompare(w, r, web.CompareForm{AsOf: time.Now().In(cst).Format("2006-01-02")})
+}
+
+func (s *Server) renderCompare(w http.ResponseWriter, r *http.Request, form web.CompareForm) {
+	me, _ := currentUser(r)
+	pg := pager(r, "/compare", nil)
+	runs, total, err := s.compare.Runs(r.Context(), me.RegionCode, pg.PerPage, pg.Offset())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	pg.Total = total
+	v := web.CompareView{Page: s.page(r, "数据比对", "compare"), Pager: pg, CanStart: me.CanImport(), Form: form}
+	for _, run := range runs {
+		v.Runs = append(v.Runs, runRow(run))
+	}
+	if v.CanStart {
+		children, err := s.regions.Children(r.Context(), me.RegionCode)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		v.Regions = append(v.Regions, web.RoleOption{Value: me.RegionCode, Label: me.RegionName + "（本级）"})
+		for _, c := range children {
+			v.Regions = append(v.Regions, web.RoleOption{Value: c.Code, Label: c.Name})
+		}
+	}
+	if form.Error != "" {
+		w.WriteHeader(http.StatusBadRequest)
+	}
+	s.render(w, r, web.Compare(v))
+}
+
+func runRow(c compare.Run) web.RunRow {
+	name := c.RegionName
+	if name == "" {
+		name = c.RegionCode
+	}
+	return web.RunRow{ID: c.ID, Region: name, RegionCode: c.RegionCode, AsOf: c.AsOf.Format("2006-01-02"),
+		Status: c.Status, Done: c.Status == "done", Error: c.Error, By: c.CreatedName,
+		At: c.StartedAt.In(cst).Format("2006-01-02 15:04"), Duration: fmt.Sprintf("%.1f 秒", float64(c.DurationMS)/1000),
+		Records: c.Records, Linked: c.Linked, Review: c.Review, Unmatched: c.Unmatched, Persons: c.Persons}
+}
+
+// handleCompareStart runs a comparison in the background; the browser
+// follows its progress. A second start for the same region waits for the
+// first inside the engine.
+func (s *Server) handleCompareStart(w http.ResponseWriter, r *http.Request) {
+	me, _ := currentUser(r)
+	form := web.CompareForm{Region: strings.TrimSpace(r.PostFormValue("region")), AsOf: strings.TrimSpace(r.PostFormValue("as_of"))}
+	reg, err := s.regions.Get(r.Context(), me.RegionCode, form.Region)
+	if err != nil {
+		if apperr.KindOf(err) != apperr.NotFound {
+			s.error(w, r, err)
+			return
+		}
+		form.Error = "只能比对本人管辖区划内的数据，请选择区划"
+		s.renderCompare(w, r, form)
+		return
+	}
+	day, err := time.Parse("2006-01-02", form.AsOf)
+	if err != nil || day.Year() < 1990 || day.Year() > 2100 {
+		form.Error = "请填写比对基准日（如 2017-06-30）"
+		s.renderCompare(w, r, form)
+		return
+	}
+	req := compare.Request{Region: reg.Code, AsOf: day, UserID: me.ID, UserName: me.Username, IP: clientIP(r)}
+	job := &compareJob{userID: me.ID, region: reg.Code, regionName: reg.Name, asOf: day}
+	s.compareJobs.start(job, func(job *compareJob) {
+		job.result, job.err = s.compare.Run(context.Background(), req, &job.progress)
+		if job.err != nil && apperr.KindOf(job.err) == apperr.Internal {
+			s.log.Error("comparison failed", "region", req.Region, "err", job.err)
+		}
+	})
+	redirect(w, r, "/compare/jobs/"+job.token)
+}
+
+func (s *Server) compareJobOf(r *http.Request) (*compareJob, error) {
+	me, _ := currentUser(r)
+	job, ok := s.compareJobs.get(chi.URLParam(r, "token"), me.ID)
+	if !ok {
+		return nil, apperr.NotFoundf("比对任务不存在或已过期，请到数据比对页查看结果")
+	}
+	return job, nil
+}
+
+// compareStatus is the JSON the comparison progress page polls.
+type compareStatus struct {
+	Step    string `json:"step"`
+	Elapsed string `json:"elapsed"`
+	Done    bool   `json:"done"`
+	RunID   int64  `json:"run"`
+	Error   string `json:"error,omitempty"`
+}
+
+func compareJobStatus(job *compareJob) compareStatus {
+	st := compareStatus{Step: job.progress.Step(), Elapsed: elapsed(time.Since(job.started))}
+	if isClosed(job.done) {
+		st.Done, st.RunID = true, job.result.RunID
+		if job.err != nil {
+			st.Error = apperr.Message(job.err)
+		} else {
+			st.Elapsed = elapsed(job.result.Duration)
+		}
+	}
+	return st
+}
+
+func elapsed(d time.Duration) string {
+	sec := int(d.Seconds())
+	if sec < 60 {
+		return fmt.Sprintf("%d 秒", sec)
+	}
+	return fmt.Sprintf("%d 分 %d 秒", sec/60, sec%60)
+}
+
+func (s *Server) handleCompareJob(w http.ResponseWriter, r *http.Request) {
+	job, err := s.compareJobOf(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	st := compareJobStatus(job)
+	if st.Done && st.Error == "" {
+		redirect(w, r, runURL(st.RunID, ""))
+		return
+	}
+	v := web.CompareJobView{Page: s.page(r, "正在比对", "compare"), Token: job.token, Region: job.regionName,
+		AsOf: job.asOf.Format("2006-01-02"), Step: st.Step, Elapsed: st.Elapsed, Done: st.Done, Error: st.Error}
+	s.render(w, r, web.CompareJob(v))
+}
+
+func (s *Server) handleCompareJobStatus(w http.ResponseWriter, r *http.Request) {
+	job, err := s.compareJobOf(r)
+	if err != nil {
+		http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(compareJobStatus(job))
+}
+
+// runURL links to a run's summary, for region when given.
+func runURL(id int64, regionCode string) string {
+	u := "/compare/runs/" + strconv.FormatInt(id, 10)
+	if regionCode != "" {
+		u += "?" + url.Values{"region": {regionCode}}.Encode()
+	}
+	return u
+}
+
+// runPath is a page below a run, with its query.
+func runPath(id int64, sub string, q url.Values) string {
+	u := "/compare/runs/" + strconv.FormatInt(id, 10) + "/" + sub
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+func listURL(id int64, regionCode, metric string) string {
+	return runPath(id, "list", url.Values{"region": {regionCode}, "metric": {metric}})
+}
+
+func personURL(id string) string { return "/persons/" + url.PathEscape(id) }
+
+// runOf loads the run named in the URL; runs outside the viewer's reach and
+// runs that failed have no pages.
+func (s *Server) runOf(r *http.Request) (compare.Run, error) {
+	me, _ := currentUser(r)
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return compare.Run{}, apperr.NotFoundf("比对批次不存在")
+	}
+	run, err := s.compare.GetRun(r.Context(), me.RegionCode, id)
+	if err != nil {
+		return compare.Run{}, err
+	}
+	if run.Status != "done" {
+		return compare.Run{}, apperr.NotFoundf("比对批次 #%d 运行失败，没有结果：%s", id, run.Error)
+	}
+	return run, nil
+}
+
+// runRegion picks the region a run page shows: the region parameter, which
+// must lie inside both the viewer's region and the run's; by default the
+// viewer's region when the run covers it, else the run's region.
+func (s *Server) runRegion(r *http.Request, run compare.Run) (region.Region, error) {
+	me, _ := currentUser(r)
+	code := strings.TrimSpace(r.URL.Query().Get("region"))
+	if code == "" {
+		code = me.RegionCode
+		if !region.Within(run.RegionCode, code) {
+			code = run.RegionCode
+		}
+	}
+	if !region.Within(run.RegionCode, code) || !me.Sees(code) {
+		return region.Region{}, apperr.NotFoundf("区划 %s 不在本次比对或本人管辖范围内", code)
+	}
+	return s.regions.Get(r.Context(), me.RegionCode, code)
+}
+
+// runAndRegion is runOf and runRegion together, as most run pages need.
+func (s *Server) runAndRegion(r *http.Request) (compare.Run, region.Region, error) {
+	run, err := s.runOf(r)
+	if err != nil {
+		return run, region.Region{}, err
+	}
+	reg, err := s.runRegion(r, run)
+	return run, reg, err
+}
+
+// runCrumbs is the region path of a run page; regions the viewer may open
+// in this run link to link(code).
+func (s *Server) runCrumbs(ctx context.Context, me auth.User, run compare.Run, code string, link func(string) string) ([]web.Crumb, error) {
+	path, err := s.regions.Path(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	var out []web.Crumb
+	for _, p := range path {
+		c := web.Crumb{Name: p.Name}
+		if p.Code != code && me.Sees(p.Code) && region.Within(run.RegionCode, p.Code) {
+			c.Link = link(p.Code)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// summaryColumn is a metric of the summary table with a short heading.
+type summaryColumn struct{ key, label, title string }
+
+// shortLabels keep the summary table narrow; the full name is the title.
+var shortLabels = map[string]string{
+	"养老缴费中断":     "养老中断",
+	"养老应参未参":     "养老未参",
+	"医疗应参未参":     "医疗未参",
+	"跨制度重复参保-养老": "重复参保(养老)",
+	"跨制度重复参保-医疗": "重复参保(医疗)",
+	"制度内跨地区重复参保": "跨地区重复",
+	"非本地户籍参保":    "非本地户籍",
+	"入户调查对象":     "入户调查",
+	"待审核记录":      "待审核",
+	"未匹配记录":      "未匹配",
+}
+
+func summaryColumns() []summaryColumn {
+	var out []summaryColumn
+	add := func(key, label string) {
+		short := label
+		if s, ok := shortLabels[label]; ok {
+			short = s
+		}
+		out = append(out, summaryColumn{key, short, label})
+	}
+	for _, m := range compare.Metrics {
+		add(m.Key, m.Label)
+	}
+	for _, k := range []string{compare.MetricReview, compare.MetricUnmatched} {
+		add(k, compare.RecordMetricLabel(k))
+	}
+	return out
+}
+
+// metricLabel names a person or record metric; ok is false for neither.
+func metricLabel(key string) (string, bool) {
+	if key == compare.MetricReview || key == compare.MetricUnmatched {
+		return compare.RecordMetricLabel(key), true
+	}
+	m, ok := compare.MetricByKey(key)
+	return m.Label, ok
+}
+
+// summaryCards are the headline numbers above the table.
+var summaryCards = []string{"persons", "universe", "pension_not", "medical_not", "survey", compare.MetricReview, compare.MetricUnmatched}
+
+func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := currentUser(r)
+	run, reg, err := s.runAndRegion(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	total, children, err := s.compare.Summary(ctx, run.ID, reg.Code)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	kids, err := s.regions.Children(ctx, reg.Code)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	crumbs, err := s.runCrumbs(ctx, me, run, reg.Code, func(code string) string { return runURL(run.ID, code) })
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	cols := summaryColumns()
+	v := web.RunSummaryView{Page: s.page(r, fmt.Sprintf("比对结果 #%d · %s", run.ID, reg.Name), "compare"),
+		Run: runRow(run), RegionCode: reg.Code, RegionName: reg.Name, Crumbs: crumbs,
+		ExportXLSX:      runPath(run.ID, "export.xlsx", url.Values{"region": {reg.Code}}),
+		ExportCSV:       runPath(run.ID, "export.csv", url.Values{"region": {reg.Code}}),
+		ExportUnmatched: runPath(run.ID, "unmatched.xlsx", url.Values{"region": {reg.Code}}),
+		ReviewLink:      runPath(run.ID, "review", url.Values{"region": {reg.Code}}),
+		ReviewCount:     total.Counts[compare.MetricReview]}
+	for _, c := range cols {
+		v.Columns = append(v.Columns, web.Column{Key: c.key, Label: c.label, Title: c.title})
+	}
+	for _, k := range summaryCards {
+		label, _ := metricLabel(k)
+		v.Cards = append(v.Cards, web.Card{Label: label, Cell: web.Cell{N: total.Counts[k], Link: listURL(run.ID, reg.Code, k), ID: "card-" + k}})
+	}
+	// Every child region gets a row, with zeros where nobody lives.
+	counts := map[string]map[string]int{}
+	for _, c := range children {
+		counts[c.Code] = c.Counts
+	}
+	sum := map[string]int{}
+	addLine := func(code, name string) {
+		line := web.SummaryLine{Name: name, Code: code, Link: runURL(run.ID, code), Cells: summaryCells(run.ID, code, cols, counts[code])}
+		for k, n := range counts[code] {
+			sum[k] += n
+		}
+		delete(counts, code)
+		v.Lines = append(v.Lines, line)
+	}
+	for _, k := range kids {
+		addLine(k.Code, k.Name)
+	}
+	for _, c := range children { // a child the region table does not list below reg
+		if _, ok := counts[c.Code]; ok {
+			addLine(c.Code, c.Name)
+		}
+	}
+	rest := web.SummaryLine{Name: "未落到下级区划", Code: "rest", Rest: true}
+	restNonZero := false
+	for _, c := range cols {
+		n := total.Counts[c.key] - sum[c.key]
+		restNonZero = restNonZero || n != 0
+		rest.Cells = append(rest.Cells, web.Cell{N: n})
+	}
+	if restNonZero && len(v.Lines) > 0 {
+		v.Lines = append(v.Lines, rest)
+	}
+	v.Total = web.SummaryLine{Name: "合计", Code: reg.Code, Total: true, Cells: summaryCells(run.ID, reg.Code, cols, total.Counts)}
+	if prev, ok, err := s.previousRun(ctx, run); err != nil {
+		s.error(w, r, err)
+		return
+	} else if ok && region.Within(prev.RegionCode, reg.Code) {
+		v.DiffLink = runPath(run.ID, "diff", url.Values{"base": {strconv.FormatInt(prev.ID, 10)}, "region": {reg.Code}})
+	}
+	s.render(w, r, web.RunSummary(v))
+}
+
+func summaryCells(runID int64, code string, cols []summaryColumn, counts map[string]int) []web.Cell {
+	out := make([]web.Cell, len(cols))
+	for i, c := range cols {
+		out[i] = web.Cell{N: counts[c.key], Link: listURL(runID, code, c.key), ID: "n-" + code + "-" + c.key}
+	}
+	return out
+}
+
+// previousRun finds the newest successful run of the same region before
+// run. The engine has no query for it, so this pages through the region's
+// runs (newest first), which are few.
+func (s *Server) previousRun(ctx context.Context, run compare.Run) (compare.Run, bool, error) {
+	const page = 100
+	for offset := 0; offset < 50*page; offset += page {
+		list, total, err := s.compare.Runs(ctx, run.RegionCode, page, offset)
+		if err != nil {
+			return compare.Run{}, false, err
+		}
+		for _, c := range list {
+			if c.ID < run.ID && c.RegionCode == run.RegionCode && c.Status == "done" {
+				return c, true, nil
+			}
+		}
+		if offset+page >= total {
+			break
+		}
+	}
+	return compare.Run{}, false, nil
+}
+
+// searchQuery trims a name-or-ID search and upper-cases an ID's x.
+func searchQuery(r *http.Request) string {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if q != "" && q[0] >= '0' && q[0] <= '9' {
+		q = strings.ToUpper(q)
+	}
+	return q
+}
+
+func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := currentUser(r)
+	run, reg, err := s.runAndRegion(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	metric := r.URL.Query().Get("metric")
+	label, ok := metricLabel(metric)
+	if !ok {
+		s.error(w, r, apperr.NotFoundf("没有这项统计：%s", metric))
+		return
+	}
+	q := searchQuery(r)
+	path := runPath(run.ID, "list", nil)
+	pg := pager(r, path, url.Values{"region": {reg.Code}, "metric": {metric}, "q": {q}})
+	crumbs, err := s.runCrumbs(ctx, me, run, reg.Code, func(code string) string { return listURL(run.ID, code, metric) })
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := web.RunListView{Page: s.page(r, fmt.Sprintf("%s · %s（比对批次 #%d）", label, reg.Name, run.ID), "compare"), RunID: run.ID, Path: path,
+		RegionCode: reg.Code, Metric: metric, Query: q, Crumbs: crumbs, Back: runURL(run.ID, reg.Code)}
+	if metric == compare.MetricReview || metric == compare.MetricUnmatched {
+		list, total, err := s.compare.Records(ctx, run.ID, reg.Code, metric == compare.MetricReview, q, pg.PerPage, pg.Offset())
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		pg.Total, v.IsRecords = total, true
+		v.Records = recordLines(run.ID, reg.Code, list, metric == compare.MetricReview)
+	} else {
+		m, _ := compare.MetricByKey(metric)
+		list, total, err := s.compare.Persons(ctx, run.ID, reg.Code, m, q, pg.PerPage, pg.Offset())
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		pg.Total = total
+		codes := make([]string, len(list))
+		for i, p := range list {
+			codes[i] = p.RegionCode
+		}
+		names, err := s.regions.Names(ctx, codes)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		for _, p := range list {
+			v.Persons = append(v.Persons, web.PersonLine{Link: personURL(p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
+				Region: nameOr(names, p.RegionCode), Universe: p.Universe, Survey: p.Survey, Pension: p.Pension, Medical: p.Medical,
+				Flags: flagList(p.Flags)})
+		}
+	}
+	v.Pager = pg
+	s.render(w, r, web.RunList(v))
+}
+
+func nameOr(names map[string]string, code string) string {
+	if n, ok := names[code]; ok {
+		return n
+	}
+	return code
+}
+
+func flagList(bits int) []string {
+	if bits == 0 {
+		return nil
+	}
+	return strings.Split(compare.FlagNames(bits), "、")
+}
+
+func recordLines(runID int64, regionCode string, list []compare.RecordRow, review bool) []web.RecordLine {
+	out := make([]web.RecordLine, 0, len(list))
+	for _, rec := range list {
+		l := web.RecordLine{FileName: rec.FileName, Line: rec.Line, Kind: rec.Kind, MaskedID: maskID(rec.IDNorm), Name: rec.Name,
+			Damage: damageText(rec.Damage), Reason: rec.Reason}
+		if review {
+			l.Link = reviewItemURL(runID, rec.BatchID, rec.Line, regionCode)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func reviewItemURL(runID, batchID int64, line int, regionCode string) string {
+	return runPath(runID, fmt.Sprintf("review/%d/%d", batchID, line), url.Values{"region": {regionCode}})
+}
+
+// damageText explains an ID damage code; "" for a valid ID.
+func damageText(code string) string {
+	if d, ok := idcard.ParseDamageCode(code); ok && d != idcard.OK {
+		return d.String()
+	}
+	return ""
+}
+
+func (s *Server) handleRunExport(ext string, unmatched bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		run, reg, err := s.runAndRegion(r)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		f, err := os.CreateTemp(s.cfg.TempDir, "canbao-export-*"+ext)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		path := f.Name()
+		f.Close()
+		defer os.Remove(path)
+		sw, err := sheet.Create(path)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		what, export := "比对结果", s.compare.Export
+		if unmatched {
+			what, export = "未匹配记录", s.compare.ExportUnmatched
+		}
+		n, err := export(r.Context(), run.ID, reg.Code, sw)
+		if cerr := sw.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.audit(r, audit.Entry{Action: audit.CompareExport, Object: "run:" + strconv.FormatInt(run.ID, 10),
+			Detail: fmt.Sprintf("%s %s %s %d 行 %s", what, reg.Code, reg.Name, n, ext)})
+		name := fmt.Sprintf("%s_%s_比对批次%d%s", what, reg.Name, run.ID, ext)
+		ctype := "text/csv; charset=utf-8"
+		if ext == ".xlsx" {
+			ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+		http.ServeFile(w, r, path)
+	}
+}
+
+// methodLabels name how a record was linked.
+var methodLabels = map[string]string{
+	"exact":    "按身份证号码关联",
+	"fuzzy":    "号码有误，按近似号码和姓名关联",
+	"name":     "号码不可用，按姓名关联",
+	"reviewed": "人工审核关联",
+}
+
+// changeFields name the registry fields in the change log.
+var changeFields = map[string]string{
+	"name": "姓名", "sex": "性别", "birth": "出生日期", "household": "户号", "relation": "与户主关系",
+	"hukou_region": "户籍地区划", "pop_status": "人口状态", "region_code": "管理区划",
+}
+
+// handlePerson shows a registry entry with its full ID number, so every
+// view is audited.
+func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := currentUser(r)
+	p, err := s.compare.Person(ctx, me.RegionCode, strings.ToUpper(chi.URLParam(r, "id")))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.audit(r, audit.Entry{Action: audit.RecordView, Object: "person:" + p.IDNumber})
+	// Only the runs the viewer may open: a run of another county that also
+	// met this person is none of their business.
+	var history []compare.PersonResult
+	codes := []string{p.RegionCode, p.HukouRegion}
+	for _, h := range p.History {
+		if me.Sees(h.RunRegion) || region.Within(h.RunRegion, me.RegionCode) {
+			history = append(history, h)
+			codes = append(codes, h.RunRegion)
+		}
+	}
+	names, err := s.regions.Names(ctx, codes)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := web.PersonView{Page: s.page(r, "人员信息 · "+p.Name, "compare"), ID: p.IDNumber, Name: p.Name, Sex: p.Sex,
+		Household: p.Household, Relation: p.Relation, PopStatus: p.PopStatus, IdentityKind: p.IdentityKind,
+		Region: regionLabel(names, p.RegionCode), HukouRegion: regionLabel(names, p.HukouRegion)}
+	if p.Birth != nil {
+		v.Birth = p.Birth.Format("2006-01-02")
+	}
+	for i, h := range history {
+		line := web.ResultLine{RunID: h.RunID, RunLink: runURL(h.RunID, ""), AsOf: h.AsOf.Format("2006-01-02"),
+			Region: nameOr(names, h.RunRegion), Universe: h.Universe, Survey: h.Survey, Pension: h.Pension, Medical: h.Medical,
+			Flags: flagList(h.Flags)}
+		if i == 0 {
+			v.HasLatest, v.Latest = true, line
+		}
+		v.History = append(v.History, line)
+	}
+	v.Sources, v.Fields, v.Grid = sideBySide(p, me.CanImport())
+	for _, c := range p.Changes {
+		field := c.Field
+		if l, ok := changeFields[c.Field]; ok {
+			field = l
+		}
+		v.Changes = append(v.Changes, web.ChangeLine{RunID: c.RunID, Field: field, Old: c.OldValue, New: c.NewValue,
+			At: c.At.In(cst).Format("2006-01-02 15:04")})
+	}
+	s.render(w, r, web.Person(v))
+}
+
+func regionLabel(names map[string]string, code string) string {
+	if code == "" {
+		return ""
+	}
+	if n, ok := names[code]; ok {
+		return n + "（" + code + "）"
+	}
+	return code
+}
+
+// sideBySide lays a person's linked records out as columns; the rows are
+// the union of their header texts, and a name or ID cell that disagrees
+// with the registry identity is marked.
+func sideBySide(p compare.Person, linkBatches bool) ([]web.SourceColumn, []string, [][]web.GridCell) {
+	var cols []web.SourceColumn
+	var fields []string
+	row := map[string]int{}
+	type cell struct {
+		row  int
+		cell web.GridCell
+	}
+	var cells [][]cell
+	for _, rec := range p.Records {
+		col := web.SourceColumn{Kind: rec.Kind, FileName: rec.FileName, Line: rec.Line, Method: rec.Method,
+			Damage: damageText(rec.IDDamage), NameDiff: rec.NameDiff}
+		if l, ok := methodLabels[rec.Method]; ok {
+			col.Method = l
+		}
+		if linkBatches {
+			col.Link = "/imports/" + strconv.FormatInt(rec.BatchID, 10)
+		}
+		cols = append(cols, col)
+		idCol, hasID := rec.Mapping[source.KeyID]
+		nameCol, hasName := rec.Mapping[source.KeyName]
+		var these []cell
+		for i, h := range rec.Header {
+			value := ""
+			if i < len(rec.Cells) {
+				value = rec.Cells[i]
+			}
+			label := strings.TrimSpace(h)
+			if label == "" {
+				if value == "" {
+					continue
+				}
+				label = "（无表头）" + columnLetter(i) + "列"
+			}
+			n, ok := row[label]
+			if !ok {
+				n = len(fields)
+				row[label] = n
+				fields = append(fields, label)
+			}
+			c := web.GridCell{Value: value}
+			switch {
+			case value == "":
+			case hasID && i == idCol:
+				c.Diff = idcard.Normalize(value) != p.IDNumber
+			case hasName && i == nameCol:
+				c.Diff = stripSpace(value) != p.Name
+			}
+			these = append(these, cell{n, c})
+		}
+		cells = append(cells, these)
+	}
+	grid := make([][]web.GridCell, len(fields))
+	for i := range grid {
+		grid[i] = make([]web.GridCell, len(cols))
+	}
+	for j, these := range cells {
+		for _, c := range these {
+			if grid[c.row][j].Value == "" { // a header repeated in one file: keep the first value
+				grid[c.row][j] = c.cell
+			}
+		}
+	}
+	return cols, fields, grid
+}
+
+// stripSpace removes blanks the way the importer cleans names.
+func stripSpace(s string) string {
+	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), "")
+}
+
+func (s *Server) handleReviewQueue(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := currentUser(r)
+	run, reg, err := s.runAndRegion(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	pg := pager(r, runPath(run.ID, "review", nil), url.Values{"region": {reg.Code}})
+	list, total, err := s.compare.ReviewQueue(ctx, run.ID, reg.Code, pg.PerPage, pg.Offset())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	pg.Total = total
+	crumbs, err := s.runCrumbs(ctx, me, run, reg.Code, func(code string) string {
+		return runPath(run.ID, "review", url.Values{"region": {code}})
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := web.ReviewQueueView{Page: s.page(r, fmt.Sprintf("待审核记录 · 比对批次 #%d · %s", run.ID, reg.Name), "compare"),
+		Crumbs: crumbs, Records: recordLines(run.ID, reg.Code, list, true), Pager: pg, Back: runURL(run.ID, reg.Code)}
+	s.render(w, r, web.ReviewQueue(v))
+}
+
+// reviewTarget loads the run, region and record of a review page; a record
+// outside the viewer's region does not exist for them.
+func (s *Server) reviewTarget(r *http.Request) (compare.Run, region.Region, int64, int, error) {
+	run, reg, err := s.runAndRegion(r)
+	if err != nil {
+		return run, reg, 0, 0, err
+	}
+	batch, err1 := strconv.ParseInt(chi.URLParam(r, "batch"), 10, 64)
+	line, err2 := strconv.Atoi(chi.URLParam(r, "line"))
+	if err1 != nil || err2 != nil {
+		return run, reg, 0, 0, apperr.NotFoundf("审核记录不存在")
+	}
+	code, err := s.compare.RecordRegion(r.Context(), run.ID, batch, line)
+	if err != nil {
+		return run, reg, 0, 0, err
+	}
+	if me, _ := currentUser(r); !me.Sees(code) {
+		return run, reg, 0, 0, apperr.NotFoundf("审核记录不存在")
+	}
+	return run, reg, batch, line, nil
+}
+
+func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := currentUser(r)
+	run, reg, batch, line, err := s.reviewTarget(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	it, err := s.compare.ReviewItem(ctx, run.ID, batch, line)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	rec := it.Record
+	cellOf := func(key string) (string, int) {
+		if i, ok := rec.Mapping[key]; ok && i < len(rec.Cells) {
+			return rec.Cells[i], i
+		}
+		return "", -1
+	}
+	rawID, idCol := cellOf(source.KeyID)
+	recID := idcard.Normalize(rawID)
+	name, _ := cellOf(source.KeyName)
+	sex, _ := cellOf(source.KeySex)
+	codes := make([]string, len(it.Candidates))
+	ids := make([]string, len(it.Candidates))
+	for i, c := range it.Candidates {
+		codes[i], ids[i] = c.RegionCode, c.IDNumber
+	}
+	names, err := s.regions.Names(ctx, codes)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := web.ReviewItemView{Page: s.page(r, fmt.Sprintf("审核记录 · %s:%d", rec.FileName, rec.Line), "compare"),
+		Action: reviewItemURL(run.ID, batch, line, reg.Code), Kind: rec.Kind, FileName: rec.FileName, Line: rec.Line,
+		Damage: damageText(rec.IDDamage), RecordID: idParts(recID, ids...), RecordName: name, RecordSex: sex,
+		Decided: it.Decided, CanDecide: me.CanImport(), Back: runPath(run.ID, "review", url.Values{"region": {reg.Code}})}
+	for _, c := range it.Candidates {
+		v.Candidates = append(v.Candidates, web.ReviewCandidate{Choice: c.IDNumber, Name: c.Name, Sex: c.Sex,
+			Region: nameOr(names, c.RegionCode), Score: fmt.Sprintf("%.2f", c.Score), ID: idParts(c.IDNumber, recID)})
+	}
+	for i, h := range rec.Header {
+		value := ""
+		if i < len(rec.Cells) {
+			value = rec.Cells[i]
+		}
+		if i == idCol {
+			value = maskID(value)
+		}
+		if strings.TrimSpace(h) == "" && value == "" {
+			continue
+		}
+		v.Cells = append(v.Cells, web.RoleOption{Label: h, Value: value})
+	}
+	s.render(w, r, web.ReviewItem(v))
+}
+
+// idParts masks id like maskID but shows, marked, the characters where it
+// differs from a nearly equal one of others (a mistyped or swapped digit,
+// at most maxShown characters apart), so a reviewer sees the typo without
+// reading whole numbers; unrelated numbers stay masked.
+func idParts(id string, others ...string) []web.IDPart {
+	const maxShown = 3
+	r := []rune(id)
+	if len(r) < 15 {
+		return []web.IDPart{{Text: maskID(id)}}
+	}
+	diff := make([]bool, len(r))
+	for _, o := range others {
+		or := []rune(o)
+		if len(or) != len(r) {
+			continue
+		}
+		var at []int
+		for i := range r {
+			if r[i] != or[i] {
+				at = append(at, i)
+			}
+		}
+		if len(at) <= maxShown {
+			for _, i := range at {
+				diff[i] = true
+			}
+		}
+	}
+	var parts []web.IDPart
+	for i, c := range r {
+		ch := string(c)
+		if !diff[i] && i >= 6 && i < len(r)-4 {
+			ch = "*"
+		}
+		if n := len(parts); n > 0 && parts[n-1].Diff == diff[i] {
+			parts[n-1].Text += ch
+		} else {
+			parts = append(parts, web.IDPart{Text: ch, Diff: diff[i]})
+		}
+	}
+	return parts
+}
+
+func (s *Server) handleReviewDecide(w http.ResponseWriter, r *http.Request) {
+	me, _ := currentUser(r)
+	run, reg, batch, line, err := s.reviewTarget(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	choice := strings.TrimSpace(r.PostFormValue("choice"))
+	switch choice {
+	case "":
+		s.error(w, r, apperr.Invalidf("请选择审核结论：候选人员之一，或“都不是”"))
+		return
+	case "none":
+		choice = ""
+	}
+	id := me.ID
+	who := audit.Entry{UserID: &id, Username: me.Username, Region: me.RegionCode, IP: clientIP(r)}
+	if err := s.compare.Decide(r.Context(), run.ID, batch, line, choice, who); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	redirect(w, r, runPath(run.ID, "review", url.Values{"region": {reg.Code}, "flash": {"已记录审核结论，下次比对时生效"}}))
+}
+
+func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me, _ := currentUser(r)
+	run, reg, err := s.runAndRegion(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var base compare.Run
+	if id, err := strconv.ParseInt(r.URL.Query().Get("base"), 10, 64); err == nil {
+		if base, err = s.compare.GetRun(ctx, me.RegionCode, id); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	} else {
+		prev, ok, err := s.previousRun(ctx, run)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if !ok {
+			s.error(w, r, apperr.NotFoundf("该区划没有更早的比对可供对比"))
+			return
+		}
+		base = prev
+	}
+	if base.Status != "done" || base.ID == run.ID || !region.Within(base.RegionCode, reg.Code) {
+		s.error(w, r, apperr.NotFoundf("比对批次 #%d 不能与本次比对对比", base.ID))
+		return
+	}
+	q := url.Values{"base": {strconv.FormatInt(base.ID, 10)}, "region": {reg.Code}}
+	pg := pager(r, runPath(run.ID, "diff", nil), q)
+	list, total, err := s.compare.Diff(ctx, base.ID, run.ID, reg.Code, pg.PerPage, pg.Offset())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	pg.Total = total
+	crumbs, err := s.runCrumbs(ctx, me, run, reg.Code, func(code string) string {
+		if !region.Within(base.RegionCode, code) {
+			return ""
+		}
+		return runPath(run.ID, "diff", url.Values{"base": {strconv.FormatInt(base.ID, 10)}, "region": {code}})
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := web.RunDiffView{Page: s.page(r, fmt.Sprintf("比对结果变化 · %s", reg.Name), "compare"), Crumbs: crumbs,
+		BaseID: base.ID, RunID: run.ID, BaseAsOf: base.AsOf.Format("2006-01-02"), AsOf: run.AsOf.Format("2006-01-02"),
+		Pager: pg, Back: runURL(run.ID, reg.Code)}
+	for _, d := range list {
+		l := web.DiffLine{Link: personURL(d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
+		l.OldUniverse, l.OldPension, l.OldMedical, l.OldFlags = diffSide(d.OldUniverse, d.OldPension, d.OldMedical, d.OldFlags)
+		l.NewUniverse, l.NewPension, l.NewMedical, l.NewFlags = diffSide(d.NewUniverse, d.NewPension, d.NewMedical, d.NewFlags)
+		v.Lines = append(v.Lines, l)
+	}
+	s.render(w, r, web.RunDiff(v))
+}
+
+// diffSide is one run's side of a changed person; a person absent from
+// that run shows dashes.
+func diffSide(universe *bool, pension, medical string, flags int) (string, string, string, string) {
+	if universe == nil {
+		return "—", "—", "—", "—"
+	}
+	f := compare.FlagNames(flags)
+	if f == "" {
+		f = "无"
+	}
+	u := "否"
+	if *universe {
+		u = "是"
+	}
+	return u, pension, medical, f
+}
+
+// homeStats are the home page's numbers from the newest run covering the
+// viewer's region, each opening its list; none before the first run.
+func (s *Server) homeStats(ctx context.Context, me auth.User) ([]web.Stat, error) {
+	run, ok, err := s.compare.Latest(ctx, me.RegionCode)
+	if err != nil || !ok {
+		return nil, err
+	}
+	total, _, err := s.compare.Summary(ctx, run.ID, me.RegionCode)
+	if err != nil {
+		return nil, err
+	}
+	stats := []web.Stat{{Label: "最近一次比对", Value: run.AsOf.Format("2006-01-02"), Link: runURL(run.ID, me.RegionCode)}}
+	for _, k := range []string{"universe", "pension_not", "survey"} {
+		label, _ := metricLabel(k)
+		stats = append(stats, web.Stat{Label: label, Value: strconv.Itoa(total.Counts[k]), Link: listURL(run.ID, me.RegionCode, k)})
+	}
+	return stats, nil
+}
