@@ -23,8 +23,11 @@ stop: build
 test: build check-generated
 	$(BIN) pg run --temp -- $(GO) test -count=1 ./...
 
+# Micro-benchmarks of the pure packages, then the end-to-end ones (import,
+# comparison, pages) once each on generated city-sized data.
 bench: build
-	$(BIN) pg run --temp -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+	$(GO) test -run '^$$' -bench . ./internal/idcard ./internal/names ./internal/sheet ./internal/source
+	$(BIN) pg run --temp -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/imports ./internal/compare ./internal/server
 
 generate:
 	$(GO) tool templ generate

@@ -31,8 +31,10 @@ CREATE TABLE person (
     pop_status    text,
     identity_kind text NOT NULL,
     region_code   text NOT NULL,   -- where the person is managed: hukou, else residence, else enrollment
-    first_run     bigint NOT NULL REFERENCES comparison_run (id),
-    last_run      bigint NOT NULL REFERENCES comparison_run (id),
+    -- runs that first saw and last changed the entry (no foreign keys: a
+    -- first run inserts a million persons, and two checks a row cost seconds)
+    first_run     bigint NOT NULL,
+    last_run      bigint NOT NULL,
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX person_region ON person (region_code text_pattern_ops);

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/compare"
-	"github.com/canbao/canbao/internal/db"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/sheet"
 )
@@ -138,14 +137,4 @@ func pickRun(ctx context.Context, pool *pgxpool.Pool, eng *compare.Engine, arg, 
 		err = fmt.Errorf("区划 %s 还没有完成的比对", regionCode)
 	}
 	return run, err
-}
-
-func openDB(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
-	if err := cfg.needDB(); err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(cfg.DatabaseURL); err != nil {
-		return nil, err
-	}
-	return db.Open(ctx, cfg.DatabaseURL)
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/canbao/canbao/internal/db"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Config is read once from the environment; README.md documents each variable.
@@ -70,4 +74,15 @@ func envInt(key string, def int) int {
 func envBool(key string) bool {
 	b, _ := strconv.ParseBool(os.Getenv(key))
 	return b
+}
+
+// openDB connects to DATABASE_URL after bringing the schema up to date.
+func openDB(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	if err := cfg.needDB(); err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	return db.Open(ctx, cfg.DatabaseURL)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
-	"github.com/canbao/canbao/internal/db"
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
@@ -44,13 +43,7 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	if len(args) > 0 && args[0] == "generate" {
 		return runDemoGenerate(args[1:])
 	}
-	if err := cfg.needDB(); err != nil {
-		return err
-	}
-	if err := db.Migrate(cfg.DatabaseURL); err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	pool, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/apperr"
-	"github.com/canbao/canbao/internal/db"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
@@ -30,13 +29,7 @@ func runImport(ctx context.Context, cfg Config, args []string) error {
 	if !ok || fl.NArg() == 0 {
 		return errors.New("usage: canbao import --kind 户籍人口|居住人口|参保信息|死亡信息|在校学生 [--region CODE] [--source S] FILE...")
 	}
-	if err := cfg.needDB(); err != nil {
-		return err
-	}
-	if err := db.Migrate(cfg.DatabaseURL); err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	pool, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/canbao/canbao/internal/db"
 	"github.com/canbao/canbao/internal/region"
 )
 
@@ -21,13 +20,7 @@ func runRegions(ctx context.Context, cfg Config, args []string) error {
 	if err := fl.Parse(args[1:]); err != nil {
 		return err
 	}
-	if err := cfg.needDB(); err != nil {
-		return err
-	}
-	if err := db.Migrate(cfg.DatabaseURL); err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	pool, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -11,13 +11,7 @@ import (
 )
 
 func runServe(ctx context.Context, cfg Config, log *slog.Logger) error {
-	if err := cfg.needDB(); err != nil {
-		return err
-	}
-	if err := db.Migrate(cfg.DatabaseURL); err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	pool, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -14,13 +14,11 @@ import (
 
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/demo"
-	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
-	"github.com/canbao/canbao/internal/source"
 )
 
-var asOf = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+var asOf = fixture.AsOf
 
 // county generates and imports a county's extracts, returning the
 // database and the generator's result (with its truth files).
@@ -37,33 +35,7 @@ type dbExec interface {
 func countyFormat(t testing.TB, households int, seed int64, format string) (*pgxpool.Pool, demo.Result) {
 	t.Helper()
 	db, _ := pgtest.New(t)
-	ctx := context.Background()
-	files, _ := region.FilesIn(region.Embedded(), ".")
-	if _, err := region.Import(ctx, db, region.Embedded(), files, "4409"); err != nil {
-		t.Fatal(err)
-	}
-	_, vs, err := region.EmbeddedCounty("440981")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt := demo.Options{County: "440981", CountyName: "高州市", Households: households, Seed: seed, AsOf: asOf, Format: format,
-		OtherCounties: []string{"440902", "440904", "440982", "450102", "360102"}}
-	for _, v := range vs {
-		opt.Villages = append(opt.Villages, demo.Village{Code: v.Code, Name: v.Name})
-	}
-	dir := t.TempDir()
-	res, err := demo.Generate(opt, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := imports.New(db)
-	for _, f := range res.Files {
-		req := imports.Request{Kind: source.Kind(f.Kind), Region: "440981", Path: f.Path, TempDir: dir}
-		if _, err := im.Import(ctx, req, nil); err != nil {
-			t.Fatalf("import %s: %v", f.Path, err)
-		}
-	}
-	return db, res
+	return db, fixture.ImportCounty(t, db, households, seed, format)
 }
 
 func readCSV(t testing.TB, path string) [][]string {

@@ -231,6 +231,8 @@ func (r *run) identities(ctx context.Context) error {
 	}
 	// Without statistics the planner guesses a large cmp_batch and sorts
 	// millions of records to merge-join them with it.
+	// Without statistics the planner guesses a large cmp_batch and sorts
+	// millions of records to merge-join them with it.
 	return r.exec(ctx, `ANALYZE cmp_batch`, `
 		CREATE TEMP TABLE cmp_ident ON COMMIT DROP AS
 		SELECT DISTINCT ON (s.id_norm) s.id_norm AS id_number, coalesce(s.name, '') AS name, s.sex, s.birth,

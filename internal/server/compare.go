@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -608,41 +606,22 @@ func (s *Server) handleRunExport(ext string, unmatched bool) http.HandlerFunc {
 			s.error(w, r, err)
 			return
 		}
-		f, err := os.CreateTemp(s.cfg.TempDir, "canbao-export-*"+ext)
-		if err != nil {
-			s.error(w, r, err)
-			return
-		}
-		path := f.Name()
-		f.Close()
-		defer os.Remove(path)
-		sw, err := sheet.Create(path)
-		if err != nil {
-			s.error(w, r, err)
-			return
-		}
 		what, export := "比对结果", s.compare.Export
 		if unmatched {
 			what, export = "未匹配记录", s.compare.ExportUnmatched
 		}
-		n, err := export(r.Context(), run.ID, reg.Code, sw)
-		if cerr := sw.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			s.error(w, r, err)
-			return
-		}
-		s.audit(r, audit.Entry{Action: audit.CompareExport, Object: "run:" + strconv.FormatInt(run.ID, 10),
-			Detail: fmt.Sprintf("%s %s %s %d 行 %s", what, reg.Code, reg.Name, n, ext)})
 		name := fmt.Sprintf("%s_%s_比对批次%d%s", what, reg.Name, run.ID, ext)
-		ctype := "text/csv; charset=utf-8"
-		if ext == ".xlsx" {
-			ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-		}
-		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-		http.ServeFile(w, r, path)
+		var n int
+		// The audit line is written before the file is sent: a download
+		// that fails half-way has still left the server.
+		s.serveSheet(w, r, name, func(sw sheet.Writer) (err error) {
+			if n, err = export(r.Context(), run.ID, reg.Code, sw); err != nil {
+				return err
+			}
+			s.audit(r, audit.Entry{Action: audit.CompareExport, Object: "run:" + strconv.FormatInt(run.ID, 10),
+				Detail: fmt.Sprintf("%s %s %s %d 行 %s", what, reg.Code, reg.Name, n, ext)})
+			return nil
+		})
 	}
 }
 

@@ -17,42 +17,17 @@ import (
 
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
-	"github.com/canbao/canbao/internal/demo"
-	"github.com/canbao/canbao/internal/imports"
-	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/sheet"
-	"github.com/canbao/canbao/internal/source"
 )
 
 // demoAsOf is the as-of date the demo county is generated for.
-var demoAsOf = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+var demoAsOf = fixture.AsOf
 
-// importDemoCounty generates a small 高州市 with internal/demo and imports
-// every extract into it.
+// importDemoCounty generates a small 高州市 and imports every extract.
 func (e *env) importDemoCounty(households int) {
 	e.t.Helper()
-	_, vs, err := region.EmbeddedCounty("440981")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	opt := demo.Options{County: "440981", CountyName: "高州市", Households: households, Seed: 7, AsOf: demoAsOf,
-		OtherCounties: []string{"440902", "440904", "440982", "450102", "360102"}}
-	for _, v := range vs {
-		opt.Villages = append(opt.Villages, demo.Village{Code: v.Code, Name: v.Name})
-	}
-	dir := e.t.TempDir()
-	res, err := demo.Generate(opt, dir)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	im := imports.New(e.db)
-	for _, f := range res.Files {
-		req := imports.Request{Kind: source.Kind(f.Kind), Region: "440981", Path: f.Path, FileName: filepath.Base(f.Path),
-			UserName: "test", TempDir: dir}
-		if _, err := im.Import(context.Background(), req, nil); err != nil {
-			e.t.Fatalf("import %s: %v", f.Path, err)
-		}
-	}
+	fixture.ImportCounty(e.t, e.db, households, 7, "mixed")
 }
 
 // startCompare posts the comparison form and returns the job page.

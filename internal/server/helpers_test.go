@@ -24,13 +24,13 @@ const testPassword = "Test@2026pw"
 
 // env is a running server over a fresh database holding 茂名's regions.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	db   *pgxpool.Pool
 	srv  *server.Server
 	http *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	db, _ := pgtest.New(t)
 	files, err := region.FilesIn(region.Embedded(), ".")
@@ -59,7 +59,7 @@ func (e *env) mustCreateUser(name string, role auth.Role, regionCode string) aut
 
 // client is a browser-like HTTP client: a cookie jar, no automatic redirects.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 }
@@ -115,7 +115,7 @@ func (c *client) mustLogin(name string) {
 	}
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
+func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

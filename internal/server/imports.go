@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -513,33 +512,14 @@ func (s *Server) handleImportReport(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	f, err := os.CreateTemp(s.cfg.TempDir, "canbao-report-*.xlsx")
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	path := f.Name()
-	f.Close()
-	defer os.Remove(path)
-	sw, err := sheet.Create(path)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	if err := s.imports.WriteReport(r.Context(), b.ID, sw); err != nil {
-		sw.Close()
-		s.error(w, r, err)
-		return
-	}
-	if err := sw.Close(); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.audit(r, audit.Entry{Action: audit.ImportReport, Object: "batch:" + strconv.FormatInt(b.ID, 10)})
 	name := fmt.Sprintf("导入错误报告_批次%d_%s.xlsx", b.ID, strings.TrimSuffix(b.FileName, filepath.Ext(b.FileName)))
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	http.ServeFile(w, r, path)
+	s.serveSheet(w, r, name, func(sw sheet.Writer) error {
+		if err := s.imports.WriteReport(r.Context(), b.ID, sw); err != nil {
+			return err
+		}
+		s.audit(r, audit.Entry{Action: audit.ImportReport, Object: "batch:" + strconv.FormatInt(b.ID, 10)})
+		return nil
+	})
 }
 
 func (s *Server) handleImportWithdraw(w http.ResponseWriter, r *http.Request) {

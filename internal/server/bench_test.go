@@ -1,0 +1,78 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/fixture"
+)
+
+// BenchmarkPagesCitySized loads a city-sized county (1,000,000 persons;
+// CANBAO_BENCH_HOUSEHOLDS overrides the 290,000 households), runs the
+// comparison, then requests the summary and list pages with a real HTTP
+// client through the whole server (login, session, scoping, rendering) and
+// reports p50 and p95.
+func BenchmarkPagesCitySized(b *testing.B) {
+	households := 290_000
+	if n, err := strconv.Atoi(os.Getenv("CANBAO_BENCH_HOUSEHOLDS")); err == nil && n > 0 {
+		households = n
+	}
+	e := newEnv(b)
+	fixture.ImportCounty(b, e.db, households, 5, "csv")
+	res, err := compare.New(e.db).Run(context.Background(), compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.mustCreateUser("bench", auth.County, fixture.County)
+	c := e.client()
+	c.mustLogin("bench")
+	run := fmt.Sprintf("/compare/runs/%d", res.RunID)
+	var township string
+	e.db.QueryRow(context.Background(), `SELECT left(region_code, 9) FROM run_person WHERE run_id = $1 AND length(region_code) = 12 LIMIT 1`, res.RunID).Scan(&township)
+	var someone string
+	e.db.QueryRow(context.Background(), `SELECT id_number FROM run_person WHERE run_id = $1 AND survey LIMIT 1`, res.RunID).Scan(&someone)
+	pages := map[string]string{
+		"summary county":     run + "?region=" + fixture.County,
+		"summary township":   run + "?region=" + township,
+		"list universe p1":   run + "/list?region=" + fixture.County + "&metric=universe",
+		"list universe p200": run + "/list?region=" + fixture.County + "&metric=universe&page=200",
+		"list survey":        run + "/list?region=" + fixture.County + "&metric=survey",
+		"list flag":          run + "/list?region=" + township + "&metric=flag32",
+		"list search":        run + "/list?region=" + fixture.County + "&metric=universe&q=" + someone[:10],
+		"person":             "/persons/" + someone,
+	}
+	b.ResetTimer()
+	var all []time.Duration
+	for name, path := range pages {
+		var ds []time.Duration
+		for i := 0; i < 40; i++ {
+			t := time.Now()
+			resp, _ := c.get(path)
+			ds = append(ds, time.Since(t))
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("%s: status %d", path, resp.StatusCode)
+			}
+		}
+		p50, p95 := percentile(ds, 50), percentile(ds, 95)
+		b.Logf("%-20s p50 %6.1f ms  p95 %6.1f ms", name, ms(p50), ms(p95))
+		all = append(all, ds...)
+	}
+	b.ReportMetric(ms(percentile(all, 50)), "p50-ms")
+	b.ReportMetric(ms(percentile(all, 95)), "p95-ms")
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[(len(s)-1)*p/100]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
