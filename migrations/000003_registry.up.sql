@@ -78,21 +78,26 @@ CREATE TABLE run_link (
 -- construction (one row per record), and nothing looks records up by it
 -- often enough to pay for a second index over millions of rows.
 CREATE INDEX run_link_person ON run_link (id_number, run_id);
+-- The unmatched and in-review lists: a few rows among millions.
+CREATE INDEX run_link_unlinked ON run_link (run_id, batch_id, line) WHERE id_number IS NULL;
 
 -- Each known person's result in a run; flags is a bit set (compare.Flag).
+-- Codes and names use the C collation so one btree serves both prefix
+-- searches (LIKE '4409%') and ordered pages, whatever the database's locale.
 CREATE TABLE run_person (
     run_id       bigint NOT NULL,
-    id_number    text NOT NULL,
-    name         text NOT NULL,
-    region_code  text NOT NULL,
+    id_number    text COLLATE "C" NOT NULL,
+    name         text COLLATE "C" NOT NULL,
+    region_code  text COLLATE "C" NOT NULL,
     in_universe  boolean NOT NULL,
     pension      text NOT NULL,
     medical      text NOT NULL,
     flags        integer NOT NULL,
     survey       boolean NOT NULL,
-    PRIMARY KEY (run_id, id_number)
+    PRIMARY KEY (id_number, run_id)  -- a person's history across runs, and one run's entry
 ) PARTITION BY LIST (run_id);
-CREATE INDEX run_person_region ON run_person (run_id, region_code text_pattern_ops, id_number);
+CREATE INDEX run_person_region ON run_person (run_id, region_code, id_number);
+CREATE INDEX run_person_name ON run_person (run_id, name);
 
 -- Counts per region and metric, written with the run from the same
 -- predicates the lists use, so a number always equals its list's length.

@@ -129,7 +129,7 @@ func (r *run) classify(ctx context.Context) error {
 	if err := spool.copyTo(ctx, r.tx, r.persons+" ("+cols+")"); err != nil {
 		return fmt.Errorf("write run_person: %w", err)
 	}
-	return r.exec(ctx, fmt.Sprintf(`ALTER TABLE %s ADD PRIMARY KEY (run_id, id_number)`, r.persons), `ANALYZE `+r.persons)
+	return r.exec(ctx, fmt.Sprintf(`ALTER TABLE %s ADD PRIMARY KEY (id_number, run_id)`, r.persons), `ANALYZE `+r.persons)
 }
 
 // crossRegion returns the persons with one scheme active in two or more

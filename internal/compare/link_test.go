@@ -159,3 +159,46 @@ func auditEntry() audit.Entry { return audit.Entry{Username: "reviewer", IP: "te
 
 // mangled renders id the way a spreadsheet stores it as a number.
 func mangled(id string) string { return id[:1] + "." + id[1:15] + "E+17" }
+
+// TestSummaryEqualsLists checks the invariant the pages rely on: every
+// summary number equals a count of run_person with its metric's predicate.
+func TestSummaryEqualsLists(t *testing.T) {
+	t.Parallel()
+	db, _ := county(t, 300, 3)
+	ctx := context.Background()
+	res, err := compare.New(db).Run(ctx, compare.Request{Region: "440981", AsOf: asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(ctx, `SELECT DISTINCT region_code FROM run_summary WHERE run_id = $1`, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var regions []string
+	for rows.Next() {
+		var r string
+		rows.Scan(&r)
+		regions = append(regions, r)
+	}
+	rows.Close()
+	checked := 0
+	for _, r := range regions {
+		for _, m := range compare.Metrics {
+			var summary, count int
+			db.QueryRow(ctx, `SELECT coalesce((SELECT n FROM run_summary WHERE run_id = $1 AND region_code = $2 AND metric = $3), 0)`,
+				res.RunID, r, m.Key).Scan(&summary)
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND region_code LIKE $2 || '%' AND (`+m.Where+`)`,
+				res.RunID, r).Scan(&count); err != nil {
+				t.Fatal(err)
+			}
+			if summary != count {
+				t.Errorf("region %s %s: summary %d, list %d", r, m.Label, summary, count)
+			}
+			checked++
+		}
+	}
+	if len(regions) < 10 {
+		t.Errorf("only %d regions summarized", len(regions))
+	}
+	t.Logf("%d numbers in %d regions equal their lists", checked, len(regions))
+}
