@@ -63,7 +63,7 @@ CREATE TABLE source_record (
     raw             text NOT NULL      -- the row's cells as given, joined by U+001F
 ) PARTITION BY LIST (batch_id);
 -- Rows arrive in line order, so a BRIN index is enough to find one by line.
-CREATE INDEX source_record_line ON source_record USING brin (batch_id, line);
+CREATE INDEX source_record_line ON source_record USING brin (batch_id, line) WITH (pages_per_range = 16);
 
 -- Rows that were rejected, and accepted rows carrying a warning (e.g. a
 -- damaged ID), for the error report.

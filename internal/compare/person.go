@@ -94,9 +94,12 @@ func (e *Engine) history(ctx context.Context, id string) ([]PersonResult, error)
 
 func (e *Engine) linkedRecords(ctx context.Context, runID int64, id string) ([]LinkedRecord, error) {
 	rows, err := e.db.Query(ctx, `
-		SELECT l.batch_id, l.line, b.kind, b.file_name, l.method, l.name_diff, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping
+		SELECT l.batch_id, l.line, b.kind, b.file_name, l.method, l.name_diff, coalesce(l.id_damage, 'ok'), b.header, s.raw, b.mapping
 		FROM run_link l
-		JOIN source_record s ON s.batch_id = l.batch_id AND s.line = l.line
+		-- one record at a time (OFFSET 0 keeps the planner from turning this
+		-- into a join over every record): each lookup is pruned to its
+		-- batch's partition and found through its BRIN index
+		CROSS JOIN LATERAL (SELECT s.raw FROM source_record s WHERE s.batch_id = l.batch_id AND s.line = l.line OFFSET 0) s
 		JOIN import_batch b ON b.id = l.batch_id
 		WHERE l.run_id = $1 AND l.id_number = $2
 		ORDER BY CASE b.kind WHEN '户籍人口' THEN 1 WHEN '居住人口' THEN 2 ELSE 3 END, l.batch_id, l.line`, runID, id)

@@ -409,7 +409,7 @@ func createPartition(ctx context.Context, tx pgx.Tx, part pgx.Identifier, id int
 // order, so a BRIN index finds a row by its line at almost no build cost.
 func attachPartition(ctx context.Context, tx pgx.Tx, part pgx.Identifier, id int64) error {
 	stmts := []string{
-		fmt.Sprintf(`CREATE INDEX ON %s USING brin (batch_id, line)`, part.Sanitize()),
+		fmt.Sprintf(`CREATE INDEX ON %s USING brin (batch_id, line) WITH (pages_per_range = 16)`, part.Sanitize()),
 		fmt.Sprintf(`ALTER TABLE source_record ATTACH PARTITION %s FOR VALUES IN (%d)`, part.Sanitize(), id),
 	}
 	for _, q := range stmts {
