@@ -293,8 +293,10 @@ func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
 	if err := r.tx.QueryRow(ctx, `SELECT count(*) FROM `+r.persons).Scan(&c.Persons); err != nil {
 		return RunResult{}, err
 	}
-	// Attaching builds each partition's indexes in one pass, now that they are full.
-	if err := r.exec(ctx,
+	// Attaching builds each partition's indexes in one pass, now that they
+	// are full; statistics right away, or the pages read just after a run
+	// are planned blind until autovacuum gets round to the new tables.
+	if err := r.exec(ctx, `ANALYZE `+r.links,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
 		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id)); err != nil {
 		return RunResult{}, err
