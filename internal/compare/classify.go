@@ -65,7 +65,7 @@ const factsSQL = `
 // Go (where the rules are unit-tested) and writes run_person.
 func (r *run) classify(ctx context.Context) error {
 	pension, medical := schemeKeys(source.GroupPension), schemeKeys(source.GroupMedical)
-	r.persons = fmt.Sprintf("run_person_%d", r.id)
+	r.persons = fmt.Sprintf("public.run_person_%d", r.id)
 	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_person INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.persons, r.id)); err != nil {
 		return err
 	}

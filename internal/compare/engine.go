@@ -219,7 +219,11 @@ func (r *run) exec(ctx context.Context, stmts ...string) error {
 // kinds, and one identity per valid ID, taken from 户籍人口 first, then
 // 居住人口, then the other kinds (earliest batch and row first).
 func (r *run) identities(ctx context.Context) error {
-	if err := r.exec(ctx, `CREATE TEMP TABLE cmp_batch (id bigint PRIMARY KEY, kind text NOT NULL, priority int NOT NULL) ON COMMIT DROP`); err != nil {
+	// Working tables live in a schema of the run's own, dropped with it:
+	// unlike temporary tables, PostgreSQL may scan them with parallel workers.
+	work := fmt.Sprintf("cmp_run_%d", r.id)
+	if err := r.exec(ctx, `CREATE SCHEMA `+work, `SET LOCAL search_path = `+work+`, public`,
+		`CREATE UNLOGGED TABLE cmp_batch (id bigint PRIMARY KEY, kind text NOT NULL, priority int NOT NULL)`); err != nil {
 		return err
 	}
 	rows := make([][]any, len(r.batches))
@@ -234,7 +238,7 @@ func (r *run) identities(ctx context.Context) error {
 	// Without statistics the planner guesses a large cmp_batch and sorts
 	// millions of records to merge-join them with it.
 	return r.exec(ctx, `ANALYZE cmp_batch`, `
-		CREATE TEMP TABLE cmp_ident ON COMMIT DROP AS
+		CREATE UNLOGGED TABLE cmp_ident AS
 		SELECT DISTINCT ON (s.id_norm) s.id_norm AS id_number, coalesce(s.name, '') AS name, s.sex, s.birth,
 		       s.household, s.relation, s.hukou_region, s.pop_status, b.kind
 		FROM source_record s JOIN cmp_batch b ON b.id = s.batch_id
@@ -260,7 +264,7 @@ func kindPriority(kind string) int {
 // and its name agrees with (or is blank against) the person's, or when a
 // reviewer decided it; every other record is left 'pending'.
 func (r *run) exactLinks(ctx context.Context) error {
-	r.links = fmt.Sprintf("run_link_%d", r.id)
+	r.links = fmt.Sprintf("public.run_link_%d", r.id)
 	return r.exec(ctx,
 		fmt.Sprintf(`CREATE TABLE %s (LIKE run_link INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.links, r.id),
 		fmt.Sprintf(`
@@ -296,7 +300,7 @@ func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
 	// Attaching builds each partition's indexes in one pass, now that they
 	// are full; statistics right away, or the pages read just after a run
 	// are planned blind until autovacuum gets round to the new tables.
-	if err := r.exec(ctx, `ANALYZE `+r.links,
+	if err := r.exec(ctx, fmt.Sprintf(`DROP SCHEMA cmp_run_%d CASCADE`, r.id), `ANALYZE `+r.links,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
 		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id)); err != nil {
 		return RunResult{}, err

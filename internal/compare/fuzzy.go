@@ -86,8 +86,8 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 	for i, p := range recs {
 		r.decide(p, cands[i], identNames, links, reviews)
 	}
-	if err := r.exec(ctx, `CREATE TEMP TABLE cmp_fuzzy (batch_id bigint, line integer, id_number text, method text,
-		name_diff boolean, reason text) ON COMMIT DROP`); err != nil {
+	if err := r.exec(ctx, `CREATE UNLOGGED TABLE cmp_fuzzy (batch_id bigint, line integer, id_number text, method text,
+		name_diff boolean, reason text)`); err != nil {
 		return err
 	}
 	if err := links.copyTo(ctx, r.tx, "cmp_fuzzy (batch_id, line, id_number, method, name_diff, reason)"); err != nil {
