@@ -301,12 +301,14 @@ var ErrNoSession = errors.New("no session")
 // past the idle timeout or the absolute lifetime are deleted.
 func (s *Store) Session(ctx context.Context, token string) (User, error) {
 	now := s.now()
+	// One round trip per request: mark the session used and read its user.
 	const q = `
-		UPDATE session SET last_seen = $2
-		WHERE token_hash = $1 AND last_seen > $3 AND created_at > $4
-		RETURNING user_id`
-	var userID int64
-	err := s.db.QueryRow(ctx, q, hashToken(token), now, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime)).Scan(&userID)
+		WITH s AS (
+			UPDATE session SET last_seen = $2
+			WHERE token_hash = $1 AND last_seen > $3 AND created_at > $4
+			RETURNING user_id)
+		SELECT ` + userCols + ` FROM s JOIN app_user u ON u.id = s.user_id LEFT JOIN region r ON r.code = u.region_code`
+	u, err := scanUser(s.db.QueryRow(ctx, q, hashToken(token), now, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		s.db.Exec(ctx, `DELETE FROM session WHERE token_hash = $1`, hashToken(token))
 		return User{}, ErrNoSession
@@ -314,8 +316,7 @@ func (s *Store) Session(ctx context.Context, token string) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("session: %w", err)
 	}
-	u, err := s.ByID(ctx, userID)
-	if err != nil || u.Disabled {
+	if u.Disabled {
 		return User{}, ErrNoSession
 	}
 	return u, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -171,7 +170,6 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	if personAccuracy < 0.995 {
 		t.Errorf("person classification accuracy %.5f < 0.995", personAccuracy)
 	}
-	_ = filepath.Base
 }
 
 func yn(b bool) string {

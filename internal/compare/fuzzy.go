@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/names"
@@ -80,8 +79,15 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	links, reviews := newSpool2()
+	links, err := newSpool()
+	if err != nil {
+		return err
+	}
 	defer links.close()
+	reviews, err := newSpool()
+	if err != nil {
+		return err
+	}
 	defer reviews.close()
 	for i, p := range recs {
 		r.decide(p, cands[i], identNames, links, reviews)
@@ -99,12 +105,6 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 		return err
 	}
 	return reviews.copyTo(ctx, r.tx, "run_review (run_id, batch_id, line, candidates, scores)")
-}
-
-func newSpool2() (*spool, *spool) {
-	a, _ := newSpool()
-	b, _ := newSpool()
-	return a, b
 }
 
 // decide links, queues for review, or leaves a record unmatched.
@@ -240,5 +240,3 @@ func (r *run) namesOf(ctx context.Context, ids []string) (map[string]string, err
 	}
 	return out, rows.Err()
 }
-
-var _ = time.Now

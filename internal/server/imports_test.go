@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/canbao/canbao/internal/auth"
-	"github.com/canbao/canbao/internal/sheet"
 )
 
 // upload posts a file through the new-import form and returns the response.
@@ -178,5 +177,3 @@ func TestImportWithdrawByAdmin(t *testing.T) {
 		t.Error("withdrawal not audited")
 	}
 }
-
-var _ = sheet.Escape
