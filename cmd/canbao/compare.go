@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -52,6 +53,11 @@ func compareOnce(ctx context.Context, pool *pgxpool.Pool, req compare.Request) (
 	fmt.Printf("比对批次 #%d：区划 %s，基准日 %s，记录 %d，关联 %d，待审核 %d，未匹配 %d，人员 %d，用时 %.1f 秒\n",
 		res.RunID, req.Region, req.AsOf.Format("2006-01-02"), res.Records, res.Linked, res.Review, res.Unmatched, res.Persons,
 		res.Duration.Seconds())
+	var steps []string
+	for _, st := range res.Steps {
+		steps = append(steps, fmt.Sprintf("%s %.1f 秒", st.Step, st.Duration.Seconds()))
+	}
+	fmt.Printf("  各步用时：%s\n", strings.Join(steps, "，"))
 	return res, nil
 }
 

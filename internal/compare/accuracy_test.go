@@ -72,8 +72,15 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 
 	// Links: truth/records.csv says which person each row belongs to.
 	links := map[string]string{}
-	rows, err := db.Query(ctx, `SELECT b.file_name || ':' || l.line, coalesce(l.id_number, '')
-		FROM run_link l JOIN import_batch b ON b.id = l.batch_id WHERE l.run_id = $1`, res.RunID)
+	// Linked records are listed with their person; run_link adds the ones
+	// left unmatched or in review.
+	rows, err := db.Query(ctx, `
+		SELECT b.file_name || ':' || r.line, rp.id_number
+		FROM run_person rp CROSS JOIN LATERAL unnest(rp.record_batches, rp.record_lines) AS r(batch_id, line)
+		JOIN import_batch b ON b.id = r.batch_id WHERE rp.run_id = $1
+		UNION ALL
+		SELECT b.file_name || ':' || l.line, ''
+		FROM run_link l JOIN import_batch b ON b.id = l.batch_id WHERE l.run_id = $1 AND l.id_number IS NULL`, res.RunID)
 	if err != nil {
 		t.Fatal(err)
 	}

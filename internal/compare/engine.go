@@ -112,12 +112,12 @@ func (e *Engine) run(ctx context.Context, req Request, prog *Progress, start tim
 		name string
 		fn   func(context.Context) error
 	}{
-		{"整理身份信息", r.identities},
-		{"精确关联", r.exactLinks},
+		{"读取记录", r.load},
 		{"模糊关联", r.fuzzyLinks},
 		{"分类", r.classify},
 		{"更新登记库", r.updateRegistry},
 		{"汇总", r.summarize},
+		{"保存结果", r.save},
 	}
 	var times []StepTime
 	for _, s := range steps {
@@ -128,9 +128,8 @@ func (e *Engine) run(ctx context.Context, req Request, prog *Progress, start tim
 		}
 		times = append(times, StepTime{s.name, time.Since(t)})
 	}
-	t := time.Now()
 	res, err := r.finish(ctx, start)
-	res.Steps = append(times, StepTime{"保存", time.Since(t)})
+	res.Steps = times
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -138,10 +137,10 @@ func (e *Engine) run(ctx context.Context, req Request, prog *Progress, start tim
 	return res, tx.Commit(ctx)
 }
 
-// workConn opens a connection of its own for a run: a comparison sorts and
-// groups millions of rows in temporary tables, and the memory for that
-// (temp_buffers) can only be set before a session first touches one, which
-// a pooled connection may already have done.
+// workConn opens a connection of its own for a run, set up for reading
+// each batch in line order without a sort (see state.load) and with memory
+// for its joins and temporary tables (temp_buffers can only be set before
+// a session first touches one, which a pooled connection may have done).
 func (e *Engine) workConn(ctx context.Context) (*pgx.Conn, error) {
 	cfg := e.db.Config().ConnConfig.Copy()
 	if cfg.RuntimeParams == nil {
@@ -150,6 +149,8 @@ func (e *Engine) workConn(ctx context.Context) (*pgx.Conn, error) {
 	cfg.RuntimeParams["temp_buffers"] = "1GB"
 	cfg.RuntimeParams["work_mem"] = "512MB"
 	cfg.RuntimeParams["maintenance_work_mem"] = "512MB"
+	cfg.RuntimeParams["synchronize_seqscans"] = "off"
+	cfg.RuntimeParams["max_parallel_workers_per_gather"] = "0"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect for comparison: %w", err)
@@ -161,6 +162,7 @@ func (e *Engine) workConn(ctx context.Context) (*pgx.Conn, error) {
 type batch struct {
 	ID   int64
 	Kind string
+	Rows int // accepted rows
 }
 
 // currentBatches are the batches that concern region: inside it or above
@@ -168,7 +170,7 @@ type batch struct {
 // superseded.
 func currentBatches(ctx context.Context, tx pgx.Tx, region string) ([]batch, error) {
 	const q = `
-		SELECT id, kind FROM import_batch
+		SELECT id, kind, rows_accepted FROM import_batch
 		WHERE status = 'done' AND superseded_by IS NULL
 		  AND (region_code LIKE $1 || '%' OR $1 LIKE region_code || '%')
 		ORDER BY id`
@@ -200,9 +202,12 @@ type run struct {
 	id      int64
 	req     Request
 	batches []batch
-	counts  RunResult
-	links   string // this run's run_link partition, filled before it is attached
-	persons string // this run's run_person partition, likewise
+	state   *state
+	order   []int32   // the persons with a linked record, in ID order
+	results []outcome // their classification
+	regions []uint32  // and region (dict ids)
+	links   string   // this run's run_link partition, filled before it is attached
+	persons string   // this run's run_person partition, likewise
 }
 
 // exec runs statements in order, stopping at the first error.
@@ -215,37 +220,37 @@ func (r *run) exec(ctx context.Context, stmts ...string) error {
 	return nil
 }
 
-// identities builds the run's working tables: the batches with their
-// kinds, and one identity per valid ID, taken from 户籍人口 first, then
-// 居住人口, then the other kinds (earliest batch and row first).
-func (r *run) identities(ctx context.Context) error {
-	// Working tables live in a schema of the run's own, dropped with it:
-	// unlike temporary tables, PostgreSQL may scan them with parallel workers.
-	work := fmt.Sprintf("cmp_run_%d", r.id)
-	if err := r.exec(ctx, `CREATE SCHEMA `+work, `SET LOCAL search_path = `+work+`, public`,
-		`CREATE UNLOGGED TABLE cmp_batch (id bigint PRIMARY KEY, kind text NOT NULL, priority int NOT NULL)`); err != nil {
+// load reads the run's records, with the reviewers' decisions for them.
+func (r *run) load(ctx context.Context) error {
+	decisions, err := r.decisions(ctx)
+	if err != nil {
 		return err
 	}
-	rows := make([][]any, len(r.batches))
-	for i, b := range r.batches {
-		rows[i] = []any{b.ID, b.Kind, kindPriority(b.Kind)}
+	r.state = newState(r.req.Region, r.batches, decisions)
+	err = r.state.load(ctx, r.tx, false)
+	if errors.Is(err, errUnordered) {
+		r.state = newState(r.req.Region, r.batches, decisions)
+		err = r.state.load(ctx, r.tx, true)
 	}
-	if _, err := r.tx.CopyFrom(ctx, pgx.Identifier{"cmp_batch"}, []string{"id", "kind", "priority"}, pgx.CopyFromRows(rows)); err != nil {
-		return err
+	return err
+}
+
+func (r *run) decisions(ctx context.Context) (map[recordKey]decision, error) {
+	rows, err := r.tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, '') FROM link_decision WHERE batch_id = ANY($1)`, batchIDs(r.batches))
+	if err != nil {
+		return nil, fmt.Errorf("decisions: %w", err)
 	}
-	// Without statistics the planner guesses a large cmp_batch and sorts
-	// millions of records to merge-join them with it.
-	// Without statistics the planner guesses a large cmp_batch and sorts
-	// millions of records to merge-join them with it.
-	return r.exec(ctx, `ANALYZE cmp_batch`, `
-		CREATE UNLOGGED TABLE cmp_ident AS
-		SELECT DISTINCT ON (s.id_norm) s.id_norm AS id_number, coalesce(s.name, '') AS name, s.sex, s.birth,
-		       s.household, s.relation, s.hukou_region, s.pop_status, b.kind
-		FROM source_record s JOIN cmp_batch b ON b.id = s.batch_id
-		WHERE s.id_damage IS NULL AND s.id_norm IS NOT NULL
-		ORDER BY s.id_norm, b.priority, (s.name IS NULL), s.batch_id, s.line`,
-		`ALTER TABLE cmp_ident ADD PRIMARY KEY (id_number)`,
-		`ANALYZE cmp_ident`)
+	defer rows.Close()
+	out := map[recordKey]decision{}
+	for rows.Next() {
+		var k recordKey
+		var d decision
+		if err := rows.Scan(&k.batch, &k.line, &d.id); err != nil {
+			return nil, err
+		}
+		out[k] = d
+	}
+	return out, rows.Err()
 }
 
 func kindPriority(kind string) int {
@@ -258,54 +263,36 @@ func kindPriority(kind string) int {
 	return 3
 }
 
-// exactLinks writes the run's link table with one row per record of the
-// current batches, carrying the record's facts so that nothing later has
-// to join the records again. A record is linked here when its ID is valid
-// and its name agrees with (or is blank against) the person's, or when a
-// reviewer decided it; every other record is left 'pending'.
-func (r *run) exactLinks(ctx context.Context) error {
-	r.links = fmt.Sprintf("public.run_link_%d", r.id)
+// save writes the run's persons and links and attaches their partitions.
+// Attaching builds each partition's indexes in one pass, now that they
+// are full; statistics right away, or the pages read just after a run are
+// planned blind until autovacuum gets round to the new tables.
+func (r *run) save(ctx context.Context) error {
+	if err := r.writePersons(ctx); err != nil {
+		return err
+	}
+	if err := r.writeLinks(ctx); err != nil {
+		return err
+	}
 	return r.exec(ctx,
-		fmt.Sprintf(`CREATE TABLE %s (LIKE run_link INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.links, r.id),
-		fmt.Sprintf(`
-		INSERT INTO %[1]s (run_id, batch_id, line, id_number, method, name_diff, reason, kind, id_norm, id_damage, name,
-		                   region_code, hukou_region, pop_status, scheme, enroll_status, pay_status, death_date)
-		SELECT %[2]d, s.batch_id, s.line,
-		       CASE WHEN d.batch_id IS NOT NULL THEN d.id_number WHEN x.exact THEN s.id_norm END,
-		       CASE WHEN d.batch_id IS NOT NULL THEN 'reviewed' WHEN x.exact THEN 'exact' ELSE 'pending' END,
-		       false,
-		       CASE WHEN d.batch_id IS NOT NULL AND d.id_number IS NULL THEN '审核认定无匹配人员' END,
-		       b.kind, s.id_norm, s.id_damage, s.name,
-		       s.region_code, s.hukou_region, s.pop_status, s.scheme, s.enroll_status, s.pay_status, s.death_date
-		FROM source_record s
-		JOIN cmp_batch b ON b.id = s.batch_id
-		LEFT JOIN cmp_ident i ON i.id_number = s.id_norm AND s.id_damage IS NULL
-		LEFT JOIN link_decision d ON d.batch_id = s.batch_id AND d.line = s.line
-		CROSS JOIN LATERAL (SELECT i.id_number IS NOT NULL AND (s.name IS NULL OR s.name = i.name) AS exact) x`, r.links, r.id))
+		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
+		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id),
+		`ANALYZE `+r.links, `ANALYZE `+r.persons)
 }
 
-// finish stores the links and the run's counts.
+// finish records the run's counts.
 func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
-	counts := fmt.Sprintf(`
-		SELECT count(*), count(*) FILTER (WHERE id_number IS NOT NULL),
-		       count(*) FILTER (WHERE method = 'review'), count(*) FILTER (WHERE id_number IS NULL AND method <> 'review')
-		FROM %s`, r.links)
-	c := &r.counts
-	if err := r.tx.QueryRow(ctx, counts).Scan(&c.Records, &c.Linked, &c.Review, &c.Unmatched); err != nil {
-		return RunResult{}, err
+	s := r.state
+	c := RunResult{RunID: r.id, Records: s.records, Linked: len(s.linkPerson), Persons: len(r.order)}
+	for _, p := range s.pending {
+		switch {
+		case p.method == "review":
+			c.Review++
+		case p.linked == "":
+			c.Unmatched++
+		}
 	}
-	if err := r.tx.QueryRow(ctx, `SELECT count(*) FROM `+r.persons).Scan(&c.Persons); err != nil {
-		return RunResult{}, err
-	}
-	// Attaching builds each partition's indexes in one pass, now that they
-	// are full; statistics right away, or the pages read just after a run
-	// are planned blind until autovacuum gets round to the new tables.
-	if err := r.exec(ctx, fmt.Sprintf(`DROP SCHEMA cmp_run_%d CASCADE`, r.id), `ANALYZE `+r.links,
-		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
-		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id)); err != nil {
-		return RunResult{}, err
-	}
-	c.RunID, c.Duration = r.id, time.Since(start)
+	c.Duration = time.Since(start)
 	const upd = `UPDATE comparison_run SET records = $2, linked = $3, review = $4, unmatched = $5, persons = $6, duration_ms = $7 WHERE id = $1`
 	if _, err := r.tx.Exec(ctx, upd, r.id, c.Records, c.Linked, c.Review, c.Unmatched, c.Persons, c.Duration.Milliseconds()); err != nil {
 		return RunResult{}, err
@@ -314,7 +301,7 @@ func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
 		IP: r.req.IP, Action: audit.CompareRun, Object: "run:" + strconv.FormatInt(r.id, 10),
 		Detail: fmt.Sprintf("%s 基准日 %s 记录%d 关联%d 待审核%d 未匹配%d 人员%d", r.req.Region, r.req.AsOf.Format("2006-01-02"),
 			c.Records, c.Linked, c.Review, c.Unmatched, c.Persons)})
-	return *c, err
+	return c, err
 }
 
 func (e *Engine) recordFailure(req Request, cause error) {

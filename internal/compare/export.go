@@ -14,9 +14,9 @@ var ExportHeader = []string{"公民身份号码", "姓名", "登记对象", "养
 func (e *Engine) Export(ctx context.Context, runID int64, region string, w sheet.Writer) (int, error) {
 	rows, err := e.db.Query(ctx, `
 		SELECT rp.id_number, rp.name, rp.in_universe, rp.pension, rp.medical, rp.flags, rp.survey,
-		       coalesce((SELECT string_agg(b.file_name || ':' || l.line, ';' ORDER BY l.batch_id, l.line)
-		                 FROM run_link l JOIN import_batch b ON b.id = l.batch_id
-		                 WHERE l.run_id = rp.run_id AND l.id_number = rp.id_number), '')
+		       coalesce((SELECT string_agg(b.file_name || ':' || r.line, ';' ORDER BY r.batch_id, r.line)
+		                 FROM unnest(rp.record_batches, rp.record_lines) AS r(batch_id, line)
+		                 JOIN import_batch b ON b.id = r.batch_id), '')
 		FROM run_person rp
 		WHERE rp.run_id = $1 AND rp.region_code LIKE $2 || '%'
 		ORDER BY rp.id_number`, runID, region)

@@ -2,10 +2,8 @@ package compare
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/names"
@@ -18,14 +16,34 @@ const linkScore = 0.8
 // ... and ahead of the runner-up by this much; closer calls go to review.
 const clearMargin = 0.15
 
-// pending is a record the exact step could not link.
+// pending is a record the exact step could not link, then what became of
+// it: every pending record is written to run_link with its outcome.
 type pending struct {
-	batchID   int64
-	line      int
-	id        string // normalized (or recovered) ID
-	damage    string // idcard damage code; "ok" for a valid ID whose name disagrees
-	name      string
-	identName string // the person's name, for a valid ID
+	batchID  int64
+	bi       uint16 // index into the run's batches
+	line     int32
+	kind     string
+	id       string // normalized (or recovered) ID
+	damage   string // idcard damage code; "ok" for a valid ID whose name disagrees
+	name     string
+	region   string
+	c        contrib
+	decision *decision
+
+	linked     string // the person's ID, "" when none
+	method     string // exact, fuzzy, name, reviewed, review, unmatched
+	nameDiff   bool
+	reason     string
+	candidates []candidate // for review
+}
+
+func (s *state) newPending(b *runBatch, bi uint16, r *rawRecord) *pending {
+	damage := string(r.damage)
+	if r.damage == nil {
+		damage = "ok"
+	}
+	return &pending{batchID: b.ID, bi: bi, line: r.line, kind: b.Kind, id: string(r.id), damage: damage,
+		name: string(r.name), region: string(r.region), c: s.contrib(b, r)}
 }
 
 // candidate is a person a pending record may belong to.
@@ -34,33 +52,32 @@ type candidate struct {
 	score float64
 }
 
-// fuzzyLinks decides every record the exact step left: damaged IDs and
-// valid IDs whose name disagrees with the person's. Each gets candidate
-// persons (IDs one typo away, the first 15 digits of a spreadsheet-mangled
-// number, or the same name when no ID is usable), scored by name.
+// fuzzyLinks decides every record the exact step left: reviewers'
+// decisions first, then damaged IDs and valid IDs whose name disagrees
+// with the person's. Each gets candidate persons (IDs one typo away, the
+// first 15 digits of a spreadsheet-mangled number, or the same name when
+// no ID is usable), scored by name.
 func (r *run) fuzzyLinks(ctx context.Context) error {
-	recs, err := r.pendingRecords(ctx)
-	if err != nil {
-		return err
+	s := r.state
+	known := s.known()
+	var todo []*pending
+	for _, p := range s.pending {
+		if p.decision != nil {
+			s.applyDecision(p)
+			continue
+		}
+		todo = append(todo, p)
 	}
-	known, err := loadKnown(ctx, r)
-	if err != nil {
-		return err
-	}
-	cands := make([][]string, len(recs))
-	var byName []string
-	for i, p := range recs {
+	cands := make([][]string, len(todo))
+	sameName := map[string][]string{}
+	for i, p := range todo {
 		cands[i] = known.candidates(p)
 		if p.name != "" && (p.damage == "ok" || len(cands[i]) == 0) {
-			byName = append(byName, p.name)
+			sameName[p.name] = nil
 		}
 	}
-	sameName, err := r.personsNamed(ctx, byName)
-	if err != nil {
-		return err
-	}
-	var ids []string
-	for i, p := range recs {
+	s.personsNamed(sameName)
+	for i, p := range todo {
 		switch {
 		case p.damage == "ok":
 			// Another person of the record's name born on the ID's birth
@@ -73,50 +90,37 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 		case len(cands[i]) == 0:
 			cands[i] = sameName[p.name]
 		}
-		ids = append(ids, cands[i]...)
+		s.decide(p, cands[i])
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-	identNames, err := r.namesOf(ctx, ids)
-	if err != nil {
-		return err
+	return nil
+}
+
+// applyDecision links a record as a reviewer decided.
+func (s *state) applyDecision(p *pending) {
+	p.method = "reviewed"
+	pi, ok := s.lookup(p.decision.id)
+	switch {
+	case p.decision.id == "":
+		p.reason = "审核认定无匹配人员"
+	case !ok:
+		p.reason = "审核认定的人员不在本次比对的数据中"
+	default:
+		s.linkPending(p, pi)
 	}
-	links, err := newSpool()
-	if err != nil {
-		return err
-	}
-	defer links.close()
-	reviews, err := newSpool()
-	if err != nil {
-		return err
-	}
-	defer reviews.close()
-	for i, p := range recs {
-		r.decide(p, cands[i], identNames, links, reviews)
-	}
-	if err := r.exec(ctx, `CREATE UNLOGGED TABLE cmp_fuzzy (batch_id bigint, line integer, id_number text, method text,
-		name_diff boolean, reason text)`); err != nil {
-		return err
-	}
-	if err := links.copyTo(ctx, r.tx, "cmp_fuzzy (batch_id, line, id_number, method, name_diff, reason)"); err != nil {
-		return err
-	}
-	if err := r.exec(ctx, fmt.Sprintf(`
-		UPDATE %s l SET id_number = f.id_number, method = f.method, name_diff = f.name_diff, reason = f.reason
-		FROM cmp_fuzzy f WHERE l.batch_id = f.batch_id AND l.line = f.line`, r.links)); err != nil {
-		return err
-	}
-	return reviews.copyTo(ctx, r.tx, "run_review (run_id, batch_id, line, candidates, scores)")
 }
 
 // decide links, queues for review, or leaves a record unmatched.
-func (r *run) decide(p pending, ids []string, identNames map[string]string, links, reviews *spool) {
-	key := []string{strconv.FormatInt(p.batchID, 10), strconv.Itoa(p.line)}
+func (s *state) decide(p *pending, ids []string) {
 	if len(ids) == 0 {
-		links.write(append(key, `\N`, "unmatched", "f", unmatchedReason(p))...)
+		p.method, p.reason = "unmatched", unmatchedReason(p)
 		return
 	}
 	cs := make([]candidate, len(ids))
 	for i, id := range ids {
-		cs[i] = candidate{id: id, score: nameScore(p.name, identNames[id])}
+		cs[i] = candidate{id: id, score: nameScore(p.name, s.nameOf(id))}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].score > cs[j].score })
 	best := cs[0]
@@ -124,24 +128,73 @@ func (r *run) decide(p pending, ids []string, identNames map[string]string, link
 	if p.damage == "ok" && len(cs) > 1 && cs[1].id == p.id && cs[1].score >= linkScore && best.score-cs[1].score < clearMargin {
 		clear = false // the record's own valid ID is about as good: a person must decide
 	}
-	if clear {
-		method := "fuzzy"
-		if p.damage == "ok" && best.id == p.id {
-			method = "exact"
-		} else if p.damage != "ok" && !usableDamage(p.damage) {
-			method = "name"
-		}
-		diff := p.name != "" && names.Compare(p.name, identNames[best.id]) != names.Same
-		links.write(append(key, best.id, method, pgBool(diff), "")...)
+	if !clear {
+		p.method, p.reason, p.candidates = "review", "候选人员相近，待人工审核", cs
 		return
 	}
-	links.write(append(key, `\N`, "review", "f", "候选人员相近，待人工审核")...)
-	var idList, scoreList []string
-	for _, c := range cs {
-		idList = append(idList, c.id)
-		scoreList = append(scoreList, strconv.FormatFloat(c.score, 'f', 2, 64))
+	p.method = "fuzzy"
+	if p.damage == "ok" && best.id == p.id {
+		p.method = "exact"
+	} else if p.damage != "ok" && !usableDamage(p.damage) {
+		p.method = "name"
 	}
-	reviews.write(strconv.FormatInt(r.id, 10), key[0], key[1], "{"+strings.Join(idList, ",")+"}", "{"+strings.Join(scoreList, ",")+"}")
+	p.nameDiff = p.name != "" && names.Compare(p.name, s.nameOf(best.id)) != names.Same
+	pi, _ := s.lookup(best.id)
+	s.linkPending(p, pi)
+}
+
+// linkPending links a pending record to person pi; a damaged ID or a name
+// that disagrees is 信息有误 for the person.
+func (s *state) linkPending(p *pending, pi int32) {
+	p.linked = unpack(s.persons[pi].id)
+	if p.damage != "ok" || p.nameDiff {
+		p.c.mask |= bitInfoError
+	}
+	s.link(pi, p.bi, p.line, &p.c)
+}
+
+// lookup finds the person of an ID.
+func (s *state) lookup(id string) (int32, bool) {
+	key, ok := pack(id)
+	if !ok {
+		return 0, false
+	}
+	pi, ok := s.index[key]
+	return pi, ok
+}
+
+func (s *state) nameOf(id string) string {
+	if pi, ok := s.lookup(id); ok {
+		return s.str(s.persons[pi].name)
+	}
+	return ""
+}
+
+// personsNamed fills want (name → nil) with the IDs of the persons bearing
+// each name, in ID order.
+func (s *state) personsNamed(want map[string][]string) {
+	if len(want) == 0 {
+		return
+	}
+	for i := range s.persons {
+		p := &s.persons[i]
+		if ids, ok := want[string(s.bytes(p.name))]; ok {
+			want[string(s.bytes(p.name))] = append(ids, unpack(p.id))
+		}
+	}
+	for _, ids := range want {
+		slices.Sort(ids)
+	}
+}
+
+// known lists every identity's packed ID in order.
+func (s *state) known() knownIDs {
+	k := make(knownIDs, len(s.persons))
+	for i := range s.persons {
+		k[i] = s.persons[i].id
+	}
+	slices.Sort(k)
+	return k
 }
 
 // nameScore ranks a candidate; a record without a name neither helps nor
@@ -157,7 +210,7 @@ func usableDamage(code string) bool {
 	return code == "check" || code == "date" || code == "mangled"
 }
 
-func unmatchedReason(p pending) string {
+func unmatchedReason(p *pending) string {
 	switch {
 	case p.damage == "blank" && p.name == "":
 		return "无身份证号码和姓名"
@@ -176,67 +229,3 @@ func damageLabel(code string) string {
 	return code
 }
 
-// pendingRecords are the current batches' records not linked yet.
-func (r *run) pendingRecords(ctx context.Context) ([]pending, error) {
-	q := fmt.Sprintf(`
-		SELECT l.batch_id, l.line, coalesce(l.id_norm, ''), coalesce(l.id_damage, 'ok'), coalesce(l.name, ''), coalesce(i.name, '')
-		FROM %s l
-		LEFT JOIN cmp_ident i ON i.id_number = l.id_norm AND l.id_damage IS NULL
-		WHERE l.method = 'pending'`, r.links)
-	rows, err := r.tx.Query(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("pending records: %w", err)
-	}
-	defer rows.Close()
-	var out []pending
-	for rows.Next() {
-		var p pending
-		if err := rows.Scan(&p.batchID, &p.line, &p.id, &p.damage, &p.name, &p.identName); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// personsNamed maps each of names to the persons of the run bearing it.
-func (r *run) personsNamed(ctx context.Context, ns []string) (map[string][]string, error) {
-	out := map[string][]string{}
-	if len(ns) == 0 {
-		return out, nil
-	}
-	rows, err := r.tx.Query(ctx, `SELECT name, id_number FROM cmp_ident WHERE name = ANY($1) ORDER BY id_number`, ns)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n, id string
-		if err := rows.Scan(&n, &id); err != nil {
-			return nil, err
-		}
-		out[n] = append(out[n], id)
-	}
-	return out, rows.Err()
-}
-
-// namesOf returns the identity names of the given persons.
-func (r *run) namesOf(ctx context.Context, ids []string) (map[string]string, error) {
-	out := map[string]string{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := r.tx.Query(ctx, `SELECT id_number, name FROM cmp_ident WHERE id_number = ANY($1)`, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, n string
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		out[id] = n
-	}
-	return out, rows.Err()
-}

@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"context"
 	"slices"
 	"strconv"
 
@@ -33,36 +32,23 @@ func pack(id string) (uint64, bool) {
 	return 0, false
 }
 
-func unpack(v uint64) string {
-	s := strconv.FormatUint(v/11, 10)
-	for len(s) < 17 {
-		s = "0" + s
-	}
+func unpack(v uint64) string { return string(appendID(nil, v)) }
+
+// appendID appends the 18-character ID packed in v to buf.
+func appendID(buf []byte, v uint64) []byte {
+	var id [18]byte
 	c := v % 11
 	if c == 10 {
-		return s + "X"
+		id[17] = 'X'
+	} else {
+		id[17] = byte('0' + c)
 	}
-	return s + strconv.FormatUint(c, 10)
-}
-
-func loadKnown(ctx context.Context, r *run) (knownIDs, error) {
-	rows, err := r.tx.Query(ctx, `SELECT id_number FROM cmp_ident`)
-	if err != nil {
-		return nil, err
+	v /= 11
+	for i := 16; i >= 0; i-- {
+		id[i] = byte('0' + v%10)
+		v /= 10
 	}
-	defer rows.Close()
-	var k knownIDs
-	var id string
-	for rows.Next() {
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		if v, ok := pack(id); ok {
-			k = append(k, v)
-		}
-	}
-	slices.Sort(k)
-	return k, rows.Err()
+	return append(buf, id[:]...)
 }
 
 func (k knownIDs) has(id string) bool {
@@ -95,7 +81,7 @@ func (k knownIDs) withPrefix15(p string) []string {
 // a spreadsheet mangled, those sharing its first 15 characters. The check
 // character catches every single typo, so a valid ID has no valid
 // neighbours worth trying.
-func (k knownIDs) candidates(p pending) []string {
+func (k knownIDs) candidates(p *pending) []string {
 	switch p.damage {
 	case "ok":
 		return []string{p.id}
@@ -112,5 +98,3 @@ func (k knownIDs) candidates(p pending) []string {
 	}
 	return nil
 }
-
-func sortKnown(k knownIDs) { slices.Sort(k) }

@@ -2,12 +2,15 @@ package compare
 
 import "fmt"
 
-// Metric is one number of the comparison summary and the list behind it:
-// both are computed from Where, so they always agree.
+// Metric is one number of the comparison summary and the list behind it.
+// The list selects with Where; the run counts with has, the same predicate
+// on a person's Result, so each number equals its list's length
+// (TestSummaryEqualsLists checks every number of a run against Where).
 type Metric struct {
 	Key   string
 	Label string
 	Where string // predicate on run_person
+	has   func(Result) bool
 }
 
 // Record metrics count records, not persons, and list them from run_link.
@@ -21,18 +24,19 @@ var Metrics = buildMetrics()
 
 func buildMetrics() []Metric {
 	ms := []Metric{
-		{"persons", "已知人员", "true"},
-		{"universe", "登记对象", "in_universe"},
-		{"pension_insured", "养老已参保", "pension = '" + Insured + "'"},
-		{"pension_interrupted", "养老缴费中断", "pension = '" + Interrupted + "'"},
-		{"pension_not", "养老应参未参", "pension = '" + NotInsured + "'"},
-		{"medical_insured", "医疗已参保", "medical = '" + Insured + "'"},
-		{"medical_not", "医疗应参未参", "medical = '" + NotInsured + "'"},
+		{"persons", "已知人员", "true", func(Result) bool { return true }},
+		{"universe", "登记对象", "in_universe", func(r Result) bool { return r.Universe }},
+		{"pension_insured", "养老已参保", "pension = '" + Insured + "'", func(r Result) bool { return r.Pension == Insured }},
+		{"pension_interrupted", "养老缴费中断", "pension = '" + Interrupted + "'", func(r Result) bool { return r.Pension == Interrupted }},
+		{"pension_not", "养老应参未参", "pension = '" + NotInsured + "'", func(r Result) bool { return r.Pension == NotInsured }},
+		{"medical_insured", "医疗已参保", "medical = '" + Insured + "'", func(r Result) bool { return r.Medical == Insured }},
+		{"medical_not", "医疗应参未参", "medical = '" + NotInsured + "'", func(r Result) bool { return r.Medical == NotInsured }},
 	}
 	for _, f := range Flags {
-		ms = append(ms, Metric{fmt.Sprintf("flag%d", int(f)), f.Name(), fmt.Sprintf("flags & %d <> 0", int(f))})
+		ms = append(ms, Metric{fmt.Sprintf("flag%d", int(f)), f.Name(), fmt.Sprintf("flags & %d <> 0", int(f)),
+			func(r Result) bool { return r.Flags&int(f) != 0 }})
 	}
-	return append(ms, Metric{"survey", "入户调查对象", "survey"})
+	return append(ms, Metric{"survey", "入户调查对象", "survey", func(r Result) bool { return r.Survey }})
 }
 
 // MetricByKey finds a person metric.

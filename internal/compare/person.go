@@ -93,16 +93,20 @@ func (e *Engine) history(ctx context.Context, id string) ([]PersonResult, error)
 }
 
 func (e *Engine) linkedRecords(ctx context.Context, runID int64, id string) ([]LinkedRecord, error) {
+	// A record not in run_link was linked by its own valid ID.
 	rows, err := e.db.Query(ctx, `
-		SELECT l.batch_id, l.line, b.kind, b.file_name, l.method, l.name_diff, coalesce(l.id_damage, 'ok'), b.header, s.raw, b.mapping
-		FROM run_link l
+		SELECT r.batch_id, r.line, b.kind, b.file_name, coalesce(l.method, 'exact'), coalesce(l.name_diff, false),
+		       coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping
+		FROM run_person rp
+		CROSS JOIN LATERAL unnest(rp.record_batches, rp.record_lines) AS r(batch_id, line)
 		-- one record at a time (OFFSET 0 keeps the planner from turning this
 		-- into a join over every record): each lookup is pruned to its
 		-- batch's partition and found through its BRIN index
-		CROSS JOIN LATERAL (SELECT s.raw FROM source_record s WHERE s.batch_id = l.batch_id AND s.line = l.line OFFSET 0) s
-		JOIN import_batch b ON b.id = l.batch_id
-		WHERE l.run_id = $1 AND l.id_number = $2
-		ORDER BY CASE b.kind WHEN '户籍人口' THEN 1 WHEN '居住人口' THEN 2 ELSE 3 END, l.batch_id, l.line`, runID, id)
+		CROSS JOIN LATERAL (SELECT s.raw, s.id_damage FROM source_record s WHERE s.batch_id = r.batch_id AND s.line = r.line OFFSET 0) s
+		JOIN import_batch b ON b.id = r.batch_id
+		LEFT JOIN run_link l ON l.run_id = rp.run_id AND l.id_number = rp.id_number AND l.batch_id = r.batch_id AND l.line = r.line
+		WHERE rp.run_id = $1 AND rp.id_number = $2
+		ORDER BY CASE b.kind WHEN '户籍人口' THEN 1 WHEN '居住人口' THEN 2 ELSE 3 END, r.batch_id, r.line`, runID, id)
 	if err != nil {
 		return nil, fmt.Errorf("linked records: %w", err)
 	}

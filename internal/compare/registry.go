@@ -1,109 +1,224 @@
 package compare
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/pgcopy"
 )
 
-// updateRegistry writes this run's identities into the registry of
-// persons, recording every changed field first so nothing is overwritten
-// without history.
+// registryFields are the person columns a run sets, in the order compared
+// and written below; every one but identity_kind is recorded when it
+// changes.
+var registryFields = []string{"name", "sex", "birth", "household", "relation", "hukou_region", "pop_status", "identity_kind", "region_code"}
+
+const (
+	nameField  = 0 // never NULL
+	birthField = 2 // a date
+	kindField  = 7 // not recorded in person_change
+)
+
+// field appends registry field i of the k-th person of the run to buf, as
+// text: empty is NULL, birth is YYYY-MM-DD.
+func (r *run) field(buf []byte, k, i int) []byte {
+	s := r.state
+	p := &s.persons[r.order[k]]
+	switch i {
+	case nameField:
+		return append(buf, s.bytes(p.name)...)
+	case 1:
+		return append(buf, s.dict.vals[p.sex]...)
+	case birthField:
+		if p.birth == noDate {
+			return buf
+		}
+		return dayTime(p.birth).AppendFormat(buf, "2006-01-02")
+	case 3:
+		return append(buf, s.bytes(p.household)...)
+	case 4:
+		return append(buf, s.dict.vals[p.relation]...)
+	case 5:
+		return append(buf, s.dict.vals[p.hukou]...)
+	case 6:
+		return append(buf, s.dict.vals[p.pop]...)
+	case kindField:
+		return append(buf, s.batches[p.batch].Kind...)
+	}
+	return append(buf, s.dict.vals[r.regions[k]]...)
+}
+
+// writeField writes registry field i as text; "" is NULL but for the name.
+func writeField(e *pgcopy.Encoder, i int, v []byte) {
+	if i == nameField && len(v) == 0 {
+		e.TextNotNull("")
+		return
+	}
+	e.TextBytes(v)
+}
+
+// updateRegistry writes this run's persons into the registry: changed
+// entries are updated with every changed field recorded in person_change
+// first, so nothing is overwritten without history, and new persons are
+// inserted. The registry is read once for the run's persons and compared
+// here; only what differs is written.
 func (r *run) updateRegistry(ctx context.Context) error {
-	changes := fmt.Sprintf(`
-		INSERT INTO person_change (run_id, id_number, field, old_value, new_value)
-		SELECT %d, p.id_number, f.field, f.old_value, f.new_value
-		FROM person p
-		JOIN cmp_ident i ON i.id_number = p.id_number
-		JOIN %[2]s c ON c.id_number = p.id_number
-		CROSS JOIN LATERAL (VALUES
-			('name', p.name, i.name), ('sex', p.sex, i.sex), ('birth', p.birth::text, i.birth::text),
-			('household', p.household, i.household), ('relation', p.relation, i.relation),
-			('hukou_region', p.hukou_region, i.hukou_region), ('pop_status', p.pop_status, i.pop_status),
-			('region_code', p.region_code, c.region_code)) f(field, old_value, new_value)
-		WHERE f.old_value IS DISTINCT FROM f.new_value`, r.id, r.persons)
-	// New persons are inserted and changed ones updated in two set-based
-	// statements: cheaper than an upsert's per-row conflict check when a
-	// first run brings a million new persons.
-	const fields = `name, sex, birth, household, relation, hukou_region, pop_status, identity_kind, region_code`
-	const values = `i.name, i.sex, i.birth, i.household, i.relation, i.hukou_region, i.pop_status, i.kind, c.region_code`
-	update := fmt.Sprintf(`
-		UPDATE person p SET (%[3]s, last_run, updated_at) = (%[4]s, %[1]d, now())
-		FROM cmp_ident i JOIN %[2]s c ON c.id_number = i.id_number
-		WHERE p.id_number = i.id_number AND (p.name, p.sex, p.birth, p.household, p.relation, p.hukou_region, p.pop_status,
-		      p.identity_kind, p.region_code) IS DISTINCT FROM (%[4]s)`, r.id, r.persons, fields, values)
-	insert := fmt.Sprintf(`
-		INSERT INTO person (id_number, %[3]s, first_run, last_run)
-		SELECT i.id_number, %[4]s, %[1]d, %[1]d
-		FROM cmp_ident i JOIN %[2]s c ON c.id_number = i.id_number
-		WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = i.id_number)
-		ORDER BY i.id_number`, r.id, r.persons, fields, values)
-	return r.exec(ctx, changes, update, insert)
-}
-
-// summarize counts every metric for the run's region and each region below
-// it where persons live, using the same predicates as the lists.
-func (r *run) summarize(ctx context.Context) error {
-	var cols []string
-	for _, m := range Metrics {
-		cols = append(cols, fmt.Sprintf("count(*) FILTER (WHERE %s) AS m%d", m.Where, len(cols)))
+	changes, err := newSpool()
+	if err != nil {
+		return err
 	}
-	// Each person counts in every region from the run's region down to
-	// their own village; one row per (region, metric) holding a non-zero count.
-	q := fmt.Sprintf(`
-		WITH per_region AS (
-			SELECT g.code, %[2]s
-			FROM %[5]s rp
-			CROSS JOIN LATERAL (SELECT left(rp.region_code, n) AS code FROM unnest(ARRAY[%[3]s]) n
-			                    WHERE n >= length($1) AND n <= length(rp.region_code)) g
-			GROUP BY g.code)
-		INSERT INTO run_summary (run_id, region_code, metric, n)
-		SELECT %[1]d, p.code, m.metric, m.n
-		FROM per_region p
-		CROSS JOIN LATERAL unnest($2::text[], ARRAY[%[4]s]) AS m(metric, n)
-		WHERE m.n > 0`, r.id, strings.Join(cols, ", "), levelLengths(r.req.Region), metricColumns(), r.persons)
-	keys := make([]string, len(Metrics))
-	for i, m := range Metrics {
-		keys[i] = m.Key
+	defer changes.close()
+	updates, err := newSpool()
+	if err != nil {
+		return err
 	}
-	if _, err := r.tx.Exec(ctx, q, r.req.Region, keys); err != nil {
-		return fmt.Errorf("summaries: %w", err)
+	defer updates.close()
+	d := &registryDiff{r: r, changes: changes, updates: updates, known: make([]bool, len(r.order)),
+		pos: make([]int32, len(r.state.persons))}
+	for i := range d.pos {
+		d.pos[i] = -1
 	}
-	return r.summarizeRecords(ctx)
-}
-
-// summarizeRecords counts unmatched and in-review records by the region
-// they name (the batch's region when theirs lies outside the run's).
-func (r *run) summarizeRecords(ctx context.Context) error {
-	q := fmt.Sprintf(`
-		WITH rec AS (
-			SELECT l.method, CASE WHEN l.region_code LIKE $1 || '%%' THEN l.region_code ELSE $1 END AS code
-			FROM %[5]s l
-			WHERE l.id_number IS NULL)
-		INSERT INTO run_summary (run_id, region_code, metric, n)
-		SELECT %[1]d, left(rec.code, n), CASE WHEN rec.method = 'review' THEN '%[2]s' ELSE '%[3]s' END, count(*)
-		FROM rec CROSS JOIN LATERAL unnest(ARRAY[%[4]s]) n
-		WHERE n >= length($1) AND n <= length(rec.code)
-		GROUP BY 2, 3`, r.id, MetricReview, MetricUnmatched, levelLengths(r.req.Region), r.links)
-	_, err := r.tx.Exec(ctx, q, r.req.Region)
-	return err
-}
-
-// levelLengths lists the code lengths from region's level down to villages.
-func levelLengths(region string) string {
-	var out []string
-	for _, n := range []int{0, 2, 4, 6, 9, 12} {
-		if n >= len(region) {
-			out = append(out, fmt.Sprint(n))
+	for k, pi := range r.order {
+		d.pos[pi] = int32(k)
+	}
+	// Most persons are found where the registry manages them; those new to
+	// the region (moved in, or new to the registry) are looked up by ID.
+	const cols = `p.id_number, p.name, p.sex, p.birth::text, p.household, p.relation, p.hukou_region, p.pop_status, p.identity_kind, p.region_code`
+	if err := d.read(ctx, `SELECT `+cols+` FROM person p WHERE p.region_code LIKE $1 || '%'`, r.req.Region); err != nil {
+		return err
+	}
+	var rest []string
+	for k, pi := range r.order {
+		if !d.known[k] {
+			rest = append(rest, unpack(r.state.persons[pi].id))
 		}
 	}
-	return strings.Join(out, ",")
+	// A registry with nobody outside the region (a first run, or a county
+	// installation) has none of them.
+	var elsewhere bool
+	if err := r.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM person WHERE region_code NOT LIKE $1 || '%')`, r.req.Region).Scan(&elsewhere); err != nil {
+		return err
+	}
+	if len(rest) > 0 && elsewhere {
+		if err := d.read(ctx, `SELECT `+cols+` FROM unnest($1::text[]) AS u(id) JOIN person p ON p.id_number = u.id`, rest); err != nil {
+			return err
+		}
+	}
+	if err := r.applyUpdates(ctx, updates); err != nil {
+		return err
+	}
+	if err := changes.copyTo(ctx, r.tx, "person_change (run_id, id_number, field, old_value, new_value)"); err != nil {
+		return err
+	}
+	return r.insertPersons(ctx, d.known)
 }
 
-func metricColumns() string {
-	out := make([]string, len(Metrics))
-	for i := range Metrics {
-		out[i] = fmt.Sprintf("p.m%d", i)
+// registryDiff compares registry entries with the run's persons.
+type registryDiff struct {
+	r                *run
+	changes, updates *spool
+	known            []bool  // by position in r.order: the registry has the person
+	pos              []int32 // persons index → position in r.order, -1 when not in the run
+}
+
+// read compares the entries a query returns (cols of updateRegistry).
+func (d *registryDiff) read(ctx context.Context, q string, arg any) error {
+	r := d.r
+	rows, err := r.tx.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode}, arg)
+	if err != nil {
+		return fmt.Errorf("read registry: %w", err)
 	}
-	return strings.Join(out, ", ")
+	defer rows.Close()
+	var buf []byte
+	for rows.Next() {
+		raw := rows.RawValues()
+		key, _ := packBytes(raw[0])
+		pi, ok := r.state.index[key]
+		if !ok || d.pos[pi] < 0 || d.known[d.pos[pi]] {
+			continue
+		}
+		k := int(d.pos[pi])
+		d.known[k] = true
+		changed := false
+		for i := range registryFields {
+			buf = r.field(buf[:0], k, i)
+			if bytes.Equal(raw[i+1], buf) { // NULL and "" alike: neither is ever stored as ''
+				continue
+			}
+			changed = true
+			if i == kindField {
+				continue
+			}
+			c := d.changes
+			c.row(5)
+			c.Int64(r.id)
+			c.TextBytes(raw[0])
+			c.Text(registryFields[i])
+			writeField(c.Encoder, i, raw[i+1])
+			writeField(c.Encoder, i, buf)
+		}
+		if changed {
+			d.updates.row(10)
+			d.updates.TextBytes(raw[0])
+			for i := range registryFields {
+				buf = r.field(buf[:0], k, i)
+				writeField(d.updates.Encoder, i, buf)
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// applyUpdates writes the changed entries.
+func (r *run) applyUpdates(ctx context.Context, updates *spool) error {
+	if updates.n == 0 {
+		return nil
+	}
+	cols := strings.Join(registryFields, ", ")
+	vals := strings.Replace("u."+strings.Join(registryFields, ", u."), "u.birth", "u.birth::date", 1)
+	// birth is text here: the spool writes every field as text
+	if err := r.exec(ctx, `CREATE TEMP TABLE cmp_person_update (id_number text, name text, sex text, birth text, household text,
+			relation text, hukou_region text, pop_status text, identity_kind text, region_code text) ON COMMIT DROP`); err != nil {
+		return err
+	}
+	if err := updates.copyTo(ctx, r.tx, "cmp_person_update (id_number, "+cols+")"); err != nil {
+		return err
+	}
+	return r.exec(ctx, fmt.Sprintf(`UPDATE person p SET (%s, last_run, updated_at) = (%s, %d, now())
+		FROM cmp_person_update u WHERE p.id_number = u.id_number`, cols, vals, r.id))
+}
+
+// insertPersons adds the persons the registry does not have yet, in ID order.
+func (r *run) insertPersons(ctx context.Context, known []bool) error {
+	target := "person (id_number, " + strings.Join(registryFields, ", ") + ", first_run, last_run)"
+	_, err := pgcopy.From(ctx, r.tx.Conn().PgConn(), target, func(e *pgcopy.Encoder) error {
+		var buf []byte
+		for k, pi := range r.order {
+			if known[k] {
+				continue
+			}
+			p := &r.state.persons[pi]
+			e.FlushIfFull()
+			e.Row(12)
+			e.TextBytes(appendID(buf[:0], p.id))
+			for i := range registryFields {
+				switch {
+				case i != birthField:
+					buf = r.field(buf[:0], k, i)
+					writeField(e, i, buf)
+				case p.birth == noDate:
+					e.Null()
+				default:
+					e.Days(p.birth) // binary COPY wants a date's own form
+				}
+			}
+			e.Int64(r.id)
+			e.Int64(r.id)
+		}
+		return nil
+	})
+	return err
 }

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -102,6 +103,9 @@ func TestPackSortsLikeText(t *testing.T) {
 		for _, b := range ids {
 			pa, _ := pack(a)
 			pb, _ := pack(b)
+			if pbytes, _ := packBytes([]byte(a)); pbytes != pa {
+				t.Errorf("packBytes(%s) = %d, pack = %d", a, pbytes, pa)
+			}
 			if (a < b) != (pa < pb) || unpack(pa) != a {
 				t.Errorf("pack order/round trip broken for %s, %s", a, b)
 			}
@@ -112,7 +116,7 @@ func TestPackSortsLikeText(t *testing.T) {
 		v, _ := pack(id)
 		k = append(k, v)
 	}
-	sortKnown(k)
+	slices.Sort(k)
 	if got := k.withPrefix15("440981198001011"); len(got) != 3 {
 		t.Errorf("withPrefix15 = %v", got)
 	}

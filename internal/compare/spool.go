@@ -3,64 +3,63 @@ package compare
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
+	"fmt"
 	"io"
 	"os"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/pgcopy"
 )
 
-// spool collects rows in a temporary CSV file for one COPY, so that a
-// million results never sit in memory while the query producing them is
-// still open on the same connection.
+// spool collects binary COPY rows in a temporary file, for rows produced
+// while a query is still open on the run's connection (which cannot COPY
+// until it is done) and too many, possibly, to hold in memory.
 type spool struct {
 	f  *os.File
 	bw *bufio.Writer
-	w  *csv.Writer
-	n  int
+	*pgcopy.Encoder
+	n int
 }
 
 func newSpool() (*spool, error) {
-	f, err := os.CreateTemp("", "canbao-compare-*.csv")
+	f, err := os.CreateTemp("", "canbao-compare-*")
 	if err != nil {
 		return nil, err
 	}
 	bw := bufio.NewWriterSize(f, 1<<16)
-	return &spool{f: f, bw: bw, w: csv.NewWriter(bw)}, nil
+	return &spool{f: f, bw: bw, Encoder: pgcopy.NewEncoder(bw)}, nil
 }
 
-func (s *spool) write(fields ...string) {
-	s.w.Write(fields)
+// row starts a row of n fields.
+func (s *spool) row(n int) {
+	s.FlushIfFull()
+	s.Row(n)
 	s.n++
 }
 
 // copyTo loads the spooled rows into target ("table (columns)").
 func (s *spool) copyTo(ctx context.Context, tx pgx.Tx, target string) error {
-	s.w.Flush()
-	if err := s.w.Error(); err != nil {
+	if s.n == 0 {
+		return nil
+	}
+	if err := s.Finish(); err != nil {
 		return err
 	}
 	if err := s.bw.Flush(); err != nil {
 		return err
 	}
-	if s.n == 0 {
-		return nil
-	}
 	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	_, err := tx.Conn().PgConn().CopyFrom(ctx, bufio.NewReaderSize(s.f, 1<<16), `COPY `+target+` FROM STDIN (FORMAT csv, NULL '\N')`)
-	return err
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, bufio.NewReaderSize(s.f, 1<<16), `COPY `+target+` FROM STDIN (FORMAT binary)`)
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", target, err)
+	}
+	return nil
 }
 
 func (s *spool) close() {
 	s.f.Close()
 	os.Remove(s.f.Name())
-}
-
-func pgBool(b bool) string {
-	if b {
-		return "t"
-	}
-	return "f"
 }

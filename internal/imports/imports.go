@@ -25,6 +25,7 @@ import (
 
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/pgcopy"
 	"github.com/canbao/canbao/internal/sheet"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -456,34 +457,21 @@ func (im *Importer) recordFailure(req Request, cause error) {
 		Action: audit.ImportCreate, Object: "file:" + fileName(req), Result: "failed", Detail: msg})
 }
 
-// copyRows streams the file into the batch's table: one goroutine reads,
-// checks and encodes rows into a pipe while the connection sends them, so
-// the file is never held in memory and reading overlaps the server's work.
+// copyRows streams the file into the batch's table: the reader checks and
+// encodes rows while the connection sends them, so the file is never held
+// in memory and reading overlaps the server's work.
 func copyRows(ctx context.Context, tx pgx.Tx, part pgx.Identifier, src *rowSource) (int64, error) {
-	pr, pw := io.Pipe()
-	produced := make(chan error, 1)
-	go func() {
-		err := src.encodeAll(newCopyEncoder(pw))
-		pw.CloseWithError(err)
-		produced <- err
-	}()
 	cols := make([]string, len(copyColumns))
 	for i, c := range copyColumns {
 		cols[i] = pgx.Identifier{c}.Sanitize()
 	}
-	sql := fmt.Sprintf(`COPY %s (%s) FROM STDIN (FORMAT binary)`, part.Sanitize(), strings.Join(cols, ", "))
-	tag, err := tx.Conn().PgConn().CopyFrom(ctx, pr, sql)
-	pr.CloseWithError(errCopyEnded) // unblocks the producer if the server stopped early
-	if perr := <-produced; perr != nil && perr != errCopyEnded {
-		return 0, perr
-	}
+	target := fmt.Sprintf(`%s (%s)`, part.Sanitize(), strings.Join(cols, ", "))
+	n, err := pgcopy.From(ctx, tx.Conn().PgConn(), target, src.encodeAll)
 	if err != nil {
 		return 0, fmt.Errorf("copy records: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
-
-var errCopyEnded = errors.New("copy ended")
 
 // rowSource reads rows (first those read while looking for the header),
 // converts them and counts them.
@@ -496,30 +484,30 @@ type rowSource struct {
 	read     int
 }
 
-func (s *rowSource) encodeAll(e *copyEncoder) error {
+func (s *rowSource) encodeAll(e *pgcopy.Encoder) error {
 	for i, vals := range s.pending {
 		s.one(s.pendLine[i], vals, e)
 	}
 	for s.rows.Next() {
 		s.one(s.rows.Line(), s.rows.Values(), e)
-		if e.err != nil {
-			return e.err
+		if err := e.Err(); err != nil {
+			return err
 		}
 	}
 	s.prog.Rows.Store(int64(s.read))
 	if err := s.rows.Err(); err != nil {
 		return fileError(err)
 	}
-	return e.finish()
+	return nil
 }
 
-func (s *rowSource) one(line int, vals []string, e *copyEncoder) {
+func (s *rowSource) one(line int, vals []string, e *pgcopy.Encoder) {
 	s.read++
 	if s.read&1023 == 0 {
 		s.prog.Rows.Store(int64(s.read))
 	}
 	s.conv.convert(line, vals, e)
-	e.flushIfFull()
+	e.FlushIfFull()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

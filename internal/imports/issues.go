@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/pgcopy"
 )
 
 // issueLog collects a batch's issues in a temporary file, already in COPY
@@ -18,7 +20,7 @@ type issueLog struct {
 	batchID int64
 	f       *os.File
 	bw      *bufio.Writer
-	enc     *copyEncoder
+	enc     *pgcopy.Encoder
 	n       int
 }
 
@@ -28,19 +30,19 @@ func newIssueLog(batchID int64, dir string) (*issueLog, error) {
 		return nil, err
 	}
 	bw := bufio.NewWriterSize(f, 1<<16)
-	return &issueLog{batchID: batchID, f: f, bw: bw, enc: newCopyEncoder(bw)}, nil
+	return &issueLog{batchID: batchID, f: f, bw: bw, enc: pgcopy.NewEncoder(bw)}, nil
 }
 
 func (l *issueLog) add(is Issue) {
 	e := l.enc
-	e.row(6)
-	e.int64(l.batchID)
-	e.int32(int32(is.Line))
-	e.bool(is.Rejected)
-	e.textNotNull(is.Column)
-	e.textNotNull(is.Value)
-	e.textNotNull(is.Reason)
-	e.flushIfFull()
+	e.Row(6)
+	e.Int64(l.batchID)
+	e.Int32(int32(is.Line))
+	e.Bool(is.Rejected)
+	e.TextNotNull(is.Column)
+	e.TextNotNull(is.Value)
+	e.TextNotNull(is.Reason)
+	e.FlushIfFull()
 	l.n++
 }
 
@@ -49,7 +51,7 @@ func (l *issueLog) copyTo(ctx context.Context, tx pgx.Tx) error {
 	if l.n == 0 {
 		return nil
 	}
-	if err := l.enc.finish(); err != nil {
+	if err := l.enc.Finish(); err != nil {
 		return err
 	}
 	if err := l.bw.Flush(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/pgcopy"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -121,7 +122,7 @@ func (c *converter) reject(line, f int, value, reason string) {
 // convert encodes one row for COPY and reports whether it was accepted.
 // A row is rejected only when nothing usable remains; everything else is
 // kept, with a warning for what could not be read.
-func (c *converter) convert(line int, vals []string, e *copyEncoder) bool {
+func (c *converter) convert(line int, vals []string, e *pgcopy.Encoder) bool {
 	if extra := lastNonBlank(vals) + 1; extra > c.width {
 		c.reject(line, -1, strings.Join(vals[c.width:extra], ","), "本行列数（"+itoa(extra)+"）多于表头（"+itoa(c.width)+"），数据可能错位")
 		return false
@@ -138,25 +139,25 @@ func (c *converter) convert(line int, vals []string, e *copyEncoder) bool {
 		c.warn(line, fID, rawID, "身份证号码有误（"+id.Damage.String()+"），已接收并标记，比对时将尝试关联")
 	}
 	own, hukou := c.regions(line, vals)
-	e.row(len(copyColumns))
-	e.int64(c.batchID)
-	e.int32(int32(line))
-	e.text(id.Norm)
-	e.text(damageCode(id.Damage))
-	e.text(name)
-	e.text(c.sex(line, vals, id))
-	e.date(c.date(line, vals, fBirth, id))
-	e.text(c.cell(vals, fHousehold))
-	e.text(c.cell(vals, fRelation))
-	e.text(own)
-	e.text(hukou)
-	e.text(c.popStatus(line, vals))
-	e.text(c.scheme(line, vals))
-	e.int16(c.status(line, vals, fEnrollStatus, source.ParseEnrollStatus))
-	e.int16(c.status(line, vals, fPayStatus, source.ParsePayStatus))
-	e.date(c.date(line, vals, fEnrollDate, idcard.Number{}))
-	e.date(c.date(line, vals, fDeathDate, idcard.Number{}))
-	e.joined(vals, rawSep)
+	e.Row(len(copyColumns))
+	e.Int64(c.batchID)
+	e.Int32(int32(line))
+	e.Text(id.Norm)
+	e.Text(damageCode(id.Damage))
+	e.Text(name)
+	e.Text(c.sex(line, vals, id))
+	e.Date(c.date(line, vals, fBirth, id))
+	e.Text(c.cell(vals, fHousehold))
+	e.Text(c.cell(vals, fRelation))
+	e.Text(own)
+	e.Text(hukou)
+	e.Text(c.popStatus(line, vals))
+	e.Text(c.scheme(line, vals))
+	e.Int16(c.status(line, vals, fEnrollStatus, source.ParseEnrollStatus))
+	e.Int16(c.status(line, vals, fPayStatus, source.ParsePayStatus))
+	e.Date(c.date(line, vals, fEnrollDate, idcard.Number{}))
+	e.Date(c.date(line, vals, fDeathDate, idcard.Number{}))
+	e.Joined(vals, rawSep)
 	if c.issues.n > before {
 		c.marked++
 	}

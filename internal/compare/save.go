@@ -1,0 +1,191 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/pgcopy"
+)
+
+// summarize counts every metric for the run's region and each region below
+// it where persons live: each person counts in every region from the run's
+// down to their own village, each unmatched or in-review record in the
+// region it names (the run's when it names one outside).
+func (r *run) summarize(ctx context.Context) error {
+	levels := levelLengths(r.req.Region)
+	counts := map[string][]int{}
+	add := func(code string, metric int) {
+		for _, n := range levels {
+			if n > len(code) {
+				break
+			}
+			c := counts[code[:n]]
+			if c == nil {
+				c = make([]int, len(Metrics)+2)
+				counts[code[:n]] = c
+			}
+			c[metric]++
+		}
+	}
+	for k, o := range r.results {
+		res := o.result()
+		for m, metric := range Metrics {
+			if metric.has(res) {
+				add(r.state.dict.vals[r.regions[k]], m)
+			}
+		}
+	}
+	review, unmatched := len(Metrics), len(Metrics)+1
+	for _, p := range r.state.pending {
+		if p.linked != "" {
+			continue
+		}
+		code := r.req.Region
+		if p.region != "" && strings.HasPrefix(p.region, r.req.Region) {
+			code = p.region
+		}
+		if p.method == "review" {
+			add(code, review)
+		} else {
+			add(code, unmatched)
+		}
+	}
+	keys := make([]string, 0, len(Metrics)+2)
+	for _, m := range Metrics {
+		keys = append(keys, m.Key)
+	}
+	keys = append(keys, MetricReview, MetricUnmatched)
+	var rows [][]any
+	for code, c := range counts {
+		for m, n := range c {
+			if n > 0 {
+				rows = append(rows, []any{r.id, code, keys[m], n})
+			}
+		}
+	}
+	_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_summary"}, []string{"run_id", "region_code", "metric", "n"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("summaries: %w", err)
+	}
+	return nil
+}
+
+// levelLengths lists the code lengths from region's level down to villages.
+func levelLengths(region string) []int {
+	var out []int
+	for _, n := range []int{0, 2, 4, 6, 9, 12} {
+		if n >= len(region) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// writePersons writes the run's run_person partition: one row per person
+// in ID order with the records linked to them (in the order they were
+// linked; readers order them as they need).
+func (r *run) writePersons(ctx context.Context) error {
+	s := r.state
+	r.persons = fmt.Sprintf("public.run_person_%d", r.id)
+	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_person INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.persons, r.id)); err != nil {
+		return err
+	}
+	// The links grouped by person: start[pi] is where person pi's links
+	// begin in byPerson.
+	start := make([]int32, len(s.persons)+1)
+	for _, pi := range s.linkPerson {
+		start[pi+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	byPerson := make([]int32, len(s.linkPerson))
+	next := slices.Clone(start[:len(s.persons)])
+	for li, pi := range s.linkPerson {
+		byPerson[next[pi]] = int32(li)
+		next[pi]++
+	}
+	const cols = `run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines`
+	_, err := pgcopy.From(ctx, r.tx.Conn().PgConn(), r.persons+" ("+cols+")", func(e *pgcopy.Encoder) error {
+		var batches []int64
+		var lines []int32
+		var id []byte
+		for k, pi := range r.order {
+			batches, lines = batches[:0], lines[:0]
+			for _, li := range byPerson[start[pi]:start[pi+1]] {
+				batches = append(batches, s.batches[s.linkBatch[li]].ID)
+				lines = append(lines, s.linkLine[li])
+			}
+			o := r.results[k]
+			p := &s.persons[pi]
+			id = appendID(id[:0], p.id)
+			e.FlushIfFull()
+			e.Row(11)
+			e.Int64(r.id)
+			e.TextBytes(id)
+			if name := s.bytes(p.name); len(name) > 0 {
+				e.TextBytes(name)
+			} else {
+				e.TextNotNull("")
+			}
+			e.TextNotNull(s.dict.vals[r.regions[k]])
+			e.Bool(o.universe)
+			e.Text(statuses[o.pension])
+			e.Text(statuses[o.medical])
+			e.Int32(int32(o.flags))
+			e.Bool(o.survey)
+			e.Int64Array(batches)
+			e.Int32Array(lines)
+		}
+		return nil
+	})
+	return err
+}
+
+// writeLinks writes the run's run_link partition: the records not linked
+// by their own valid ID, with what became of them, and the review queue.
+func (r *run) writeLinks(ctx context.Context) error {
+	r.links = fmt.Sprintf("public.run_link_%d", r.id)
+	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_link INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.links, r.id)); err != nil {
+		return err
+	}
+	var links, reviews [][]any
+	for _, p := range r.state.pending {
+		damage := &p.damage
+		if p.damage == "ok" {
+			damage = nil
+		}
+		links = append(links, []any{r.id, p.batchID, p.line, nullText(p.linked), p.method, p.nameDiff, nullText(p.reason),
+			p.kind, nullText(p.id), damage, nullText(p.name), nullText(p.region)})
+		if p.method != "review" {
+			continue
+		}
+		ids := make([]string, len(p.candidates))
+		scores := make([]float32, len(p.candidates))
+		for i, c := range p.candidates {
+			ids[i] = c.id
+			// two decimals, as shown to the reviewer
+			f, _ := strconv.ParseFloat(strconv.FormatFloat(c.score, 'f', 2, 64), 32)
+			scores[i] = float32(f)
+		}
+		reviews = append(reviews, []any{r.id, p.batchID, p.line, ids, scores})
+	}
+	cols := []string{"run_id", "batch_id", "line", "id_number", "method", "name_diff", "reason", "kind", "id_norm", "id_damage", "name", "region_code"}
+	if _, err := r.tx.CopyFrom(ctx, pgx.Identifier{"public", fmt.Sprintf("run_link_%d", r.id)}, cols, pgx.CopyFromRows(links)); err != nil {
+		return fmt.Errorf("write run_link: %w", err)
+	}
+	_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_review"}, []string{"run_id", "batch_id", "line", "candidates", "scores"}, pgx.CopyFromRows(reviews))
+	return err
+}
+
+func nullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
