@@ -206,8 +206,8 @@ type run struct {
 	order   []int32   // the persons with a linked record, in ID order
 	results []outcome // their classification
 	regions []uint32  // and region (dict ids)
-	links   string   // this run's run_link partition, filled before it is attached
-	persons string   // this run's run_person partition, likewise
+	links   string    // this run's run_link partition, filled before it is attached
+	persons string    // this run's run_person partition, likewise
 }
 
 // exec runs statements in order, stopping at the first error.

@@ -228,4 +228,3 @@ func damageLabel(code string) string {
 	}
 	return code
 }
-

@@ -108,8 +108,8 @@ type state struct {
 	medical []string
 
 	persons []person
-	index   map[uint64]int32 // packed ID → persons index
-	arena   []byte           // the persons' names and households
+	index   map[uint64]int32              // packed ID → persons index
+	arena   []byte                        // the persons' names and households
 	multi   map[int32]*[maxSchemes]uint32 // persons enrolled in two counties: each scheme's first county
 
 	// Links, one entry per linked record, in three columns.
@@ -206,12 +206,12 @@ func (s *state) load(ctx context.Context, tx pgx.Tx, ordered bool) error {
 // rawRecord is one source_record row as read, its text fields pointing
 // into the connection's buffer until the next row (nil for NULL).
 type rawRecord struct {
-	line                                      int32
-	id, damage, name, sex                     []byte
-	household, relation, region, hukou, pop   []byte
-	scheme                                    []byte
-	birth, death                              int32
-	enroll, pay                               int16
+	line                                    int32
+	id, damage, name, sex                   []byte
+	household, relation, region, hukou, pop []byte
+	scheme                                  []byte
+	birth, death                            int32
+	enroll, pay                             int16
 }
 
 func (r *rawRecord) parse(v [][]byte) {
