@@ -100,11 +100,20 @@ func TestLinkEachDamageKind(t *testing.T) {
 	if err != nil || len(item.Candidates) != 2 {
 		t.Fatalf("review item: %+v %v", item, err)
 	}
-	if err := eng.Decide(ctx, res.RunID, batch, 6, liu2, auditEntry()); err != nil {
+	choice := -1
+	for i, c := range item.Candidates {
+		if c.IDNumber == liu2 {
+			choice = i
+		}
+	}
+	if err := eng.Decide(ctx, res.RunID, batch, 6, choice, auditEntry()); err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Decide(ctx, res.RunID, batch, 6, chen, auditEntry()); err == nil {
-		t.Error("a person outside the candidates was accepted")
+	if err := eng.Decide(ctx, res.RunID, batch, 6, len(item.Candidates), auditEntry()); err == nil {
+		t.Error("a choice outside the candidates was accepted")
+	}
+	if item, _ = eng.ReviewItem(ctx, res.RunID, batch, 6); !item.Decided || item.Choice != choice {
+		t.Errorf("the decision reads back as %v/%d, want candidate %d", item.Decided, item.Choice, choice)
 	}
 	res2, err := eng.Run(ctx, compare.Request{Region: "440981", AsOf: asOf}, nil)
 	if err != nil {

@@ -134,8 +134,9 @@ func newState(region string, batches []batch, decisions map[recordKey]decision) 
 	// Room for the persons up front: growing a slice and a map of a
 	// million entries step by step copies them over and over. Nearly
 	// every person has a 户籍 or 居住 row; the other kinds mostly repeat them.
-	hint := 0
+	hint, rows := 0, 0
 	for _, b := range batches {
+		rows += b.Rows
 		if kindPriority(b.Kind) < 3 {
 			hint += b.Rows
 		} else {
@@ -144,7 +145,7 @@ func newState(region string, batches []batch, decisions map[recordKey]decision) 
 	}
 	s := &state{region: region, regionB: []byte(region), dict: newDict(), schemes: map[string]int8{},
 		persons: make([]person, 0, hint), index: make(map[uint64]int32, hint), arena: make([]byte, 0, 24*hint),
-		linkPerson: make([]int32, 0, hint*2), linkBatch: make([]uint16, 0, hint*2), linkLine: make([]int32, 0, hint*2),
+		linkPerson: make([]int32, 0, rows), linkBatch: make([]uint16, 0, rows), linkLine: make([]int32, 0, rows),
 		multi: map[int32]*[maxSchemes]uint32{}, decisions: decisions,
 		pension: schemeKeys(source.GroupPension), medical: schemeKeys(source.GroupMedical)}
 	for i, sc := range source.Schemes() {

@@ -1,9 +1,12 @@
 package compare
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,31 +95,82 @@ func (e *Engine) history(ctx context.Context, id string) ([]PersonResult, error)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[PersonResult])
 }
 
+// linkedRecords reads a person's records in a run, batch by batch: each
+// query is pruned to its batch's partition when planned, and each line is
+// found through the partition's BRIN index.
 func (e *Engine) linkedRecords(ctx context.Context, runID int64, id string) ([]LinkedRecord, error) {
-	// A record not in run_link was linked by its own valid ID.
-	rows, err := e.db.Query(ctx, `
-		SELECT r.batch_id, r.line, b.kind, b.file_name, coalesce(l.method, 'exact'), coalesce(l.name_diff, false),
-		       coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping
-		FROM run_person rp
-		CROSS JOIN LATERAL unnest(rp.record_batches, rp.record_lines) AS r(batch_id, line)
-		-- one record at a time (OFFSET 0 keeps the planner from turning this
-		-- into a join over every record): each lookup is pruned to its
-		-- batch's partition and found through its BRIN index
-		CROSS JOIN LATERAL (SELECT s.raw, s.id_damage FROM source_record s WHERE s.batch_id = r.batch_id AND s.line = r.line OFFSET 0) s
-		JOIN import_batch b ON b.id = r.batch_id
-		LEFT JOIN run_link l ON l.run_id = rp.run_id AND l.id_number = rp.id_number AND l.batch_id = r.batch_id AND l.line = r.line
-		WHERE rp.run_id = $1 AND rp.id_number = $2
-		ORDER BY CASE b.kind WHEN '户籍人口' THEN 1 WHEN '居住人口' THEN 2 ELSE 3 END, r.batch_id, r.line`, runID, id)
+	var batches []int64
+	var lines []int32
+	err := e.db.QueryRow(ctx, `SELECT record_batches, record_lines FROM run_person WHERE run_id = $1 AND id_number = $2`, runID, id).
+		Scan(&batches, &lines)
 	if err != nil {
 		return nil, fmt.Errorf("linked records: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (LinkedRecord, error) {
-		var r LinkedRecord
-		var raw string
-		err := row.Scan(&r.BatchID, &r.Line, &r.Kind, &r.FileName, &r.Method, &r.NameDiff, &r.IDDamage, &r.Header, &raw, &r.Mapping)
-		r.Cells = splitRaw(raw)
-		return r, err
+	byBatch := map[int64][]int32{}
+	for i, b := range batches {
+		byBatch[b] = append(byBatch[b], lines[i])
+	}
+	how, err := e.linkMethods(ctx, runID, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []LinkedRecord
+	for _, b := range slices.Sorted(maps.Keys(byBatch)) {
+		rows, err := e.db.Query(ctx, `
+			SELECT b.id, s.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping
+			FROM import_batch b
+			CROSS JOIN unnest($2::int[]) AS l(line)
+			-- OFFSET 0: one line at a time, not a join over the partition
+			CROSS JOIN LATERAL (SELECT * FROM source_record s WHERE s.batch_id = $1 AND s.line = l.line OFFSET 0) s
+			WHERE b.id = $1`, b, byBatch[b])
+		if err != nil {
+			return nil, fmt.Errorf("linked records: %w", err)
+		}
+		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (LinkedRecord, error) {
+			var r LinkedRecord
+			var raw string
+			err := row.Scan(&r.BatchID, &r.Line, &r.Kind, &r.FileName, &r.IDDamage, &r.Header, &raw, &r.Mapping)
+			r.Cells = splitRaw(raw)
+			r.Method = "exact" // a record not in run_link was linked by its own valid ID
+			if m, ok := how[recordKey{r.BatchID, int32(r.Line)}]; ok {
+				r.Method, r.NameDiff = m.method, m.nameDiff
+			}
+			return r, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recs...)
+	}
+	slices.SortFunc(out, func(a, b LinkedRecord) int {
+		return cmp.Or(kindPriority(a.Kind)-kindPriority(b.Kind), cmp.Compare(a.BatchID, b.BatchID), a.Line-b.Line)
 	})
+	return out, nil
+}
+
+type linkMethod struct {
+	method   string
+	nameDiff bool
+}
+
+// linkMethods returns how a person's records not linked by their own ID
+// were linked in a run.
+func (e *Engine) linkMethods(ctx context.Context, runID int64, id string) (map[recordKey]linkMethod, error) {
+	rows, err := e.db.Query(ctx, `SELECT batch_id, line, method, name_diff FROM run_link WHERE run_id = $1 AND id_number = $2`, runID, id)
+	if err != nil {
+		return nil, fmt.Errorf("link methods: %w", err)
+	}
+	defer rows.Close()
+	out := map[recordKey]linkMethod{}
+	for rows.Next() {
+		var k recordKey
+		var m linkMethod
+		if err := rows.Scan(&k.batch, &k.line, &m.method, &m.nameDiff); err != nil {
+			return nil, err
+		}
+		out[k] = m
+	}
+	return out, rows.Err()
 }
 
 func (e *Engine) changes(ctx context.Context, id string) ([]Change, error) {

@@ -3,12 +3,14 @@ package compare
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/idcard"
 )
 
 // ReviewItem is a record whose candidates were too close to call.
@@ -16,6 +18,7 @@ type ReviewItem struct {
 	Record     LinkedRecord
 	Candidates []Candidate
 	Decided    bool
+	Choice     int // when Decided: the chosen candidate's index, or -1 for none of them
 }
 
 // Candidate is a person a record may belong to, with the name score.
@@ -45,13 +48,21 @@ func (e *Engine) ReviewItem(ctx context.Context, runID, batchID int64, line int)
 		return it, err
 	}
 	var raw string
+	var decided *string
 	err = e.db.QueryRow(ctx, `
 		SELECT s.batch_id, s.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping,
-		       EXISTS (SELECT 1 FROM link_decision d WHERE d.batch_id = s.batch_id AND d.line = s.line)
-		FROM source_record s JOIN import_batch b ON b.id = s.batch_id WHERE s.batch_id = $1 AND s.line = $2`, batchID, line).
-		Scan(&it.Record.BatchID, &it.Record.Line, &it.Record.Kind, &it.Record.FileName, &it.Record.IDDamage, &it.Record.Header, &raw, &it.Record.Mapping, &it.Decided)
+		       d.batch_id IS NOT NULL, d.id_number
+		FROM source_record s JOIN import_batch b ON b.id = s.batch_id
+		LEFT JOIN link_decision d ON d.batch_id = s.batch_id AND d.line = s.line
+		WHERE s.batch_id = $1 AND s.line = $2`, batchID, line).
+		Scan(&it.Record.BatchID, &it.Record.Line, &it.Record.Kind, &it.Record.FileName, &it.Record.IDDamage, &it.Record.Header, &raw, &it.Record.Mapping,
+			&it.Decided, &decided)
 	if err != nil {
 		return it, fmt.Errorf("review record: %w", err)
+	}
+	it.Choice = -1
+	if decided != nil {
+		it.Choice = slices.Index(ids, *decided)
 	}
 	it.Record.Cells = splitRaw(raw)
 	rows, err := e.db.Query(ctx, `SELECT id_number, name, coalesce(sex, ''), region_code FROM person WHERE id_number = ANY($1)`, ids)
@@ -76,9 +87,10 @@ func (e *Engine) ReviewItem(ctx context.Context, runID, batchID int64, line int)
 	return it, nil
 }
 
-// Decide records a reviewer's decision for a record: idNumber is the
-// chosen person, or "" for none of them. The next run applies it.
-func (e *Engine) Decide(ctx context.Context, runID, batchID int64, line int, idNumber string, who audit.Entry) error {
+// Decide records a reviewer's decision for a record: choice is the index
+// of the chosen candidate, or -1 for none of them (the page never carries
+// the candidates' full IDs). The next run applies it.
+func (e *Engine) Decide(ctx context.Context, runID, batchID int64, line int, choice int, who audit.Entry) error {
 	tx, err := e.db.Begin(ctx)
 	if err != nil {
 		return err
@@ -92,12 +104,12 @@ func (e *Engine) Decide(ctx context.Context, runID, batchID int64, line int, idN
 	if err != nil {
 		return err
 	}
-	if idNumber != "" && !contains(candidates, idNumber) {
+	if choice < -1 || choice >= len(candidates) {
 		return apperr.Invalidf("所选人员不在候选名单中")
 	}
 	var chosen *string
-	if idNumber != "" {
-		chosen = &idNumber
+	if choice >= 0 {
+		chosen = &candidates[choice]
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO link_decision (batch_id, line, id_number, decided_by, decided_name) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (batch_id, line) DO UPDATE SET id_number = excluded.id_number, decided_by = excluded.decided_by,
@@ -106,24 +118,15 @@ func (e *Engine) Decide(ctx context.Context, runID, batchID int64, line int, idN
 		return fmt.Errorf("decide: %w", err)
 	}
 	who.Action, who.Object = audit.CompareReview, fmt.Sprintf("record:%d:%d", batchID, line)
-	who.Detail = "选择 " + idNumber
-	if idNumber == "" {
-		who.Detail = "认定无匹配人员"
+	who.Detail = "认定无匹配人员"
+	if chosen != nil {
+		who.Detail = fmt.Sprintf("选择候选人员 %d（%s）", choice+1, idcard.Mask(*chosen))
 	}
 	who.Detail += "（比对批次 #" + strconv.FormatInt(runID, 10) + "）"
 	if err := audit.Record(ctx, tx, who); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RecordRegion is the region a run's record counts in (its own region when

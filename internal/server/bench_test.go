@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -37,8 +38,9 @@ func BenchmarkPagesCitySized(b *testing.B) {
 	run := fmt.Sprintf("/compare/runs/%d", res.RunID)
 	var township string
 	e.db.QueryRow(context.Background(), `SELECT left(region_code, 9) FROM run_person WHERE run_id = $1 AND length(region_code) = 12 LIMIT 1`, res.RunID).Scan(&township)
-	var someone string
-	e.db.QueryRow(context.Background(), `SELECT id_number FROM run_person WHERE run_id = $1 AND survey LIMIT 1`, res.RunID).Scan(&someone)
+	var someone, name, village string
+	e.db.QueryRow(context.Background(), `SELECT id_number, name, region_code FROM run_person WHERE run_id = $1 AND survey AND length(region_code) = 12 LIMIT 1`,
+		res.RunID).Scan(&someone, &name, &village)
 	pages := map[string]string{
 		"summary county":     run + "?region=" + fixture.County,
 		"summary township":   run + "?region=" + township,
@@ -46,7 +48,10 @@ func BenchmarkPagesCitySized(b *testing.B) {
 		"list universe p200": run + "/list?region=" + fixture.County + "&metric=universe&page=200",
 		"list survey":        run + "/list?region=" + fixture.County + "&metric=survey",
 		"list flag":          run + "/list?region=" + township + "&metric=flag32",
-		"list search":        run + "/list?region=" + fixture.County + "&metric=universe&q=" + someone[:10],
+		"list search ID":     run + "/list?region=" + fixture.County + "&metric=universe&q=" + someone[:10],
+		"list search name":   run + "/list?region=" + fixture.County + "&metric=universe&q=" + url.QueryEscape(name),
+		"list village":       run + "/list?region=" + village + "&metric=persons",
+		"review queue":       run + "/review?region=" + fixture.County,
 		"person":             "/persons/" + someone,
 	}
 	b.ResetTimer()

@@ -862,10 +862,11 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 	v := web.ReviewItemView{Page: s.page(r, fmt.Sprintf("审核记录 · %s:%d", rec.FileName, rec.Line), "compare"),
 		Action: reviewItemURL(run.ID, batch, line, reg.Code), Kind: rec.Kind, FileName: rec.FileName, Line: rec.Line,
 		Damage: damageText(rec.IDDamage), RecordID: idParts(recID, ids...), RecordName: name, RecordSex: sex,
-		Decided: it.Decided, CanDecide: me.CanImport(), Back: runPath(run.ID, "review", url.Values{"region": {reg.Code}})}
-	for _, c := range it.Candidates {
-		v.Candidates = append(v.Candidates, web.ReviewCandidate{Choice: c.IDNumber, Name: c.Name, Sex: c.Sex,
-			Region: nameOr(names, c.RegionCode), Score: fmt.Sprintf("%.2f", c.Score), ID: idParts(c.IDNumber, recID)})
+		Decided: it.Decided, NoneChosen: it.Decided && it.Choice < 0, CanDecide: me.CanImport(),
+		Back: runPath(run.ID, "review", url.Values{"region": {reg.Code}})}
+	for i, c := range it.Candidates {
+		v.Candidates = append(v.Candidates, web.ReviewCandidate{Choice: strconv.Itoa(i), Chosen: it.Decided && it.Choice == i,
+			Name: c.Name, Sex: c.Sex, Region: nameOr(names, c.RegionCode), Score: fmt.Sprintf("%.2f", c.Score), ID: idParts(c.IDNumber, recID)})
 	}
 	for i, h := range rec.Header {
 		value := ""
@@ -933,13 +934,17 @@ func (s *Server) handleReviewDecide(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	choice := strings.TrimSpace(r.PostFormValue("choice"))
-	switch choice {
+	choice := -1
+	switch v := strings.TrimSpace(r.PostFormValue("choice")); v {
 	case "":
 		s.error(w, r, apperr.Invalidf("请选择审核结论：候选人员之一，或“都不是”"))
 		return
 	case "none":
-		choice = ""
+	default:
+		if choice, err = strconv.Atoi(v); err != nil {
+			s.error(w, r, apperr.Invalidf("所选人员不在候选名单中"))
+			return
+		}
 	}
 	id := me.ID
 	who := audit.Entry{UserID: &id, Username: me.Username, Region: me.RegionCode, IP: clientIP(r)}

@@ -18,7 +18,9 @@ import (
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/sheet"
+	"github.com/canbao/canbao/internal/source"
 )
 
 // demoAsOf is the as-of date the demo county is generated for.
@@ -28,6 +30,27 @@ var demoAsOf = fixture.AsOf
 func (e *env) importDemoCounty(households int) {
 	e.t.Helper()
 	fixture.ImportCounty(e.t, e.db, households, 7, "mixed")
+}
+
+// importNearTie imports an enrollment record without an ID whose name two
+// persons of the county bear, so the comparison has a record to review.
+func (e *env) importNearTie() {
+	e.t.Helper()
+	ctx := context.Background()
+	var name string
+	if err := e.db.QueryRow(ctx, `SELECT s.name FROM source_record s JOIN import_batch b ON b.id = s.batch_id
+		WHERE b.kind = '户籍人口' AND s.id_damage IS NULL GROUP BY s.name HAVING count(DISTINCT s.id_norm) = 2
+		ORDER BY s.name LIMIT 1`).Scan(&name); err != nil {
+		e.t.Fatalf("no name borne by two persons: %v", err)
+	}
+	path := filepath.Join(e.t.TempDir(), "near-tie.csv")
+	if err := os.WriteFile(path, []byte("公民身份号码,姓名,险种类型,参保状态\n,"+name+",390,1\n"), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := imports.New(e.db).Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path,
+		Source: "near-tie", TempDir: e.t.TempDir()}, nil); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // startCompare posts the comparison form and returns the job page.
@@ -114,6 +137,7 @@ func TestCompareThroughWeb(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.importDemoCounty(300)
+	e.importNearTie()
 	e.mustCreateUser("gz", auth.County, "440981")
 	c := e.client()
 	c.mustLogin("gz")
@@ -337,15 +361,17 @@ func TestCompareThroughWeb(t *testing.T) {
 		_, body := c.get(runPath + "/review?region=440981")
 		m := regexp.MustCompile(`href="(/compare/runs/\d+/review/\d+/\d+)\?[^"]*" data-testid="review-item"`).FindStringSubmatch(body)
 		if m == nil {
-			t.Logf("the run has no records in review (%d); skipping the decision round trip", county["card-review"].n)
-			return
+			t.Fatalf("no record in review (%d), though one was imported for it", county["card-review"].n)
 		}
 		item := m[1]
 		resp, page := c.get(item)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("review item: %d", resp.StatusCode)
 		}
-		choice := regexp.MustCompile(`name="choice" value="([0-9X]{18})"`).FindStringSubmatch(page)
+		if personHref.MatchString(page) || regexp.MustCompile(`\b[0-9]{17}[0-9X]\b`).MatchString(page) {
+			t.Error("the review page shows or posts a full ID")
+		}
+		choice := regexp.MustCompile(`name="choice" value="([0-9]+)"`).FindStringSubmatch(page)
 		if choice == nil {
 			t.Fatalf("review item has no candidates:\n%s", page)
 		}
@@ -358,14 +384,20 @@ func TestCompareThroughWeb(t *testing.T) {
 		if !strings.Contains(page, "已记录审核结论，下次比对时生效") {
 			t.Error("no flash after the decision")
 		}
-		var chosen string
-		e.db.QueryRow(context.Background(), `SELECT coalesce(id_number, '') FROM link_decision`).Scan(&chosen)
-		if chosen != choice[1] {
-			t.Errorf("decision stored %q, want %q", chosen, choice[1])
+		var chosen, candidate string
+		e.db.QueryRow(context.Background(), `SELECT coalesce(d.id_number, ''), r.candidates[$1::int + 1]
+			FROM link_decision d JOIN run_review r USING (batch_id, line)`, choice[1]).Scan(&chosen, &candidate)
+		if chosen == "" || chosen != candidate {
+			t.Errorf("decision stored %q, want candidate %s (%q)", chosen, choice[1], candidate)
 		}
-		resp, _ = c.post(item, url.Values{"csrf": {token}, "choice": {"110105194912310021"}})
-		if resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("a non-candidate was accepted: %d", resp.StatusCode)
+		if _, page := c.get(item); !regexp.MustCompile(`value="` + choice[1] + `" checked`).MatchString(page) {
+			t.Error("the earlier decision is not selected on the review page")
+		}
+		for _, bad := range []string{"9", "110105194912310021"} {
+			resp, _ = c.post(item, url.Values{"csrf": {token}, "choice": {bad}})
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("choice %q outside the candidates was accepted: %d", bad, resp.StatusCode)
+			}
 		}
 		e.mustCreateUser("boss", auth.Leader, "440981")
 		boss := e.client()

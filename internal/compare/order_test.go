@@ -1,0 +1,72 @@
+package compare
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/pgtest"
+)
+
+// TestBatchOutOfLineOrder: a batch whose table no longer returns its rows
+// in line order (rows rewritten by hand, say, which moves them to the end
+// of the table) is noticed, read again sorted, and compared the same.
+func TestBatchOutOfLineOrder(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	fixture.ImportCounty(t, db, 400, 5, "csv")
+	ctx := context.Background()
+	eng := New(db)
+	req := Request{Region: fixture.County, AsOf: fixture.AsOf, UserName: "test"}
+	before, err := eng.Run(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE source_record SET line = line
+		WHERE batch_id = (SELECT id FROM import_batch WHERE kind = '户籍人口') AND line <= 30`); err != nil {
+		t.Fatal(err)
+	}
+
+	conn, err := eng.workConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	batches, err := currentBatches(ctx, tx, req.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := newState(req.Region, batches, nil).load(ctx, tx, false); !errors.Is(err, errUnordered) {
+		t.Fatalf("reading the rewritten batch in table order: %v, want errUnordered", err)
+	}
+	if err := newState(req.Region, batches, nil).load(ctx, tx, true); err != nil {
+		t.Fatalf("reading it sorted: %v", err)
+	}
+	tx.Rollback(ctx)
+
+	after, err := eng.Run(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const diff = `
+		WITH a AS (SELECT * FROM run_person WHERE run_id = $1), b AS (SELECT * FROM run_person WHERE run_id = $2)
+		SELECT count(*) FROM a FULL JOIN b USING (id_number)
+		WHERE (a.name, a.region_code, a.in_universe, a.pension, a.medical, a.flags, a.survey)
+		      IS DISTINCT FROM (b.name, b.region_code, b.in_universe, b.pension, b.medical, b.flags, b.survey)
+		   OR (SELECT array_agg(x ORDER BY x) FROM unnest(a.record_batches, a.record_lines) x)
+		      IS DISTINCT FROM (SELECT array_agg(x ORDER BY x) FROM unnest(b.record_batches, b.record_lines) x)`
+	var n, persons int
+	if err := db.QueryRow(ctx, diff, before.RunID, after.RunID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1`, after.RunID).Scan(&persons)
+	if n != 0 || persons == 0 || after.Linked != before.Linked || after.Review != before.Review || after.Unmatched != before.Unmatched {
+		t.Errorf("%d of %d persons differ; before %+v, after %+v", n, persons, before, after)
+	}
+}
