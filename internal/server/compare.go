@@ -702,9 +702,10 @@ func regionLabel(names map[string]string, code string) string {
 	return code
 }
 
-// sideBySide lays a person's linked records out as columns; the rows are
-// the union of their header texts, and a name or ID cell that disagrees
-// with the registry identity is marked.
+// sideBySide lays a person's linked records out as columns. A mapped
+// column's row is its field (公民身份号码 in one file and 身份证号 in
+// another share a row), any other column's its header text; a name or ID
+// cell that disagrees with the registry identity is marked.
 func sideBySide(p compare.Person, linkBatches bool) ([]web.SourceColumn, []string, [][]web.GridCell) {
 	var cols []web.SourceColumn
 	var fields []string
@@ -726,6 +727,10 @@ func sideBySide(p compare.Person, linkBatches bool) ([]web.SourceColumn, []strin
 		cols = append(cols, col)
 		idCol, hasID := rec.Mapping[source.KeyID]
 		nameCol, hasName := rec.Mapping[source.KeyName]
+		mapped := map[int]string{}
+		for key, i := range rec.Mapping {
+			mapped[i] = fieldNames[key]
+		}
 		var these []cell
 		for i, h := range rec.Header {
 			value := ""
@@ -733,6 +738,9 @@ func sideBySide(p compare.Person, linkBatches bool) ([]web.SourceColumn, []strin
 				value = rec.Cells[i]
 			}
 			label := strings.TrimSpace(h)
+			if name := mapped[i]; name != "" {
+				label = name
+			}
 			if label == "" {
 				if value == "" {
 					continue
@@ -770,6 +778,17 @@ func sideBySide(p compare.Person, linkBatches bool) ([]web.SourceColumn, []strin
 	}
 	return cols, fields, grid
 }
+
+// fieldNames maps every field key to its canonical column name.
+var fieldNames = func() map[string]string {
+	out := map[string]string{}
+	for _, k := range source.Kinds() {
+		for _, f := range source.Fields(k) {
+			out[f.Key] = f.Name
+		}
+	}
+	return out
+}()
 
 // stripSpace removes blanks the way the importer cleans names.
 func stripSpace(s string) string {
