@@ -14,6 +14,8 @@ type outcome struct {
 	universe, survey bool
 }
 
+// statuses are the values Classify gives 养老/医疗参保状态 (TestClassifyRules
+// reads every case back through compact).
 var statuses = []string{NotApplied, Insured, Interrupted, NotInsured}
 
 func compact(r Result) outcome {

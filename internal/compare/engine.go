@@ -150,6 +150,7 @@ func (e *Engine) workConn(ctx context.Context) (*pgx.Conn, error) {
 	cfg.RuntimeParams["work_mem"] = "512MB"
 	cfg.RuntimeParams["maintenance_work_mem"] = "512MB"
 	cfg.RuntimeParams["synchronize_seqscans"] = "off"
+	cfg.RuntimeParams["DateStyle"] = "ISO, YMD" // dates as text compare with Go's YYYY-MM-DD
 	cfg.RuntimeParams["max_parallel_workers_per_gather"] = "0"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

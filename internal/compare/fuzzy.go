@@ -20,7 +20,7 @@ const clearMargin = 0.15
 // it: every pending record is written to run_link with its outcome.
 type pending struct {
 	batchID  int64
-	bi       uint16 // index into the run's batches
+	bi       int32 // index into the run's batches
 	line     int32
 	kind     string
 	id       string // normalized (or recovered) ID
@@ -37,7 +37,7 @@ type pending struct {
 	candidates []candidate // for review
 }
 
-func (s *state) newPending(b *runBatch, bi uint16, r *rawRecord) *pending {
+func (s *state) newPending(b *runBatch, bi int32, r *rawRecord) *pending {
 	damage := string(r.damage)
 	if r.damage == nil {
 		damage = "ok"
@@ -108,6 +108,7 @@ func (s *state) applyDecision(p *pending) {
 	case !ok:
 		p.reason = "审核认定的人员不在本次比对的数据中"
 	default:
+		p.nameDiff = s.namesDisagree(p.name, pi)
 		s.linkPending(p, pi)
 	}
 }
@@ -138,9 +139,20 @@ func (s *state) decide(p *pending, ids []string) {
 	} else if p.damage != "ok" && !usableDamage(p.damage) {
 		p.method = "name"
 	}
-	p.nameDiff = p.name != "" && names.Compare(p.name, s.nameOf(best.id)) != names.Same
-	pi, _ := s.lookup(best.id)
+	pi, ok := s.lookup(best.id)
+	if !ok { // cannot happen: candidates are known persons
+		p.method, p.reason = "unmatched", unmatchedReason(p)
+		return
+	}
+	p.nameDiff = s.namesDisagree(p.name, pi)
 	s.linkPending(p, pi)
+}
+
+// namesDisagree tells whether a record's name disagrees with person pi's
+// (信息有误); a blank on either side says nothing.
+func (s *state) namesDisagree(name string, pi int32) bool {
+	own := s.str(s.persons[pi].name)
+	return name != "" && own != "" && names.Compare(name, own) != names.Same
 }
 
 // linkPending links a pending record to person pi; a damaged ID or a name

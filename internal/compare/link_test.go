@@ -43,10 +43,11 @@ func TestLinkEachDamageKind(t *testing.T) {
 	zhang := id18("44098119900202005") // 张伟, born the same day as 王伟
 	liu1 := id18("44098119600303001")  // 刘芳
 	liu2 := id18("44098119610404002")  // 刘芳, same name
+	zhou := id18("44098119700505004")  // 周八, nameless in 户籍
 	dir := t.TempDir()
 	hukou := "公民身份号码,姓名,户籍地区划代码,人口状态\n" +
 		strings.Join([]string{chen + ",陈大文", li + ",李秀英", wang + ",王伟", zhang + ",张伟", liu1 + ",刘芳", liu2 + ",刘芳"}, ",440981107204,正常\n") +
-		",440981107204,正常\n"
+		",440981107204,正常\n" + zhou + ",,440981107204,正常\n"
 	swap := li[:10] + li[11:12] + li[10:11] + li[12:] // two neighbouring digits swapped
 	enroll := "公民身份号码,姓名,险种类型,参保状态\n" + strings.Join([]string{
 		wrongCheck(chen) + ",陈大文,390,1",                     // line 2: wrong check → 陈大文
@@ -58,6 +59,7 @@ func TestLinkEachDamageKind(t *testing.T) {
 		zhang + ",王伟,390,1",                                 // line 8: valid ID of 张伟 but 王伟's name → 王伟
 		",赵六,390,1",                                         // line 9: blank ID, nobody of that name → unmatched
 		wrongCheck(id18("44098119990909009")) + ",孙七,390,1", // line 10: nobody one typo away → unmatched
+		zhou + ",周八,390,1",                                  // line 11: a name cannot disagree with none → 周八
 	}, "\n") + "\n"
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
@@ -80,7 +82,7 @@ func TestLinkEachDamageKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[int]string{2: chen, 3: li, 4: wang, 5: li, 6: "review", 7: chen, 8: wang, 9: "", 10: ""}
+	want := map[int]string{2: chen, 3: li, 4: wang, 5: li, 6: "review", 7: chen, 8: wang, 9: "", 10: "", 11: zhou}
 	got := links(t, eng, res.RunID)
 	for line, w := range want {
 		if got[line] != w {

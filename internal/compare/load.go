@@ -66,10 +66,10 @@ type person struct {
 	relation  uint32
 	hukou     uint32
 	pop       uint32
-	batch     uint16 // the identity's record: its batch (so its kind and tier) ...
-	line      int32  // ... and line
-	unnamed   bool   // the identity's record has no name
-	links     int32  // records linked
+	batch     int32 // the identity's record: its batch (so its kind and tier) ...
+	line      int32 // ... and line
+	unnamed   bool  // the identity's record has no name
+	links     int32 // records linked
 
 	mask             uint16 // bits of factBits ORed over the linked records
 	pension, medical uint8  // active schemes of each group, one bit each
@@ -114,7 +114,7 @@ type state struct {
 
 	// Links, one entry per linked record, in three columns.
 	linkPerson []int32
-	linkBatch  []uint16
+	linkBatch  []int32
 	linkLine   []int32
 
 	pending   []*pending
@@ -145,7 +145,7 @@ func newState(region string, batches []batch, decisions map[recordKey]decision) 
 	}
 	s := &state{region: region, regionB: []byte(region), dict: newDict(), schemes: map[string]int8{},
 		persons: make([]person, 0, hint), index: make(map[uint64]int32, hint), arena: make([]byte, 0, 24*hint),
-		linkPerson: make([]int32, 0, rows), linkBatch: make([]uint16, 0, rows), linkLine: make([]int32, 0, rows),
+		linkPerson: make([]int32, 0, rows), linkBatch: make([]int32, 0, rows), linkLine: make([]int32, 0, rows),
 		multi: map[int32]*[maxSchemes]uint32{}, decisions: decisions,
 		pension: schemeKeys(source.GroupPension), medical: schemeKeys(source.GroupMedical)}
 	for i, sc := range source.Schemes() {
@@ -189,12 +189,12 @@ func (s *state) load(ctx context.Context, tx pgx.Tx, ordered bool) error {
 		last := int32(math.MinInt32)
 		for rows.Next() {
 			r.parse(rows.RawValues())
-			if r.line <= last {
+			if r.line < last { // equal lines (a malformed sheet) are tolerated, as a sort would
 				rows.Close()
 				return errUnordered
 			}
 			last = r.line
-			s.add(uint16(bi), b, &r)
+			s.add(int32(bi), b, &r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -241,14 +241,14 @@ func binInt16(b []byte) int16 {
 // add takes one record: it may found or improve an identity, and is linked
 // right away when its ID is valid and its name agrees with (or is blank
 // against) the person's; everything else waits for fuzzyLinks.
-func (s *state) add(bi uint16, b *runBatch, r *rawRecord) {
+func (s *state) add(bi int32, b *runBatch, r *rawRecord) {
 	s.records++
 	pi := int32(-1)
 	if r.damage == nil && r.id != nil {
 		pi = s.identify(bi, b, r)
 	}
 	d, decided := s.decisions[recordKey{b.ID, r.line}]
-	if !decided && pi >= 0 && (r.name == nil || string(r.name) == string(s.bytes(s.persons[pi].name))) {
+	if !decided && pi >= 0 && s.nameAgrees(r.name, &s.persons[pi]) {
 		c := s.contrib(b, r)
 		s.link(pi, bi, r.line, &c)
 		return
@@ -260,6 +260,12 @@ func (s *state) add(bi uint16, b *runBatch, r *rawRecord) {
 	s.pending = append(s.pending, p)
 }
 
+// nameAgrees tells whether a record's name agrees with its person's: a
+// blank on either side cannot disagree.
+func (s *state) nameAgrees(name []byte, p *person) bool {
+	return name == nil || p.name.n == 0 || string(name) == string(s.bytes(p.name))
+}
+
 // identify returns the person of a valid ID, founding it from this record
 // if it is the first, or taking this record as the identity when it ranks
 // higher. Identities rank by tier, then named before unnamed, then batch
@@ -268,7 +274,7 @@ func (s *state) add(bi uint16, b *runBatch, r *rawRecord) {
 // identity is unnamed. Earlier records of that ID in the tier were all
 // unnamed, and an unnamed record links whatever the person's name, so no
 // link made so far changes.
-func (s *state) identify(bi uint16, b *runBatch, r *rawRecord) int32 {
+func (s *state) identify(bi int32, b *runBatch, r *rawRecord) int32 {
 	key, ok := packBytes(r.id)
 	if !ok {
 		return -1
@@ -288,7 +294,7 @@ func (s *state) identify(bi uint16, b *runBatch, r *rawRecord) int32 {
 	return pi
 }
 
-func (s *state) setIdentity(p *person, bi uint16, r *rawRecord) {
+func (s *state) setIdentity(p *person, bi int32, r *rawRecord) {
 	p.name, p.household = s.store(r.name), s.store(r.household)
 	p.birth = r.birth
 	p.sex, p.relation, p.hukou, p.pop = s.dict.id(r.sex), s.dict.id(r.relation), s.dict.id(r.hukou), s.dict.id(r.pop)
@@ -318,7 +324,7 @@ func packBytes(id []byte) (uint64, bool) {
 }
 
 // link adds a record to a person with its facts.
-func (s *state) link(pi int32, bi uint16, line int32, c *contrib) {
+func (s *state) link(pi int32, bi int32, line int32, c *contrib) {
 	s.linkPerson = append(s.linkPerson, pi)
 	s.linkBatch = append(s.linkBatch, bi)
 	s.linkLine = append(s.linkLine, line)

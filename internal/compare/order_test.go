@@ -70,3 +70,31 @@ func TestBatchOutOfLineOrder(t *testing.T) {
 		t.Errorf("%d of %d persons differ; before %+v, after %+v", n, persons, before, after)
 	}
 }
+
+// TestRerunChangesNothing: comparing unchanged data again changes no
+// registry entry, whatever the server's date format.
+func TestRerunChangesNothing(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	fixture.ImportCounty(t, db, 300, 9, "csv")
+	ctx := context.Background()
+	if _, err := db.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET DateStyle = %L', current_database(), 'SQL, DMY'); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	eng := New(db)
+	req := Request{Region: fixture.County, AsOf: fixture.AsOf, UserName: "test"}
+	first, err := eng.Run(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := eng.Run(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes, touched, persons int
+	db.QueryRow(ctx, `SELECT count(*) FROM person_change WHERE run_id = $1`, second.RunID).Scan(&changes)
+	db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE last_run = $1), count(*) FROM person`, second.RunID).Scan(&touched, &persons)
+	if changes != 0 || touched != 0 || persons != first.Persons {
+		t.Errorf("second run: %d changes, %d of %d registry entries rewritten (first run: %d persons)", changes, touched, persons, first.Persons)
+	}
+}

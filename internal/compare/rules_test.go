@@ -67,6 +67,9 @@ func TestClassifyRules(t *testing.T) {
 				t.Errorf("got %+v (flags %s), want universe=%v %s %s flags=%s survey=%v", r, FlagNames(r.Flags),
 					c.universe, c.pension, c.medical, FlagNames(int(c.flags)), c.survey)
 			}
+			if back := compact(r).result(); back != r {
+				t.Errorf("kept as %+v, read back as %+v", compact(r), back)
+			}
 		})
 	}
 }
