@@ -115,37 +115,67 @@ func (e *Engine) linkedRecords(ctx context.Context, runID int64, id string) ([]L
 		return nil, err
 	}
 	var out []LinkedRecord
-	for _, b := range slices.Sorted(maps.Keys(byBatch)) {
-		rows, err := e.db.Query(ctx, `
-			SELECT b.id, s.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping
-			FROM import_batch b
-			CROSS JOIN unnest($2::int[]) AS l(line)
-			-- OFFSET 0: one line at a time, not a join over the partition
-			CROSS JOIN LATERAL (SELECT * FROM source_record s WHERE s.batch_id = $1 AND s.line = l.line OFFSET 0) s
-			WHERE b.id = $1`, b, byBatch[b])
-		if err != nil {
-			return nil, fmt.Errorf("linked records: %w", err)
-		}
-		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (LinkedRecord, error) {
-			var r LinkedRecord
-			var raw string
-			err := row.Scan(&r.BatchID, &r.Line, &r.Kind, &r.FileName, &r.IDDamage, &r.Header, &raw, &r.Mapping)
-			r.Cells = splitRaw(raw)
-			r.Method = "exact" // a record not in run_link was linked by its own valid ID
-			if m, ok := how[recordKey{r.BatchID, int32(r.Line)}]; ok {
-				r.Method, r.NameDiff = m.method, m.nameDiff
+	err = e.byLine(ctx, func(tx pgx.Tx) error {
+		for _, b := range slices.Sorted(maps.Keys(byBatch)) {
+			recs, err := batchRecords(ctx, tx, b, byBatch[b], how)
+			if err != nil {
+				return err
 			}
-			return r, err
-		})
-		if err != nil {
-			return nil, err
+			out = append(out, recs...)
 		}
-		out = append(out, recs...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b LinkedRecord) int {
 		return cmp.Or(kindPriority(a.Kind)-kindPriority(b.Kind), cmp.Compare(a.BatchID, b.BatchID), a.Line-b.Line)
 	})
 	return out, nil
+}
+
+// byLine runs fn in a read-only transaction set for finding records by
+// batch and line: a batch imported minutes ago has no statistics yet, and
+// without them the planner would rather scan the whole batch (a million
+// rows) than use its BRIN index, for every line.
+func (e *Engine) byLine(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := e.db.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// batchRecords reads lines of one batch, with how each was linked.
+func batchRecords(ctx context.Context, tx pgx.Tx, batch int64, lines []int32, how map[recordKey]linkMethod) ([]LinkedRecord, error) {
+	rows, err := tx.Query(ctx, `
+			SELECT b.id, s.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping
+			FROM import_batch b
+			CROSS JOIN unnest($2::int[]) AS l(line)
+			-- OFFSET 0: one line at a time, not a join over the partition
+			CROSS JOIN LATERAL (SELECT * FROM source_record s WHERE s.batch_id = $1 AND s.line = l.line OFFSET 0) s
+			WHERE b.id = $1`, batch, lines)
+	if err != nil {
+		return nil, fmt.Errorf("linked records: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (LinkedRecord, error) {
+		var r LinkedRecord
+		var raw string
+		err := row.Scan(&r.BatchID, &r.Line, &r.Kind, &r.FileName, &r.IDDamage, &r.Header, &raw, &r.Mapping)
+		r.Cells = splitRaw(raw)
+		r.Method = "exact" // a record not in run_link was linked by its own valid ID
+		if m, ok := how[recordKey{r.BatchID, int32(r.Line)}]; ok {
+			r.Method, r.NameDiff = m.method, m.nameDiff
+		}
+		return r, err
+	})
 }
 
 type linkMethod struct {
