@@ -3,10 +3,14 @@ package compare
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/pgtest"
+	"github.com/canbao/canbao/internal/source"
 )
 
 // TestBatchOutOfLineOrder: a batch whose table no longer returns its rows
@@ -96,5 +100,49 @@ func TestRerunChangesNothing(t *testing.T) {
 	db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE last_run = $1), count(*) FROM person`, second.RunID).Scan(&touched, &persons)
 	if changes != 0 || touched != 0 || persons != first.Persons {
 		t.Errorf("second run: %d changes, %d of %d registry entries rewritten (first run: %d persons)", changes, touched, persons, first.Persons)
+	}
+	if list, total, err := eng.Diff(ctx, first.RunID, second.RunID, fixture.County, 50, 0); err != nil || total != 0 || len(list) != 0 {
+		t.Errorf("diff of two runs of the same data: %d rows, total %d, %v", len(list), total, err)
+	}
+
+	// Two persons without medical insurance enroll: the next run's diff
+	// lists exactly them, and pages through them.
+	rows, err := db.Query(ctx, `SELECT id_number, name FROM run_person WHERE run_id = $1 AND medical = $2 ORDER BY id_number LIMIT 2`,
+		second.RunID, NotInsured)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	csv := "公民身份号码,姓名,险种类型,参保状态\n"
+	for rows.Next() {
+		var id, name string
+		rows.Scan(&id, &name)
+		ids = append(ids, id)
+		csv += id + "," + name + ",390,1\n"
+	}
+	rows.Close()
+	if len(ids) != 2 {
+		t.Fatalf("want two uninsured persons, have %v", ids)
+	}
+	path := filepath.Join(t.TempDir(), "enrolled.csv")
+	os.WriteFile(path, []byte(csv), 0o644)
+	if _, err := imports.New(db).Import(ctx, imports.Request{Kind: source.Enrollment, Region: fixture.County, Path: path,
+		Source: "late", TempDir: t.TempDir()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	third, err := eng.Run(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, total, err := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 50, 0)
+	if err != nil || total != 2 || len(list) != 2 || list[0].IDNumber != ids[0] || list[1].IDNumber != ids[1] ||
+		list[0].NewMedical != Insured || list[0].OldMedical != NotInsured {
+		t.Fatalf("diff after two enrollments: %+v, total %d, %v", list, total, err)
+	}
+	if list, total, _ := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 1, 1); total != 2 || len(list) != 1 || list[0].IDNumber != ids[1] {
+		t.Errorf("second page of one: %+v, total %d", list, total)
+	}
+	if list, total, _ := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 10, 10); total != 2 || len(list) != 0 {
+		t.Errorf("page past the end: %+v, total %d", list, total)
 	}
 }
