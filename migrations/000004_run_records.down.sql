@@ -1,3 +1,8 @@
+DROP TABLE run_gone;
+DROP INDEX run_person_changed;
+ALTER TABLE run_person DROP COLUMN changed;
+ALTER TABLE comparison_run DROP COLUMN base_run;
+
 DROP INDEX run_person_region;
 DROP INDEX run_person_name;
 CREATE INDEX run_person_region ON run_person (run_id, region_code, id_number);

@@ -32,3 +32,19 @@ DROP INDEX run_person_region;
 DROP INDEX run_person_name;
 CREATE INDEX run_person_region ON run_person (region_code);
 CREATE INDEX run_person_name ON run_person (name);
+
+-- What changed since the region's previous run (the run's base), found
+-- while the run has everyone in memory, so that "what changed since the
+-- last run" reads the few changed rows instead of joining two runs of a
+-- million persons each.
+ALTER TABLE comparison_run ADD COLUMN base_run bigint;
+ALTER TABLE run_person ADD COLUMN changed boolean NOT NULL DEFAULT false; -- new, or a result unlike base_run's
+CREATE INDEX run_person_changed ON run_person (id_number) WHERE changed;
+-- Persons of the base run no longer in the run.
+CREATE TABLE run_gone (
+    run_id      bigint NOT NULL REFERENCES comparison_run (id) ON DELETE CASCADE,
+    id_number   text COLLATE "C" NOT NULL,
+    name        text NOT NULL,
+    region_code text COLLATE "C" NOT NULL,
+    PRIMARY KEY (run_id, id_number)
+);

@@ -115,6 +115,7 @@ func (e *Engine) run(ctx context.Context, req Request, prog *Progress, start tim
 		{"读取记录", r.load},
 		{"模糊关联", r.fuzzyLinks},
 		{"分类", r.classify},
+		{"与上次比对", r.compareWithBase},
 		{"更新登记库", r.updateRegistry},
 		{"汇总", r.summarize},
 		{"保存结果", r.save},
@@ -207,6 +208,9 @@ type run struct {
 	order   []int32   // the persons with a linked record, in ID order
 	results []outcome // their classification
 	regions []uint32  // and region (dict ids)
+	base    int64     // the region's previous run, 0 when none
+	changed []bool    // by position in order: new since base, or a result unlike base's
+	gone    []gone    // base's persons no longer there
 	links   string    // this run's run_link partition, filled before it is attached
 	persons string    // this run's run_person partition, likewise
 }
@@ -275,6 +279,9 @@ func (r *run) save(ctx context.Context) error {
 	if err := r.writeLinks(ctx); err != nil {
 		return err
 	}
+	if err := r.writeGone(ctx); err != nil {
+		return err
+	}
 	return r.exec(ctx,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
 		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id),
@@ -294,8 +301,10 @@ func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
 		}
 	}
 	c.Duration = time.Since(start)
-	const upd = `UPDATE comparison_run SET records = $2, linked = $3, review = $4, unmatched = $5, persons = $6, duration_ms = $7 WHERE id = $1`
-	if _, err := r.tx.Exec(ctx, upd, r.id, c.Records, c.Linked, c.Review, c.Unmatched, c.Persons, c.Duration.Milliseconds()); err != nil {
+	const upd = `UPDATE comparison_run SET records = $2, linked = $3, review = $4, unmatched = $5, persons = $6, duration_ms = $7,
+		base_run = $8 WHERE id = $1`
+	if _, err := r.tx.Exec(ctx, upd, r.id, c.Records, c.Linked, c.Review, c.Unmatched, c.Persons, c.Duration.Milliseconds(),
+		nullID(r.base)); err != nil {
 		return RunResult{}, err
 	}
 	err := audit.Record(ctx, r.tx, audit.Entry{UserID: nullID(r.req.UserID), Username: r.req.UserName, Region: r.req.Region,

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/source"
@@ -124,25 +127,55 @@ func TestRerunChangesNothing(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("want two uninsured persons, have %v", ids)
 	}
+	// ... and someone new to the county, known from this file only.
+	newcomer := "99000020000101001"
+	newcomer += string(idcard.CheckChar(newcomer))
+	csv += newcomer + ",新来人,390,1\n"
 	path := filepath.Join(t.TempDir(), "enrolled.csv")
 	os.WriteFile(path, []byte(csv), 0o644)
-	if _, err := imports.New(db).Import(ctx, imports.Request{Kind: source.Enrollment, Region: fixture.County, Path: path,
-		Source: "late", TempDir: t.TempDir()}, nil); err != nil {
+	late, err := imports.New(db).Import(ctx, imports.Request{Kind: source.Enrollment, Region: fixture.County, Path: path,
+		Source: "late", TempDir: t.TempDir()}, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	third, err := eng.Run(ctx, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, total, err := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 50, 0)
-	if err != nil || total != 2 || len(list) != 2 || list[0].IDNumber != ids[0] || list[1].IDNumber != ids[1] ||
-		list[0].NewMedical != Insured || list[0].OldMedical != NotInsured {
-		t.Fatalf("diff after two enrollments: %+v, total %d, %v", list, total, err)
+	want := []string{ids[0], ids[1], newcomer}
+	diffIDs := func(list []DiffRow) []string {
+		var out []string
+		for _, d := range list {
+			out = append(out, d.IDNumber)
+		}
+		return out
 	}
-	if list, total, _ := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 1, 1); total != 2 || len(list) != 1 || list[0].IDNumber != ids[1] {
+	// Against its base run, and against an older run (joined, not marked).
+	for _, a := range []int64{second.RunID, first.RunID} {
+		list, total, err := eng.Diff(ctx, a, third.RunID, fixture.County, 50, 0)
+		if err != nil || total != 3 || !slices.Equal(diffIDs(list), want) || list[0].NewMedical != Insured || list[0].OldMedical != NotInsured ||
+			list[2].OldUniverse != nil || list[2].NewUniverse == nil {
+			t.Fatalf("diff of run %d and %d after two enrollments and a newcomer: %+v, total %d, %v", a, third.RunID, list, total, err)
+		}
+	}
+	if list, total, _ := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 1, 1); total != 3 || len(list) != 1 || list[0].IDNumber != ids[1] {
 		t.Errorf("second page of one: %+v, total %d", list, total)
 	}
-	if list, total, _ := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 10, 10); total != 2 || len(list) != 0 {
+	if list, total, _ := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 10, 10); total != 3 || len(list) != 0 {
 		t.Errorf("page past the end: %+v, total %d", list, total)
+	}
+
+	// Withdrawn, the file takes the enrollments and the newcomer away again.
+	if err := imports.New(db).Withdraw(ctx, "", late.BatchID, audit.Entry{Username: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	fourth, err := eng.Run(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, total, err := eng.Diff(ctx, third.RunID, fourth.RunID, fixture.County, 50, 0)
+	if err != nil || total != 3 || !slices.Equal(diffIDs(list), want) || list[0].NewMedical != NotInsured ||
+		list[2].NewUniverse != nil || list[2].OldUniverse == nil {
+		t.Errorf("diff after the withdrawal: %+v, total %d, %v", list, total, err)
 	}
 }

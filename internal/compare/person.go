@@ -224,6 +224,42 @@ type DiffRow struct {
 // Diff lists the persons of region whose classification differs between
 // run a (older) and run b, and how many there are.
 func (e *Engine) Diff(ctx context.Context, a, b int64, region string, limit, offset int) ([]DiffRow, int, error) {
+	var base *int64
+	if err := e.db.QueryRow(ctx, `SELECT base_run FROM comparison_run WHERE id = $1`, b).Scan(&base); err != nil {
+		return nil, 0, fmt.Errorf("diff: %w", err)
+	}
+	if base != nil && *base == a {
+		return e.diffWithBase(ctx, a, b, region, limit, offset)
+	}
+	return e.diffAny(ctx, a, b, region, limit, offset)
+}
+
+// diffWithBase lists what run b found changed since its base run a: the
+// persons it marked changed (new, or a result unlike a's) in region by
+// their region in b, and a's persons b no longer has, by their region in a.
+func (e *Engine) diffWithBase(ctx context.Context, a, b int64, region string, limit, offset int) ([]DiffRow, int, error) {
+	const d = `
+		WITH d AS (
+			SELECT id_number, name FROM run_person WHERE run_id = $2 AND changed AND region_code LIKE $3 || '%'
+			UNION ALL
+			SELECT id_number, name FROM run_gone WHERE run_id = $2 AND region_code LIKE $3 || '%')`
+	rows, err := e.db.Query(ctx, d+`, page AS (SELECT * FROM d ORDER BY id_number LIMIT $4 OFFSET $5)
+		SELECT p.id_number, p.name, coalesce(o.pension, ''), coalesce(n.pension, ''), coalesce(o.medical, ''), coalesce(n.medical, ''),
+		       coalesce(o.flags, 0), coalesce(n.flags, 0), o.in_universe, n.in_universe, (SELECT count(*) FROM d)
+		FROM page p
+		LEFT JOIN run_person o ON o.run_id = $1 AND o.id_number = p.id_number
+		LEFT JOIN run_person n ON n.run_id = $2 AND n.id_number = p.id_number
+		ORDER BY p.id_number`, a, b, region, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("diff: %w", err)
+	}
+	const count = `SELECT (SELECT count(*) FROM run_person WHERE run_id = $1 AND changed AND region_code LIKE $2 || '%')
+		+ (SELECT count(*) FROM run_gone WHERE run_id = $1 AND region_code LIKE $2 || '%')`
+	return e.diffRows(ctx, rows, offset, count, b, region)
+}
+
+// diffAny compares any two runs by joining them.
+func (e *Engine) diffAny(ctx context.Context, a, b int64, region string, limit, offset int) ([]DiffRow, int, error) {
 	const from = `
 		FROM (SELECT * FROM run_person WHERE run_id = $1 AND region_code LIKE $3 || '%') o
 		FULL JOIN (SELECT * FROM run_person WHERE run_id = $2 AND region_code LIKE $3 || '%') n USING (id_number)
@@ -236,6 +272,12 @@ func (e *Engine) Diff(ctx context.Context, a, b int64, region string, limit, off
 	if err != nil {
 		return nil, 0, fmt.Errorf("diff: %w", err)
 	}
+	return e.diffRows(ctx, rows, offset, `SELECT count(*)`+from, a, b, region)
+}
+
+// diffRows reads a page of a diff whose last column is the total; only a
+// page past the end needs the count query of its own.
+func (e *Engine) diffRows(ctx context.Context, rows pgx.Rows, offset int, count string, args ...any) ([]DiffRow, int, error) {
 	defer rows.Close()
 	var list []DiffRow
 	total := 0
@@ -251,7 +293,7 @@ func (e *Engine) Diff(ctx context.Context, a, b int64, region string, limit, off
 		return nil, 0, fmt.Errorf("diff: %w", err)
 	}
 	if len(list) == 0 && offset > 0 {
-		if err := e.db.QueryRow(ctx, `SELECT count(*)`+from, a, b, region).Scan(&total); err != nil {
+		if err := e.db.QueryRow(ctx, count, args...).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("diff: %w", err)
 		}
 	}

@@ -112,7 +112,7 @@ func (r *run) writePersons(ctx context.Context) error {
 		byPerson[next[pi]] = int32(li)
 		next[pi]++
 	}
-	const cols = `run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines`
+	const cols = `run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines, changed`
 	_, err := pgcopy.From(ctx, r.tx.Conn().PgConn(), r.persons+" ("+cols+")", func(e *pgcopy.Encoder) error {
 		var batches []int64
 		var lines []int32
@@ -128,7 +128,7 @@ func (r *run) writePersons(ctx context.Context) error {
 			p := &s.persons[pi]
 			id = appendID(id[:0], p.id)
 			e.FlushIfFull()
-			e.Row(11)
+			e.Row(12)
 			e.Int64(r.id)
 			e.TextBytes(id)
 			if name := s.bytes(p.name); len(name) > 0 {
@@ -144,6 +144,7 @@ func (r *run) writePersons(ctx context.Context) error {
 			e.Bool(o.survey)
 			e.Int64Array(batches)
 			e.Int32Array(lines)
+			e.Bool(r.changed[k])
 		}
 		return nil
 	})
@@ -212,6 +213,16 @@ func (r *run) writeLinks(ctx context.Context) error {
 		return fmt.Errorf("write run_link: %w", err)
 	}
 	_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_review"}, []string{"run_id", "batch_id", "line", "candidates", "scores"}, pgx.CopyFromRows(reviews))
+	return err
+}
+
+// writeGone writes the base run's persons no longer in this run.
+func (r *run) writeGone(ctx context.Context) error {
+	rows := make([][]any, len(r.gone))
+	for i, g := range r.gone {
+		rows[i] = []any{r.id, g.id, g.name, g.region}
+	}
+	_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_gone"}, []string{"run_id", "id_number", "name", "region_code"}, pgx.CopyFromRows(rows))
 	return err
 }
 

@@ -28,6 +28,11 @@ func BenchmarkPagesCitySized(b *testing.B) {
 	}
 	e := newEnv(b)
 	fixture.ImportCounty(b, e.db, households, 5, "csv")
+	// Two runs, so the diff page joins two million-person runs.
+	first, err := compare.New(e.db).Run(context.Background(), compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	res, err := compare.New(e.db).Run(context.Background(), compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -52,6 +57,8 @@ func BenchmarkPagesCitySized(b *testing.B) {
 		"list search name":   run + "/list?region=" + fixture.County + "&metric=universe&q=" + url.QueryEscape(name),
 		"list village":       run + "/list?region=" + village + "&metric=persons",
 		"review queue":       run + "/review?region=" + fixture.County,
+		"diff county":        fmt.Sprintf("%s/diff?region=%s&base=%d", run, fixture.County, first.RunID),
+		"diff township":      fmt.Sprintf("%s/diff?region=%s&base=%d", run, township, first.RunID),
 		"person":             "/persons/" + someone,
 	}
 	b.ResetTimer()
