@@ -71,7 +71,7 @@ type person struct {
 	unnamed   bool  // the identity's record has no name
 	links     int32 // records linked
 
-	mask             uint16 // bits of factBits ORed over the linked records
+	mask             uint16 // the fact bits (bitHukouLocal ...) ORed over the linked records
 	pension, medical uint8  // active schemes of each group, one bit each
 	death            int32  // earliest 死亡信息 date, or noDate
 	homeRank         uint8  // 1 hukou, 2 residence, 3 local enrollment; 0 none
