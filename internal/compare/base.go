@@ -28,13 +28,6 @@ func (r *run) compareWithBase(ctx context.Context) error {
 		return fmt.Errorf("base run: %w", err)
 	}
 	s := r.state
-	pos := make([]int32, len(s.persons))
-	for i := range pos {
-		pos[i] = -1
-	}
-	for k, pi := range r.order {
-		pos[pi] = int32(k)
-	}
 	rows, err := r.tx.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey
 		FROM run_person WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, r.base)
 	if err != nil {
@@ -46,11 +39,11 @@ func (r *run) compareWithBase(ctx context.Context) error {
 		v := rows.RawValues()
 		key, _ := packBytes(v[0])
 		pi, ok := s.index[key]
-		if !ok || pos[pi] < 0 {
+		if !ok || r.pos[pi] < 0 {
 			r.gone = append(r.gone, gone{string(v[0]), string(v[1]), string(v[2])})
 			continue
 		}
-		k := pos[pi]
+		k := r.pos[pi]
 		seen[k] = true
 		o := r.results[k].result()
 		r.changed[k] = (v[3][0] == 1) != o.Universe || string(v[4]) != o.Pension || string(v[5]) != o.Medical ||

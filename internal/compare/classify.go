@@ -51,12 +51,16 @@ func (r *run) classify(ctx context.Context) error {
 		return 0
 	})
 	r.order = make([]int32, len(sorted))
+	r.pos = make([]int32, len(s.persons))
+	for i := range r.pos {
+		r.pos[i] = -1 // no linked record: not in the run
+	}
 	r.results = make([]outcome, len(sorted))
 	r.regions = make([]uint32, len(sorted))
 	runRegion := s.dict.id([]byte(r.req.Region))
 	for k, e := range sorted {
 		p := &s.persons[e.pi]
-		r.order[k] = e.pi
+		r.order[k], r.pos[e.pi] = e.pi, int32(k)
 		r.results[k] = compact(Classify(p.facts(), r.req.AsOf))
 		// The person's region: hukou, else residence, else a local
 		// enrollment, else (not in the universe) the run's region.

@@ -206,6 +206,7 @@ type run struct {
 	batches []batch
 	state   *state
 	order   []int32   // the persons with a linked record, in ID order
+	pos     []int32   // persons index → position in order, -1 when not there
 	results []outcome // their classification
 	regions []uint32  // and region (dict ids)
 	base    int64     // the region's previous run, 0 when none

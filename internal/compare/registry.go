@@ -66,24 +66,17 @@ func writeField(e *pgcopy.Encoder, i int, v []byte) {
 // inserted. The registry is read once for the run's persons and compared
 // here; only what differs is written.
 func (r *run) updateRegistry(ctx context.Context) error {
-	changes, err := newSpool()
+	changes, err := pgcopy.NewSpool("")
 	if err != nil {
 		return err
 	}
-	defer changes.close()
-	updates, err := newSpool()
+	defer changes.Close()
+	updates, err := pgcopy.NewSpool("")
 	if err != nil {
 		return err
 	}
-	defer updates.close()
-	d := &registryDiff{r: r, changes: changes, updates: updates, known: make([]bool, len(r.order)),
-		pos: make([]int32, len(r.state.persons))}
-	for i := range d.pos {
-		d.pos[i] = -1
-	}
-	for k, pi := range r.order {
-		d.pos[pi] = int32(k)
-	}
+	defer updates.Close()
+	d := &registryDiff{r: r, changes: changes, updates: updates, known: make([]bool, len(r.order))}
 	// Most persons are found where the registry manages them; those new to
 	// the region (moved in, or new to the registry) are looked up by ID.
 	const cols = `p.id_number, p.name, p.sex, p.birth::text, p.household, p.relation, p.hukou_region, p.pop_status, p.identity_kind, p.region_code`
@@ -110,7 +103,7 @@ func (r *run) updateRegistry(ctx context.Context) error {
 	if err := r.applyUpdates(ctx, updates); err != nil {
 		return err
 	}
-	if err := changes.copyTo(ctx, r.tx, "person_change (run_id, id_number, field, old_value, new_value)"); err != nil {
+	if err := changes.CopyTo(ctx, r.tx.Conn().PgConn(), "person_change (run_id, id_number, field, old_value, new_value)"); err != nil {
 		return err
 	}
 	return r.insertPersons(ctx, d.known)
@@ -119,9 +112,8 @@ func (r *run) updateRegistry(ctx context.Context) error {
 // registryDiff compares registry entries with the run's persons.
 type registryDiff struct {
 	r                *run
-	changes, updates *spool
-	known            []bool  // by position in r.order: the registry has the person
-	pos              []int32 // persons index → position in r.order, -1 when not in the run
+	changes, updates *pgcopy.Spool
+	known            []bool // by position in r.order: the registry has the person
 }
 
 // read compares the entries a query returns (cols of updateRegistry).
@@ -137,10 +129,10 @@ func (d *registryDiff) read(ctx context.Context, q string, arg any) error {
 		raw := rows.RawValues()
 		key, _ := packBytes(raw[0])
 		pi, ok := r.state.index[key]
-		if !ok || d.pos[pi] < 0 || d.known[d.pos[pi]] {
+		if !ok || r.pos[pi] < 0 || d.known[r.pos[pi]] {
 			continue
 		}
-		k := int(d.pos[pi])
+		k := int(r.pos[pi])
 		d.known[k] = true
 		changed := false
 		for i := range registryFields {
@@ -153,7 +145,7 @@ func (d *registryDiff) read(ctx context.Context, q string, arg any) error {
 				continue
 			}
 			c := d.changes
-			c.row(5)
+			c.Row(5)
 			c.Int64(r.id)
 			c.TextBytes(raw[0])
 			c.Text(registryFields[i])
@@ -161,7 +153,7 @@ func (d *registryDiff) read(ctx context.Context, q string, arg any) error {
 			writeField(c.Encoder, i, buf)
 		}
 		if changed {
-			d.updates.row(10)
+			d.updates.Row(10)
 			d.updates.TextBytes(raw[0])
 			for i := range registryFields {
 				buf = r.field(buf[:0], k, i)
@@ -173,8 +165,8 @@ func (d *registryDiff) read(ctx context.Context, q string, arg any) error {
 }
 
 // applyUpdates writes the changed entries.
-func (r *run) applyUpdates(ctx context.Context, updates *spool) error {
-	if updates.n == 0 {
+func (r *run) applyUpdates(ctx context.Context, updates *pgcopy.Spool) error {
+	if updates.Len() == 0 {
 		return nil
 	}
 	cols := strings.Join(registryFields, ", ")
@@ -184,7 +176,7 @@ func (r *run) applyUpdates(ctx context.Context, updates *spool) error {
 			relation text, hukou_region text, pop_status text, identity_kind text, region_code text) ON COMMIT DROP`); err != nil {
 		return err
 	}
-	if err := updates.copyTo(ctx, r.tx, "cmp_person_update (id_number, "+cols+")"); err != nil {
+	if err := updates.CopyTo(ctx, r.tx.Conn().PgConn(), "cmp_person_update (id_number, "+cols+")"); err != nil {
 		return err
 	}
 	return r.exec(ctx, fmt.Sprintf(`UPDATE person p SET (%s, last_run, updated_at) = (%s, %d, now())

@@ -292,7 +292,7 @@ func (im *Importer) write(ctx context.Context, req Request, h header, rows sheet
 	if err != nil {
 		return Result{}, err
 	}
-	defer issues.close()
+	defer issues.Close()
 	conv := newConverter(req.Kind, id, req.Region, h.cells, h.mapping, issues)
 	part := pgx.Identifier{fmt.Sprintf("source_record_%d", id)}
 	if err := createPartition(ctx, tx, part, id); err != nil {

@@ -134,7 +134,7 @@ func (c *converter) convert(line int, vals []string, e *pgcopy.Encoder) bool {
 		c.reject(line, fID, rawID, "身份证号码和姓名均为空或无法识别，该行无可用信息")
 		return false
 	}
-	before := c.issues.n
+	before := c.issues.Len()
 	if id.Damage != idcard.OK {
 		c.warn(line, fID, rawID, "身份证号码有误（"+id.Damage.String()+"），已接收并标记，比对时将尝试关联")
 	}
@@ -158,7 +158,7 @@ func (c *converter) convert(line int, vals []string, e *pgcopy.Encoder) bool {
 	e.Date(c.date(line, vals, fEnrollDate, idcard.Number{}))
 	e.Date(c.date(line, vals, fDeathDate, idcard.Number{}))
 	e.Joined(vals, rawSep)
-	if c.issues.n > before {
+	if c.issues.Len() > before {
 		c.marked++
 	}
 	return true

@@ -5,12 +5,14 @@
 package pgcopy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -237,4 +239,60 @@ func From(ctx context.Context, conn *pgconn.PgConn, target string, fill func(*En
 		return 0, fmt.Errorf("copy into %s: %w", target, err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// Spool collects rows in a temporary file for one COPY later: rows made
+// while the connection is still busy with the query producing them, or too
+// many (a file where every row is bad) to hold in memory.
+type Spool struct {
+	*Encoder
+	f  *os.File
+	bw *bufio.Writer
+	n  int
+}
+
+// NewSpool starts a spool in dir ("" for the system's temporary folder).
+func NewSpool(dir string) (*Spool, error) {
+	f, err := os.CreateTemp(dir, "canbao-copy-*")
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	return &Spool{Encoder: NewEncoder(bw), f: f, bw: bw}, nil
+}
+
+// Row starts a row of n fields.
+func (s *Spool) Row(n int) {
+	s.FlushIfFull()
+	s.Encoder.Row(n)
+	s.n++
+}
+
+// Len is the number of rows spooled.
+func (s *Spool) Len() int { return s.n }
+
+// CopyTo loads the spooled rows into target ("table (columns)").
+func (s *Spool) CopyTo(ctx context.Context, conn *pgconn.PgConn, target string) error {
+	if s.n == 0 {
+		return nil
+	}
+	if err := s.Finish(); err != nil {
+		return err
+	}
+	if err := s.bw.Flush(); err != nil {
+		return err
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := conn.CopyFrom(ctx, bufio.NewReaderSize(s.f, 1<<16), `COPY `+target+` FROM STDIN (FORMAT binary)`); err != nil {
+		return fmt.Errorf("copy into %s: %w", target, err)
+	}
+	return nil
+}
+
+// Close removes the temporary file.
+func (s *Spool) Close() {
+	s.f.Close()
+	os.Remove(s.f.Name())
 }
