@@ -45,14 +45,17 @@ func runCompare(ctx context.Context, cfg Config, args []string) error {
 	return printSummary(ctx, pool, res.RunID, *regionCode)
 }
 
+// compareOnce runs a comparison as a job in the foreground.
 func compareOnce(ctx context.Context, pool *pgxpool.Pool, req compare.Request) (compare.RunResult, error) {
-	res, err := compare.New(pool).Run(ctx, req, nil)
+	var res compare.RunResult
+	asOf := req.AsOf.Format("2006-01-02")
+	j, err := foreground(ctx, pool, compare.New(pool).Job(req, req.Region+"，基准日 "+asOf, &res))
 	if err != nil {
 		return res, err
 	}
-	fmt.Printf("比对批次 #%d：区划 %s，基准日 %s，记录 %d，关联 %d，待审核 %d，未匹配 %d，人员 %d，用时 %.1f 秒\n",
-		res.RunID, req.Region, req.AsOf.Format("2006-01-02"), res.Records, res.Linked, res.Review, res.Unmatched, res.Persons,
-		res.Duration.Seconds())
+	fmt.Printf("比对批次 #%d：区划 %s，基准日 %s，记录 %d，关联 %d，待审核 %d，未匹配 %d，人员 %d，用时 %.1f 秒，任务 #%d\n",
+		res.RunID, req.Region, asOf, res.Records, res.Linked, res.Review, res.Unmatched, res.Persons,
+		res.Duration.Seconds(), j.ID)
 	var steps []string
 	for _, st := range res.Steps {
 		steps = append(steps, fmt.Sprintf("%s %.1f 秒", st.Step, st.Duration.Seconds()))

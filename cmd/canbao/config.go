@@ -22,6 +22,7 @@ type Config struct {
 	TrustProxy    bool
 	MaxUploadMB   int64
 	TempDir       string
+	Jobs          int
 	DataDir       string
 	PGPort        int
 }
@@ -35,6 +36,7 @@ func loadConfig() Config {
 		TrustProxy:    envBool("CANBAO_TRUST_PROXY"),
 		MaxUploadMB:   int64(envInt("CANBAO_MAX_UPLOAD_MB", 512)),
 		TempDir:       env("CANBAO_TMPDIR", os.TempDir()),
+		Jobs:          envInt("CANBAO_JOBS", 2),
 		DataDir:       env("CANBAO_DATA_DIR", ".data"),
 		PGPort:        envInt("CANBAO_PG_PORT", 54329),
 	}

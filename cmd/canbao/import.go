@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -57,52 +56,24 @@ func runImport(ctx context.Context, cfg Config, args []string) error {
 	return nil
 }
 
-// importOne imports a file, drawing a progress line on a terminal.
+// importOne imports a file as a job in the foreground.
 func importOne(ctx context.Context, pool *pgxpool.Pool, req imports.Request) (imports.Result, error) {
-	prog := &imports.Progress{}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		showProgress(req.FileName, prog, stop)
-	}()
-	res, err := imports.New(pool).Import(ctx, req, prog)
-	close(stop)
-	<-done
+	var total int64
+	if p, err := imports.Open(req.Path, req.Kind); err == nil {
+		if st, err := os.Stat(req.Path); err == nil {
+			total = p.EstimateRows(st.Size())
+		}
+	}
+	var res imports.Result
+	j, err := foreground(ctx, pool, imports.New(pool).Job(req, total, &res))
 	if err != nil {
 		return res, err
 	}
-	fmt.Printf("%s: 批次 #%d（%s）读取 %d 行，接收 %d，拒绝 %d，标记 %d，用时 %.1f 秒（%.0f 行/秒）\n",
+	fmt.Printf("%s: 批次 #%d（%s）读取 %d 行，接收 %d，拒绝 %d，标记 %d，用时 %.1f 秒（%.0f 行/秒），任务 #%d\n",
 		req.FileName, res.BatchID, res.Source, res.Read, res.Accepted, res.Rejected, res.Marked,
-		res.Duration.Seconds(), float64(res.Read)/max(res.Duration.Seconds(), 0.001))
+		res.Duration.Seconds(), float64(res.Read)/max(res.Duration.Seconds(), 0.001), j.ID)
 	if len(res.Superseded) > 0 {
 		fmt.Printf("  替代了旧批次 %v\n", res.Superseded)
 	}
 	return res, nil
-}
-
-func showProgress(name string, prog *imports.Progress, stop chan struct{}) {
-	if !isTerminal(os.Stderr) {
-		<-stop
-		return
-	}
-	start := time.Now()
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			fmt.Fprint(os.Stderr, "\r\033[K")
-			return
-		case <-t.C:
-			n := prog.Rows.Load()
-			rate := float64(n) / time.Since(start).Seconds()
-			fmt.Fprintf(os.Stderr, "\r\033[K%s: 已读取 %d 行（%.0f 行/秒）", name, n, rate)
-		}
-	}
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

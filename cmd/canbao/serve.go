@@ -25,6 +25,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger) error {
 		TrustProxy:    cfg.TrustProxy,
 		MaxUpload:     cfg.MaxUploadMB << 20,
 		TempDir:       cfg.TempDir,
+		Jobs:          cfg.Jobs,
 	}, pool, log)
 	url := "http://" + ln.Addr().String()
 	if host, port, _ := net.SplitHostPort(cfg.Addr); host == "localhost" {

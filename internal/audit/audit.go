@@ -25,6 +25,7 @@ const (
 	ImportWithdraw = "import.withdraw"
 	ImportReport   = "import.report"
 	CompareRun     = "compare.run"
+	JobCancel      = "job.cancel"
 	CompareReview  = "compare.review"
 	CompareExport  = "compare.export"
 )
@@ -143,6 +144,7 @@ var labels = map[string]string{
 	ImportWithdraw: "撤回导入批次",
 	ImportReport:   "下载导入错误报告",
 	CompareRun:     "数据比对",
+	JobCancel:      "取消任务",
 	CompareReview:  "比对审核",
 	CompareExport:  "导出比对结果",
 }

@@ -129,7 +129,9 @@ func TestProgressIsRecorded(t *testing.T) {
 	id := mustSubmit(t, r, func(ctx context.Context, p *job.Progress) (int64, error) {
 		p.Set(job.Status{Message: "准备中"})
 		<-step
-		p.Follow(func() job.Status { return job.Status{Done: rows.Load(), Total: 1000, Unit: "行", Message: "正在读取"} })
+		p.Follow(func() job.Status {
+			return job.Status{Done: rows.Load(), Total: 1000, Unit: "行", Message: "正在读取"}
+		})
 		rows.Store(420)
 		<-step
 		rows.Store(1000)

@@ -133,9 +133,10 @@ func (r *Runner) Run(ctx context.Context, spec Spec, show func(Status)) (Job, er
 	// The caller's context ends the job too (Ctrl-C interrupts it).
 	defer context.AfterFunc(ctx, func() { a.cancel(context.Cause(ctx)) })()
 	if show != nil {
-		stop := make(chan struct{})
-		defer close(stop)
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		defer func() { close(stop); <-stopped }()
 		go func() {
+			defer close(stopped)
 			t := time.NewTicker(200 * time.Millisecond)
 			defer t.Stop()
 			for {

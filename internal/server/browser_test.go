@@ -175,8 +175,10 @@ func TestBrowserCompareSummaryListPerson(t *testing.T) {
 	e.importDemoCounty(300)
 	e.mustCreateUser("countystaff", auth.County, "440981")
 	ctx := newBrowser(t)
-	// Start a comparison from the page; the progress page polls the job and
-	// opens the summary by itself.
+	// Start a comparison from the page while another holds the county's
+	// lock, so the progress page is seen running; once the lock goes, the
+	// page polls the job and opens the summary by itself.
+	release := e.holdCompareLock("440981")
 	mustDo(t, ctx,
 		chromedp.Navigate(e.http.URL+"/login"),
 		chromedp.WaitVisible(sel("login-form")),
@@ -188,8 +190,13 @@ func TestBrowserCompareSummaryListPerson(t *testing.T) {
 		chromedp.WaitVisible(sel("compare-form")),
 		chromedp.SetValue(sel("compare-asof"), demoAsOf.Format("2006-01-02")),
 		chromedp.Click(sel("compare-start")),
-		chromedp.WaitVisible(sel("summary")),
+		chromedp.WaitVisible(sel("job")),
 	)
+	if state := text(t, ctx, "job-state"); state != "运行中" && state != "排队中" {
+		t.Errorf("progress page shows %q", state)
+	}
+	release()
+	mustDo(t, ctx, chromedp.WaitVisible(sel("summary")))
 	want := text(t, ctx, "n-440981-survey")
 	if n, err := strconv.Atoi(want); err != nil || n == 0 {
 		t.Fatalf("survey number on the summary: %q", want)

@@ -2,13 +2,11 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -28,8 +26,6 @@ import (
 func (s *Server) routesCompare(r chi.Router) {
 	r.Get("/compare", s.handleCompare)
 	r.With(s.requireImporter).Post("/compare", s.handleCompareStart)
-	r.Get("/compare/jobs/{token}", s.handleCompareJob)
-	r.Get("/compare/jobs/{token}/status", s.handleCompareJobStatus)
 	const run = "/compare/runs/{id:[0-9]+}"
 	r.Get(run, s.handleRunSummary)
 	r.Get(run+"/list", s.handleRunList)
@@ -41,66 +37,6 @@ func (s *Server) routesCompare(r chi.Router) {
 	r.With(s.requireImporter).Post(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewDecide)
 	r.Get(run+"/diff", s.handleRunDiff)
 	r.Get("/persons/{id}", s.handlePerson)
-}
-
-// compareJob is a comparison started from the web, running in the
-// background while its starter watches the progress page. Like uploads it
-// lives in memory only: the run itself is in the database once done.
-type compareJob struct {
-	token      string
-	userID     int64
-	region     string
-	regionName string
-	asOf       time.Time
-	started    time.Time
-	progress   compare.Progress
-	done       chan struct{}
-	result     compare.RunResult
-	err        error
-}
-
-// compareJobs holds this process's comparison jobs.
-type compareJobs struct {
-	mu sync.Mutex
-	m  map[string]*compareJob
-}
-
-func newCompareJobs() *compareJobs { return &compareJobs{m: map[string]*compareJob{}} }
-
-// start registers job and runs fn on it in the background.
-func (j *compareJobs) start(job *compareJob, fn func(*compareJob)) {
-	job.token = randomToken()
-	job.started = time.Now()
-	job.done = make(chan struct{})
-	j.mu.Lock()
-	j.m[job.token] = job
-	j.mu.Unlock()
-	go func() {
-		defer close(job.done)
-		fn(job)
-	}()
-}
-
-// get returns the job with token if userID started it.
-func (j *compareJobs) get(token string, userID int64) (*compareJob, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	job, ok := j.m[token]
-	if !ok || job.userID != userID {
-		return nil, false
-	}
-	return job, true
-}
-
-// expire forgets finished jobs started more than ttl ago.
-func (j *compareJobs) expire(ttl time.Duration) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for k, job := range j.m {
-		if isClosed(job.done) && time.Since(job.started) > ttl {
-			delete(j.m, k)
-		}
-	}
 }
 
 func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
@@ -148,9 +84,9 @@ func runRow(c compare.Run) web.RunRow {
 		Records: c.Records, Linked: c.Linked, Review: c.Review, Unmatched: c.Unmatched, Persons: c.Persons}
 }
 
-// handleCompareStart runs a comparison in the background; the browser
-// follows its progress. A second start for the same region waits for the
-// first inside the engine.
+// handleCompareStart runs a comparison as a job; the browser follows its
+// progress. A second start for the same region waits for the first
+// inside the engine.
 func (s *Server) handleCompareStart(w http.ResponseWriter, r *http.Request) {
 	me, _ := currentUser(r)
 	form := web.CompareForm{Region: strings.TrimSpace(r.PostFormValue("region")), AsOf: strings.TrimSpace(r.PostFormValue("as_of"))}
@@ -171,80 +107,12 @@ func (s *Server) handleCompareStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := compare.Request{Region: reg.Code, AsOf: day, UserID: me.ID, UserName: me.Username, IP: clientIP(r)}
-	job := &compareJob{userID: me.ID, region: reg.Code, regionName: reg.Name, asOf: day}
-	s.compareJobs.start(job, func(job *compareJob) {
-		job.result, job.err = s.compare.Run(context.Background(), req, &job.progress)
-		if job.err != nil && apperr.KindOf(job.err) == apperr.Internal {
-			s.log.Error("comparison failed", "region", req.Region, "err", job.err)
-		}
-	})
-	redirect(w, r, "/compare/jobs/"+job.token)
-}
-
-func (s *Server) compareJobOf(r *http.Request) (*compareJob, error) {
-	me, _ := currentUser(r)
-	job, ok := s.compareJobs.get(chi.URLParam(r, "token"), me.ID)
-	if !ok {
-		return nil, apperr.NotFoundf("比对任务不存在或已过期，请到数据比对页查看结果")
-	}
-	return job, nil
-}
-
-// compareStatus is the JSON the comparison progress page polls.
-type compareStatus struct {
-	Step    string `json:"step"`
-	Elapsed string `json:"elapsed"`
-	Done    bool   `json:"done"`
-	RunID   int64  `json:"run"`
-	Error   string `json:"error,omitempty"`
-}
-
-func compareJobStatus(job *compareJob) compareStatus {
-	st := compareStatus{Step: job.progress.Step(), Elapsed: elapsed(time.Since(job.started))}
-	if isClosed(job.done) {
-		st.Done, st.RunID = true, job.result.RunID
-		if job.err != nil {
-			st.Error = apperr.Message(job.err)
-		} else {
-			st.Elapsed = elapsed(job.result.Duration)
-		}
-	}
-	return st
-}
-
-func elapsed(d time.Duration) string {
-	sec := int(d.Seconds())
-	if sec < 60 {
-		return fmt.Sprintf("%d 秒", sec)
-	}
-	return fmt.Sprintf("%d 分 %d 秒", sec/60, sec%60)
-}
-
-func (s *Server) handleCompareJob(w http.ResponseWriter, r *http.Request) {
-	job, err := s.compareJobOf(r)
+	id, err := s.jobs.Submit(r.Context(), s.compare.Job(req, reg.Name+"，基准日 "+form.AsOf, nil))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	st := compareJobStatus(job)
-	if st.Done && st.Error == "" {
-		redirect(w, r, runURL(st.RunID, ""))
-		return
-	}
-	v := web.CompareJobView{Page: s.page(r, "正在比对", "compare"), Token: job.token, Region: job.regionName,
-		AsOf: job.asOf.Format("2006-01-02"), Step: st.Step, Elapsed: st.Elapsed, Done: st.Done, Error: st.Error}
-	s.render(w, r, web.CompareJob(v))
-}
-
-func (s *Server) handleCompareJobStatus(w http.ResponseWriter, r *http.Request) {
-	job, err := s.compareJobOf(r)
-	if err != nil {
-		http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(compareJobStatus(job))
+	redirect(w, r, jobURL(id))
 }
 
 // runURL links to a run's summary, for region when given.

@@ -58,7 +58,7 @@ func (c *client) startCompare(regionCode, asOf string) string {
 	c.t.Helper()
 	token := c.csrf("/compare")
 	resp, body := c.post("/compare", url.Values{"csrf": {token}, "region": {regionCode}, "as_of": {asOf}})
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/compare/jobs/") {
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/jobs/") {
 		c.t.Fatalf("start comparison: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 	return resp.Header.Get("Location")

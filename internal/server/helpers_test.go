@@ -42,6 +42,7 @@ func newEnv(t testing.TB) *env {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := server.New(server.Config{MaxUpload: 64 << 20, TempDir: t.TempDir()}, db, log)
+	t.Cleanup(srv.Close) // before the database is dropped
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &env{t: t, db: db, srv: srv, http: hs}

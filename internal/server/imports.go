@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,13 +13,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/sheet"
 	"github.com/canbao/canbao/internal/source"
 	"github.com/canbao/canbao/web"
@@ -36,8 +35,6 @@ func (s *Server) routesImports(r chi.Router) {
 		r.Post("/imports/upload", s.handleImportUpload)
 		r.Get("/imports/uploads/{token}", s.handleImportPreview)
 		r.Post("/imports/uploads/{token}", s.handleImportStart)
-		r.Get("/imports/jobs/{token}", s.handleImportJob)
-		r.Get("/imports/jobs/{token}/status", s.handleImportJobStatus)
 	})
 	r.With(s.requireAdmin).Post("/imports/{id:[0-9]+}/withdraw", s.handleImportWithdraw)
 }
@@ -219,8 +216,8 @@ func (s *Server) handleImportPreview(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if up.done != nil {
-		redirect(w, r, "/imports/jobs/"+up.token)
+	if id := s.uploadJob(up); id != 0 {
+		redirect(w, r, jobURL(id))
 		return
 	}
 	me, _ := currentUser(r)
@@ -303,12 +300,16 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%d 字节", n)
 }
 
-// handleImportStart takes the confirmed mapping and runs the import in the
-// background; the browser follows its progress.
+// handleImportStart takes the confirmed mapping and runs the import as a
+// job; the browser follows its progress.
 func (s *Server) handleImportStart(w http.ResponseWriter, r *http.Request) {
 	up, err := s.uploadOf(r)
 	if err != nil {
 		s.error(w, r, err)
+		return
+	}
+	if id := s.uploadJob(up); id != 0 {
+		redirect(w, r, jobURL(id))
 		return
 	}
 	me, _ := currentUser(r)
@@ -332,110 +333,43 @@ func (s *Server) handleImportStart(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if !s.startJob(up, imports.Request{Kind: up.kind, Region: up.region, Source: up.source, Path: up.path,
+	id, err := s.startImport(r.Context(), up, imports.Request{Kind: up.kind, Region: up.region, Source: up.source, Path: up.path,
 		FileName: up.fileName, SHA256: up.sha256, Mapping: m, HeaderLine: headerLine,
-		UserID: me.ID, UserName: me.Username, IP: clientIP(r), TempDir: s.cfg.TempDir}) {
-		redirect(w, r, "/imports/jobs/"+up.token)
-		return
-	}
-	redirect(w, r, "/imports/jobs/"+up.token)
-}
-
-// startJob starts the import once; a second confirm (double click) is ignored.
-func (s *Server) startJob(up *upload, req imports.Request) bool {
-	s.uploads.mu.Lock()
-	if up.done != nil {
-		s.uploads.mu.Unlock()
-		return false
-	}
-	up.done = make(chan struct{})
-	up.started = time.Now()
-	s.uploads.mu.Unlock()
-	go func() {
-		defer close(up.done)
-		defer os.Remove(up.path)
-		up.result, up.err = s.imports.Import(context.Background(), req, &up.progress)
-		if up.err != nil && apperr.KindOf(up.err) == apperr.Internal {
-			s.log.Error("import failed", "file", req.FileName, "err", up.err)
-		}
-	}()
-	return true
-}
-
-func (s *Server) handleImportJob(w http.ResponseWriter, r *http.Request) {
-	up, err := s.uploadOf(r)
+		UserID: me.ID, UserName: me.Username, IP: clientIP(r), TempDir: s.cfg.TempDir})
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	if up.done == nil {
-		redirect(w, r, "/imports/uploads/"+up.token)
-		return
-	}
-	st := jobStatus(up)
-	if st.Done && st.Error == "" {
-		http.Redirect(w, r, "/imports/"+strconv.FormatInt(st.BatchID, 10), http.StatusSeeOther)
-		return
-	}
-	v := web.ImportJobView{Page: s.page(r, "正在导入", "imports"), Token: up.token, FileName: up.fileName,
-		Kind: string(up.kind), Rows: st.Rows, Rate: st.Rate, Percent: st.Percent, Done: st.Done, Error: st.Error}
-	s.render(w, r, web.ImportJob(v))
+	redirect(w, r, jobURL(id))
 }
 
-// status is the JSON the progress page polls.
-type status struct {
-	Rows    int64   `json:"rows"`
-	Rate    int64   `json:"rate"`    // rows per second
-	Percent float64 `json:"percent"` // estimated; -1 when unknown (xlsx)
-	Done    bool    `json:"done"`
-	BatchID int64   `json:"batch"`
-	Error   string  `json:"error,omitempty"`
+// uploadJob is the id of the upload's import job, 0 before it starts.
+func (s *Server) uploadJob(up *upload) int64 {
+	s.uploads.mu.Lock()
+	defer s.uploads.mu.Unlock()
+	return up.jobID
 }
 
-func jobStatus(up *upload) status {
-	st := status{Rows: up.progress.Rows.Load(), Percent: -1}
-	if el := time.Since(up.started).Seconds(); el > 0 {
-		st.Rate = int64(float64(st.Rows) / el)
+// startImport submits the upload's import once; a second confirm (double
+// click) gets the first one's job. The job removes the file when it ends.
+func (s *Server) startImport(ctx context.Context, up *upload, req imports.Request) (int64, error) {
+	s.uploads.mu.Lock()
+	defer s.uploads.mu.Unlock()
+	if up.jobID != 0 {
+		return up.jobID, nil
 	}
-	if isClosed(up.done) {
-		st.Done, st.Rows = true, int64(up.result.Read)
-		st.BatchID = up.result.BatchID
-		if up.err != nil {
-			st.Error = apperr.Message(up.err)
-		}
-		st.Percent = 100
-	} else if up.preview.Format == sheet.CSV {
-		st.Percent = estimatePercent(up, st.Rows)
+	spec := s.imports.Job(req, up.preview.EstimateRows(up.size), nil)
+	run := spec.Run
+	spec.Run = func(ctx context.Context, p *job.Progress) (int64, error) {
+		defer os.Remove(req.Path)
+		return run(ctx, p)
 	}
-	return st
-}
-
-// estimatePercent guesses how far a CSV import is from the preview rows'
-// average size; it never claims 100 before the job ends.
-func estimatePercent(up *upload, rows int64) float64 {
-	var bytes, n int
-	for _, row := range up.preview.Rows {
-		for _, c := range row {
-			bytes += len(c) + 1
-		}
-		n++
+	id, err := s.jobs.Submit(ctx, spec)
+	if err != nil {
+		return 0, err
 	}
-	if n == 0 || up.size == 0 {
-		return -1
-	}
-	total := float64(up.size) / (float64(bytes) / float64(n))
-	return min(99, 100*float64(rows)/total)
-}
-
-func (s *Server) handleImportJobStatus(w http.ResponseWriter, r *http.Request) {
-	up, err := s.uploadOf(r)
-	if err != nil || up.done == nil {
-		http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(jobStatus(up))
+	up.jobID = id
+	return id, nil
 }
 
 func (s *Server) batchOf(r *http.Request) (imports.Batch, error) {

@@ -1,88 +1,160 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"os"
-	"sync"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
-	"github.com/canbao/canbao/internal/imports"
-	"github.com/canbao/canbao/internal/source"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/job"
+	"github.com/canbao/canbao/web"
 )
 
-// upload is a file received and previewed but not yet imported, and then
-// the import job running on it. It lives in memory: after a restart the
-// user uploads again, and the temporary file is removed.
-type upload struct {
-	token    string
-	userID   int64
-	kind     source.Kind
-	region   string
-	source   string
-	fileName string
-	path     string
-	size     int64
-	sha256   string
-	preview  imports.Preview
-	created  time.Time
-
-	// set once the import starts
-	started  time.Time
-	progress imports.Progress
-	done     chan struct{}
-	result   imports.Result
-	err      error
+func (s *Server) routesJobs(r chi.Router) {
+	r.Get("/jobs/{id:[0-9]+}", s.handleJob)
+	r.Get("/jobs/{id:[0-9]+}/status", s.handleJobStatus)
+	r.Post("/jobs/{id:[0-9]+}/cancel", s.handleJobCancel)
 }
 
-// uploads holds the staged files and running imports of this process.
-type uploads struct {
-	mu sync.Mutex
-	m  map[string]*upload
-}
+func jobURL(id int64) string { return "/jobs/" + strconv.FormatInt(id, 10) }
 
-func newUploads() *uploads { return &uploads{m: map[string]*upload{}} }
-
-func (u *uploads) add(up *upload) {
-	b := make([]byte, 18)
-	rand.Read(b)
-	up.token = base64.RawURLEncoding.EncodeToString(b)
-	up.created = time.Now()
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.m[up.token] = up
-}
-
-// get returns the upload with token if it belongs to userID.
-func (u *uploads) get(token string, userID int64) (*upload, bool) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	up, ok := u.m[token]
-	if !ok || up.userID != userID {
-		return nil, false
+// jobOf loads the job named in the URL; a job outside the viewer's region
+// does not exist for them.
+func (s *Server) jobOf(r *http.Request) (job.Job, error) {
+	me, _ := currentUser(r)
+	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	j, err := s.jobs.Store().Get(r.Context(), id)
+	if err == nil && !me.Sees(j.Region) {
+		err = apperr.NotFoundf("任务 #%d 不存在", id)
 	}
-	return up, true
+	return j, err
 }
 
-// expire removes staged uploads older than ttl that are not running, and
-// finished jobs older than ttl, deleting their files.
-func (u *uploads) expire(ttl time.Duration) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for k, up := range u.m {
-		running := up.done != nil && !isClosed(up.done)
-		if !running && time.Since(up.created) > ttl {
-			os.Remove(up.path)
-			delete(u.m, k)
+// jobKind is how the pages speak of each kind of job.
+var jobKinds = map[string]struct {
+	title, nav, failed, back, backLabel string
+	result                              func(id int64) string
+}{
+	job.KindImport: {"数据导入", "imports", "导入失败，未写入任何数据", "/imports/new", "重新导入",
+		func(id int64) string { return "/imports/" + strconv.FormatInt(id, 10) }},
+	job.KindCompare: {"数据比对", "compare", "比对失败，未保存任何结果", "/compare", "返回数据比对",
+		func(id int64) string { return runURL(id, "") }},
+}
+
+// jobStatus is the JSON the progress script polls; the page shows the
+// same fields.
+type jobStatus struct {
+	State   job.State `json:"state"`
+	Label   string    `json:"label"`
+	Active  bool      `json:"active"`
+	Percent int       `json:"percent"` // -1 when the total is unknown
+	Count   string    `json:"count"`
+	Message string    `json:"message"`
+	Elapsed string    `json:"elapsed"`
+	Error   string    `json:"error,omitempty"`
+	Result  string    `json:"result,omitempty"` // the page to open once done
+}
+
+func statusOf(j job.Job, now time.Time) jobStatus {
+	st := jobStatus{State: j.State, Label: j.State.Label(), Active: !j.State.Final(), Percent: -1,
+		Message: j.Status.Message, Elapsed: elapsed(j.Elapsed(now)), Error: j.Error}
+	p := j.Status
+	switch {
+	case j.State == job.Succeeded:
+		st.Percent = 100
+	case p.Total > 0:
+		st.Percent = int(min(99, 100*p.Done/p.Total))
+	}
+	if p.Unit != "" {
+		st.Count = fmt.Sprintf("已处理 %d %s", p.Done, p.Unit)
+		if p.Total > 0 && j.State != job.Succeeded {
+			st.Count += fmt.Sprintf("（共约 %d %s）", p.Total, p.Unit)
+		}
+		if sec := j.Elapsed(now).Seconds(); sec >= 1 {
+			st.Count += fmt.Sprintf("，%.0f %s/秒", float64(p.Done)/sec, p.Unit)
 		}
 	}
+	if k, ok := jobKinds[j.Kind]; ok && j.State == job.Succeeded && j.ResultID != 0 {
+		st.Result = k.result(j.ResultID)
+	}
+	return st
 }
 
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
+func elapsed(d time.Duration) string {
+	sec := int(d.Seconds())
+	if sec < 60 {
+		return fmt.Sprintf("%d 秒", sec)
 	}
+	return fmt.Sprintf("%d 分 %d 秒", sec/60, sec%60)
+}
+
+// handleJob shows a job's progress page, or its result once it succeeded.
+func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.jobOf(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	st := statusOf(j, time.Now())
+	if st.Result != "" {
+		http.Redirect(w, r, st.Result, http.StatusSeeOther)
+		return
+	}
+	me, _ := currentUser(r)
+	k := jobKinds[j.Kind]
+	v := web.JobView{Page: s.page(r, k.title+"任务 #"+strconv.FormatInt(j.ID, 10), k.nav), ID: j.ID, Kind: k.title, Title: j.Title,
+		By: j.UserName, State: string(st.State), Label: st.Label, Active: st.Active, Percent: st.Percent, Count: st.Count,
+		Message: st.Message, Elapsed: st.Elapsed, Error: st.Error, Failed: k.failed, Back: k.back, BackLabel: k.backLabel,
+		CanCancel: st.Active && canCancel(me.ID, me.CanManageUsers(), j)}
+	s.render(w, r, web.JobProgress(v))
+}
+
+func (s *Server) handleJobStatus(w http.ResponseWriter, r *http.Request) {
+	j, err := s.jobOf(r)
+	w.Header().Set("Cache-Control", "no-store")
+	if err != nil {
+		if apperr.KindOf(err) == apperr.Internal {
+			s.error(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"error":"not found"}`))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(statusOf(j, time.Now()))
+}
+
+// canCancel: the person who started a job may cancel it, and so may an
+// administrator whose region holds it (jobOf has checked the region).
+func canCancel(userID int64, admin bool, j job.Job) bool {
+	return admin || (j.UserID != 0 && j.UserID == userID)
+}
+
+func (s *Server) handleJobCancel(w http.ResponseWriter, r *http.Request) {
+	j, err := s.jobOf(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	me, _ := currentUser(r)
+	if !canCancel(me.ID, me.CanManageUsers(), j) {
+		s.error(w, r, apperr.Forbiddenf("只有发起人或管理员可以取消该任务"))
+		return
+	}
+	ok, err := s.jobs.Cancel(r.Context(), j.ID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if ok {
+		s.audit(r, audit.Entry{Action: audit.JobCancel, Object: "job:" + strconv.FormatInt(j.ID, 10), Detail: j.Kind + " " + j.Title})
+	}
+	redirect(w, r, jobURL(j.ID))
 }

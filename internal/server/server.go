@@ -19,6 +19,7 @@ import (
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/web"
 )
@@ -34,6 +35,8 @@ type Config struct {
 	MaxUpload int64
 	// TempDir receives uploads while they are imported.
 	TempDir string
+	// Jobs is how many jobs (imports, comparisons) run at once; 0 means 2.
+	Jobs int
 }
 
 // Server serves canbao's pages.
@@ -46,21 +49,32 @@ type Server struct {
 	imports *imports.Importer
 	uploads *uploads
 	compare *compare.Engine
-	// compareJobs are the comparisons started from the web in this process.
-	compareJobs *compareJobs
-	router      chi.Router
+	jobs    *job.Runner
+	router  chi.Router
 }
 
-// New builds the server and its routes.
+// New builds the server and its routes, and starts its job runner (which
+// first records as interrupted the jobs a stopped process left running).
+// Close stops the runner.
 func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
+	if cfg.Jobs <= 0 {
+		cfg.Jobs = 2
+	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db),
-		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), compareJobs: newCompareJobs()}
+		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), jobs: job.NewRunner(db, log, cfg.Jobs)}
+	if err := s.jobs.Start(context.Background()); err != nil {
+		log.Error("start job runner", "err", err)
+	}
 	s.router = s.routes()
 	return s
 }
+
+// Close cancels the running jobs, recording them as interrupted, and waits
+// for them to end.
+func (s *Server) Close() { s.jobs.Stop() }
 
 // Users exposes the account store (session limits are set on it by tests).
 func (s *Server) Users() *auth.Store { return s.users }
@@ -88,6 +102,7 @@ func (s *Server) routes() chi.Router {
 			s.routesRegions(r)
 			s.routesImports(r)
 			s.routesCompare(r)
+			s.routesJobs(r)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireAdmin)
 				s.routesUsers(r)
@@ -101,13 +116,16 @@ func (s *Server) routes() chi.Router {
 	return r
 }
 
-// Run serves on addr until ctx ends, then shuts down gracefully.
+// Run serves on addr until ctx ends, then shuts down gracefully and stops
+// the job runner.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	// After the last request: jobs are cancelled and recorded as interrupted.
+	defer s.Close()
 	go s.housekeeping(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -121,8 +139,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return hs.Shutdown(shutdown)
 }
 
-// housekeeping purges expired sessions, forgotten uploads and finished
-// comparison jobs.
+// housekeeping purges expired sessions and forgotten uploads.
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -135,7 +152,6 @@ func (s *Server) housekeeping(ctx context.Context) {
 				s.log.Warn("purge sessions", "err", err)
 			}
 			s.uploads.expire(2 * time.Hour)
-			s.compareJobs.expire(2 * time.Hour)
 		}
 	}
 }

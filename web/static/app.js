@@ -13,63 +13,36 @@
     }
   });
 
-  // Import progress: poll the job's status and go to the batch when done.
+  // Job progress (imports, comparisons): poll the job's status, and open
+  // its result when it succeeds. Without script the page refreshes itself.
   function pollJob(box) {
-    var url = box.getAttribute("data-job");
-    var bar = box.querySelector("[data-testid=job-progress]");
-    var rows = box.querySelector("[data-testid=job-rows]");
-    var rate = box.querySelector("[data-testid=job-rate]");
-    var errBox = box.querySelector("[data-testid=job-error]");
+    var url = box.getAttribute("data-job-status");
+    function q(id) { return box.querySelector("[data-testid=" + id + "]"); }
+    var bar = q("job-progress"), errBox = q("job-error"), cancel = q("job-cancel-form");
     function tick() {
       fetch(url, { credentials: "same-origin", cache: "no-store" })
-        .then(function (r) { return r.json(); })
-        .then(function (s) {
-          rows.textContent = s.rows;
-          rate.textContent = s.rate;
-          if (s.percent >= 0) { bar.value = s.percent; } else { bar.removeAttribute("value"); }
-          if (s.done && s.error) {
-            bar.value = 0;
-            errBox.hidden = false;
-            errBox.querySelector("span").textContent = s.error;
-            return;
-          }
-          if (s.done) {
-            bar.value = 100;
-            window.location.href = "/imports/" + s.batch;
-            return;
-          }
-          setTimeout(tick, 500);
+        .then(function (r) {
+          if (!r.ok) { throw new Error(r.status); }
+          return r.json();
         })
-        .catch(function () { setTimeout(tick, 2000); });
-    }
-    tick();
-  }
-
-  // Comparison progress: show the current step, open the result when done.
-  function pollCompare(box) {
-    var url = box.getAttribute("data-compare-job");
-    var bar = box.querySelector("[data-testid=job-progress]");
-    var step = box.querySelector("[data-testid=job-step]");
-    var spent = box.querySelector("[data-testid=job-elapsed]");
-    var errBox = box.querySelector("[data-testid=job-error]");
-    function tick() {
-      fetch(url, { credentials: "same-origin", cache: "no-store" })
-        .then(function (r) { return r.json(); })
         .then(function (s) {
-          step.textContent = s.step;
-          spent.textContent = s.elapsed;
-          if (s.done && s.error) {
-            bar.max = 1;
-            bar.value = 0;
-            errBox.hidden = false;
-            errBox.querySelector("span").textContent = s.error;
+          q("job-state").textContent = s.label;
+          q("job-message").textContent = s.message;
+          q("job-elapsed").textContent = s.elapsed;
+          q("job-count").textContent = s.count;
+          if (s.percent >= 0) { bar.value = s.percent; } else { bar.removeAttribute("value"); }
+          if (s.active) {
+            setTimeout(tick, 500);
             return;
           }
-          if (s.done) {
-            window.location.href = "/compare/runs/" + s.run;
+          if (s.result) {
+            window.location.href = s.result;
             return;
           }
-          setTimeout(tick, 500);
+          if (cancel) { cancel.hidden = true; }
+          bar.value = 0;
+          errBox.hidden = false;
+          errBox.querySelector("span").textContent = s.error;
         })
         .catch(function () { setTimeout(tick, 2000); });
     }
@@ -77,9 +50,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var box = document.querySelector("[data-job]");
+    var box = document.querySelector("[data-job-status]");
     if (box) { pollJob(box); }
-    var cmp = document.querySelector("[data-compare-job]");
-    if (cmp) { pollCompare(cmp); }
   });
 })();

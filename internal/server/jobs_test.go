@@ -1,0 +1,163 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/server"
+)
+
+// jobStatus is the JSON a job's status endpoint answers.
+type jobStatus struct {
+	State, Label, Message, Error, Result string
+	Active                               bool
+	Percent                              int
+}
+
+func (c *client) jobStatus(job string) (int, jobStatus) {
+	c.t.Helper()
+	resp, body := c.get(job + "/status")
+	var st jobStatus
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			c.t.Fatalf("status %s: %v\n%s", job, err, body)
+		}
+	}
+	return resp.StatusCode, st
+}
+
+// waitState polls a job's status until it is in state; the bound only
+// keeps a broken runner from hanging the test.
+func (c *client) waitState(job, state string) jobStatus {
+	c.t.Helper()
+	var st jobStatus
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var code int
+		if code, st = c.jobStatus(job); code != http.StatusOK {
+			c.t.Fatalf("status of %s: %d", job, code)
+		}
+		if st.State == state {
+			return st
+		}
+	}
+	c.t.Fatalf("%s never %s: %+v", job, state, st)
+	return st
+}
+
+// holdCompareLock takes the lock a comparison of region waits for, so a
+// started comparison stays running until the test lets it go.
+func (e *env) holdCompareLock(region string) (release func()) {
+	e.t.Helper()
+	ctx := context.Background()
+	tx, err := e.db.Begin(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7001, hashtext($1))`, region); err != nil {
+		e.t.Fatal(err)
+	}
+	return func() { tx.Rollback(ctx) }
+}
+
+func TestJobPagesScopeCancelAndShutdown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustCreateUser("gz", auth.County, "440981")
+	e.mustCreateUser("gz2", auth.County, "440981")
+	e.mustCreateUser("city", auth.City, "4409")
+	e.mustCreateUser("hz", auth.County, "440982")
+	release := e.holdCompareLock("440981")
+	defer release()
+	gz := e.client()
+	gz.mustLogin("gz")
+	job := gz.startCompare("440981", demoAsOf.Format("2006-01-02"))
+	st := gz.waitState(job, "running")
+	if !st.Active || st.Result != "" || st.Percent != -1 {
+		t.Errorf("running comparison's status: %+v", st)
+	}
+	resp, page := gz.get(job)
+	for _, want := range []string{`data-testid="job-state">运行中<`, `data-testid="job-error" hidden`, `data-testid="job-cancel"`, `http-equiv="refresh"`} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("job page (%d) lacks %q", resp.StatusCode, want)
+		}
+	}
+
+	t.Run("Scope", func(t *testing.T) {
+		hz := e.client()
+		hz.mustLogin("hz")
+		if resp, _ := hz.get(job); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("another county's job page: %d, want 404", resp.StatusCode)
+		}
+		if code, _ := hz.jobStatus(job); code != http.StatusNotFound {
+			t.Errorf("another county's job status: %d, want 404", code)
+		}
+		city := e.client()
+		city.mustLogin("city")
+		if code, st := city.jobStatus(job); code != http.StatusOK || st.State != "running" {
+			t.Errorf("the city's view of its county's job: %d %+v", code, st)
+		}
+		// A colleague sees the job but may not cancel it.
+		gz2 := e.client()
+		gz2.mustLogin("gz2")
+		resp, page := gz2.get(job)
+		if resp.StatusCode != http.StatusOK || strings.Contains(page, `data-testid="job-cancel"`) {
+			t.Errorf("colleague's job page: %d, cancel shown %v", resp.StatusCode, strings.Contains(page, `data-testid="job-cancel"`))
+		}
+		resp, _ = gz2.post(job+"/cancel", url.Values{"csrf": {gz2.csrf(job)}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("colleague's cancel: %d, want 403", resp.StatusCode)
+		}
+		if _, st := gz.jobStatus(job); st.State != "running" {
+			t.Errorf("after a refused cancel the job is %s", st.State)
+		}
+	})
+
+	t.Run("Cancel", func(t *testing.T) {
+		resp, _ := gz.post(job+"/cancel", url.Values{"csrf": {gz.csrf(job)}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != job {
+			t.Fatalf("cancel: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		st := gz.waitState(job, "cancelled")
+		if st.Active || st.Error == "" {
+			t.Errorf("cancelled job's status: %+v", st)
+		}
+		_, page := gz.get(job)
+		if strings.Contains(page, `data-testid="job-error" hidden`) || strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, "已取消") {
+			t.Errorf("cancelled job's page does not say so")
+		}
+	})
+
+	t.Run("ShutdownInterrupts", func(t *testing.T) {
+		job := gz.startCompare("440981", demoAsOf.Format("2006-01-02"))
+		gz.waitState(job, "running")
+		e.srv.Close()
+		st := gz.waitState(job, "interrupted")
+		if st.Active || !strings.Contains(st.Error, "中断") {
+			t.Errorf("interrupted job's status: %+v", st)
+		}
+		// A server started afterwards shows it the same way.
+		next := server.New(server.Config{TempDir: t.TempDir()}, e.db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		defer next.Close()
+		var state string
+		if err := e.db.QueryRow(context.Background(), `SELECT state FROM job WHERE id = $1`, strings.TrimPrefix(job, "/jobs/")).Scan(&state); err != nil {
+			t.Fatal(err)
+		}
+		if state != "interrupted" {
+			t.Errorf("after restart the job is %s", state)
+		}
+		// The stopped server takes no new job.
+		token := gz.csrf("/compare")
+		resp, _ := gz.post("/compare", url.Values{"csrf": {token}, "region": {"440981"}, "as_of": {demoAsOf.Format("2006-01-02")}})
+		if resp.StatusCode != http.StatusConflict {
+			t.Errorf("start after stop: %d, want 409", resp.StatusCode)
+		}
+	})
+}

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/source"
+)
+
+// upload is a file received and previewed but not yet imported. It lives
+// in memory: after a restart the user uploads again. Once confirmed, its
+// import is a job (jobID) that owns the file and removes it when done.
+type upload struct {
+	token    string
+	userID   int64
+	kind     source.Kind
+	region   string
+	source   string
+	fileName string
+	path     string
+	size     int64
+	sha256   string
+	preview  imports.Preview
+	created  time.Time
+	jobID    int64 // the import's job once confirmed
+}
+
+// uploads holds the staged files of this process.
+type uploads struct {
+	mu sync.Mutex
+	m  map[string]*upload
+}
+
+func newUploads() *uploads { return &uploads{m: map[string]*upload{}} }
+
+func (u *uploads) add(up *upload) {
+	b := make([]byte, 18)
+	rand.Read(b)
+	up.token = base64.RawURLEncoding.EncodeToString(b)
+	up.created = time.Now()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.m[up.token] = up
+}
+
+// get returns the upload with token if it belongs to userID.
+func (u *uploads) get(token string, userID int64) (*upload, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	up, ok := u.m[token]
+	if !ok || up.userID != userID {
+		return nil, false
+	}
+	return up, true
+}
+
+// expire forgets uploads older than ttl, deleting the files of those never
+// confirmed (a confirmed one's job removes its file).
+func (u *uploads) expire(ttl time.Duration) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for k, up := range u.m {
+		if time.Since(up.created) > ttl {
+			if up.jobID == 0 {
+				os.Remove(up.path)
+			}
+			delete(u.m, k)
+		}
+	}
+}
