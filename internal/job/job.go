@@ -176,13 +176,57 @@ func (s *Store) Get(ctx context.Context, id int64) (Job, error) {
 	if err != nil {
 		return Job{}, fmt.Errorf("get job %d: %w", id, err)
 	}
+	return j.withTimes(started, finished), nil
+}
+
+// List returns the jobs inside scope (a region code), newest first, and
+// how many there are.
+func (s *Store) List(ctx context.Context, scope string, limit, offset int) ([]Job, int, error) {
+	const q = `
+		SELECT id, kind, region_code, coalesce(user_id, 0), user_name, title, state,
+		       done, total, unit, message, error, coalesce(result_id, 0),
+		       created_at, started_at, finished_at, count(*) OVER ()
+		FROM job WHERE region_code LIKE $1 || '%'
+		ORDER BY id DESC LIMIT $2 OFFSET $3`
+	rows, err := s.db.Query(ctx, q, scope, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out   []Job
+		total int
+	)
+	for rows.Next() {
+		var (
+			j                 Job
+			started, finished *time.Time
+		)
+		if err := rows.Scan(&j.ID, &j.Kind, &j.Region, &j.UserID, &j.UserName, &j.Title, &j.State,
+			&j.Status.Done, &j.Status.Total, &j.Status.Unit, &j.Status.Message, &j.Error, &j.ResultID,
+			&j.CreatedAt, &started, &finished, &total); err != nil {
+			return nil, 0, fmt.Errorf("list jobs: %w", err)
+		}
+		out = append(out, j.withTimes(started, finished))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list jobs: %w", err)
+	}
+	if len(out) == 0 && offset > 0 {
+		// past the last page: count alone
+		err = s.db.QueryRow(ctx, `SELECT count(*) FROM job WHERE region_code LIKE $1 || '%'`, scope).Scan(&total)
+	}
+	return out, total, err
+}
+
+func (j Job) withTimes(started, finished *time.Time) Job {
 	if started != nil {
 		j.StartedAt = *started
 	}
 	if finished != nil {
 		j.FinishedAt = *finished
 	}
-	return j, nil
+	return j
 }
 
 // RequestCancel asks whichever process runs the job to cancel it; it

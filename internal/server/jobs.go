@@ -16,6 +16,7 @@ import (
 )
 
 func (s *Server) routesJobs(r chi.Router) {
+	r.Get("/jobs", s.handleJobs)
 	r.Get("/jobs/{id:[0-9]+}", s.handleJob)
 	r.Get("/jobs/{id:[0-9]+}/status", s.handleJobStatus)
 	r.Post("/jobs/{id:[0-9]+}/cancel", s.handleJobCancel)
@@ -39,11 +40,12 @@ func (s *Server) jobOf(r *http.Request) (job.Job, error) {
 var jobKinds = map[string]struct {
 	title, nav, failed, back, backLabel string
 	result                              func(id int64) string
+	resultName                          string
 }{
 	job.KindImport: {"数据导入", "imports", "导入失败，未写入任何数据", "/imports/new", "重新导入",
-		func(id int64) string { return "/imports/" + strconv.FormatInt(id, 10) }},
+		func(id int64) string { return "/imports/" + strconv.FormatInt(id, 10) }, "导入批次"},
 	job.KindCompare: {"数据比对", "compare", "比对失败，未保存任何结果", "/compare", "返回数据比对",
-		func(id int64) string { return runURL(id, "") }},
+		func(id int64) string { return runURL(id, "") }, "比对批次"},
 }
 
 // jobStatus is the JSON the progress script polls; the page shows the
@@ -91,6 +93,30 @@ func elapsed(d time.Duration) string {
 		return fmt.Sprintf("%d 秒", sec)
 	}
 	return fmt.Sprintf("%d 分 %d 秒", sec/60, sec%60)
+}
+
+// handleJobs lists the jobs in the viewer's region, the CLI's among them.
+func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) {
+	me, _ := currentUser(r)
+	pg := pager(r, "/jobs", nil)
+	list, total, err := s.jobs.Store().List(r.Context(), me.RegionCode, pg.PerPage, pg.Offset())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	pg.Total = total
+	v := web.JobsView{Page: s.page(r, "任务", "jobs"), Pager: pg}
+	now := time.Now()
+	for _, j := range list {
+		st, k := statusOf(j, now), jobKinds[j.Kind]
+		row := web.JobRow{ID: j.ID, Kind: k.title, Title: j.Title, By: j.UserName, State: st.Label,
+			At: j.CreatedAt.In(cst).Format("2006-01-02 15:04"), Elapsed: st.Elapsed, Error: st.Error}
+		if st.Result != "" {
+			row.Link, row.LinkLabel = st.Result, k.resultName+" #"+strconv.FormatInt(j.ResultID, 10)
+		}
+		v.Jobs = append(v.Jobs, row)
+	}
+	s.render(w, r, web.Jobs(v))
 }
 
 // handleJob shows a job's progress page, or its result once it succeeded.
