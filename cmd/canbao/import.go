@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
@@ -40,10 +41,10 @@ func runImport(ctx context.Context, cfg Config, args []string) error {
 		}
 	}
 	failed := 0
+	cli := actor.CLI(osUser())
 	for _, path := range fl.Args() {
-		req := imports.Request{Kind: k, Region: *regionCode, Source: *src, Path: path, FileName: filepath.Base(path),
-			UserName: "cli:" + osUser(), IP: "local"}
-		if _, err := importOne(ctx, pool, req); err != nil {
+		req := imports.Request{Kind: k, Region: *regionCode, Source: *src, Path: path, FileName: filepath.Base(path)}
+		if _, err := importOne(ctx, pool, cli, req); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: 导入失败：%s\n", path, apperr.Message(err))
 			if apperr.KindOf(err) == apperr.Internal {
 				fmt.Fprintln(os.Stderr, "  ", err)
@@ -58,7 +59,7 @@ func runImport(ctx context.Context, cfg Config, args []string) error {
 }
 
 // importOne imports a file, drawing a progress line on a terminal.
-func importOne(ctx context.Context, pool *pgxpool.Pool, req imports.Request) (imports.Result, error) {
+func importOne(ctx context.Context, pool *pgxpool.Pool, a actor.Actor, req imports.Request) (imports.Result, error) {
 	prog := &imports.Progress{}
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -66,7 +67,7 @@ func importOne(ctx context.Context, pool *pgxpool.Pool, req imports.Request) (im
 		defer close(done)
 		showProgress(req.FileName, prog, stop)
 	}()
-	res, err := imports.New(pool).Import(ctx, req, prog)
+	res, err := imports.New(pool).Import(ctx, a, req, prog)
 	close(stop)
 	<-done
 	if err != nil {

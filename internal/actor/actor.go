@@ -88,3 +88,13 @@ var actionLabels = map[Action]string{
 	UsersManage:    "管理用户",
 	AuditRead:      "查看审计日志",
 }
+
+// Narrowed is the actor acting in region code, which must lie inside
+// theirs: what the command line does when told --region.
+func (a Actor) Narrowed(code string) (Actor, error) {
+	if !a.Sees(code) {
+		return a, apperr.NotFoundf("区划 %s 不存在", code)
+	}
+	a.Region = code
+	return a, nil
+}
