@@ -174,10 +174,10 @@ type batch struct {
 // it (a city-wide extract serves each county), neither withdrawn nor
 // superseded.
 func currentBatches(ctx context.Context, tx pgx.Tx, region string) ([]batch, error) {
-	const q = `
+	q := `
 		SELECT id, kind, rows_accepted FROM import_batch
 		WHERE status = 'done' AND superseded_by IS NULL
-		  AND (region_code LIKE $1 || '%' OR $1 LIKE region_code || '%')
+		  AND (` + actor.InScope("region_code", "$1") + ` OR ` + actor.InScope("$1", "region_code") + `)
 		ORDER BY id`
 	rows, err := tx.Query(ctx, q, region)
 	if err != nil {
