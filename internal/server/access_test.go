@@ -27,9 +27,9 @@ import (
 var publicRoutes = map[string]bool{
 	"* /static/*":  true,
 	"GET /healthz": true,
-	"GET /login":    true,
-	"POST /login":   true,
-	"POST /logout":  true,
+	"GET /login":   true,
+	"POST /login":  true,
+	"POST /logout": true,
 }
 
 // How a route's data relates to the region under test (高州市 440981).
