@@ -674,7 +674,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		}
 		v.History = append(v.History, line)
 	}
-	v.Sources, v.Fields, v.Grid = sideBySide(p, currentActor(r).May(actor.ImportRead))
+	v.Sources, v.Fields, v.Grid = sideBySide(p, currentActor(r).May(actor.Import))
 	for _, c := range p.Changes {
 		field := c.Field
 		if l, ok := changeFields[c.Field]; ok {
