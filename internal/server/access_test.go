@@ -242,6 +242,17 @@ func TestRoutePermissions(t *testing.T) {
 			}
 		}
 	}
+	// The menu offers exactly what the role may do.
+	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "compare": actor.CompareRead,
+		"users": actor.UsersManage, "audit": actor.AuditRead}
+	for _, u := range users {
+		_, home := u.c.get("/")
+		for item, act := range nav {
+			if got := strings.Contains(home, `data-testid="nav-`+item+`"`); got != actor.Allowed(u.role, act) {
+				t.Errorf("%s bound to %s: menu item %s shown %v, want %v", u.role, u.b.code, item, got, !got)
+			}
+		}
+	}
 	if u, _ := auth.NewStore(e.db).ByID(ctx, target.ID); u.Disabled {
 		t.Error("the last enable left the target disabled")
 	}
