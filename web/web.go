@@ -20,10 +20,11 @@ type Nav struct {
 	UserName   string
 	RoleLabel  string
 	RegionName string
-	IsAdmin    bool
-	CanImport  bool
-	CSRF       string
-	Active     string // which menu item is highlighted
+	// Can holds the actions (actor.Action names) the viewer's role may do:
+	// the menu shows only those.
+	Can    map[string]bool
+	CSRF   string
+	Active string // which menu item is highlighted
 }
 
 // Page is the frame of a signed-in page.

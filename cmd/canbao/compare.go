@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/sheet"
@@ -38,18 +39,19 @@ func runCompare(ctx context.Context, cfg Config, args []string) error {
 			return err
 		}
 	}
-	res, err := compareOnce(ctx, pool, compare.Request{Region: *regionCode, AsOf: day, UserName: "cli:" + osUser(), IP: "local"})
+	cli := actor.CLI(osUser())
+	res, err := compareOnce(ctx, pool, cli, compare.Request{Region: *regionCode, AsOf: day})
 	if err != nil {
 		return err
 	}
-	return printSummary(ctx, pool, res.RunID, *regionCode)
+	return printSummary(ctx, pool, cli, res.RunID, *regionCode)
 }
 
 // compareOnce runs a comparison as a job in the foreground.
-func compareOnce(ctx context.Context, pool *pgxpool.Pool, req compare.Request) (compare.RunResult, error) {
+func compareOnce(ctx context.Context, pool *pgxpool.Pool, a actor.Actor, req compare.Request) (compare.RunResult, error) {
 	var res compare.RunResult
 	asOf := req.AsOf.Format("2006-01-02")
-	j, err := foreground(ctx, pool, compare.New(pool).Job(req, req.Region+"，基准日 "+asOf, &res))
+	j, err := foreground(ctx, pool, compare.New(pool).Job(a, req, req.Region+"，基准日 "+asOf, &res))
 	if err != nil {
 		return res, err
 	}
@@ -64,8 +66,8 @@ func compareOnce(ctx context.Context, pool *pgxpool.Pool, req compare.Request) (
 	return res, nil
 }
 
-func printSummary(ctx context.Context, pool *pgxpool.Pool, runID int64, regionCode string) error {
-	total, _, err := compare.New(pool).Summary(ctx, runID, regionCode)
+func printSummary(ctx context.Context, pool *pgxpool.Pool, a actor.Actor, runID int64, regionCode string) error {
+	total, _, err := compare.New(pool).Summary(ctx, a, runID, regionCode)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,8 @@ func runExport(ctx context.Context, cfg Config, args []string) error {
 	}
 	defer pool.Close()
 	eng := compare.New(pool)
-	run, err := pickRun(ctx, pool, eng, *runArg, *regionCode)
+	cli := actor.CLI(osUser())
+	run, err := pickRun(ctx, pool, eng, cli, *runArg, *regionCode)
 	if err != nil {
 		return err
 	}
@@ -112,9 +115,9 @@ func runExport(ctx context.Context, cfg Config, args []string) error {
 	}
 	var n int
 	if args[0] == "comparison" {
-		n, err = eng.Export(ctx, run.ID, *regionCode, w)
+		n, err = eng.Export(ctx, cli, run.ID, *regionCode, w)
 	} else {
-		n, err = eng.ExportUnmatched(ctx, run.ID, *regionCode, w)
+		n, err = eng.ExportUnmatched(ctx, cli, run.ID, *regionCode, w)
 	}
 	if cerr := w.Close(); err == nil {
 		err = cerr
@@ -126,13 +129,13 @@ func runExport(ctx context.Context, cfg Config, args []string) error {
 	return nil
 }
 
-func pickRun(ctx context.Context, pool *pgxpool.Pool, eng *compare.Engine, arg, regionCode string) (compare.Run, error) {
+func pickRun(ctx context.Context, pool *pgxpool.Pool, eng *compare.Engine, a actor.Actor, arg, regionCode string) (compare.Run, error) {
 	if arg != "latest" {
 		id, err := strconv.ParseInt(arg, 10, 64)
 		if err != nil {
 			return compare.Run{}, fmt.Errorf("--run: %w", err)
 		}
-		return eng.GetRun(ctx, "", id)
+		return eng.GetRun(ctx, a, id)
 	}
 	if regionCode == "" {
 		top, err := region.NewStore(pool).Top(ctx)
@@ -141,7 +144,11 @@ func pickRun(ctx context.Context, pool *pgxpool.Pool, eng *compare.Engine, arg, 
 		}
 		regionCode = top
 	}
-	run, ok, err := eng.Latest(ctx, regionCode)
+	in, err := a.Narrowed(regionCode)
+	if err != nil {
+		return compare.Run{}, err
+	}
+	run, ok, err := eng.Latest(ctx, in)
 	if err == nil && !ok {
 		err = fmt.Errorf("区划 %s 还没有完成的比对", regionCode)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/demo"
@@ -30,11 +31,11 @@ const (
 )
 
 var demoUsers = []auth.NewUser{
-	{Username: "admin", DisplayName: "系统管理员", Role: auth.Admin, RegionCode: demoCity},
-	{Username: "city", DisplayName: "市级经办员", Role: auth.City, RegionCode: demoCity},
-	{Username: "county", DisplayName: "高州县级经办员", Role: auth.County, RegionCode: demoCounty},
-	{Username: "township", DisplayName: "镇江镇经办员", Role: auth.Township, RegionCode: demoTownship},
-	{Username: "leader", DisplayName: "领导", Role: auth.Leader, RegionCode: demoCity},
+	{Username: "admin", DisplayName: "系统管理员", Role: actor.Admin, RegionCode: demoCity},
+	{Username: "city", DisplayName: "市级经办员", Role: actor.City, RegionCode: demoCity},
+	{Username: "county", DisplayName: "高州县级经办员", Role: actor.County, RegionCode: demoCounty},
+	{Username: "township", DisplayName: "镇江镇经办员", Role: actor.Township, RegionCode: demoTownship},
+	{Username: "leader", DisplayName: "领导", Role: actor.Leader, RegionCode: demoCity},
 }
 
 // runDemo prepares the demo installation; every step is idempotent so
@@ -60,7 +61,7 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	users := auth.NewStore(pool)
 	for _, u := range demoUsers {
 		u.Password = demoPassword
-		if _, err := users.EnsureUser(ctx, u); err != nil {
+		if _, err := users.EnsureUser(ctx, demoActor, u); err != nil {
 			return fmt.Errorf("demo user %s: %w", u.Username, err)
 		}
 	}
@@ -70,6 +71,10 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	printLogins()
 	return nil
 }
+
+// demoActor sets the demo up: an administrator of everything, named demo
+// in the audit trail as before.
+var demoActor = actor.Actor{Username: "demo", Role: actor.Admin, RegionName: "全部", IP: "local"}
 
 // demoAsOf is the as-of date the demo population is generated for; fixed so
 // the demo is the same on every machine.
@@ -82,7 +87,7 @@ const demoHouseholds = 5800
 // that already holds a batch for the county is left alone.
 func loadDemoData(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog.Logger) error {
 	var n int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM import_batch WHERE region_code LIKE $1 || '%' AND status = 'done'`, demoCounty).Scan(&n); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM import_batch WHERE `+actor.InScope("region_code", "$1")+` AND status = 'done'`, demoCounty).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
@@ -105,18 +110,17 @@ func loadDemoData(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog
 	}
 	log.Info("demo data generated", "persons", res.Persons, "records", res.Records, "dir", dir, "ms", time.Since(start).Milliseconds())
 	for _, f := range res.Files {
-		req := imports.Request{Kind: source.Kind(f.Kind), Region: demoCounty, Path: f.Path, FileName: filepath.Base(f.Path),
-			UserName: "demo", IP: "local"}
-		if _, err := importOne(ctx, pool, req); err != nil {
+		req := imports.Request{Kind: source.Kind(f.Kind), Region: demoCounty, Path: f.Path, FileName: filepath.Base(f.Path)}
+		if _, err := importOne(ctx, pool, demoActor, req); err != nil {
 			return fmt.Errorf("import demo file %s: %w", f.Path, err)
 		}
 	}
-	_, err = compareOnce(ctx, pool, compare.Request{Region: demoCounty, AsOf: demoAsOf, UserName: "demo", IP: "local"})
+	_, err = compareOnce(ctx, pool, demoActor, compare.Request{Region: demoCounty, AsOf: demoAsOf})
 	return err
 }
 
 func countyVillages(ctx context.Context, pool *pgxpool.Pool, county string) ([]demo.Village, error) {
-	rows, err := pool.Query(ctx, `SELECT code, name FROM region WHERE code LIKE $1 || '%' AND level = 5 ORDER BY code`, county)
+	rows, err := pool.Query(ctx, `SELECT code, name FROM region WHERE `+actor.InScope("code", "$1")+` AND level = 5 ORDER BY code`, county)
 	if err != nil {
 		return nil, err
 	}

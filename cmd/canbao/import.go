@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
@@ -39,10 +40,10 @@ func runImport(ctx context.Context, cfg Config, args []string) error {
 		}
 	}
 	failed := 0
+	cli := actor.CLI(osUser())
 	for _, path := range fl.Args() {
-		req := imports.Request{Kind: k, Region: *regionCode, Source: *src, Path: path, FileName: filepath.Base(path),
-			UserName: "cli:" + osUser(), IP: "local"}
-		if _, err := importOne(ctx, pool, req); err != nil {
+		req := imports.Request{Kind: k, Region: *regionCode, Source: *src, Path: path, FileName: filepath.Base(path)}
+		if _, err := importOne(ctx, pool, cli, req); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: 导入失败：%s\n", path, apperr.Message(err))
 			if apperr.KindOf(err) == apperr.Internal {
 				fmt.Fprintln(os.Stderr, "  ", err)
@@ -57,7 +58,7 @@ func runImport(ctx context.Context, cfg Config, args []string) error {
 }
 
 // importOne imports a file as a job in the foreground.
-func importOne(ctx context.Context, pool *pgxpool.Pool, req imports.Request) (imports.Result, error) {
+func importOne(ctx context.Context, pool *pgxpool.Pool, a actor.Actor, req imports.Request) (imports.Result, error) {
 	var total int64
 	if p, err := imports.Open(req.Path, req.Kind); err == nil {
 		if st, err := os.Stat(req.Path); err == nil {
@@ -65,7 +66,7 @@ func importOne(ctx context.Context, pool *pgxpool.Pool, req imports.Request) (im
 		}
 	}
 	var res imports.Result
-	j, err := foreground(ctx, pool, imports.New(pool).Job(req, total, &res))
+	j, err := foreground(ctx, pool, imports.New(pool).Job(a, req, total, &res))
 	if err != nil {
 		return res, err
 	}

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/db"
 )
@@ -27,7 +27,8 @@ func runUser(ctx context.Context, cfg Config, args []string) error {
 	}
 	defer pool.Close()
 	users := auth.NewStore(pool)
-	cli := audit.Entry{Username: "cli:" + osUser(), IP: "local"}
+	// The store checks and audits every change with the operator as actor.
+	cli := actor.CLI(osUser())
 	switch args[0] {
 	case "add":
 		fl := flag.NewFlagSet("user add", flag.ContinueOnError)
@@ -39,14 +40,13 @@ func runUser(ctx context.Context, cfg Config, args []string) error {
 		if err := fl.Parse(args[1:]); err != nil {
 			return err
 		}
-		n.Role = auth.Role(*role)
+		n.Role = actor.Role(*role)
 		if n.Password, err = readPassword(); err != nil {
 			return err
 		}
-		if _, err := users.Create(ctx, n); err != nil {
+		if _, err := users.Create(ctx, cli, n); err != nil {
 			return err
 		}
-		cli.Action, cli.Object = audit.UserCreate, "user:"+n.Username
 	case "passwd", "disable", "enable":
 		if len(args) != 2 {
 			return fmt.Errorf("usage: canbao user %s USERNAME", args[0])
@@ -55,21 +55,17 @@ func runUser(ctx context.Context, cfg Config, args []string) error {
 		if err != nil {
 			return err
 		}
-		cli.Object = "user:" + u.Username
 		switch args[0] {
 		case "passwd":
 			pw, err := readPassword()
 			if err != nil {
 				return err
 			}
-			err = users.SetPassword(ctx, u.ID, pw)
-			cli.Action = audit.UserPassword
-			if err != nil {
+			if err := users.SetPassword(ctx, cli, u.ID, pw); err != nil {
 				return err
 			}
 		case "disable", "enable":
-			cli.Action = map[bool]string{true: audit.UserDisable, false: audit.UserEnable}[args[0] == "disable"]
-			if err := users.SetDisabled(ctx, u.ID, args[0] == "disable"); err != nil {
+			if err := users.SetDisabled(ctx, cli, u.ID, args[0] == "disable"); err != nil {
 				return err
 			}
 		}
@@ -77,7 +73,7 @@ func runUser(ctx context.Context, cfg Config, args []string) error {
 		return fmt.Errorf("unknown user command %q", args[0])
 	}
 	fmt.Println("ok")
-	return audit.Record(ctx, pool, cli)
+	return nil
 }
 
 // readPassword takes the password from CANBAO_PASSWORD or the first line of

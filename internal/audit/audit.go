@@ -9,6 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/apperr"
 )
 
 // Actions recorded by the foundation; later features add their own.
@@ -50,6 +53,34 @@ type Execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// For is the audit line of actor a doing action to object; the command
+// fills in Result and Detail.
+func For(a actor.Actor, action, object string) Entry {
+	e := Entry{Username: a.Username, Region: a.Region, IP: a.IP, Action: action, Object: object}
+	if a.UserID != 0 {
+		id := a.UserID
+		e.UserID = &id
+	}
+	return e
+}
+
+// Reject records that the command of e did not happen because of cause
+// ("rejected" for the user's mistake, "failed" for the system's) and returns
+// cause. It writes outside the command's rolled-back transaction; if that
+// write fails too, the error returned is the audit's (an internal error),
+// so a command is never refused or failed without its line in the trail
+// going unnoticed.
+func Reject(ctx context.Context, db Execer, e Entry, cause error) error {
+	e.Result, e.Detail = "rejected", apperr.Message(cause)
+	if apperr.KindOf(cause) == apperr.Internal {
+		e.Result, e.Detail = "failed", cause.Error()
+	}
+	if err := Record(ctx, db, e); err != nil {
+		return fmt.Errorf("%w (after: %v)", err, cause)
+	}
+	return cause
+}
+
 // Record appends e to the trail.
 func Record(ctx context.Context, db Execer, e Entry) error {
 	if e.Result == "" {
@@ -64,7 +95,6 @@ func Record(ctx context.Context, db Execer, e Entry) error {
 
 // Filter selects audit entries; zero fields do not filter.
 type Filter struct {
-	Scope    string // only entries by users inside this region
 	Username string
 	Action   string
 	From, To time.Time // To is exclusive
@@ -84,14 +114,18 @@ type Page struct {
 	Total   int
 }
 
-// List returns entries matching f, newest first.
-func List(ctx context.Context, db Querier, f Filter) (Page, error) {
-	const where = ` FROM audit_log
+// List returns the entries matching f of users inside the actor's region,
+// newest first.
+func List(ctx context.Context, db Querier, a actor.Actor, f Filter) (Page, error) {
+	var p Page
+	if err := a.Check(actor.AuditRead); err != nil {
+		return p, err
+	}
+	where := ` FROM audit_log
 		WHERE ($1 = '' OR username = $1) AND ($2 = '' OR action = $2)
 		  AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
-		  AND region_code LIKE $5 || '%'`
-	args := []any{f.Username, f.Action, nullTime(f.From), nullTime(f.To), f.Scope}
-	var p Page
+		  AND ` + actor.InScope("region_code", "$5")
+	args := []any{f.Username, f.Action, nullTime(f.From), nullTime(f.To), a.Region}
 	if err := db.QueryRow(ctx, `SELECT count(*)`+where, args...).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("count audit: %w", err)
 	}

@@ -3,6 +3,8 @@ package auth
 import (
 	"strings"
 	"testing"
+
+	"github.com/canbao/canbao/internal/actor"
 )
 
 func TestCheckPolicy(t *testing.T) {
@@ -44,38 +46,19 @@ func TestHashVerify(t *testing.T) {
 	}
 }
 
-func TestUserSees(t *testing.T) {
-	clerk := User{Role: Township, RegionCode: "440981107"}
-	cases := []struct {
-		code string
-		want bool
-	}{
-		{"440981107", true},
-		{"440981107204", true},
-		{"440981108", false},
-		{"440981", false},
-		{"4409811072", true},
-		{"", false},
+func TestUserActor(t *testing.T) {
+	clerk := User{ID: 7, Username: "z", Role: actor.Township, RegionCode: "440981107", RegionName: "镇江镇"}
+	a := clerk.Actor("10.0.0.1")
+	if a.UserID != 7 || a.Username != "z" || a.Role != actor.Township || a.Region != "440981107" || a.IP != "10.0.0.1" {
+		t.Fatalf("actor %+v", a)
 	}
-	for _, c := range cases {
-		if got := clerk.Sees(c.code); got != c.want {
-			t.Errorf("township clerk Sees(%q) = %v, want %v", c.code, got, c.want)
-		}
-	}
-	admin := User{Role: Admin, RegionCode: ""}
-	if !admin.Sees("440981107204") {
-		t.Error("national admin must see everything")
+	if !a.Sees("440981107204") || a.Sees("440981108") || a.Sees("440981") {
+		t.Error("a township clerk's actor sees their township only")
 	}
 }
 
-func TestRoles(t *testing.T) {
-	if !RegionLevelFits(County, 3) || RegionLevelFits(County, 4) || RegionLevelFits(Township, 3) || !RegionLevelFits(Leader, 2) {
+func TestRegionLevelFits(t *testing.T) {
+	if !RegionLevelFits(actor.County, 3) || RegionLevelFits(actor.County, 4) || RegionLevelFits(actor.Township, 3) || !RegionLevelFits(actor.Leader, 2) {
 		t.Error("role/level binding rules broken")
-	}
-	if (User{Role: Leader}).CanWrite() || !(User{Role: Township}).CanWrite() {
-		t.Error("leaders are read-only, clerks write")
-	}
-	if (User{Role: Township}).CanImport() || !(User{Role: County}).CanImport() {
-		t.Error("imports are for city and county staff")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/region"
 )
 
@@ -59,28 +62,53 @@ func scanUser(row pgx.Row) (User, error) {
 // NewUser is the input for creating an account.
 type NewUser struct {
 	Username, DisplayName, Password, RegionCode string
-	Role                                        Role
+	Role                                        actor.Role
 }
 
-// Create adds an account after checking its fields and password policy.
-func (s *Store) Create(ctx context.Context, n NewUser) (User, error) {
+// Create adds an account inside the actor's region after checking its
+// fields and password policy, and audits the attempt either way.
+func (s *Store) Create(ctx context.Context, a actor.Actor, n NewUser) (User, error) {
 	n.Username = strings.TrimSpace(n.Username)
 	n.DisplayName = strings.TrimSpace(n.DisplayName)
-	if err := s.checkNew(ctx, n); err != nil {
-		return User{}, err
+	e := audit.For(a, audit.UserCreate, "user:"+n.Username)
+	id, err := s.create(ctx, a, n, e)
+	if err != nil {
+		return User{}, audit.Reject(ctx, s.db, e, err)
 	}
+	return s.ByID(ctx, id)
+}
+
+func (s *Store) create(ctx context.Context, a actor.Actor, n NewUser, e audit.Entry) (int64, error) {
+	if err := a.Check(actor.UsersManage); err != nil {
+		return 0, err
+	}
+	if !a.Sees(n.RegionCode) {
+		return 0, apperr.Invalidf("只能在本人管辖区划（%s）内创建用户", a.RegionName)
+	}
+	if err := s.checkNew(ctx, n); err != nil {
+		return 0, err
+	}
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(ctx)
 	const q = `INSERT INTO app_user (username, display_name, role, region_code, password_hash)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`
 	var id int64
-	err := s.db.QueryRow(ctx, q, n.Username, n.DisplayName, n.Role, n.RegionCode, HashPassword(n.Password)).Scan(&id)
+	err = tx.QueryRow(ctx, q, n.Username, n.DisplayName, n.Role, n.RegionCode, HashPassword(n.Password)).Scan(&id)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return User{}, apperr.Conflictf("用户名 %s 已存在", n.Username)
+		return 0, apperr.Conflictf("用户名 %s 已存在", n.Username)
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("create user %s: %w", n.Username, err)
+		return 0, fmt.Errorf("create user %s: %w", n.Username, err)
 	}
-	return s.ByID(ctx, id)
+	e.Detail = string(n.Role) + " " + n.RegionCode
+	if err := audit.Record(ctx, tx, e); err != nil {
+		return 0, err
+	}
+	return id, tx.Commit(ctx)
 }
 
 func (s *Store) checkNew(ctx context.Context, n NewUser) error {
@@ -106,13 +134,13 @@ func (s *Store) checkNew(ctx context.Context, n NewUser) error {
 	return CheckPolicy(n.Password)
 }
 
-func roleLevel(r Role) int {
+func roleLevel(r actor.Role) int {
 	switch r {
-	case City:
+	case actor.City:
 		return 2
-	case County:
+	case actor.County:
 		return 3
-	case Township:
+	case actor.Township:
 		return 4
 	}
 	return 0
@@ -120,7 +148,7 @@ func roleLevel(r Role) int {
 
 // EnsureUser creates the account unless a user of that name exists; used
 // for demo accounts, so `make run` can be repeated.
-func (s *Store) EnsureUser(ctx context.Context, n NewUser) (created bool, err error) {
+func (s *Store) EnsureUser(ctx context.Context, a actor.Actor, n NewUser) (created bool, err error) {
 	var exists bool
 	if err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM app_user WHERE username = $1)`, n.Username).Scan(&exists); err != nil {
 		return false, err
@@ -128,7 +156,7 @@ func (s *Store) EnsureUser(ctx context.Context, n NewUser) (created bool, err er
 	if exists {
 		return false, nil
 	}
-	_, err = s.Create(ctx, n)
+	_, err = s.Create(ctx, a, n)
 	return err == nil, err
 }
 
@@ -150,17 +178,35 @@ func (s *Store) ByName(ctx context.Context, name string) (User, error) {
 	return u, err
 }
 
+// Get returns one account the actor administers; accounts outside the
+// actor's region are not found.
+func (s *Store) Get(ctx context.Context, a actor.Actor, id int64) (User, error) {
+	if err := a.Check(actor.UsersManage); err != nil {
+		return User{}, err
+	}
+	u, err := s.ByID(ctx, id)
+	if err != nil || !a.Sees(u.RegionCode) {
+		return User{}, apperr.NotFoundf("用户不存在")
+	}
+	return u, nil
+}
+
 // UserPage is one page of a user list.
 type UserPage struct {
 	Users []User
 	Total int
 }
 
-// List returns the accounts inside scope whose name matches q, a page at a time.
-func (s *Store) List(ctx context.Context, scope, q string, limit, offset int) (UserPage, error) {
-	const where = ` FROM app_user u LEFT JOIN region r ON r.code = u.region_code
-		WHERE u.region_code LIKE $1 || '%' AND ($2 = '' OR u.username ILIKE '%' || $2 || '%' OR u.display_name ILIKE '%' || $2 || '%')`
+// List returns the accounts inside the actor's region whose name matches
+// q, a page at a time.
+func (s *Store) List(ctx context.Context, a actor.Actor, q string, limit, offset int) (UserPage, error) {
 	var p UserPage
+	if err := a.Check(actor.UsersManage); err != nil {
+		return p, err
+	}
+	where := ` FROM app_user u LEFT JOIN region r ON r.code = u.region_code
+		WHERE ` + actor.InScope("u.region_code", "$1") + ` AND ($2 = '' OR u.username ILIKE '%' || $2 || '%' OR u.display_name ILIKE '%' || $2 || '%')`
+	scope := a.Region
 	if err := s.db.QueryRow(ctx, `SELECT count(*)`+where, scope, q).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("count users: %w", err)
 	}
@@ -172,8 +218,30 @@ func (s *Store) List(ctx context.Context, scope, q string, limit, offset int) (U
 	return p, err
 }
 
-// SetDisabled disables or enables an account; disabling ends its sessions.
-func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+// SetDisabled disables or enables an account inside the actor's region;
+// disabling ends its sessions. Nobody disables their own account. The
+// change and its audit line commit together; a refusal is audited too.
+func (s *Store) SetDisabled(ctx context.Context, a actor.Actor, id int64, disabled bool) error {
+	action := audit.UserEnable
+	if disabled {
+		action = audit.UserDisable
+	}
+	e := audit.For(a, action, "user:"+strconv.FormatInt(id, 10))
+	if err := s.setDisabled(ctx, a, id, disabled, &e); err != nil {
+		return audit.Reject(ctx, s.db, e, err)
+	}
+	return nil
+}
+
+func (s *Store) setDisabled(ctx context.Context, a actor.Actor, id int64, disabled bool, e *audit.Entry) error {
+	u, err := s.Get(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	e.Object = "user:" + u.Username
+	if u.ID == a.UserID && disabled {
+		return apperr.Invalidf("不能停用自己的账户")
+	}
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return err
@@ -191,12 +259,29 @@ func (s *Store) SetDisabled(ctx context.Context, id int64, disabled bool) error 
 			return err
 		}
 	}
+	if err := audit.Record(ctx, tx, *e); err != nil {
+		return err
+	}
 	return tx.Commit(ctx)
 }
 
-// SetPassword replaces a password (policy checked), unlocks the account and
-// ends its sessions.
-func (s *Store) SetPassword(ctx context.Context, id int64, pw string) error {
+// SetPassword replaces the password of an account inside the actor's
+// region (policy checked), unlocks the account and ends its sessions; the
+// attempt is audited either way.
+func (s *Store) SetPassword(ctx context.Context, a actor.Actor, id int64, pw string) error {
+	e := audit.For(a, audit.UserPassword, "user:"+strconv.FormatInt(id, 10))
+	if err := s.setPassword(ctx, a, id, pw, &e); err != nil {
+		return audit.Reject(ctx, s.db, e, err)
+	}
+	return nil
+}
+
+func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw string, e *audit.Entry) error {
+	u, err := s.Get(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	e.Object = "user:" + u.Username
 	if err := CheckPolicy(pw); err != nil {
 		return err
 	}
@@ -213,6 +298,9 @@ func (s *Store) SetPassword(ctx context.Context, id int64, pw string) error {
 		return apperr.NotFoundf("用户不存在")
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE user_id = $1`, id); err != nil {
+		return err
+	}
+	if err := audit.Record(ctx, tx, *e); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

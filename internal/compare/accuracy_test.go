@@ -63,7 +63,7 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	db, gen := county(t, 9000, 11)
 	ctx := context.Background()
 	start := time.Now()
-	res, err := compare.New(db).Run(ctx, compare.Request{Region: "440981", AsOf: asOf, UserName: "test"}, nil)
+	res, err := compare.New(db).Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/source"
 )
 
@@ -38,7 +39,7 @@ func BenchmarkComparisonCity(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		base = baseline(b)(ctx, db)
 		t := time.Now()
-		res, err := compare.New(db).Run(ctx, compare.Request{Region: "440981", AsOf: asOf, UserName: "bench"}, nil)
+		res, err := compare.New(db).Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

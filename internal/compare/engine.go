@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/source"
@@ -18,11 +19,8 @@ import (
 
 // Request starts a comparison run.
 type Request struct {
-	Region   string
-	AsOf     time.Time
-	UserID   int64
-	UserName string
-	IP       string
+	Region string
+	AsOf   time.Time
 }
 
 // Progress reports a running comparison's current step.
@@ -70,17 +68,22 @@ func New(db *pgxpool.Pool) *Engine { return &Engine{db: db} }
 // Run compares every current batch that concerns req.Region, in one
 // transaction: links, classifications, the registry and the summaries all
 // change together or not at all.
-func (e *Engine) Run(ctx context.Context, req Request, prog *Progress) (RunResult, error) {
+// The actor a must be allowed to compare and req.Region lie inside theirs;
+// a refused or failed run leaves its audit line (and a failed run row), and
+// if that cannot be written the error says so.
+func (e *Engine) Run(ctx context.Context, a actor.Actor, req Request, prog *Progress) (RunResult, error) {
 	start := time.Now()
-	res, err := e.run(ctx, req, prog, start)
+	if err := a.CheckIn(actor.Compare, req.Region, "区划 "+req.Region); err != nil {
+		return RunResult{}, audit.Reject(ctx, e.db, audit.For(a, audit.CompareRun, "region:"+req.Region), err)
+	}
+	res, err := e.run(ctx, a, req, prog, start)
 	if err != nil {
-		e.recordFailure(req, err)
-		return RunResult{}, err
+		return RunResult{}, e.recordFailure(a, req, err)
 	}
 	return res, nil
 }
 
-func (e *Engine) run(ctx context.Context, req Request, prog *Progress, start time.Time) (RunResult, error) {
+func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Progress, start time.Time) (RunResult, error) {
 	conn, err := e.workConn(ctx)
 	if err != nil {
 		return RunResult{}, err
@@ -104,10 +107,10 @@ func (e *Engine) run(ctx context.Context, req Request, prog *Progress, start tim
 	}
 	var runID int64
 	if err := tx.QueryRow(ctx, `INSERT INTO comparison_run (region_code, as_of, status, batches, created_by, created_name)
-		VALUES ($1, $2, 'done', $3, $4, $5) RETURNING id`, req.Region, req.AsOf, batchIDs(batches), nullID(req.UserID), req.UserName).Scan(&runID); err != nil {
+		VALUES ($1, $2, 'done', $3, $4, $5) RETURNING id`, req.Region, req.AsOf, batchIDs(batches), nullID(a.UserID), a.Username).Scan(&runID); err != nil {
 		return RunResult{}, fmt.Errorf("insert run: %w", err)
 	}
-	r := &run{tx: tx, id: runID, req: req, batches: batches}
+	r := &run{tx: tx, id: runID, req: req, by: a, batches: batches}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
@@ -171,10 +174,10 @@ type batch struct {
 // it (a city-wide extract serves each county), neither withdrawn nor
 // superseded.
 func currentBatches(ctx context.Context, tx pgx.Tx, region string) ([]batch, error) {
-	const q = `
+	q := `
 		SELECT id, kind, rows_accepted FROM import_batch
 		WHERE status = 'done' AND superseded_by IS NULL
-		  AND (region_code LIKE $1 || '%' OR $1 LIKE region_code || '%')
+		  AND (` + actor.InScope("region_code", "$1") + ` OR ` + actor.InScope("$1", "region_code") + `)
 		ORDER BY id`
 	rows, err := tx.Query(ctx, q, region)
 	if err != nil {
@@ -203,6 +206,7 @@ type run struct {
 	tx      pgx.Tx
 	id      int64
 	req     Request
+	by      actor.Actor // who runs it
 	batches []batch
 	state   *state
 	order   []int32   // the persons with a linked record, in ID order
@@ -308,21 +312,35 @@ func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
 		nullID(r.base)); err != nil {
 		return RunResult{}, err
 	}
-	err := audit.Record(ctx, r.tx, audit.Entry{UserID: nullID(r.req.UserID), Username: r.req.UserName, Region: r.req.Region,
-		IP: r.req.IP, Action: audit.CompareRun, Object: "run:" + strconv.FormatInt(r.id, 10),
-		Detail: fmt.Sprintf("%s 基准日 %s 记录%d 关联%d 待审核%d 未匹配%d 人员%d", r.req.Region, r.req.AsOf.Format("2006-01-02"),
-			c.Records, c.Linked, c.Review, c.Unmatched, c.Persons)})
-	return c, err
+	e := audit.For(r.by, audit.CompareRun, "run:"+strconv.FormatInt(r.id, 10))
+	e.Detail = fmt.Sprintf("%s 基准日 %s 记录%d 关联%d 待审核%d 未匹配%d 人员%d", r.req.Region, r.req.AsOf.Format("2006-01-02"),
+		c.Records, c.Linked, c.Review, c.Unmatched, c.Persons)
+	return c, audit.Record(ctx, r.tx, e)
 }
 
-func (e *Engine) recordFailure(req Request, cause error) {
+// recordFailure writes a failed run row and its audit line in one
+// transaction outside the failed one, and returns cause (or, if they cannot
+// be written, why not). A cancelled run (shutdown) is left to the caller.
+func (e *Engine) recordFailure(a actor.Actor, req Request, cause error) error {
 	if errors.Is(cause, context.Canceled) {
-		return
+		return cause
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	e.db.Exec(ctx, `INSERT INTO comparison_run (region_code, as_of, status, error, created_by, created_name) VALUES ($1, $2, 'failed', $3, $4, $5)`,
-		req.Region, req.AsOf, apperr.Message(cause), nullID(req.UserID), req.UserName)
-	audit.Record(ctx, e.db, audit.Entry{UserID: nullID(req.UserID), Username: req.UserName, Region: req.Region, IP: req.IP,
-		Action: audit.CompareRun, Object: "region:" + req.Region, Result: "failed", Detail: apperr.Message(cause)})
+	ae := audit.For(a, audit.CompareRun, "region:"+req.Region)
+	ae.Result, ae.Detail = "failed", apperr.Message(cause)
+	err := pgx.BeginFunc(ctx, e.db, func(tx pgx.Tx) error {
+		// A run row needs an existing region; a run of an unknown one is only audited.
+		const q = `INSERT INTO comparison_run (region_code, as_of, status, error, created_by, created_name)
+			SELECT $1, $2, 'failed', $3, $4, $5 WHERE EXISTS (SELECT 1 FROM region WHERE code = $1)`
+		if _, err := tx.Exec(ctx, q,
+			req.Region, req.AsOf, apperr.Message(cause), nullID(a.UserID), a.Username); err != nil {
+			return fmt.Errorf("record failed run: %w", err)
+		}
+		return audit.Record(ctx, tx, ae)
+	})
+	if err != nil {
+		return fmt.Errorf("%w (after: %v)", err, cause)
+	}
+	return cause
 }

@@ -3,22 +3,44 @@ package compare
 import (
 	"context"
 	"fmt"
+	"strconv"
 
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/sheet"
 )
 
 // ExportHeader is the comparison result export's header (DOMAIN §5).
 var ExportHeader = []string{"公民身份号码", "姓名", "登记对象", "养老参保状态", "医疗参保状态", "问题标记", "入户调查", "来源记录"}
 
-// Export writes one row per known person of region in a run.
-func (e *Engine) Export(ctx context.Context, runID int64, region string, w sheet.Writer) (int, error) {
+// Export writes one row per known person of region (inside the actor's) in
+// a run, and audits the download before the file leaves: whole ID numbers.
+func (e *Engine) Export(ctx context.Context, a actor.Actor, runID int64, region string, w sheet.Writer) (int, error) {
+	n, err := e.export(ctx, a, runID, region, w)
+	if err != nil {
+		return n, err
+	}
+	return n, e.auditExport(ctx, a, runID, region, "比对结果", n)
+}
+
+// auditExport records a finished export of n rows.
+func (e *Engine) auditExport(ctx context.Context, a actor.Actor, runID int64, region, what string, n int) error {
+	ae := audit.For(a, audit.CompareExport, "run:"+strconv.FormatInt(runID, 10))
+	ae.Detail = fmt.Sprintf("%s %s %d 行", what, region, n)
+	return audit.Record(ctx, e.db, ae)
+}
+
+func (e *Engine) export(ctx context.Context, a actor.Actor, runID int64, region string, w sheet.Writer) (int, error) {
+	if err := a.CheckIn(actor.Export, region, "区划 "+region); err != nil {
+		return 0, err
+	}
 	rows, err := e.db.Query(ctx, `
 		SELECT rp.id_number, rp.name, rp.in_universe, rp.pension, rp.medical, rp.flags, rp.survey,
 		       coalesce((SELECT string_agg(b.file_name || ':' || r.line, ';' ORDER BY r.batch_id, r.line)
 		                 FROM unnest(rp.record_batches, rp.record_lines) AS r(batch_id, line)
 		                 JOIN import_batch b ON b.id = r.batch_id), '')
 		FROM run_person rp
-		WHERE rp.run_id = $1 AND rp.region_code LIKE $2 || '%'
+		WHERE rp.run_id = $1 AND `+actor.InScope("rp.region_code", "$2")+`
 		ORDER BY rp.id_number`, runID, region)
 	if err != nil {
 		return 0, fmt.Errorf("export: %w", err)
@@ -49,15 +71,27 @@ func (e *Engine) Export(ctx context.Context, runID int64, region string, w sheet
 // UnmatchedHeader is the unmatched-records export's header.
 var UnmatchedHeader = []string{"文件名", "行号", "数据类型", "公民身份号码", "姓名", "处理", "原因"}
 
-// ExportUnmatched writes the records of region left unmatched or in review.
-func (e *Engine) ExportUnmatched(ctx context.Context, runID int64, region string, w sheet.Writer) (int, error) {
+// ExportUnmatched writes the records of region (inside the actor's) left
+// unmatched or in review, and audits the download.
+func (e *Engine) ExportUnmatched(ctx context.Context, a actor.Actor, runID int64, region string, w sheet.Writer) (int, error) {
+	n, err := e.exportUnmatched(ctx, a, runID, region, w)
+	if err != nil {
+		return n, err
+	}
+	return n, e.auditExport(ctx, a, runID, region, "未匹配记录", n)
+}
+
+func (e *Engine) exportUnmatched(ctx context.Context, a actor.Actor, runID int64, region string, w sheet.Writer) (int, error) {
+	if err := a.CheckIn(actor.Export, region, "区划 "+region); err != nil {
+		return 0, err
+	}
 	if err := w.Write(UnmatchedHeader); err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, review := range []bool{false, true} {
 		for offset := 0; ; offset += 10000 {
-			list, _, err := e.Records(ctx, runID, region, review, "", 10000, offset)
+			list, _, err := e.Records(ctx, a, runID, region, review, "", 10000, offset)
 			if err != nil {
 				return n, err
 			}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/pgtest"
@@ -73,12 +73,12 @@ func TestLinkEachDamageKind(t *testing.T) {
 		kind source.Kind
 		path string
 	}{{source.Hukou, write("h.csv", hukou)}, {source.Enrollment, write("e.csv", enroll)}} {
-		if _, err := im.Import(ctx, imports.Request{Kind: f.kind, Region: "440981", Path: f.path, TempDir: dir}, nil); err != nil {
+		if _, err := im.Import(ctx, fixture.Actor, imports.Request{Kind: f.kind, Region: "440981", Path: f.path, TempDir: dir}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	eng := compare.New(db)
-	res, err := eng.Run(ctx, compare.Request{Region: "440981", AsOf: asOf}, nil)
+	res, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestLinkEachDamageKind(t *testing.T) {
 	// A reviewer's decision holds on the next run.
 	var batch int64
 	db.QueryRow(ctx, `SELECT id FROM import_batch WHERE file_name = 'e.csv'`).Scan(&batch)
-	item, err := eng.ReviewItem(ctx, res.RunID, batch, 6)
+	item, err := eng.ReviewItem(ctx, fixture.Actor, res.RunID, batch, 6)
 	if err != nil || len(item.Candidates) != 2 {
 		t.Fatalf("review item: %+v %v", item, err)
 	}
@@ -108,16 +108,16 @@ func TestLinkEachDamageKind(t *testing.T) {
 			choice = i
 		}
 	}
-	if err := eng.Decide(ctx, res.RunID, batch, 6, choice, auditEntry()); err != nil {
+	if err := eng.Decide(ctx, fixture.Actor, res.RunID, batch, 6, choice); err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Decide(ctx, res.RunID, batch, 6, len(item.Candidates), auditEntry()); err == nil {
+	if err := eng.Decide(ctx, fixture.Actor, res.RunID, batch, 6, len(item.Candidates)); err == nil {
 		t.Error("a choice outside the candidates was accepted")
 	}
-	if item, _ = eng.ReviewItem(ctx, res.RunID, batch, 6); !item.Decided || item.Choice != choice {
+	if item, _ = eng.ReviewItem(ctx, fixture.Actor, res.RunID, batch, 6); !item.Decided || item.Choice != choice {
 		t.Errorf("the decision reads back as %v/%d, want candidate %d", item.Decided, item.Choice, choice)
 	}
-	res2, err := eng.Run(ctx, compare.Request{Region: "440981", AsOf: asOf}, nil)
+	res2, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func links(t *testing.T, eng *compare.Engine, runID int64) map[int]string {
 	t.Helper()
 	out := map[int]string{}
 	for _, review := range []bool{false, true} {
-		recs, _, err := eng.Records(context.Background(), runID, "440981", review, "", 100, 0)
+		recs, _, err := eng.Records(context.Background(), fixture.Actor, runID, "440981", review, "", 100, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func links(t *testing.T, eng *compare.Engine, runID int64) map[int]string {
 
 func fillLinked(t *testing.T, eng *compare.Engine, runID int64, out map[int]string) map[int]string {
 	for _, m := range compare.Metrics[:1] {
-		persons, _, err := eng.Persons(context.Background(), runID, "440981", m, "", 100, 0)
+		persons, _, err := eng.Persons(context.Background(), fixture.Actor, runID, "440981", m, "", 100, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,8 +166,6 @@ func fillLinked(t *testing.T, eng *compare.Engine, runID int64, out map[int]stri
 	return out
 }
 
-func auditEntry() audit.Entry { return audit.Entry{Username: "reviewer", IP: "test"} }
-
 // mangled renders id the way a spreadsheet stores it as a number.
 func mangled(id string) string { return id[:1] + "." + id[1:15] + "E+17" }
 
@@ -177,7 +175,7 @@ func TestSummaryEqualsLists(t *testing.T) {
 	t.Parallel()
 	db, _ := county(t, 300, 3)
 	ctx := context.Background()
-	res, err := compare.New(db).Run(ctx, compare.Request{Region: "440981", AsOf: asOf}, nil)
+	res, err := compare.New(db).Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

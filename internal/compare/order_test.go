@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/imports"
@@ -25,8 +25,8 @@ func TestBatchOutOfLineOrder(t *testing.T) {
 	fixture.ImportCounty(t, db, 400, 5, "csv")
 	ctx := context.Background()
 	eng := New(db)
-	req := Request{Region: fixture.County, AsOf: fixture.AsOf, UserName: "test"}
-	before, err := eng.Run(ctx, req, nil)
+	req := Request{Region: fixture.County, AsOf: fixture.AsOf}
+	before, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestBatchOutOfLineOrder(t *testing.T) {
 	}
 	tx.Rollback(ctx)
 
-	after, err := eng.Run(ctx, req, nil)
+	after, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +89,12 @@ func TestRerunChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng := New(db)
-	req := Request{Region: fixture.County, AsOf: fixture.AsOf, UserName: "test"}
-	first, err := eng.Run(ctx, req, nil)
+	req := Request{Region: fixture.County, AsOf: fixture.AsOf}
+	first, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := eng.Run(ctx, req, nil)
+	second, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,12 +133,12 @@ func TestRerunChangesNothing(t *testing.T) {
 	csv += newcomer + ",新来人,390,1\n"
 	path := filepath.Join(t.TempDir(), "enrolled.csv")
 	os.WriteFile(path, []byte(csv), 0o644)
-	late, err := imports.New(db).Import(ctx, imports.Request{Kind: source.Enrollment, Region: fixture.County, Path: path,
+	late, err := imports.New(db).Import(ctx, fixture.Actor, imports.Request{Kind: source.Enrollment, Region: fixture.County, Path: path,
 		Source: "late", TempDir: t.TempDir()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	third, err := eng.Run(ctx, req, nil)
+	third, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,10 +166,10 @@ func TestRerunChangesNothing(t *testing.T) {
 	}
 
 	// Withdrawn, the file takes the enrollments and the newcomer away again.
-	if err := imports.New(db).Withdraw(ctx, "", late.BatchID, audit.Entry{Username: "test"}); err != nil {
+	if err := imports.New(db).Withdraw(ctx, actor.CLI("test"), late.BatchID); err != nil {
 		t.Fatal(err)
 	}
-	fourth, err := eng.Run(ctx, req, nil)
+	fourth, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/idcard"
@@ -30,13 +31,17 @@ type Candidate struct {
 
 // ReviewQueue lists a run's review items in region (by the record's
 // region as in the unmatched list).
-func (e *Engine) ReviewQueue(ctx context.Context, runID int64, region string, limit, offset int) ([]RecordRow, int, error) {
-	return e.Records(ctx, runID, region, true, "", limit, offset)
+func (e *Engine) ReviewQueue(ctx context.Context, a actor.Actor, runID int64, region string, limit, offset int) ([]RecordRow, int, error) {
+	return e.Records(ctx, a, runID, region, true, "", limit, offset)
 }
 
-// ReviewItem returns one record of the queue with its candidates.
-func (e *Engine) ReviewItem(ctx context.Context, runID, batchID int64, line int) (ReviewItem, error) {
+// ReviewItem returns one record of the queue, inside the actor's region,
+// with its candidates.
+func (e *Engine) ReviewItem(ctx context.Context, a actor.Actor, runID, batchID int64, line int) (ReviewItem, error) {
 	var it ReviewItem
+	if _, err := e.RecordRegion(ctx, a, runID, batchID, line); err != nil {
+		return it, err
+	}
 	var ids []string
 	var scores []float32
 	err := e.db.QueryRow(ctx, `SELECT candidates, scores FROM run_review WHERE run_id = $1 AND batch_id = $2 AND line = $3`,
@@ -89,10 +94,26 @@ func (e *Engine) ReviewItem(ctx context.Context, runID, batchID int64, line int)
 	return it, nil
 }
 
-// Decide records a reviewer's decision for a record: choice is the index
-// of the chosen candidate, or -1 for none of them (the page never carries
-// the candidates' full IDs). The next run applies it.
-func (e *Engine) Decide(ctx context.Context, runID, batchID int64, line int, choice int, who audit.Entry) error {
+// Decide records a reviewer's decision for a record inside the actor's
+// region: choice is the index of the chosen candidate, or -1 for none of
+// them (the page never carries the candidates' full IDs). The next run
+// applies it. The decision and its audit line commit together; a refusal
+// is audited too.
+func (e *Engine) Decide(ctx context.Context, a actor.Actor, runID, batchID int64, line int, choice int) error {
+	who := audit.For(a, audit.CompareReview, fmt.Sprintf("record:%d:%d", batchID, line))
+	if err := e.decide(ctx, a, runID, batchID, line, choice, who); err != nil {
+		return audit.Reject(ctx, e.db, who, err)
+	}
+	return nil
+}
+
+func (e *Engine) decide(ctx context.Context, a actor.Actor, runID, batchID int64, line int, choice int, who audit.Entry) error {
+	if err := a.Check(actor.Review); err != nil {
+		return err
+	}
+	if _, err := e.RecordRegion(ctx, a, runID, batchID, line); err != nil {
+		return err
+	}
 	tx, err := e.db.Begin(ctx)
 	if err != nil {
 		return err
@@ -119,7 +140,6 @@ func (e *Engine) Decide(ctx context.Context, runID, batchID int64, line int, cho
 	if err != nil {
 		return fmt.Errorf("decide: %w", err)
 	}
-	who.Action, who.Object = audit.CompareReview, fmt.Sprintf("record:%d:%d", batchID, line)
 	who.Detail = "认定无匹配人员"
 	if chosen != nil {
 		who.Detail = fmt.Sprintf("选择候选人员 %d（%s）", choice+1, idcard.Mask(*chosen))
@@ -132,14 +152,19 @@ func (e *Engine) Decide(ctx context.Context, runID, batchID int64, line int, cho
 }
 
 // RecordRegion is the region a run's record counts in (its own region when
-// inside the run's, else the run's): what scopes the review of it.
-func (e *Engine) RecordRegion(ctx context.Context, runID, batchID int64, line int) (string, error) {
+// inside the run's, else the run's): what scopes the review of it. A record
+// outside the actor's region does not exist for them.
+func (e *Engine) RecordRegion(ctx context.Context, a actor.Actor, runID, batchID int64, line int) (string, error) {
+	if err := a.Check(actor.CompareRead); err != nil {
+		return "", err
+	}
 	var code string
 	err := e.db.QueryRow(ctx, `
-		SELECT CASE WHEN l.region_code LIKE c.region_code || '%' THEN l.region_code ELSE c.region_code END
-		FROM run_link l JOIN comparison_run c ON c.id = l.run_id
+		WITH c AS (SELECT region_code AS region FROM comparison_run WHERE id = $1)
+		SELECT `+recordRegion+`
+		FROM run_link l CROSS JOIN c
 		WHERE l.run_id = $1 AND l.batch_id = $2 AND l.line = $3`, runID, batchID, line).Scan(&code)
-	if err == pgx.ErrNoRows {
+	if err == pgx.ErrNoRows || (err == nil && !a.Sees(code)) {
 		return "", apperr.NotFoundf("审核记录不存在")
 	}
 	return code, err

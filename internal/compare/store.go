@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 )
 
@@ -29,10 +30,14 @@ const runCols = `c.id, c.region_code, coalesce(r.name, ''), c.as_of, c.status, c
 
 // visible: a run of the viewer's region, of a region inside it, or of a
 // region above it (a township clerk reads the county run's township part).
-const runVisible = `(c.region_code LIKE $1 || '%' OR $1 LIKE c.region_code || '%')`
+var runVisible = `(` + actor.InScope("c.region_code", "$1") + ` OR ` + actor.InScope("$1", "c.region_code") + `)`
 
-// Runs lists the runs visible from scope, newest first.
-func (e *Engine) Runs(ctx context.Context, scope string, limit, offset int) ([]Run, int, error) {
+// Runs lists the runs visible to the actor, newest first.
+func (e *Engine) Runs(ctx context.Context, a actor.Actor, limit, offset int) ([]Run, int, error) {
+	if err := a.Check(actor.CompareRead); err != nil {
+		return nil, 0, err
+	}
+	scope := a.Region
 	var total int
 	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM comparison_run c WHERE `+runVisible, scope).Scan(&total); err != nil {
 		return nil, 0, err
@@ -46,10 +51,13 @@ func (e *Engine) Runs(ctx context.Context, scope string, limit, offset int) ([]R
 	return list, total, err
 }
 
-// GetRun returns one run visible from scope.
-func (e *Engine) GetRun(ctx context.Context, scope string, id int64) (Run, error) {
+// GetRun returns one run visible to the actor.
+func (e *Engine) GetRun(ctx context.Context, a actor.Actor, id int64) (Run, error) {
+	if err := a.Check(actor.CompareRead); err != nil {
+		return Run{}, err
+	}
 	rows, err := e.db.Query(ctx, `SELECT `+runCols+` FROM comparison_run c LEFT JOIN region r ON r.code = c.region_code
-		WHERE c.id = $2 AND `+runVisible, scope, id)
+		WHERE c.id = $2 AND `+runVisible, a.Region, id)
 	if err != nil {
 		return Run{}, err
 	}
@@ -60,10 +68,13 @@ func (e *Engine) GetRun(ctx context.Context, scope string, id int64) (Run, error
 	return run, err
 }
 
-// Latest returns the newest successful run covering region, if any.
-func (e *Engine) Latest(ctx context.Context, region string) (Run, bool, error) {
+// Latest returns the newest successful run covering the actor's region, if any.
+func (e *Engine) Latest(ctx context.Context, a actor.Actor) (Run, bool, error) {
+	if err := a.Check(actor.CompareRead); err != nil {
+		return Run{}, false, err
+	}
 	rows, err := e.db.Query(ctx, `SELECT `+runCols+` FROM comparison_run c LEFT JOIN region r ON r.code = c.region_code
-		WHERE c.status = 'done' AND $1 LIKE c.region_code || '%' ORDER BY c.id DESC LIMIT 1`, region)
+		WHERE c.status = 'done' AND `+actor.InScope("$1", "c.region_code")+` ORDER BY c.id DESC LIMIT 1`, a.Region)
 	if err != nil {
 		return Run{}, false, err
 	}
@@ -80,13 +91,16 @@ type SummaryRow struct {
 	Counts     map[string]int
 }
 
-// Summary returns the numbers of region in a run, and of each region
-// directly below it that has any.
-func (e *Engine) Summary(ctx context.Context, runID int64, region string) (SummaryRow, []SummaryRow, error) {
-	const q = `
+// Summary returns the numbers of region (inside the actor's) in a run, and
+// of each region directly below it that has any.
+func (e *Engine) Summary(ctx context.Context, a actor.Actor, runID int64, region string) (SummaryRow, []SummaryRow, error) {
+	if err := a.CheckIn(actor.CompareRead, region, "区划 "+region); err != nil {
+		return SummaryRow{}, nil, err
+	}
+	q := `
 		SELECT s.region_code, coalesce(r.name, ''), s.metric, s.n
 		FROM run_summary s LEFT JOIN region r ON r.code = s.region_code
-		WHERE s.run_id = $1 AND (s.region_code = $2 OR (s.region_code LIKE $2 || '%' AND r.parent_code = $2))
+		WHERE s.run_id = $1 AND (s.region_code = $2 OR (` + actor.InScope("s.region_code", "$2") + ` AND r.parent_code = $2))
 		ORDER BY s.region_code`
 	rows, err := e.db.Query(ctx, q, runID, region)
 	if err != nil {
@@ -122,10 +136,14 @@ type PersonRow struct {
 	Survey                     bool
 }
 
-// Persons lists the persons of region matching metric in a run; q filters
-// by name or ID prefix. Without q the total is the summary's number.
-func (e *Engine) Persons(ctx context.Context, runID int64, region string, m Metric, q string, limit, offset int) ([]PersonRow, int, error) {
-	where := ` FROM run_person WHERE run_id = $1 AND region_code LIKE $2 || '%' AND (` + m.Where + `)
+// Persons lists the persons of region (inside the actor's) matching metric
+// in a run; q filters by name or ID prefix. Without q the total is the
+// summary's number.
+func (e *Engine) Persons(ctx context.Context, a actor.Actor, runID int64, region string, m Metric, q string, limit, offset int) ([]PersonRow, int, error) {
+	if err := a.CheckIn(actor.CompareRead, region, "区划 "+region); err != nil {
+		return nil, 0, err
+	}
+	where := ` FROM run_person WHERE run_id = $1 AND ` + actor.InScope("region_code", "$2") + ` AND (` + m.Where + `)
 		AND ($3 = '' OR name LIKE $3 || '%' OR id_number LIKE $3 || '%')`
 	q = likeEscape(q)
 	total, err := e.countPersons(ctx, runID, region, m, q, where)
@@ -176,16 +194,24 @@ type RecordRow struct {
 	RegionCode     string
 }
 
-const recordWhere = `
+// recordRegion is the region a run's record counts in: its own when inside
+// the run's, else the run's (c.region of the query's WITH c).
+var recordRegion = `(CASE WHEN ` + actor.InScope("l.region_code", "c.region") + ` THEN l.region_code ELSE c.region END)`
+
+var recordWhere = `
 	FROM run_link l
 	JOIN import_batch b ON b.id = l.batch_id
 	CROSS JOIN c
 	WHERE l.run_id = $1 AND l.id_number IS NULL AND (l.method = 'review') = $2
-	  AND (CASE WHEN l.region_code LIKE c.region || '%' THEN l.region_code ELSE c.region END) LIKE $3 || '%'
+	  AND ` + actor.InScope(recordRegion, "$3") + `
 	  AND ($4 = '' OR l.name LIKE $4 || '%' OR l.id_norm LIKE $4 || '%')`
 
-// Records lists a run's unmatched (or in-review) records in region.
-func (e *Engine) Records(ctx context.Context, runID int64, region string, review bool, q string, limit, offset int) ([]RecordRow, int, error) {
+// Records lists a run's unmatched (or in-review) records in region (inside
+// the actor's).
+func (e *Engine) Records(ctx context.Context, a actor.Actor, runID int64, region string, review bool, q string, limit, offset int) ([]RecordRow, int, error) {
+	if err := a.CheckIn(actor.CompareRead, region, "区划 "+region); err != nil {
+		return nil, 0, err
+	}
 	with := `WITH c AS (SELECT region_code AS region FROM comparison_run WHERE id = $1) `
 	q = likeEscape(q)
 	from := recordWhere

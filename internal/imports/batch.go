@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/source"
@@ -65,20 +66,24 @@ func scanBatch(row pgx.Row) (Batch, error) {
 
 // Filter selects batches in a list.
 type Filter struct {
-	Scope, Kind, Status string
-	Limit, Offset       int
+	Kind, Status  string
+	Limit, Offset int
 }
 
-// List returns the batches inside f.Scope, newest first, and how many match.
-func (im *Importer) List(ctx context.Context, f Filter) ([]Batch, int, error) {
-	const where = ` FROM import_batch b LEFT JOIN region r ON r.code = b.region_code
-		WHERE b.region_code LIKE $1 || '%' AND ($2 = '' OR b.kind = $2) AND ($3 = '' OR b.status = $3)`
+// List returns the batches inside the actor's region, newest first, and how
+// many match.
+func (im *Importer) List(ctx context.Context, a actor.Actor, f Filter) ([]Batch, int, error) {
+	if err := a.Check(actor.ImportRead); err != nil {
+		return nil, 0, err
+	}
+	where := ` FROM import_batch b LEFT JOIN region r ON r.code = b.region_code
+		WHERE ` + actor.InScope("b.region_code", "$1") + ` AND ($2 = '' OR b.kind = $2) AND ($3 = '' OR b.status = $3)`
 	var total int
-	if err := im.db.QueryRow(ctx, `SELECT count(*)`+where, f.Scope, f.Kind, f.Status).Scan(&total); err != nil {
+	if err := im.db.QueryRow(ctx, `SELECT count(*)`+where, a.Region, f.Kind, f.Status).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count batches: %w", err)
 	}
 	rows, err := im.db.Query(ctx, `SELECT `+batchCols+where+` ORDER BY b.id DESC LIMIT $4 OFFSET $5`,
-		f.Scope, f.Kind, f.Status, f.Limit, f.Offset)
+		a.Region, f.Kind, f.Status, f.Limit, f.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list batches: %w", err)
 	}
@@ -86,10 +91,13 @@ func (im *Importer) List(ctx context.Context, f Filter) ([]Batch, int, error) {
 	return list, total, err
 }
 
-// Get returns one batch inside scope.
-func (im *Importer) Get(ctx context.Context, scope string, id int64) (Batch, error) {
+// Get returns one batch inside the actor's region.
+func (im *Importer) Get(ctx context.Context, a actor.Actor, id int64) (Batch, error) {
+	if err := a.Check(actor.ImportRead); err != nil {
+		return Batch{}, err
+	}
 	b, err := scanBatch(im.db.QueryRow(ctx, `SELECT `+batchCols+` FROM import_batch b LEFT JOIN region r ON r.code = b.region_code
-		WHERE b.id = $1 AND b.region_code LIKE $2 || '%'`, id, scope))
+		WHERE b.id = $1 AND `+actor.InScope("b.region_code", "$2"), id, a.Region))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Batch{}, apperr.NotFoundf("导入批次 #%d 不存在", id)
 	}
@@ -99,9 +107,12 @@ func (im *Importer) Get(ctx context.Context, scope string, id int64) (Batch, err
 	return b, nil
 }
 
-// Issues returns a batch's rejected rows and warnings in row order
-// (limit <= 0: all of them).
-func (im *Importer) Issues(ctx context.Context, id int64, limit, offset int) ([]Issue, int, error) {
+// Issues returns the rejected rows and warnings of a batch inside the
+// actor's region in row order (limit <= 0: all of them).
+func (im *Importer) Issues(ctx context.Context, a actor.Actor, id int64, limit, offset int) ([]Issue, int, error) {
+	if _, err := im.Get(ctx, a, id); err != nil {
+		return nil, 0, err
+	}
 	var total int
 	if err := im.db.QueryRow(ctx, `SELECT count(*) FROM import_issue WHERE batch_id = $1`, id).Scan(&total); err != nil {
 		return nil, 0, err
@@ -129,9 +140,12 @@ type Record struct {
 	RegionCode, Scheme string
 }
 
-// Records lists a batch's accepted rows, optionally those whose name or ID
-// starts with q.
-func (im *Importer) Records(ctx context.Context, id int64, q string, limit, offset int) ([]Record, int, error) {
+// Records lists the accepted rows of a batch inside the actor's region,
+// optionally those whose name or ID starts with q.
+func (im *Importer) Records(ctx context.Context, a actor.Actor, id int64, q string, limit, offset int) ([]Record, int, error) {
+	if _, err := im.Get(ctx, a, id); err != nil {
+		return nil, 0, err
+	}
 	const where = ` FROM source_record WHERE batch_id = $1 AND ($2 = '' OR name LIKE $2 || '%' OR id_norm LIKE $2 || '%')`
 	const cols = `SELECT line, coalesce(id_norm, ''), coalesce(id_damage, 'ok'), coalesce(name, ''), coalesce(sex, ''),
 		birth, coalesce(region_code, ''), coalesce(scheme, '')`
@@ -148,10 +162,22 @@ func (im *Importer) Records(ctx context.Context, id int64, q string, limit, offs
 	return list, total, err
 }
 
-// Withdraw takes a batch out of comparison (its rows stay viewable) and lets
-// the batch it had superseded count again.
-func (im *Importer) Withdraw(ctx context.Context, scope string, id int64, e audit.Entry) error {
-	b, err := im.Get(ctx, scope, id)
+// Withdraw takes a batch inside the actor's region out of comparison (its
+// rows stay viewable) and lets the batch it had superseded count again. The
+// change and its audit line commit together; a refusal is audited too.
+func (im *Importer) Withdraw(ctx context.Context, a actor.Actor, id int64) error {
+	e := audit.For(a, audit.ImportWithdraw, "batch:"+strconv.FormatInt(id, 10))
+	if err := im.withdraw(ctx, a, id, e); err != nil {
+		return audit.Reject(ctx, im.db, e, err)
+	}
+	return nil
+}
+
+func (im *Importer) withdraw(ctx context.Context, a actor.Actor, id int64, e audit.Entry) error {
+	if err := a.Check(actor.BatchWithdraw); err != nil {
+		return err
+	}
+	b, err := im.Get(ctx, a, id)
 	if err != nil {
 		return err
 	}
@@ -163,13 +189,12 @@ func (im *Importer) Withdraw(ctx context.Context, scope string, id int64, e audi
 		return err
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `UPDATE import_batch SET status = 'withdrawn', withdrawn_at = now(), withdrawn_name = $2 WHERE id = $1`, id, e.Username); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE import_batch SET status = 'withdrawn', withdrawn_at = now(), withdrawn_name = $2 WHERE id = $1`, id, a.Username); err != nil {
 		return fmt.Errorf("withdraw %d: %w", id, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE import_batch SET superseded_by = NULL WHERE superseded_by = $1`, id); err != nil {
 		return fmt.Errorf("withdraw %d: %w", id, err)
 	}
-	e.Action, e.Object = audit.ImportWithdraw, "batch:"+strconv.FormatInt(id, 10)
 	e.Detail = b.Kind + " " + b.FileName
 	if err := audit.Record(ctx, tx, e); err != nil {
 		return err
@@ -184,8 +209,12 @@ type Template struct {
 	Mapping map[string]string
 }
 
-// SaveTemplate stores (or replaces) a named mapping for a kind in a region.
-func (im *Importer) SaveTemplate(ctx context.Context, regionCode string, kind source.Kind, name string, userID int64, header []string, m source.Mapping) error {
+// SaveTemplate stores (or replaces) a named mapping for a kind in the
+// actor's region.
+func (im *Importer) SaveTemplate(ctx context.Context, a actor.Actor, kind source.Kind, name string, header []string, m source.Mapping) error {
+	if err := a.Check(actor.Import); err != nil {
+		return err
+	}
 	byName := map[string]string{}
 	for k, i := range m {
 		if i >= 0 && i < len(header) {
@@ -195,16 +224,17 @@ func (im *Importer) SaveTemplate(ctx context.Context, regionCode string, kind so
 	js, _ := json.Marshal(byName)
 	const q = `INSERT INTO import_template (region_code, kind, name, mapping, created_by) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (region_code, kind, name) DO UPDATE SET mapping = excluded.mapping, created_by = excluded.created_by, created_at = now()`
-	if _, err := im.db.Exec(ctx, q, regionCode, kind, name, js, nullID(userID)); err != nil {
+	if _, err := im.db.Exec(ctx, q, a.Region, kind, name, js, nullID(a.UserID)); err != nil {
 		return fmt.Errorf("save template: %w", err)
 	}
 	return nil
 }
 
-// Templates lists the mappings saved for kind in scope or above it.
-func (im *Importer) Templates(ctx context.Context, scope string, kind source.Kind) ([]Template, error) {
-	const q = `SELECT id, name, mapping FROM import_template WHERE kind = $2 AND $1 LIKE region_code || '%' ORDER BY name`
-	rows, err := im.db.Query(ctx, q, scope, kind)
+// Templates lists the mappings saved for kind in the actor's region or
+// above it.
+func (im *Importer) Templates(ctx context.Context, a actor.Actor, kind source.Kind) ([]Template, error) {
+	q := `SELECT id, name, mapping FROM import_template WHERE kind = $2 AND ` + actor.InScope("$1", "region_code") + ` ORDER BY name`
+	rows, err := im.db.Query(ctx, q, a.Region, kind)
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}

@@ -107,7 +107,7 @@ func cleanBatches(db *pgxpool.Pool) {
 func importOnce(b *testing.B, db *pgxpool.Pool, path string) (imports.Result, time.Duration) {
 	ctx := context.Background()
 	start := time.Now()
-	res, err := imports.New(db).Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path}, nil)
+	res, err := imports.New(db).Import(ctx, testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/pgcopy"
@@ -42,9 +43,6 @@ type Request struct {
 	// HeaderLine the detected header row (spreadsheet row number); zero: detect.
 	Mapping    source.Mapping
 	HeaderLine int
-	UserID     int64
-	UserName   string
-	IP         string
 	TempDir    string // for the issue log; "" = the system's
 }
 
@@ -163,22 +161,25 @@ func (im *Importer) CheckDuplicate(ctx context.Context, kind source.Kind, sha st
 
 var cst = time.FixedZone("CST", 8*3600)
 
-// Import runs one import. On any failure nothing of the batch remains but a
-// 'failed' batch row saying why.
-func (im *Importer) Import(ctx context.Context, req Request, prog *Progress) (Result, error) {
+// Import runs one import by actor a into a region inside theirs. On any
+// failure nothing of the batch remains but a 'failed' batch row saying why
+// and its audit line; if even those cannot be written, the error says so.
+func (im *Importer) Import(ctx context.Context, a actor.Actor, req Request, prog *Progress) (Result, error) {
 	start := time.Now()
 	if prog == nil {
 		prog = &Progress{}
 	}
-	res, err := im.importFile(ctx, req, prog, start)
+	if err := a.CheckIn(actor.Import, req.Region, "区划 "+req.Region); err != nil {
+		return Result{}, audit.Reject(ctx, im.db, audit.For(a, audit.ImportCreate, "file:"+fileName(req)), err)
+	}
+	res, err := im.importFile(ctx, a, req, prog, start)
 	if err != nil {
-		im.recordFailure(req, err)
-		return Result{}, err
+		return Result{}, im.recordFailure(a, req, err)
 	}
 	return res, nil
 }
 
-func (im *Importer) importFile(ctx context.Context, req Request, prog *Progress, start time.Time) (Result, error) {
+func (im *Importer) importFile(ctx context.Context, a actor.Actor, req Request, prog *Progress, start time.Time) (Result, error) {
 	if _, ok := source.ParseKind(string(req.Kind)); !ok {
 		return Result{}, apperr.Invalidf("未知的数据类型：%s", req.Kind)
 	}
@@ -202,7 +203,7 @@ func (im *Importer) importFile(ctx context.Context, req Request, prog *Progress,
 		return Result{}, err
 	}
 	h.format, h.sheet = format, rows.Sheet()
-	return im.write(ctx, req, h, rows, prog, start)
+	return im.write(ctx, a, req, h, rows, prog, start)
 }
 
 // header is the detected (or chosen) header and the rows read before it was
@@ -278,13 +279,13 @@ func checkMapping(m source.Mapping, kind source.Kind) error {
 // write runs the whole import in one transaction: the batch row, the
 // records COPYed into the batch's own partition, the issues, superseding
 // older batches, and the audit line.
-func (im *Importer) write(ctx context.Context, req Request, h header, rows sheet.Rows, prog *Progress, start time.Time) (Result, error) {
+func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h header, rows sheet.Rows, prog *Progress, start time.Time) (Result, error) {
 	tx, err := im.db.Begin(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	defer tx.Rollback(ctx)
-	id, err := insertBatch(ctx, tx, req, h)
+	id, err := insertBatch(ctx, tx, a, req, h)
 	if err != nil {
 		return Result{}, err
 	}
@@ -318,13 +319,9 @@ func (im *Importer) write(ctx context.Context, req Request, h header, rows sheet
 	if res.Superseded, err = finishBatch(ctx, tx, req, res); err != nil {
 		return Result{}, err
 	}
-	uid := &req.UserID
-	if req.UserID == 0 {
-		uid = nil
-	}
-	if err := audit.Record(ctx, tx, audit.Entry{UserID: uid, Username: req.UserName, Region: req.Region, IP: req.IP,
-		Action: audit.ImportCreate, Object: "batch:" + strconv.FormatInt(id, 10),
-		Detail: fmt.Sprintf("%s %s 读取%d 接收%d 拒绝%d", req.Kind, req.FileName, res.Read, res.Accepted, res.Rejected)}); err != nil {
+	e := audit.For(a, audit.ImportCreate, "batch:"+strconv.FormatInt(id, 10))
+	e.Detail = fmt.Sprintf("%s %s %s 读取%d 接收%d 拒绝%d", req.Kind, req.Region, req.FileName, res.Read, res.Accepted, res.Rejected)
+	if err := audit.Record(ctx, tx, e); err != nil {
 		return Result{}, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -352,7 +349,7 @@ func defaultSource(kind source.Kind, schemes map[string]bool) string {
 	return strings.Join(keys, "+")
 }
 
-func insertBatch(ctx context.Context, tx pgx.Tx, req Request, h header) (int64, error) {
+func insertBatch(ctx context.Context, tx pgx.Tx, a actor.Actor, req Request, h header) (int64, error) {
 	mapping, _ := json.Marshal(h.mapping)
 	st, err := os.Stat(req.Path)
 	if err != nil {
@@ -369,7 +366,7 @@ func insertBatch(ctx context.Context, tx pgx.Tx, req Request, h header) (int64, 
 		RETURNING id`
 	var id int64
 	err = tx.QueryRow(ctx, q, req.Kind, req.Region, fileName(req), req.SHA256, st.Size(), string(h.format), enc,
-		h.sheet, h.line, h.cells, mapping, nullID(req.UserID), req.UserName).Scan(&id)
+		h.sheet, h.line, h.cells, mapping, nullID(a.UserID), a.Username).Scan(&id)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
 		return 0, apperr.Invalidf("区划 %s 不存在", req.Region)
@@ -441,8 +438,9 @@ func finishBatch(ctx context.Context, tx pgx.Tx, req Request, res Result) ([]int
 }
 
 // recordFailure keeps a trace of a failed attempt (no records) for the batch
-// list and the audit log. It runs outside the failed transaction.
-func (im *Importer) recordFailure(req Request, cause error) {
+// list and the audit log, in one transaction of its own outside the failed
+// one, and returns cause (or, if the trace cannot be written, why not).
+func (im *Importer) recordFailure(a actor.Actor, req Request, cause error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var size int64
@@ -450,11 +448,22 @@ func (im *Importer) recordFailure(req Request, cause error) {
 		size = st.Size()
 	}
 	msg := apperr.Message(cause)
-	const q = `INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, status, error, created_by, created_name)
-		VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8, $9)`
-	im.db.Exec(ctx, q, req.Kind, req.Region, req.Source, fileName(req), req.SHA256, size, msg, nullID(req.UserID), req.UserName)
-	audit.Record(ctx, im.db, audit.Entry{UserID: nullID(req.UserID), Username: req.UserName, Region: req.Region, IP: req.IP,
-		Action: audit.ImportCreate, Object: "file:" + fileName(req), Result: "failed", Detail: msg})
+	e := audit.For(a, audit.ImportCreate, "file:"+fileName(req))
+	e.Result, e.Detail = "failed", msg
+	err := pgx.BeginFunc(ctx, im.db, func(tx pgx.Tx) error {
+		// A batch row needs an existing region; an import refused for an
+		// unknown region is only audited.
+		const q = `INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, status, error, created_by, created_name)
+			SELECT $1, $2, $3, $4, $5, $6, 'failed', $7, $8, $9 WHERE EXISTS (SELECT 1 FROM region WHERE code = $2)`
+		if _, err := tx.Exec(ctx, q, req.Kind, req.Region, req.Source, fileName(req), req.SHA256, size, msg, nullID(a.UserID), a.Username); err != nil {
+			return fmt.Errorf("record failed import: %w", err)
+		}
+		return audit.Record(ctx, tx, e)
+	})
+	if err != nil {
+		return fmt.Errorf("%w (after: %v)", err, cause)
+	}
+	return cause
 }
 
 // copyRows streams the file into the batch's table: the reader checks and

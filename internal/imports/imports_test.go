@@ -15,8 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
-	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/pgtest"
@@ -24,6 +24,9 @@ import (
 	"github.com/canbao/canbao/internal/sheet"
 	"github.com/canbao/canbao/internal/source"
 )
+
+// testActor imports as the command line does: an administrator of everything.
+var testActor = actor.CLI("test")
 
 var update = flag.Bool("update", false, "rewrite golden files and fixtures")
 
@@ -114,7 +117,7 @@ func TestGolden(t *testing.T) {
 			t.Parallel()
 			db := newDB(t)
 			im := imports.New(db)
-			res, err := im.Import(context.Background(), imports.Request{Kind: c.kind, Region: "440981", Path: c.file, UserName: "test"}, nil)
+			res, err := im.Import(context.Background(), testActor, imports.Request{Kind: c.kind, Region: "440981", Path: c.file}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +158,7 @@ func dump(t *testing.T, db *pgxpool.Pool, im *imports.Importer, res imports.Resu
 		}
 		fmt.Fprintf(&b, "row %d: %s raw=%d\n", line, strings.Join(f[:], "|"), n)
 	}
-	issues, _, err := im.Issues(context.Background(), res.BatchID, 0, 0)
+	issues, _, err := im.Issues(context.Background(), testActor, res.BatchID, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +172,12 @@ func TestReimportRefused(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
 	im := imports.New(db)
-	req := imports.Request{Kind: source.Enrollment, Region: "440981", Path: "../../testdata/import/enroll_utf8bom.csv", UserName: "a"}
-	first, err := im.Import(context.Background(), req, nil)
+	req := imports.Request{Kind: source.Enrollment, Region: "440981", Path: "../../testdata/import/enroll_utf8bom.csv"}
+	first, err := im.Import(context.Background(), testActor, req, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = im.Import(context.Background(), req, nil)
+	_, err = im.Import(context.Background(), testActor, req, nil)
 	if apperr.KindOf(err) != apperr.Conflict || !strings.Contains(apperr.Message(err), fmt.Sprintf("批次 #%d", first.BatchID)) {
 		t.Fatalf("second import: %v, want a conflict naming batch #%d", err, first.BatchID)
 	}
@@ -185,7 +188,7 @@ func TestReimportRefused(t *testing.T) {
 	}
 	// The same file as another kind is a different extract.
 	req.Kind = source.Death
-	if _, err := im.Import(context.Background(), req, nil); err == nil || apperr.KindOf(err) == apperr.Conflict {
+	if _, err := im.Import(context.Background(), testActor, req, nil); err == nil || apperr.KindOf(err) == apperr.Conflict {
 		t.Errorf("import as another kind: %v (want a header error, not a duplicate)", err)
 	}
 }
@@ -209,7 +212,7 @@ func TestFailedImportLeavesNoTrace(t *testing.T) {
 		}
 		cancel()
 	}()
-	_, err := im.Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path, UserName: "a"}, prog)
+	_, err := im.Import(ctx, testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path}, prog)
 	if err == nil {
 		t.Fatal("import survived cancellation")
 	}
@@ -224,7 +227,7 @@ func TestFailedImportLeavesNoTrace(t *testing.T) {
 		t.Errorf("%d failed batch rows, want 1 recording the attempt", failed)
 	}
 	// The same file imports fine afterwards.
-	res, err := im.Import(context.Background(), imports.Request{Kind: source.Enrollment, Region: "440981", Path: path, UserName: "a"}, nil)
+	res, err := im.Import(context.Background(), testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path}, nil)
 	if err != nil || res.Accepted != 50000 {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
@@ -246,40 +249,57 @@ func TestSupersedeAndWithdraw(t *testing.T) {
 		return p
 	}
 	ctx := context.Background()
-	old, err := im.Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("a.csv", 3)}, nil)
+	old, err := im.Import(ctx, testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("a.csv", 3)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := im.Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("b.csv", 4), Source: "另一来源"}, nil)
+	other, err := im.Import(ctx, testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("b.csv", 4), Source: "另一来源"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, err := im.Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("c.csv", 5)}, nil)
+	newer, err := im.Import(ctx, testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: write("c.csv", 5)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(newer.Superseded) != 1 || newer.Superseded[0] != old.BatchID || newer.Source != "居民医疗" {
 		t.Fatalf("newer superseded %v (source %s), want only #%d", newer.Superseded, newer.Source, old.BatchID)
 	}
-	b, _ := im.Get(ctx, "440981", other.BatchID)
+	county := actor.Actor{UserID: 0, Username: "county", Role: actor.County, Region: "440981"}
+	b, _ := im.Get(ctx, county, other.BatchID)
 	if b.SupersededBy != nil {
 		t.Error("a batch of another source was superseded")
 	}
-	if err := im.Withdraw(ctx, "440981", newer.BatchID, audit.Entry{Username: "admin"}); err != nil {
+	// Only an administrator withdraws, and only inside their region; both
+	// refusals are audited.
+	if err := im.Withdraw(ctx, county, newer.BatchID); apperr.KindOf(err) != apperr.Forbidden {
+		t.Errorf("county clerk withdraws: %v, want forbidden", err)
+	}
+	townAdmin := actor.Actor{Username: "town-admin", Role: actor.Admin, Region: "440981107"}
+	if err := im.Withdraw(ctx, townAdmin, newer.BatchID); apperr.KindOf(err) != apperr.NotFound {
+		t.Errorf("admin of a township withdraws a county batch: %v, want not found", err)
+	}
+	if n := auditCount(t, db, "import.withdraw", "rejected"); n != 2 {
+		t.Errorf("%d rejected withdrawals audited, want 2", n)
+	}
+	admin := actor.Actor{Username: "admin", Role: actor.Admin, Region: "4409"}
+	if err := im.Withdraw(ctx, admin, newer.BatchID); err != nil {
 		t.Fatal(err)
 	}
-	b, _ = im.Get(ctx, "440981", old.BatchID)
+	if n := auditCount(t, db, "import.withdraw", "ok"); n != 1 {
+		t.Errorf("%d withdrawals audited, want 1", n)
+	}
+	b, _ = im.Get(ctx, county, old.BatchID)
 	if b.SupersededBy != nil || b.StatusLabel() != "有效" {
 		t.Errorf("withdrawing the newer batch did not restore the older: %+v", b)
 	}
-	b, _ = im.Get(ctx, "440981", newer.BatchID)
+	b, _ = im.Get(ctx, county, newer.BatchID)
 	if b.Status != "withdrawn" {
 		t.Errorf("status %s", b.Status)
 	}
-	if recs, n, _ := im.Records(ctx, newer.BatchID, "", 10, 0); n != 5 || len(recs) != 5 {
+	if recs, n, _ := im.Records(ctx, testActor, newer.BatchID, "", 10, 0); n != 5 || len(recs) != 5 {
 		t.Errorf("withdrawn batch rows must stay viewable: %d", n)
 	}
-	if _, err := im.Get(ctx, "440981107", newer.BatchID); apperr.KindOf(err) != apperr.NotFound {
+	if _, err := im.Get(ctx, actor.Actor{Role: actor.Township, Region: "440981107"}, newer.BatchID); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("batch visible outside its region: %v", err)
 	}
 }
@@ -289,13 +309,13 @@ func TestErrorReport(t *testing.T) {
 	fixtures(t)
 	db := newDB(t)
 	im := imports.New(db)
-	res, err := im.Import(context.Background(), imports.Request{Kind: source.Enrollment, Region: "440981", Path: "../../testdata/imports/enroll_serial.xlsx"}, nil)
+	res, err := im.Import(context.Background(), testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: "../../testdata/imports/enroll_serial.xlsx"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "report.xlsx")
 	w, _ := sheet.Create(path)
-	if err := im.WriteReport(context.Background(), res.BatchID, w); err != nil {
+	if err := im.WriteReport(context.Background(), testActor, res.BatchID, w); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
@@ -338,15 +358,82 @@ func TestEveryRowBadKeepsEveryIssue(t *testing.T) {
 		}
 	}
 	w.Close()
-	res, err := im.Import(context.Background(), imports.Request{Kind: source.Enrollment, Region: "440981", Path: path, TempDir: t.TempDir()}, nil)
+	res, err := im.Import(context.Background(), testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path, TempDir: t.TempDir()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Accepted != n/2 || res.Rejected != n/2 || res.Marked != n/2 {
 		t.Fatalf("%+v", res)
 	}
-	issues, total, err := im.Issues(context.Background(), res.BatchID, 10, 0)
+	issues, total, err := im.Issues(context.Background(), testActor, res.BatchID, 10, 0)
 	if err != nil || total != n || len(issues) != 10 {
 		t.Fatalf("issues: total %d (%v), want %d", total, err, n)
+	}
+}
+
+// auditCount counts the audit lines of action with result.
+func auditCount(t testing.TB, db *pgxpool.Pool, action, result string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1 AND result = $2`, action, result).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestImportOutsideRegionRefusedAndAudited: the importer checks the actor's
+// role and region itself instead of trusting its caller.
+func TestImportOutsideRegionRefusedAndAudited(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	im := imports.New(db)
+	ctx := context.Background()
+	req := imports.Request{Kind: source.Enrollment, Region: "440981", Path: "../../testdata/import/enroll_utf8bom.csv"}
+	town := actor.Actor{Username: "town", Role: actor.Township, Region: "440981107"}
+	if _, err := im.Import(ctx, town, req, nil); apperr.KindOf(err) != apperr.Forbidden {
+		t.Errorf("township clerk imports: %v, want forbidden", err)
+	}
+	townAdmin := actor.Actor{Username: "town-admin", Role: actor.Admin, Region: "440981107"}
+	if _, err := im.Import(ctx, townAdmin, req, nil); apperr.KindOf(err) != apperr.NotFound {
+		t.Errorf("import into the county by a township's admin: %v, want not found", err)
+	}
+	var batches int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM import_batch`).Scan(&batches); err != nil {
+		t.Fatal(err)
+	}
+	if batches != 0 {
+		t.Errorf("%d batches after refused imports", batches)
+	}
+	if n := auditCount(t, db, "import.create", "rejected"); n != 2 {
+		t.Errorf("%d refused imports audited, want 2", n)
+	}
+}
+
+// TestFailedAuditFailsCommand: a change whose audit line cannot be written
+// does not happen, and a refusal whose audit line cannot be written is
+// reported as the internal error it is.
+func TestFailedAuditFailsCommand(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	im := imports.New(db)
+	ctx := context.Background()
+	res, err := im.Import(ctx, testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: "../../testdata/import/enroll_utf8bom.csv"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `
+		CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit unavailable'; END $$;
+		CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();`); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Withdraw(ctx, testActor, res.BatchID); err == nil || apperr.KindOf(err) != apperr.Internal {
+		t.Fatalf("withdraw without audit: %v, want an internal error", err)
+	}
+	if b, err := im.Get(ctx, testActor, res.BatchID); err != nil || b.Status != "done" {
+		t.Errorf("batch after a withdrawal that could not be audited: %v %s, want done", err, b.Status)
+	}
+	county := actor.Actor{Role: actor.County, Region: "440981"}
+	if err := im.Withdraw(ctx, county, res.BatchID); apperr.KindOf(err) != apperr.Internal {
+		t.Errorf("refusal without audit: %v, want an internal error", err)
 	}
 }

@@ -3,15 +3,16 @@ package imports
 import (
 	"context"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/sheet"
 )
 
-// Job is the import of req as a job, for the web's runner and the CLI's
+// Job is the import of req by a as a job, for the web's runner and the CLI's
 // foreground alike: it reports rows read against total (an estimate, 0 when
 // unknown) and leaves the result in out when out is not nil.
-func (im *Importer) Job(req Request, total int64, out *Result) job.Spec {
-	return job.Spec{Kind: job.KindImport, Region: req.Region, UserID: req.UserID, UserName: req.UserName, Title: fileName(req),
+func (im *Importer) Job(a actor.Actor, req Request, total int64, out *Result) job.Spec {
+	return job.Spec{Kind: job.KindImport, Region: req.Region, UserID: a.UserID, UserName: a.Username, Title: fileName(req),
 		Run: func(ctx context.Context, p *job.Progress) (int64, error) {
 			prog := &Progress{}
 			p.Follow(func() job.Status {
@@ -22,7 +23,7 @@ func (im *Importer) Job(req Request, total int64, out *Result) job.Spec {
 				}
 				return st
 			})
-			res, err := im.Import(ctx, req, prog)
+			res, err := im.Import(ctx, a, req, prog)
 			if out != nil {
 				*out = res
 			}

@@ -4,18 +4,25 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/sheet"
 )
 
 // ReportHeader is the error report's header row.
 var ReportHeader = []string{"行号", "列", "值", "处理结果", "原因"}
 
-// WriteReport writes a batch's rejected rows and warnings to w, one per
-// line: the spreadsheet row number, the column, the value and the reason.
-// Values are escaped so a cell like "=HYPERLINK(...)" stays text in Excel.
-func (im *Importer) WriteReport(ctx context.Context, id int64, w sheet.Writer) error {
-	issues, _, err := im.Issues(ctx, id, 0, 0)
+// WriteReport writes the rejected rows and warnings of a batch inside the
+// actor's region to w, one per line: the spreadsheet row number, the column,
+// the value and the reason, and audits the download (the file holds whole
+// ID numbers). Values are escaped so a cell like "=HYPERLINK(...)" stays
+// text in Excel.
+func (im *Importer) WriteReport(ctx context.Context, a actor.Actor, id int64, w sheet.Writer) error {
+	issues, _, err := im.Issues(ctx, a, id, 0, 0)
 	if err != nil {
+		return err
+	}
+	if err := audit.Record(ctx, im.db, audit.For(a, audit.ImportReport, "batch:"+strconv.FormatInt(id, 10))); err != nil {
 		return err
 	}
 	if err := w.Write(ReportHeader); err != nil {

@@ -10,13 +10,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
 )
 
 // Kinds of job; the web layer maps each to its result page.
@@ -179,15 +182,32 @@ func (s *Store) Get(ctx context.Context, id int64) (Job, error) {
 	return j.withTimes(started, finished), nil
 }
 
-// List returns the jobs inside scope (a region code), newest first, and
-// how many there are.
-func (s *Store) List(ctx context.Context, scope string, limit, offset int) ([]Job, int, error) {
-	const q = `
+// Find returns job id as actor a may see it: a job outside a's region
+// does not exist for them.
+func (s *Store) Find(ctx context.Context, a actor.Actor, id int64) (Job, error) {
+	if err := a.Check(actor.JobRead); err != nil {
+		return Job{}, err
+	}
+	j, err := s.Get(ctx, id)
+	if err == nil && !a.Sees(j.Region) {
+		err = apperr.NotFoundf("任务 #%d 不存在", id)
+	}
+	return j, err
+}
+
+// List returns the jobs inside a's region, newest first, and how many
+// there are.
+func (s *Store) List(ctx context.Context, a actor.Actor, limit, offset int) ([]Job, int, error) {
+	if err := a.Check(actor.JobRead); err != nil {
+		return nil, 0, err
+	}
+	q := `
 		SELECT id, kind, region_code, coalesce(user_id, 0), user_name, title, state,
 		       done, total, unit, message, error, coalesce(result_id, 0),
 		       created_at, started_at, finished_at, count(*) OVER ()
-		FROM job WHERE region_code LIKE $1 || '%'
+		FROM job WHERE ` + actor.InScope("region_code", "$1") + `
 		ORDER BY id DESC LIMIT $2 OFFSET $3`
+	scope := a.Region
 	rows, err := s.db.Query(ctx, q, scope, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list jobs: %w", err)
@@ -214,7 +234,7 @@ func (s *Store) List(ctx context.Context, scope string, limit, offset int) ([]Jo
 	}
 	if len(out) == 0 && offset > 0 {
 		// past the last page: count alone
-		err = s.db.QueryRow(ctx, `SELECT count(*) FROM job WHERE region_code LIKE $1 || '%'`, scope).Scan(&total)
+		err = s.db.QueryRow(ctx, `SELECT count(*) FROM job WHERE `+actor.InScope("region_code", "$1"), scope).Scan(&total)
 	}
 	return out, total, err
 }
@@ -229,15 +249,45 @@ func (j Job) withTimes(started, finished *time.Time) Job {
 	return j
 }
 
-// RequestCancel asks whichever process runs the job to cancel it; it
-// reports false when the job has already ended.
-func (s *Store) RequestCancel(ctx context.Context, id int64) (bool, error) {
-	const q = `UPDATE job SET cancel_requested = true WHERE id = $1 AND state IN ('queued', 'running')`
-	tag, err := s.db.Exec(ctx, q, id)
+// CanCancel reports whether a may cancel j: the person who started it may,
+// and so may an administrator whose region holds it.
+func CanCancel(a actor.Actor, j Job) bool {
+	return a.Sees(j.Region) && (a.May(actor.UsersManage) || (j.UserID != 0 && j.UserID == a.UserID))
+}
+
+// RequestCancel asks, for actor a, whichever process runs the job to
+// cancel it, and audits the request in the same transaction; it reports
+// false when the job has already ended.
+func (s *Store) RequestCancel(ctx context.Context, a actor.Actor, id int64) (bool, error) {
+	e := audit.For(a, audit.JobCancel, "job:"+strconv.FormatInt(id, 10))
+	j, err := s.Find(ctx, a, id)
+	if err != nil {
+		return false, err
+	}
+	if j.State.Final() {
+		return false, nil // nothing left to cancel, whoever asks
+	}
+	if !CanCancel(a, j) {
+		return false, audit.Reject(ctx, s.db, e, apperr.Forbiddenf("只有发起人或管理员可以取消该任务"))
+	}
+	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("cancel job %d: %w", id, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	defer tx.Rollback(ctx)
+	const q = `UPDATE job SET cancel_requested = true WHERE id = $1 AND state IN ('queued', 'running')`
+	tag, err := tx.Exec(ctx, q, id)
+	if err != nil {
+		return false, fmt.Errorf("cancel job %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	e.Detail = j.Kind + " " + j.Title
+	if err := audit.Record(ctx, tx, e); err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
 }
 
 // staleAfter is how long an active job may go without its process's

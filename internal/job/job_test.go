@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/pgtest"
@@ -260,14 +261,14 @@ func TestCancel(t *testing.T) {
 		var started sync.WaitGroup
 		id := mustSubmit(t, r, blocking(&started))
 		started.Wait()
-		if ok, err := r.Cancel(context.Background(), id); err != nil || !ok {
+		if ok, err := r.Cancel(context.Background(), actor.CLI("test"), id); err != nil || !ok {
 			t.Fatalf("cancel: %v %v", ok, err)
 		}
 		j := waitFor(t, r.Store(), id, "cancelled", inState(job.Cancelled))
 		if j.Error == "" {
 			t.Error("cancelled job has no message")
 		}
-		if ok, err := r.Cancel(context.Background(), id); err != nil || ok {
+		if ok, err := r.Cancel(context.Background(), actor.CLI("test"), id); err != nil || ok {
 			t.Errorf("cancel of an ended job: %v %v", ok, err)
 		}
 	})
@@ -276,7 +277,7 @@ func TestCancel(t *testing.T) {
 		var started sync.WaitGroup
 		id := mustSubmit(t, r, blocking(&started))
 		started.Wait()
-		if ok, err := other.Cancel(context.Background(), id); err != nil || !ok {
+		if ok, err := other.Cancel(context.Background(), actor.CLI("test"), id); err != nil || !ok {
 			t.Fatalf("cancel: %v %v", ok, err)
 		}
 		waitFor(t, r.Store(), id, "cancelled", inState(job.Cancelled))

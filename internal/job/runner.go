@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 )
 
@@ -160,16 +161,16 @@ func (r *Runner) Run(ctx context.Context, spec Spec, show func(Status)) (Job, er
 // Cancel cancels a job: at once when this runner runs it, else through its
 // row, which the process running it reads on its next beat. It reports
 // false when the job had already ended.
-func (r *Runner) Cancel(ctx context.Context, id int64) (bool, error) {
-	ok, err := r.store.RequestCancel(ctx, id)
+func (r *Runner) Cancel(ctx context.Context, a actor.Actor, id int64) (bool, error) {
+	ok, err := r.store.RequestCancel(ctx, a, id)
 	if err != nil || !ok {
 		return ok, err
 	}
 	r.mu.Lock()
-	a := r.active[id]
+	run := r.active[id]
 	r.mu.Unlock()
-	if a != nil {
-		a.cancel(ErrCancelled)
+	if run != nil {
+		run.cancel(ErrCancelled)
 	}
 	return true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/region"
 )
@@ -37,7 +38,7 @@ func TestImportIsIdempotent(t *testing.T) {
 	if err != nil || len(path) != 6 || !strings.HasPrefix(path[5].Name, "镇江村") || path[2].Name != "茂名市" {
 		t.Fatalf("path = %+v, %v", path, err)
 	}
-	if _, err := s.Get(ctx, "440981107", "440981002"); err == nil {
+	if _, err := s.Get(ctx, actor.Actor{Role: actor.Township, Region: "440981107"}, "440981002"); err == nil {
 		t.Error("Get outside scope must fail as not found")
 	}
 	kids, err := s.Children(ctx, "440981")

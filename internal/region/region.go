@@ -1,5 +1,6 @@
-// Package region holds the administrative divisions (统计用区划代码) and the
-// rule that scopes every user: a region contains every code it prefixes.
+// Package region holds the administrative divisions (统计用区划代码). The
+// rule that scopes every user, a region contains every code it prefixes, is
+// package actor's.
 package region
 
 import (
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 )
 
@@ -57,8 +59,10 @@ func Short(code12 string) string {
 	return c
 }
 
-// Within reports whether code lies inside scope (a region contains itself).
-func Within(scope, code string) bool { return strings.HasPrefix(code, scope) }
+// Within reports whether code lies inside scope (a region contains itself):
+// actor.Within, named here too for code that compares two regions without
+// an actor (a run's region and a page's).
+func Within(scope, code string) bool { return actor.Within(scope, code) }
 
 // Store reads and writes regions.
 type Store struct{ db *pgxpool.Pool }
@@ -66,10 +70,10 @@ type Store struct{ db *pgxpool.Pool }
 // NewStore returns a Store over db.
 func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
 
-// Get returns one region; outside scope it is reported as not found.
-func (s *Store) Get(ctx context.Context, scope, code string) (Region, error) {
-	if !Within(scope, code) {
-		return Region{}, apperr.NotFoundf("区划 %s 不存在", code)
+// Get returns one region; outside the actor's it is reported as not found.
+func (s *Store) Get(ctx context.Context, a actor.Actor, code string) (Region, error) {
+	if err := a.CheckIn(actor.RegionRead, code, "区划 "+code); err != nil {
+		return Region{}, err
 	}
 	const q = `SELECT code, name, level, coalesce(parent_code, '') FROM region WHERE code = $1`
 	var r Region
@@ -142,20 +146,26 @@ func (s *Store) Names(ctx context.Context, codes []string) (map[string]string, e
 	return m, rows.Err()
 }
 
-// Count returns how many regions lie inside scope (excluding the root row).
-func (s *Store) Count(ctx context.Context, scope string) (int, error) {
+// Count returns how many regions lie inside the actor's (excluding the root row).
+func (s *Store) Count(ctx context.Context, a actor.Actor) (int, error) {
+	if err := a.Check(actor.RegionRead); err != nil {
+		return 0, err
+	}
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM region WHERE code LIKE $1 || '%' AND code <> ''`, scope).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM region WHERE `+actor.InScope("code", "$1")+` AND code <> ''`, a.Region).Scan(&n)
 	return n, err
 }
 
-// Search finds regions inside scope whose name or code contains q.
-func (s *Store) Search(ctx context.Context, scope, q string, limit int) ([]Region, error) {
-	const sql = `
+// Search finds regions inside the actor's whose name or code contains q.
+func (s *Store) Search(ctx context.Context, a actor.Actor, q string, limit int) ([]Region, error) {
+	if err := a.Check(actor.RegionRead); err != nil {
+		return nil, err
+	}
+	sql := `
 		SELECT code, name, level, coalesce(parent_code, '') FROM region
-		WHERE code LIKE $1 || '%' AND code <> '' AND (name LIKE '%' || $2 || '%' OR code LIKE $2 || '%')
+		WHERE ` + actor.InScope("code", "$1") + ` AND code <> '' AND (name LIKE '%' || $2 || '%' OR code LIKE $2 || '%')
 		ORDER BY level, code LIMIT $3`
-	rows, err := s.db.Query(ctx, sql, scope, q, limit)
+	rows, err := s.db.Query(ctx, sql, a.Region, q, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search regions: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 )
@@ -29,15 +29,15 @@ func BenchmarkPagesCitySized(b *testing.B) {
 	e := newEnv(b)
 	fixture.ImportCounty(b, e.db, households, 5, "csv")
 	// Two runs, so the diff page joins two million-person runs.
-	first, err := compare.New(e.db).Run(context.Background(), compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
+	first, err := compare.New(e.db).Run(context.Background(), fixture.Actor, compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, err := compare.New(e.db).Run(context.Background(), compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
+	res, err := compare.New(e.db).Run(context.Background(), fixture.Actor, compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.mustCreateUser("bench", auth.County, fixture.County)
+	e.mustCreateUser("bench", actor.County, fixture.County)
 	c := e.client()
 	c.mustLogin("bench")
 	run := fmt.Sprintf("/compare/runs/%d", res.RunID)

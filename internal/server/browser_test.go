@@ -13,7 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/actor"
 )
 
 // newBrowser starts headless Chromium with a fresh profile. Without a
@@ -76,7 +76,7 @@ func mustDo(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp
 func TestBrowserLoginRegionTreeLogout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("citystaff", auth.City, "4409")
+	e.mustCreateUser("citystaff", actor.City, "4409")
 	ctx := newBrowser(t)
 	mustDo(t, ctx,
 		chromedp.Navigate(e.http.URL+"/"),
@@ -117,7 +117,7 @@ func TestBrowserLoginRegionTreeLogout(t *testing.T) {
 func TestBrowserImportProgressAndReport(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("importer", auth.County, "440981")
+	e.mustCreateUser("importer", actor.County, "440981")
 	ctx := newBrowser(t)
 	file, err := filepath.Abs("../../testdata/imports/hukou_title_gb18030.csv")
 	if err != nil {
@@ -173,7 +173,7 @@ func TestBrowserCompareSummaryListPerson(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.importDemoCounty(300)
-	e.mustCreateUser("countystaff", auth.County, "440981")
+	e.mustCreateUser("countystaff", actor.County, "440981")
 	ctx := newBrowser(t)
 	// Start a comparison from the page while another holds the county's
 	// lock, so the progress page is seen running; once the lock goes, the

@@ -12,9 +12,9 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
-	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/region"
@@ -24,19 +24,20 @@ import (
 )
 
 func (s *Server) routesCompare(r chi.Router) {
-	r.Get("/compare", s.handleCompare)
-	r.With(s.requireImporter).Post("/compare", s.handleCompareStart)
+	read, export := r.With(s.allow(actor.CompareRead)), r.With(s.allow(actor.Export))
+	read.Get("/compare", s.handleCompare)
+	r.With(s.allow(actor.Compare)).Post("/compare", s.handleCompareStart)
 	const run = "/compare/runs/{id:[0-9]+}"
-	r.Get(run, s.handleRunSummary)
-	r.Get(run+"/list", s.handleRunList)
-	r.Get(run+"/export.xlsx", s.handleRunExport(".xlsx", false))
-	r.Get(run+"/export.csv", s.handleRunExport(".csv", false))
-	r.Get(run+"/unmatched.xlsx", s.handleRunExport(".xlsx", true))
-	r.Get(run+"/review", s.handleReviewQueue)
-	r.Get(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewItem)
-	r.With(s.requireImporter).Post(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewDecide)
-	r.Get(run+"/diff", s.handleRunDiff)
-	r.Get("/persons/{id}", s.handlePerson)
+	read.Get(run, s.handleRunSummary)
+	read.Get(run+"/list", s.handleRunList)
+	export.Get(run+"/export.xlsx", s.handleRunExport(".xlsx", false))
+	export.Get(run+"/export.csv", s.handleRunExport(".csv", false))
+	export.Get(run+"/unmatched.xlsx", s.handleRunExport(".xlsx", true))
+	read.Get(run+"/review", s.handleReviewQueue)
+	read.Get(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewItem)
+	r.With(s.allow(actor.Review)).Post(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewDecide)
+	read.Get(run+"/diff", s.handleRunDiff)
+	r.With(s.allow(actor.PersonRead)).Get("/persons/{id}", s.handlePerson)
 }
 
 func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
@@ -45,14 +46,15 @@ func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderCompare(w http.ResponseWriter, r *http.Request, form web.CompareForm) {
 	me, _ := currentUser(r)
+	a := currentActor(r)
 	pg := pager(r, "/compare", nil)
-	runs, total, err := s.compare.Runs(r.Context(), me.RegionCode, pg.PerPage, pg.Offset())
+	runs, total, err := s.compare.Runs(r.Context(), a, pg.PerPage, pg.Offset())
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	pg.Total = total
-	v := web.CompareView{Page: s.page(r, "数据比对", "compare"), Pager: pg, CanStart: me.CanImport(), Form: form}
+	v := web.CompareView{Page: s.page(r, "数据比对", "compare"), Pager: pg, CanStart: a.May(actor.Compare), Form: form}
 	for _, run := range runs {
 		v.Runs = append(v.Runs, runRow(run))
 	}
@@ -88,9 +90,8 @@ func runRow(c compare.Run) web.RunRow {
 // progress. A second start for the same region waits for the first
 // inside the engine.
 func (s *Server) handleCompareStart(w http.ResponseWriter, r *http.Request) {
-	me, _ := currentUser(r)
 	form := web.CompareForm{Region: strings.TrimSpace(r.PostFormValue("region")), AsOf: strings.TrimSpace(r.PostFormValue("as_of"))}
-	reg, err := s.regions.Get(r.Context(), me.RegionCode, form.Region)
+	reg, err := s.regions.Get(r.Context(), currentActor(r), form.Region)
 	if err != nil {
 		if apperr.KindOf(err) != apperr.NotFound {
 			s.error(w, r, err)
@@ -106,8 +107,8 @@ func (s *Server) handleCompareStart(w http.ResponseWriter, r *http.Request) {
 		s.renderCompare(w, r, form)
 		return
 	}
-	req := compare.Request{Region: reg.Code, AsOf: day, UserID: me.ID, UserName: me.Username, IP: clientIP(r)}
-	id, err := s.jobs.Submit(r.Context(), s.compare.Job(req, reg.Name+"，基准日 "+form.AsOf, nil))
+	a, req := currentActor(r), compare.Request{Region: reg.Code, AsOf: day}
+	id, err := s.jobs.Submit(r.Context(), s.compare.Job(a, req, reg.Name+"，基准日 "+form.AsOf, nil))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -142,12 +143,11 @@ func personURL(id string) string { return "/persons/" + url.PathEscape(id) }
 // runOf loads the run named in the URL; runs outside the viewer's reach and
 // runs that failed have no pages.
 func (s *Server) runOf(r *http.Request) (compare.Run, error) {
-	me, _ := currentUser(r)
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil {
 		return compare.Run{}, apperr.NotFoundf("比对批次不存在")
 	}
-	run, err := s.compare.GetRun(r.Context(), me.RegionCode, id)
+	run, err := s.compare.GetRun(r.Context(), currentActor(r), id)
 	if err != nil {
 		return compare.Run{}, err
 	}
@@ -161,18 +161,18 @@ func (s *Server) runOf(r *http.Request) (compare.Run, error) {
 // must lie inside both the viewer's region and the run's; by default the
 // viewer's region when the run covers it, else the run's region.
 func (s *Server) runRegion(r *http.Request, run compare.Run) (region.Region, error) {
-	me, _ := currentUser(r)
+	a := currentActor(r)
 	code := strings.TrimSpace(r.URL.Query().Get("region"))
 	if code == "" {
-		code = me.RegionCode
+		code = a.Region
 		if !region.Within(run.RegionCode, code) {
 			code = run.RegionCode
 		}
 	}
-	if !region.Within(run.RegionCode, code) || !me.Sees(code) {
+	if !region.Within(run.RegionCode, code) || !a.Sees(code) {
 		return region.Region{}, apperr.NotFoundf("区划 %s 不在本次比对或本人管辖范围内", code)
 	}
-	return s.regions.Get(r.Context(), me.RegionCode, code)
+	return s.regions.Get(r.Context(), a, code)
 }
 
 // runAndRegion is runOf and runRegion together, as most run pages need.
@@ -187,7 +187,7 @@ func (s *Server) runAndRegion(r *http.Request) (compare.Run, region.Region, erro
 
 // runCrumbs is the region path of a run page; regions the viewer may open
 // in this run link to link(code).
-func (s *Server) runCrumbs(ctx context.Context, me auth.User, run compare.Run, code string, link func(string) string) ([]web.Crumb, error) {
+func (s *Server) runCrumbs(ctx context.Context, a actor.Actor, run compare.Run, code string, link func(string) string) ([]web.Crumb, error) {
 	path, err := s.regions.Path(ctx, code)
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func (s *Server) runCrumbs(ctx context.Context, me auth.User, run compare.Run, c
 	var out []web.Crumb
 	for _, p := range path {
 		c := web.Crumb{Name: p.Name}
-		if p.Code != code && me.Sees(p.Code) && region.Within(run.RegionCode, p.Code) {
+		if p.Code != code && a.Sees(p.Code) && region.Within(run.RegionCode, p.Code) {
 			c.Link = link(p.Code)
 		}
 		out = append(out, c)
@@ -252,13 +252,12 @@ var summaryCards = []string{"persons", "universe", "pension_not", "medical_not",
 
 func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	me, _ := currentUser(r)
 	run, reg, err := s.runAndRegion(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	total, children, err := s.compare.Summary(ctx, run.ID, reg.Code)
+	total, children, err := s.compare.Summary(ctx, currentActor(r), run.ID, reg.Code)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -268,7 +267,7 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	crumbs, err := s.runCrumbs(ctx, me, run, reg.Code, func(code string) string { return runURL(run.ID, code) })
+	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string { return runURL(run.ID, code) })
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -321,7 +320,7 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		v.Lines = append(v.Lines, rest)
 	}
 	v.Total = web.SummaryLine{Name: "合计", Code: reg.Code, Total: true, Cells: summaryCells(run.ID, reg.Code, cols, total.Counts)}
-	if prev, ok, err := s.previousRun(ctx, run); err != nil {
+	if prev, ok, err := s.previousRun(ctx, currentActor(r), run); err != nil {
 		s.error(w, r, err)
 		return
 	} else if ok && region.Within(prev.RegionCode, reg.Code) {
@@ -339,12 +338,12 @@ func summaryCells(runID int64, code string, cols []summaryColumn, counts map[str
 }
 
 // previousRun finds the newest successful run of the same region before
-// run. The engine has no query for it, so this pages through the region's
-// runs (newest first), which are few.
-func (s *Server) previousRun(ctx context.Context, run compare.Run) (compare.Run, bool, error) {
+// run. The engine has no query for it, so this pages through the runs the
+// actor sees (newest first), which are few; they include run's region's.
+func (s *Server) previousRun(ctx context.Context, a actor.Actor, run compare.Run) (compare.Run, bool, error) {
 	const page = 100
 	for offset := 0; offset < 50*page; offset += page {
-		list, total, err := s.compare.Runs(ctx, run.RegionCode, page, offset)
+		list, total, err := s.compare.Runs(ctx, a, page, offset)
 		if err != nil {
 			return compare.Run{}, false, err
 		}
@@ -371,7 +370,6 @@ func searchQuery(r *http.Request) string {
 
 func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	me, _ := currentUser(r)
 	run, reg, err := s.runAndRegion(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -386,7 +384,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	q := searchQuery(r)
 	path := runPath(run.ID, "list", nil)
 	pg := pager(r, path, url.Values{"region": {reg.Code}, "metric": {metric}, "q": {q}})
-	crumbs, err := s.runCrumbs(ctx, me, run, reg.Code, func(code string) string { return listURL(run.ID, code, metric) })
+	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string { return listURL(run.ID, code, metric) })
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -394,7 +392,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	v := web.RunListView{Page: s.page(r, fmt.Sprintf("%s · %s（比对批次 #%d）", label, reg.Name, run.ID), "compare"), RunID: run.ID, Path: path,
 		RegionCode: reg.Code, Metric: metric, Query: q, Crumbs: crumbs, Back: runURL(run.ID, reg.Code)}
 	if metric == compare.MetricReview || metric == compare.MetricUnmatched {
-		list, total, err := s.compare.Records(ctx, run.ID, reg.Code, metric == compare.MetricReview, q, pg.PerPage, pg.Offset())
+		list, total, err := s.compare.Records(ctx, currentActor(r), run.ID, reg.Code, metric == compare.MetricReview, q, pg.PerPage, pg.Offset())
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -403,7 +401,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 		v.Records = recordLines(run.ID, reg.Code, list, metric == compare.MetricReview)
 	} else {
 		m, _ := compare.MetricByKey(metric)
-		list, total, err := s.compare.Persons(ctx, run.ID, reg.Code, m, q, pg.PerPage, pg.Offset())
+		list, total, err := s.compare.Persons(ctx, currentActor(r), run.ID, reg.Code, m, q, pg.PerPage, pg.Offset())
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -479,16 +477,11 @@ func (s *Server) handleRunExport(ext string, unmatched bool) http.HandlerFunc {
 			what, export = "未匹配记录", s.compare.ExportUnmatched
 		}
 		name := fmt.Sprintf("%s_%s_比对批次%d%s", what, reg.Name, run.ID, ext)
-		var n int
-		// The audit line is written before the file is sent: a download
-		// that fails half-way has still left the server.
-		s.serveSheet(w, r, name, func(sw sheet.Writer) (err error) {
-			if n, err = export(r.Context(), run.ID, reg.Code, sw); err != nil {
-				return err
-			}
-			s.audit(r, audit.Entry{Action: audit.CompareExport, Object: "run:" + strconv.FormatInt(run.ID, 10),
-				Detail: fmt.Sprintf("%s %s %s %d 行 %s", what, reg.Code, reg.Name, n, ext)})
-			return nil
+		// The export writes its audit line before the file is sent: a
+		// download that fails half-way has still left the server.
+		s.serveSheet(w, r, name, func(sw sheet.Writer) error {
+			_, err := export(r.Context(), currentActor(r), run.ID, reg.Code, sw)
+			return err
 		})
 	}
 }
@@ -523,7 +516,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	var history []compare.PersonResult
 	codes := []string{p.RegionCode, p.HukouRegion}
 	for _, h := range p.History {
-		if me.Sees(h.RunRegion) || region.Within(h.RunRegion, me.RegionCode) {
+		if region.Within(me.RegionCode, h.RunRegion) || region.Within(h.RunRegion, me.RegionCode) {
 			history = append(history, h)
 			codes = append(codes, h.RunRegion)
 		}
@@ -548,7 +541,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		}
 		v.History = append(v.History, line)
 	}
-	v.Sources, v.Fields, v.Grid = sideBySide(p, me.CanImport())
+	v.Sources, v.Fields, v.Grid = sideBySide(p, currentActor(r).May(actor.Import))
 	for _, c := range p.Changes {
 		field := c.Field
 		if l, ok := changeFields[c.Field]; ok {
@@ -665,20 +658,19 @@ func stripSpace(s string) string {
 
 func (s *Server) handleReviewQueue(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	me, _ := currentUser(r)
 	run, reg, err := s.runAndRegion(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	pg := pager(r, runPath(run.ID, "review", nil), url.Values{"region": {reg.Code}})
-	list, total, err := s.compare.ReviewQueue(ctx, run.ID, reg.Code, pg.PerPage, pg.Offset())
+	list, total, err := s.compare.ReviewQueue(ctx, currentActor(r), run.ID, reg.Code, pg.PerPage, pg.Offset())
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	pg.Total = total
-	crumbs, err := s.runCrumbs(ctx, me, run, reg.Code, func(code string) string {
+	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string {
 		return runPath(run.ID, "review", url.Values{"region": {code}})
 	})
 	if err != nil {
@@ -702,25 +694,20 @@ func (s *Server) reviewTarget(r *http.Request) (compare.Run, region.Region, int6
 	if err1 != nil || err2 != nil {
 		return run, reg, 0, 0, apperr.NotFoundf("审核记录不存在")
 	}
-	code, err := s.compare.RecordRegion(r.Context(), run.ID, batch, line)
-	if err != nil {
+	if _, err := s.compare.RecordRegion(r.Context(), currentActor(r), run.ID, batch, line); err != nil {
 		return run, reg, 0, 0, err
-	}
-	if me, _ := currentUser(r); !me.Sees(code) {
-		return run, reg, 0, 0, apperr.NotFoundf("审核记录不存在")
 	}
 	return run, reg, batch, line, nil
 }
 
 func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	me, _ := currentUser(r)
 	run, reg, batch, line, err := s.reviewTarget(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	it, err := s.compare.ReviewItem(ctx, run.ID, batch, line)
+	it, err := s.compare.ReviewItem(ctx, currentActor(r), run.ID, batch, line)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -749,7 +736,7 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 	v := web.ReviewItemView{Page: s.page(r, fmt.Sprintf("审核记录 · %s:%d", rec.FileName, rec.Line), "compare"),
 		Action: reviewItemURL(run.ID, batch, line, reg.Code), Kind: rec.Kind, FileName: rec.FileName, Line: rec.Line,
 		Damage: damageText(rec.IDDamage), RecordID: idParts(recID, ids...), RecordName: name, RecordSex: sex,
-		Decided: it.Decided, NoneChosen: it.Decided && it.Choice < 0, CanDecide: me.CanImport(),
+		Decided: it.Decided, NoneChosen: it.Decided && it.Choice < 0, CanDecide: currentActor(r).May(actor.Review),
 		Back: runPath(run.ID, "review", url.Values{"region": {reg.Code}})}
 	for i, c := range it.Candidates {
 		v.Candidates = append(v.Candidates, web.ReviewCandidate{Choice: strconv.Itoa(i), Chosen: it.Decided && it.Choice == i,
@@ -815,7 +802,6 @@ func idParts(id string, others ...string) []web.IDPart {
 }
 
 func (s *Server) handleReviewDecide(w http.ResponseWriter, r *http.Request) {
-	me, _ := currentUser(r)
 	run, reg, batch, line, err := s.reviewTarget(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -833,9 +819,7 @@ func (s *Server) handleReviewDecide(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	id := me.ID
-	who := audit.Entry{UserID: &id, Username: me.Username, Region: me.RegionCode, IP: clientIP(r)}
-	if err := s.compare.Decide(r.Context(), run.ID, batch, line, choice, who); err != nil {
+	if err := s.compare.Decide(r.Context(), currentActor(r), run.ID, batch, line, choice); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -844,7 +828,6 @@ func (s *Server) handleReviewDecide(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	me, _ := currentUser(r)
 	run, reg, err := s.runAndRegion(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -852,12 +835,12 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 	}
 	var base compare.Run
 	if id, err := strconv.ParseInt(r.URL.Query().Get("base"), 10, 64); err == nil {
-		if base, err = s.compare.GetRun(ctx, me.RegionCode, id); err != nil {
+		if base, err = s.compare.GetRun(ctx, currentActor(r), id); err != nil {
 			s.error(w, r, err)
 			return
 		}
 	} else {
-		prev, ok, err := s.previousRun(ctx, run)
+		prev, ok, err := s.previousRun(ctx, currentActor(r), run)
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -880,7 +863,7 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Total = total
-	crumbs, err := s.runCrumbs(ctx, me, run, reg.Code, func(code string) string {
+	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string {
 		if !region.Within(base.RegionCode, code) {
 			return ""
 		}
@@ -920,20 +903,24 @@ func diffSide(universe *bool, pension, medical string, flags int) (string, strin
 }
 
 // homeStats are the home page's numbers from the newest run covering the
-// viewer's region, each opening its list; none before the first run.
-func (s *Server) homeStats(ctx context.Context, me auth.User) ([]web.Stat, error) {
-	run, ok, err := s.compare.Latest(ctx, me.RegionCode)
+// viewer's region, each opening its list; none before the first run (or
+// for a role that may not read results).
+func (s *Server) homeStats(ctx context.Context, a actor.Actor) ([]web.Stat, error) {
+	if !a.May(actor.CompareRead) {
+		return nil, nil
+	}
+	run, ok, err := s.compare.Latest(ctx, a)
 	if err != nil || !ok {
 		return nil, err
 	}
-	total, _, err := s.compare.Summary(ctx, run.ID, me.RegionCode)
+	total, _, err := s.compare.Summary(ctx, a, run.ID, a.Region)
 	if err != nil {
 		return nil, err
 	}
-	stats := []web.Stat{{Label: "最近一次比对", Value: run.AsOf.Format("2006-01-02"), Link: runURL(run.ID, me.RegionCode)}}
+	stats := []web.Stat{{Label: "最近一次比对", Value: run.AsOf.Format("2006-01-02"), Link: runURL(run.ID, a.Region)}}
 	for _, k := range []string{"universe", "pension_not", "survey"} {
 		label, _ := metricLabel(k)
-		stats = append(stats, web.Stat{Label: label, Value: strconv.Itoa(total.Counts[k]), Link: listURL(run.ID, me.RegionCode, k)})
+		stats = append(stats, web.Stat{Label: label, Value: strconv.Itoa(total.Counts[k]), Link: listURL(run.ID, a.Region, k)})
 	}
 	return stats, nil
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/imports"
@@ -47,7 +47,7 @@ func (e *env) importNearTie() {
 	if err := os.WriteFile(path, []byte("公民身份号码,姓名,险种类型,参保状态\n,"+name+",390,1\n"), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := imports.New(e.db).Import(ctx, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path,
+	if _, err := imports.New(e.db).Import(ctx, fixture.Actor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path,
 		Source: "near-tie", TempDir: e.t.TempDir()}, nil); err != nil {
 		e.t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestCompareThroughWeb(t *testing.T) {
 	e := newEnv(t)
 	e.importDemoCounty(300)
 	e.importNearTie()
-	e.mustCreateUser("gz", auth.County, "440981")
+	e.mustCreateUser("gz", actor.County, "440981")
 	c := e.client()
 	c.mustLogin("gz")
 
@@ -262,7 +262,7 @@ func TestCompareThroughWeb(t *testing.T) {
 	})
 
 	t.Run("TownshipClerkScoped", func(t *testing.T) {
-		e.mustCreateUser("clerk", auth.Township, town)
+		e.mustCreateUser("clerk", actor.Township, town)
 		clerk := e.client()
 		clerk.mustLogin("clerk")
 		_, body := clerk.get("/compare")
@@ -290,7 +290,7 @@ func TestCompareThroughWeb(t *testing.T) {
 			t.Errorf("clerk cannot open a person of the township: %d", resp.StatusCode)
 		}
 		token := clerk.csrf("/compare")
-		if resp, _ := clerk.post("/compare", url.Values{"csrf": {token}, "region": {town}, "as_of": {asOf}}); resp.StatusCode != http.StatusNotFound {
+		if resp, _ := clerk.post("/compare", url.Values{"csrf": {token}, "region": {town}, "as_of": {asOf}}); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("clerk started a comparison: %d", resp.StatusCode)
 		}
 	})
@@ -399,13 +399,13 @@ func TestCompareThroughWeb(t *testing.T) {
 				t.Errorf("choice %q outside the candidates was accepted: %d", bad, resp.StatusCode)
 			}
 		}
-		e.mustCreateUser("boss", auth.Leader, "440981")
+		e.mustCreateUser("boss", actor.Leader, "440981")
 		boss := e.client()
 		boss.mustLogin("boss")
 		if _, page := boss.get(item); strings.Contains(page, `name="choice"`) {
 			t.Error("a leader is offered the decision")
 		}
-		if resp, _ := boss.post(item, url.Values{"csrf": {boss.csrf(item)}, "choice": {"none"}}); resp.StatusCode != http.StatusNotFound {
+		if resp, _ := boss.post(item, url.Values{"csrf": {boss.csrf(item)}, "choice": {"none"}}); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("leader decided: %d", resp.StatusCode)
 		}
 	})
@@ -428,7 +428,7 @@ func TestCompareThroughWeb(t *testing.T) {
 	})
 
 	t.Run("FailedRunShowsError", func(t *testing.T) {
-		e.mustCreateUser("city", auth.City, "4409")
+		e.mustCreateUser("city", actor.City, "4409")
 		city := e.client()
 		city.mustLogin("city")
 		run, page := city.waitCompare(city.startCompare("440902", asOf))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/region"
@@ -48,9 +49,9 @@ func newEnv(t testing.TB) *env {
 	return &env{t: t, db: db, srv: srv, http: hs}
 }
 
-func (e *env) mustCreateUser(name string, role auth.Role, regionCode string) auth.User {
+func (e *env) mustCreateUser(name string, role actor.Role, regionCode string) auth.User {
 	e.t.Helper()
-	u, err := auth.NewStore(e.db).Create(context.Background(), auth.NewUser{
+	u, err := auth.NewStore(e.db).Create(context.Background(), actor.CLI("test"), auth.NewUser{
 		Username: name, DisplayName: name + "姓名", Role: role, RegionCode: regionCode, Password: testPassword})
 	if err != nil {
 		e.t.Fatalf("create user %s: %v", name, err)

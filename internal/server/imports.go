@@ -16,8 +16,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
-	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/sheet"
@@ -26,42 +26,33 @@ import (
 )
 
 func (s *Server) routesImports(r chi.Router) {
-	r.Get("/imports", s.handleImports)
-	r.Get("/imports/{id:[0-9]+}", s.handleImport)
-	r.Get("/imports/{id:[0-9]+}/errors.xlsx", s.handleImportReport)
+	read := r.With(s.allow(actor.ImportRead))
+	read.Get("/imports", s.handleImports)
+	read.Get("/imports/{id:[0-9]+}", s.handleImport)
+	read.Get("/imports/{id:[0-9]+}/errors.xlsx", s.handleImportReport)
 	r.Group(func(r chi.Router) {
-		r.Use(s.requireImporter)
+		r.Use(s.allow(actor.Import))
 		r.Get("/imports/new", s.handleImportNew)
 		r.Post("/imports/upload", s.handleImportUpload)
 		r.Get("/imports/uploads/{token}", s.handleImportPreview)
 		r.Post("/imports/uploads/{token}", s.handleImportStart)
 	})
-	r.With(s.requireAdmin).Post("/imports/{id:[0-9]+}/withdraw", s.handleImportWithdraw)
-}
-
-func (s *Server) requireImporter(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, _ := currentUser(r); !u.CanImport() {
-			s.renderStatus(w, r, http.StatusNotFound, "页面不存在")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	r.With(s.allow(actor.BatchWithdraw)).Post("/imports/{id:[0-9]+}/withdraw", s.handleImportWithdraw)
 }
 
 func (s *Server) handleImports(w http.ResponseWriter, r *http.Request) {
-	me, _ := currentUser(r)
+	a := currentActor(r)
 	q := r.URL.Query()
-	f := imports.Filter{Scope: me.RegionCode, Kind: q.Get("kind"), Status: q.Get("status")}
+	f := imports.Filter{Kind: q.Get("kind"), Status: q.Get("status")}
 	pg := pager(r, "/imports", url.Values{"kind": {f.Kind}, "status": {f.Status}})
 	f.Limit, f.Offset = pg.PerPage, pg.Offset()
-	list, total, err := s.imports.List(r.Context(), f)
+	list, total, err := s.imports.List(r.Context(), a, f)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	pg.Total = total
-	v := web.ImportsView{Page: s.page(r, "数据导入", "imports"), Kind: f.Kind, Status: f.Status, Kinds: kindNames(), Pager: pg, CanImport: me.CanImport()}
+	v := web.ImportsView{Page: s.page(r, "数据导入", "imports"), Kind: f.Kind, Status: f.Status, Kinds: kindNames(), Pager: pg, CanImport: a.May(actor.Import)}
 	for _, b := range list {
 		v.Batches = append(v.Batches, batchRow(b))
 	}
@@ -164,7 +155,7 @@ func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 	if up.region == "" {
 		up.region = me.RegionCode
 	}
-	if !me.Sees(up.region) {
+	if !currentActor(r).Sees(up.region) {
 		return up, apperr.Invalidf("只能导入本人管辖区划内的数据")
 	}
 	if err := s.imports.CheckDuplicate(r.Context(), up.kind, up.sha256); err != nil {
@@ -220,7 +211,6 @@ func (s *Server) handleImportPreview(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, jobURL(id))
 		return
 	}
-	me, _ := currentUser(r)
 	p := up.preview
 	headerIdx, mapping := p.HeaderIdx, p.Mapping
 	// The user may pick another header row or apply a saved template.
@@ -230,7 +220,7 @@ func (s *Server) handleImportPreview(w http.ResponseWriter, r *http.Request) {
 			mapping = source.MatchHeader(p.Rows[headerIdx], up.kind)
 		}
 	}
-	templates, err := s.imports.Templates(r.Context(), me.RegionCode, up.kind)
+	templates, err := s.imports.Templates(r.Context(), currentActor(r), up.kind)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -312,7 +302,6 @@ func (s *Server) handleImportStart(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, jobURL(id))
 		return
 	}
-	me, _ := currentUser(r)
 	headerLine, _ := strconv.Atoi(r.PostFormValue("header_line"))
 	m := source.Mapping{}
 	for _, f := range source.Fields(up.kind) {
@@ -327,15 +316,14 @@ func (s *Server) handleImportStart(w http.ResponseWriter, r *http.Request) {
 	}
 	if name := strings.TrimSpace(r.PostFormValue("template_name")); name != "" {
 		if idx := indexOf(up.preview.Lines, headerLine); idx >= 0 {
-			if err := s.imports.SaveTemplate(r.Context(), me.RegionCode, up.kind, name, me.ID, up.preview.Rows[idx], m); err != nil {
+			if err := s.imports.SaveTemplate(r.Context(), currentActor(r), up.kind, name, up.preview.Rows[idx], m); err != nil {
 				s.error(w, r, err)
 				return
 			}
 		}
 	}
-	id, err := s.startImport(r.Context(), up, imports.Request{Kind: up.kind, Region: up.region, Source: up.source, Path: up.path,
-		FileName: up.fileName, SHA256: up.sha256, Mapping: m, HeaderLine: headerLine,
-		UserID: me.ID, UserName: me.Username, IP: clientIP(r), TempDir: s.cfg.TempDir})
+	id, err := s.startImport(r.Context(), up, currentActor(r), imports.Request{Kind: up.kind, Region: up.region, Source: up.source, Path: up.path,
+		FileName: up.fileName, SHA256: up.sha256, Mapping: m, HeaderLine: headerLine, TempDir: s.cfg.TempDir})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -352,13 +340,13 @@ func (s *Server) uploadJob(up *upload) int64 {
 
 // startImport submits the upload's import once; a second confirm (double
 // click) gets the first one's job. The job removes the file when it ends.
-func (s *Server) startImport(ctx context.Context, up *upload, req imports.Request) (int64, error) {
+func (s *Server) startImport(ctx context.Context, up *upload, a actor.Actor, req imports.Request) (int64, error) {
 	s.uploads.mu.Lock()
 	defer s.uploads.mu.Unlock()
 	if up.jobID != 0 {
 		return up.jobID, nil
 	}
-	spec := s.imports.Job(req, up.preview.EstimateRows(up.size), nil)
+	spec := s.imports.Job(a, req, up.preview.EstimateRows(up.size), nil)
 	run := spec.Run
 	spec.Run = func(ctx context.Context, p *job.Progress) (int64, error) {
 		defer os.Remove(req.Path)
@@ -373,9 +361,8 @@ func (s *Server) startImport(ctx context.Context, up *upload, req imports.Reques
 }
 
 func (s *Server) batchOf(r *http.Request) (imports.Batch, error) {
-	me, _ := currentUser(r)
 	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	return s.imports.Get(r.Context(), me.RegionCode, id)
+	return s.imports.Get(r.Context(), currentActor(r), id)
 }
 
 func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
@@ -384,11 +371,11 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	me, _ := currentUser(r)
+	a := currentActor(r)
 	q := r.URL.Query()
 	search := strings.TrimSpace(q.Get("q"))
 	ipg := pager(r, "/imports/"+strconv.FormatInt(b.ID, 10), url.Values{"q": {search}})
-	issues, itotal, err := s.imports.Issues(r.Context(), b.ID, ipg.PerPage, ipg.Offset())
+	issues, itotal, err := s.imports.Issues(r.Context(), a, b.ID, ipg.PerPage, ipg.Offset())
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -396,7 +383,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	ipg.Total = itotal
 	rpage, _ := strconv.Atoi(q.Get("rpage"))
 	rpg := web.Pager{Page: max(rpage, 1), PerPage: perPage, Path: ipg.Path, Base: url.Values{"q": {search}}, Param: "rpage"}
-	recs, rtotal, err := s.imports.Records(r.Context(), b.ID, search, rpg.PerPage, rpg.Offset())
+	recs, rtotal, err := s.imports.Records(r.Context(), a, b.ID, search, rpg.PerPage, rpg.Offset())
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -404,7 +391,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	rpg.Total = rtotal
 	v := web.ImportDetailView{Page: s.page(r, fmt.Sprintf("导入批次 #%d", b.ID), "imports"), Batch: batchRow(b),
 		Format: b.Format, Encoding: b.Encoding, HeaderLine: b.HeaderLine, Duration: fmt.Sprintf("%.1f 秒", float64(b.DurationMS)/1000),
-		CanWithdraw: me.CanManageUsers() && b.Status == "done", Query: search, IssuePager: ipg, RecordPager: rpg}
+		CanWithdraw: a.May(actor.BatchWithdraw) && b.Status == "done", Query: search, IssuePager: ipg, RecordPager: rpg}
 	if b.SupersededBy != nil {
 		v.SupersededBy = *b.SupersededBy
 	}
@@ -448,11 +435,7 @@ func (s *Server) handleImportReport(w http.ResponseWriter, r *http.Request) {
 	}
 	name := fmt.Sprintf("导入错误报告_批次%d_%s.xlsx", b.ID, strings.TrimSuffix(b.FileName, filepath.Ext(b.FileName)))
 	s.serveSheet(w, r, name, func(sw sheet.Writer) error {
-		if err := s.imports.WriteReport(r.Context(), b.ID, sw); err != nil {
-			return err
-		}
-		s.audit(r, audit.Entry{Action: audit.ImportReport, Object: "batch:" + strconv.FormatInt(b.ID, 10)})
-		return nil
+		return s.imports.WriteReport(r.Context(), currentActor(r), b.ID, sw)
 	})
 }
 
@@ -462,10 +445,7 @@ func (s *Server) handleImportWithdraw(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	me, _ := currentUser(r)
-	id := me.ID
-	e := audit.Entry{UserID: &id, Username: me.Username, Region: me.RegionCode, IP: clientIP(r)}
-	if err := s.imports.Withdraw(r.Context(), me.RegionCode, b.ID, e); err != nil {
+	if err := s.imports.Withdraw(r.Context(), currentActor(r), b.ID); err != nil {
 		s.error(w, r, err)
 		return
 	}

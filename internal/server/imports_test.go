@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/actor"
 )
 
 // upload posts a file through the new-import form and returns the response.
@@ -86,7 +86,7 @@ func (c *client) waitJob(job string) string {
 func TestImportThroughBrowserForms(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("gz", auth.County, "440981")
+	e.mustCreateUser("gz", actor.County, "440981")
 	c := e.client()
 	c.mustLogin("gz")
 
@@ -141,10 +141,10 @@ func TestImportThroughBrowserForms(t *testing.T) {
 		t.Errorf("import into another county: %d", resp.StatusCode)
 	}
 	// A township clerk cannot import, and cannot see the county's batches.
-	e.mustCreateUser("clerk", auth.Township, "440981107")
+	e.mustCreateUser("clerk", actor.Township, "440981107")
 	clerk := e.client()
 	clerk.mustLogin("clerk")
-	if resp, _ := clerk.get("/imports/new"); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := clerk.get("/imports/new"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("clerk reached the import form: %d", resp.StatusCode)
 	}
 	if resp, _ := clerk.get(batch); resp.StatusCode != http.StatusNotFound {
@@ -155,7 +155,7 @@ func TestImportThroughBrowserForms(t *testing.T) {
 func TestImportWithdrawByAdmin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("root", auth.Admin, "4409")
+	e.mustCreateUser("root", actor.Admin, "4409")
 	c := e.client()
 	c.mustLogin("root")
 	resp, body := c.upload("参保信息", "440981", "../../testdata/import/enroll_utf8bom.csv")

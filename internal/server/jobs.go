@@ -9,17 +9,18 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
-	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/web"
 )
 
 func (s *Server) routesJobs(r chi.Router) {
-	r.Get("/jobs", s.handleJobs)
-	r.Get("/jobs/{id:[0-9]+}", s.handleJob)
-	r.Get("/jobs/{id:[0-9]+}/status", s.handleJobStatus)
-	r.Post("/jobs/{id:[0-9]+}/cancel", s.handleJobCancel)
+	read := r.With(s.allow(actor.JobRead))
+	read.Get("/jobs", s.handleJobs)
+	read.Get("/jobs/{id:[0-9]+}", s.handleJob)
+	read.Get("/jobs/{id:[0-9]+}/status", s.handleJobStatus)
+	read.Post("/jobs/{id:[0-9]+}/cancel", s.handleJobCancel)
 }
 
 func jobURL(id int64) string { return "/jobs/" + strconv.FormatInt(id, 10) }
@@ -27,13 +28,8 @@ func jobURL(id int64) string { return "/jobs/" + strconv.FormatInt(id, 10) }
 // jobOf loads the job named in the URL; a job outside the viewer's region
 // does not exist for them.
 func (s *Server) jobOf(r *http.Request) (job.Job, error) {
-	me, _ := currentUser(r)
 	id, _ := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
-	j, err := s.jobs.Store().Get(r.Context(), id)
-	if err == nil && !me.Sees(j.Region) {
-		err = apperr.NotFoundf("任务 #%d 不存在", id)
-	}
-	return j, err
+	return s.jobs.Store().Find(r.Context(), currentActor(r), id)
 }
 
 // jobKind is how the pages speak of each kind of job.
@@ -97,9 +93,8 @@ func elapsed(d time.Duration) string {
 
 // handleJobs lists the jobs in the viewer's region, the CLI's among them.
 func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) {
-	me, _ := currentUser(r)
 	pg := pager(r, "/jobs", nil)
-	list, total, err := s.jobs.Store().List(r.Context(), me.RegionCode, pg.PerPage, pg.Offset())
+	list, total, err := s.jobs.Store().List(r.Context(), currentActor(r), pg.PerPage, pg.Offset())
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -131,12 +126,11 @@ func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, st.Result, http.StatusSeeOther)
 		return
 	}
-	me, _ := currentUser(r)
 	k := jobKinds[j.Kind]
 	v := web.JobView{Page: s.page(r, k.title+"任务 #"+strconv.FormatInt(j.ID, 10), k.nav), ID: j.ID, Kind: k.title, Title: j.Title,
 		By: j.UserName, State: string(st.State), Label: st.Label, Active: st.Active, Percent: st.Percent, Count: st.Count,
 		Message: st.Message, Elapsed: st.Elapsed, Error: st.Error, Failed: k.failed, Back: k.back, BackLabel: k.backLabel,
-		CanCancel: st.Active && canCancel(me.ID, me.CanManageUsers(), j)}
+		CanCancel: st.Active && job.CanCancel(currentActor(r), j)}
 	s.render(w, r, web.JobProgress(v))
 }
 
@@ -157,30 +151,15 @@ func (s *Server) handleJobStatus(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(statusOf(j, time.Now()))
 }
 
-// canCancel: the person who started a job may cancel it, and so may an
-// administrator whose region holds it (jobOf has checked the region).
-func canCancel(userID int64, admin bool, j job.Job) bool {
-	return admin || (j.UserID != 0 && j.UserID == userID)
-}
-
 func (s *Server) handleJobCancel(w http.ResponseWriter, r *http.Request) {
 	j, err := s.jobOf(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	me, _ := currentUser(r)
-	if !canCancel(me.ID, me.CanManageUsers(), j) {
-		s.error(w, r, apperr.Forbiddenf("只有发起人或管理员可以取消该任务"))
-		return
-	}
-	ok, err := s.jobs.Cancel(r.Context(), j.ID)
-	if err != nil {
+	if _, err := s.jobs.Cancel(r.Context(), currentActor(r), j.ID); err != nil {
 		s.error(w, r, err)
 		return
-	}
-	if ok {
-		s.audit(r, audit.Entry{Action: audit.JobCancel, Object: "job:" + strconv.FormatInt(j.ID, 10), Detail: j.Kind + " " + j.Title})
 	}
 	redirect(w, r, jobURL(j.ID))
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/server"
@@ -74,10 +74,10 @@ func (e *env) holdCompareLock(region string) (release func()) {
 func TestJobPagesScopeCancelAndShutdown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("gz", auth.County, "440981")
-	e.mustCreateUser("gz2", auth.County, "440981")
-	e.mustCreateUser("city", auth.City, "4409")
-	e.mustCreateUser("hz", auth.County, "440982")
+	e.mustCreateUser("gz", actor.County, "440981")
+	e.mustCreateUser("gz2", actor.County, "440981")
+	e.mustCreateUser("city", actor.City, "4409")
+	e.mustCreateUser("hz", actor.County, "440982")
 	release := e.holdCompareLock("440981")
 	defer release()
 	gz := e.client()
@@ -169,8 +169,8 @@ func TestJobPagesScopeCancelAndShutdown(t *testing.T) {
 func TestJobListShowsForegroundJobs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("gz", auth.County, "440981")
-	e.mustCreateUser("hz", auth.County, "440982")
+	e.mustCreateUser("gz", actor.County, "440981")
+	e.mustCreateUser("hz", actor.County, "440982")
 	// The CLI's way: the same import job, run in the foreground.
 	r := job.NewRunner(e.db, slog.New(slog.NewTextHandler(io.Discard, nil)), 1)
 	if err := r.Start(context.Background()); err != nil {
@@ -179,8 +179,8 @@ func TestJobListShowsForegroundJobs(t *testing.T) {
 	defer r.Stop()
 	var res imports.Result
 	req := imports.Request{Kind: source.Hukou, Region: "440981", Path: "../../testdata/imports/hukou_title_gb18030.csv",
-		FileName: "hukou.csv", UserName: "cli:tester", IP: "local", TempDir: t.TempDir()}
-	j, err := r.Run(context.Background(), imports.New(e.db).Job(req, 0, &res), nil)
+		FileName: "hukou.csv", TempDir: t.TempDir()}
+	j, err := r.Run(context.Background(), imports.New(e.db).Job(actor.CLI("tester"), req, 0, &res), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func (s *Server) page(r *http.Request, title, active string) web.Page {
 		Flash: r.URL.Query().Get("flash"),
 		Nav: web.Nav{
 			UserName: u.DisplayName, RoleLabel: u.Role.Label(), RegionName: u.RegionName,
-			IsAdmin: u.CanManageUsers(), CanImport: u.CanImport(), CSRF: csrfToken(r), Active: active,
+			Can: allowed(currentActor(r)), CSRF: csrfToken(r), Active: active,
 		},
 	}
 }

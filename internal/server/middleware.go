@@ -117,6 +117,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), userKey, u)
 		ctx = context.WithValue(ctx, tokenKey, c.Value)
+		ctx = withActor(ctx, r, u)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -129,16 +130,6 @@ func (s *Server) requireLogin(next http.Handler) http.Handler {
 				to += "?next=" + url.QueryEscape(r.URL.RequestURI())
 			}
 			http.Redirect(w, r, to, http.StatusSeeOther)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (s *Server) requireAdmin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, _ := currentUser(r); !u.CanManageUsers() {
-			s.renderStatus(w, r, http.StatusNotFound, "页面不存在")
 			return
 		}
 		next.ServeHTTP(w, r)

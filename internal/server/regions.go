@@ -7,29 +7,31 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/web"
 )
 
 func (s *Server) routesRegions(r chi.Router) {
+	r = r.With(s.allow(actor.RegionRead))
+	r.Get("/", s.handleHome)
 	r.Get("/regions", s.handleRegions)
 	r.Get("/regions/{code}", s.handleRegion)
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	u, _ := currentUser(r)
-	tree, err := s.regionView(r.Context(), u, u.RegionCode)
+	a := currentActor(r)
+	tree, err := s.regionView(r.Context(), a, a.Region)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	n, err := s.regions.Count(r.Context(), u.RegionCode)
+	n, err := s.regions.Count(r.Context(), a)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	stats, err := s.homeStats(r.Context(), u)
+	stats, err := s.homeStats(r.Context(), a)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -39,15 +41,15 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRegions(w http.ResponseWriter, r *http.Request) {
-	u, _ := currentUser(r)
-	v, err := s.regionView(r.Context(), u, u.RegionCode)
+	a := currentActor(r)
+	v, err := s.regionView(r.Context(), a, a.Region)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	v.Query = strings.TrimSpace(r.URL.Query().Get("q"))
 	if v.Query != "" {
-		found, err := s.regions.Search(r.Context(), u.RegionCode, v.Query, 50)
+		found, err := s.regions.Search(r.Context(), a, v.Query, 50)
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -59,8 +61,7 @@ func (s *Server) handleRegions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRegion(w http.ResponseWriter, r *http.Request) {
-	u, _ := currentUser(r)
-	v, err := s.regionView(r.Context(), u, chi.URLParam(r, "code"))
+	v, err := s.regionView(r.Context(), currentActor(r), chi.URLParam(r, "code"))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -69,9 +70,9 @@ func (s *Server) handleRegion(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, web.RegionPage(v))
 }
 
-// regionView loads a region the user may see, its path and its children.
-func (s *Server) regionView(ctx context.Context, u auth.User, code string) (web.RegionView, error) {
-	cur, err := s.regions.Get(ctx, u.RegionCode, code)
+// regionView loads a region the actor may see, its path and its children.
+func (s *Server) regionView(ctx context.Context, a actor.Actor, code string) (web.RegionView, error) {
+	cur, err := s.regions.Get(ctx, a, code)
 	if err != nil {
 		return web.RegionView{}, err
 	}
@@ -86,7 +87,7 @@ func (s *Server) regionView(ctx context.Context, u auth.User, code string) (web.
 	v := web.RegionView{Current: row(cur, 0)}
 	for _, p := range path {
 		pr := row(p, 0)
-		pr.Link = u.Sees(p.Code) && p.Code != code
+		pr.Link = a.Sees(p.Code) && p.Code != code
 		v.Path = append(v.Path, pr)
 	}
 	for _, c := range children {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/auth"
 )
@@ -28,7 +29,7 @@ func TestAnonymousRedirectsToLogin(t *testing.T) {
 func TestLoginLogout(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("zhang", auth.County, "440981")
+	e.mustCreateUser("zhang", actor.County, "440981")
 	c := e.client()
 	resp := c.login("zhang", testPassword)
 	if resp.StatusCode != http.StatusSeeOther {
@@ -50,7 +51,7 @@ func TestLoginLogout(t *testing.T) {
 	if resp, _ := c.get("/"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout / answered %d, want redirect", resp.StatusCode)
 	}
-	p, err := audit.List(context.Background(), e.db, audit.Filter{Username: "zhang"})
+	p, err := audit.List(context.Background(), e.db, actor.CLI("test"), audit.Filter{Username: "zhang"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestLoginLogout(t *testing.T) {
 func TestNewSessionIDAtLogin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("li", auth.County, "440981")
+	e.mustCreateUser("li", actor.County, "440981")
 	c := e.client()
 	c.mustLogin("li")
 	first := sessionCookie(t, c)
@@ -98,7 +99,7 @@ func sessionCookie(t *testing.T, c *client) string {
 func TestLockoutAfterFiveFailures(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("wang", auth.County, "440981")
+	e.mustCreateUser("wang", actor.County, "440981")
 	c := e.client()
 	for i := 1; i <= 5; i++ {
 		if resp := c.login("wang", "wrong-Password1"); resp.StatusCode != http.StatusUnauthorized {
@@ -111,14 +112,14 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "锁定") {
 		t.Fatalf("locked login: status %d, body lacks 锁定", resp.StatusCode)
 	}
-	p, _ := audit.List(context.Background(), e.db, audit.Filter{Action: audit.LoginFailed})
+	p, _ := audit.List(context.Background(), e.db, actor.CLI("test"), audit.Filter{Action: audit.LoginFailed})
 	if p.Total != 6 {
 		t.Errorf("%d failed logins audited, want 6", p.Total)
 	}
 	// An admin's password reset unlocks.
 	var id int64
 	e.db.QueryRow(context.Background(), `SELECT id FROM app_user WHERE username = 'wang'`).Scan(&id)
-	if err := auth.NewStore(e.db).SetPassword(context.Background(), id, "New@Pass2026"); err != nil {
+	if err := auth.NewStore(e.db).SetPassword(context.Background(), actor.CLI("test"), id, "New@Pass2026"); err != nil {
 		t.Fatal(err)
 	}
 	if resp := c.login("wang", "New@Pass2026"); resp.StatusCode != http.StatusSeeOther {
@@ -129,7 +130,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 func TestTownshipClerkSeesOnlyOwnTownship(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("clerk", auth.Township, "440981107") // 镇江镇
+	e.mustCreateUser("clerk", actor.Township, "440981107") // 镇江镇
 	c := e.client()
 	c.mustLogin("clerk")
 	if resp, body := c.get("/regions/440981107"); resp.StatusCode != 200 || !strings.Contains(body, "镇江村") {
@@ -147,7 +148,7 @@ func TestTownshipClerkSeesOnlyOwnTownship(t *testing.T) {
 			t.Errorf("region %s outside scope leaked data", other)
 		}
 	}
-	if resp, _ := c.get("/users"); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := c.get("/users"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("clerk reached user admin: %d", resp.StatusCode)
 	}
 	_, body := c.get("/regions?q=" + url.QueryEscape("村"))
@@ -159,7 +160,7 @@ func TestTownshipClerkSeesOnlyOwnTownship(t *testing.T) {
 func TestPostWithoutCSRFRejected(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("admin1", auth.Admin, "4409")
+	e.mustCreateUser("admin1", actor.Admin, "4409")
 	c := e.client()
 	c.mustLogin("admin1")
 	form := url.Values{"username": {"x1"}, "display_name": {"x"}, "role": {"county"}, "region": {"440981"}, "password": {testPassword}}
@@ -205,7 +206,7 @@ func TestSecurityHeaders(t *testing.T) {
 func TestAdminManagesUsers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.mustCreateUser("boss", auth.Admin, "4409")
+	e.mustCreateUser("boss", actor.Admin, "4409")
 	c := e.client()
 	c.mustLogin("boss")
 	token := c.csrf("/users")
@@ -241,7 +242,7 @@ func TestAdminManagesUsers(t *testing.T) {
 		t.Error("audit page does not show the disable")
 	}
 	// A county admin cannot touch users of another county.
-	e.mustCreateUser("otheradmin", auth.Admin, "440902")
+	e.mustCreateUser("otheradmin", actor.Admin, "440902")
 	other := e.client()
 	other.mustLogin("otheradmin")
 	ot := other.csrf("/users")
