@@ -27,6 +27,7 @@ func TestRoleActionTable(t *testing.T) {
 		ReportEdit:     "x x x . .",
 		UsersManage:    "x . . . .",
 		AuditRead:      "x . . . .",
+		JobRead:        "x x x x x",
 	}
 	if len(want) != len(Actions) || len(permissions) != len(Actions) {
 		t.Fatalf("%d actions listed, %d in the table, %d expected here", len(Actions), len(permissions), len(want))
