@@ -20,6 +20,7 @@ import (
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/registry"
 	"github.com/canbao/canbao/web"
 )
 
@@ -46,6 +47,8 @@ type Server struct {
 	imports *imports.Importer
 	uploads *uploads
 	compare *compare.Engine
+	// registry reads persons and their timelines.
+	registry *registry.Store
 	// compareJobs are the comparisons started from the web in this process.
 	compareJobs *compareJobs
 	router      chi.Router
@@ -57,7 +60,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.TempDir = os.TempDir()
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db),
-		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), compareJobs: newCompareJobs()}
+		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), compareJobs: newCompareJobs()}
 	s.router = s.routes()
 	return s
 }
@@ -88,6 +91,7 @@ func (s *Server) routes() chi.Router {
 			s.routesRegions(r)
 			s.routesImports(r)
 			s.routesCompare(r)
+			s.routesPersons(r)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireAdmin)
 				s.routesUsers(r)
