@@ -14,15 +14,22 @@ import (
 )
 
 // Apply writes a change set into the registry inside tx: every field that
-// differs from the entry is recorded in person_event first, then the entry
-// updated; persons the registry does not have are added (their first
-// source on the entry, not one event per field: a first comparison adds a
-// million). The registry is read once for the set's persons and compared
-// in memory; only what differs is written, each part with one COPY and
-// one set-based statement.
+// differs from the entry is recorded in person_event, with the entry's
+// update, in the same transaction; persons the registry does not have are
+// added (their first source on the entry, not one event per field: a first
+// comparison adds a million). The registry is read once for the set's
+// persons and compared in memory; only what differs is written, each part
+// with one COPY and at most one set-based statement.
+//
+// Writers take turns, until their transactions end: a change set read
+// against entries another writer is changing would overwrite that change
+// without recording it.
 func Apply(ctx context.Context, tx pgx.Tx, cs ChangeSet) (Result, error) {
 	if err := cs.check(); err != nil {
 		return Result{}, err
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writerLock); err != nil {
+		return Result{}, fmt.Errorf("registry: %w", err)
 	}
 	d, err := newDiff(cs)
 	if err != nil {
@@ -45,6 +52,10 @@ func Apply(ctx context.Context, tx pgx.Tx, cs ChangeSet) (Result, error) {
 	}
 	return res, nil
 }
+
+// writerLock is the advisory lock registry writers hold (comparisons hold
+// 7001 per region while they run).
+const writerLock = 7002
 
 func (cs ChangeSet) check() error {
 	switch cs.Source.Kind {

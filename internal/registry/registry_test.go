@@ -275,3 +275,61 @@ func TestTimelinePages(t *testing.T) {
 		t.Errorf("a page of 10000 gave %d events, want the cap %d (%v)", len(capped), registry.MaxPageSize, err)
 	}
 }
+
+// TestWritersTakeTurns: a manual change made while a comparison's change
+// set is not yet committed waits for it and then sees it, so it does not
+// put back the name the comparison changed.
+func TestWritersTakeTurns(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	apply(t, db, comparison(1, "440981", full(idA, "陈大文", "1980-01-01", "440981101001", "户籍人口")))
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := registry.Apply(ctx, tx, comparison(2, "440981", full(idA, "陈达文", "1980-01-01", "440981101001", "户籍人口"))); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		died := registry.Entry{ID: idA, Values: map[registry.Field]string{registry.PopStatus: "死亡"}}
+		_, err := tryApply(db, registry.ChangeSet{Source: registry.Source{Kind: registry.Manual, ID: 1}, Effective: later,
+			Persons: registry.NewEntries(died)})
+		done <- err
+	}()
+	// Wait until the manual change waits for the lock.
+	deadline := time.Now().Add(time.Minute)
+	for waiting := 0; waiting == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the manual change never waited for the registry's writer lock")
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the manual change did not wait for the comparison (%v)", err)
+		default:
+		}
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database =
+			(SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var name, pop string
+	if err := db.QueryRow(ctx, `SELECT name, pop_status FROM person WHERE id_number = $1`, idA).Scan(&name, &pop); err != nil {
+		t.Fatal(err)
+	}
+	if name != "陈达文" || pop != "死亡" {
+		t.Errorf("after both: %s %s, want 陈达文 死亡", name, pop)
+	}
+	if got := events(t, db); len(got) != 2 || got[1].field != "pop_status" || got[1].old != "正常" {
+		t.Errorf("events %+v", got)
+	}
+}
