@@ -139,7 +139,7 @@ func TestApplyInsertChangeRerun(t *testing.T) {
 		changed := []registry.Entry{
 			full(idA, "陈达文", "1980-01-01", "440981101001", "户籍人口"),
 			full(idB, "李小梅", "1990-03-02", "440982100001", "户籍人口"), // moves to 化州市
-			full(idC, "", "", "440981103001", "居住人口"),                 // identity from another extract: no event
+			full(idC, "", "", "440981103001", "居住人口"),              // identity from another extract: no event
 		}
 		res := apply(t, db, comparison(3, "440981", changed...))
 		if res != (registry.Result{Updated: 3, Events: 4}) {
