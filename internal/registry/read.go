@@ -70,17 +70,17 @@ const MaxPageSize = 200
 
 // Timeline returns a page of a person's events, newest first, and how many
 // there are in all. page counts from 1; size is capped at MaxPageSize.
-// The caller has found the person with Person, so the scope is checked.
-func (s *Store) Timeline(ctx context.Context, id string, page, size int) ([]Event, int, error) {
+// A person outside scope has no events.
+func (s *Store) Timeline(ctx context.Context, scope, id string, page, size int) ([]Event, int, error) {
 	size = min(max(size, 1), MaxPageSize)
 	page = max(page, 1)
 	const q = `
 		SELECT e.id, e.field, coalesce(e.old_value, ''), coalesce(e.new_value, ''), e.effective, e.source_kind, e.source_id,
 		       e.actor_id, coalesce(u.display_name, ''), e.recorded_at
 		FROM person_event e LEFT JOIN app_user u ON u.id = e.actor_id
-		WHERE e.id_number = $1
+		WHERE e.id_number = $1 AND EXISTS (SELECT 1 FROM person p WHERE p.id_number = $1 AND p.region_code LIKE $4 || '%')
 		ORDER BY e.id DESC LIMIT $2 OFFSET $3`
-	rows, err := s.db.Query(ctx, q, id, size, (page-1)*size)
+	rows, err := s.db.Query(ctx, q, id, size, (page-1)*size, scope)
 	if err != nil {
 		return nil, 0, fmt.Errorf("timeline: %w", err)
 	}
@@ -94,7 +94,9 @@ func (s *Store) Timeline(ctx context.Context, id string, page, size int) ([]Even
 		return nil, 0, fmt.Errorf("timeline: %w", err)
 	}
 	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM person_event WHERE id_number = $1`, id).Scan(&total); err != nil {
+	const count = `SELECT count(*) FROM person_event e
+		WHERE e.id_number = $1 AND EXISTS (SELECT 1 FROM person p WHERE p.id_number = $1 AND p.region_code LIKE $2 || '%')`
+	if err := s.db.QueryRow(ctx, count, id, scope).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("timeline: %w", err)
 	}
 	return list, total, nil

@@ -259,18 +259,21 @@ func TestTimelinePages(t *testing.T) {
 		t.Errorf("another county's viewer: %v, want not found", err)
 	}
 
-	page, total, err := st.Timeline(ctx, idA, 1, 50)
+	page, total, err := st.Timeline(ctx, "4409", idA, 1, 50)
 	if err != nil || total != n || len(page) != 50 || page[0].Source.ID != n || page[49].Source.ID != n-49 {
 		t.Fatalf("first page: %d events of %d, %v", len(page), total, err)
 	}
 	if page[0].NewValue != "H230ns" || page[0].OldValue != "H229ns" || page[0].ActorID != nil || page[0].ActorName != "" {
 		t.Errorf("newest event %+v", page[0])
 	}
-	last, total, err := st.Timeline(ctx, idA, 5, 50)
+	last, total, err := st.Timeline(ctx, "4409", idA, 5, 50)
 	if err != nil || total != n || len(last) != n-200 || last[len(last)-1].Source.ID != 1 || last[len(last)-1].OldValue != "H001" {
 		t.Errorf("last page: %d events, total %d, %v", len(last), total, err)
 	}
-	capped, _, err := st.Timeline(ctx, idA, 1, 10_000)
+	if other, total, err := st.Timeline(ctx, "440982", idA, 1, 50); err != nil || total != 0 || len(other) != 0 {
+		t.Errorf("another county's viewer reads %d of %d events (%v)", len(other), total, err)
+	}
+	capped, _, err := st.Timeline(ctx, "4409", idA, 1, 10_000)
 	if err != nil || len(capped) != registry.MaxPageSize {
 		t.Errorf("a page of 10000 gave %d events, want the cap %d (%v)", len(capped), registry.MaxPageSize, err)
 	}

@@ -62,7 +62,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	pg := timelinePager(r, personURL(p.IDNumber))
-	events, total, err := s.registry.Timeline(ctx, p.IDNumber, pg.Page, pg.PerPage)
+	events, total, err := s.registry.Timeline(ctx, me.RegionCode, p.IDNumber, pg.Page, pg.PerPage)
 	if err != nil {
 		s.error(w, r, err)
 		return
