@@ -146,6 +146,12 @@ func TestRerunChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var firstKind string
+	var firstSource int64
+	if err := db.QueryRow(ctx, `SELECT first_kind, first_source FROM person WHERE id_number = $1`, newcomer).Scan(&firstKind, &firstSource); err != nil ||
+		firstKind != "compare" || firstSource != third.RunID {
+		t.Errorf("newcomer's entry added by %s %d, want run %d (%v)", firstKind, firstSource, third.RunID, err)
+	}
 	want := []string{ids[0], ids[1], newcomer}
 	diffIDs := func(list []DiffRow) []string {
 		var out []string
