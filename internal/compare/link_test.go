@@ -152,11 +152,11 @@ func fillLinked(t *testing.T, eng *compare.Engine, runID int64, out map[int]stri
 			t.Fatal(err)
 		}
 		for _, p := range persons {
-			full, err := eng.Person(context.Background(), "", p.IDNumber)
+			records, err := eng.LinkedRecords(context.Background(), runID, p.IDNumber)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range full.Records {
+			for _, r := range records {
 				if r.FileName == "e.csv" {
 					out[r.Line] = p.IDNumber
 				}

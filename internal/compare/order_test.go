@@ -99,8 +99,12 @@ func TestRerunChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var changes, touched, persons int
-	db.QueryRow(ctx, `SELECT count(*) FROM person_change WHERE run_id = $1`, second.RunID).Scan(&changes)
-	db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE last_run = $1), count(*) FROM person`, second.RunID).Scan(&touched, &persons)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM person_event WHERE source_kind = 'compare' AND source_id = $1`, second.RunID).Scan(&changes); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE last_kind = 'compare' AND last_source = $1), count(*) FROM person`, second.RunID).Scan(&touched, &persons); err != nil {
+		t.Fatal(err)
+	}
 	if changes != 0 || touched != 0 || persons != first.Persons {
 		t.Errorf("second run: %d changes, %d of %d registry entries rewritten (first run: %d persons)", changes, touched, persons, first.Persons)
 	}
@@ -141,6 +145,12 @@ func TestRerunChangesNothing(t *testing.T) {
 	third, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var firstKind string
+	var firstSource int64
+	if err := db.QueryRow(ctx, `SELECT first_kind, first_source FROM person WHERE id_number = $1`, newcomer).Scan(&firstKind, &firstSource); err != nil ||
+		firstKind != "compare" || firstSource != third.RunID {
+		t.Errorf("newcomer's entry added by %s %d, want run %d (%v)", firstKind, firstSource, third.RunID, err)
 	}
 	want := []string{ids[0], ids[1], newcomer}
 	diffIDs := func(list []DiffRow) []string {

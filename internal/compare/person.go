@@ -3,7 +3,6 @@ package compare
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,23 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/canbao/canbao/internal/apperr"
-	"github.com/canbao/canbao/internal/region"
 )
-
-// Person is the registry entry of one person with everything behind it.
-type Person struct {
-	IDNumber, Name, Sex    string
-	Birth                  *time.Time
-	Household, Relation    string
-	HukouRegion, PopStatus string
-	IdentityKind           string
-	RegionCode             string
-	Records                []LinkedRecord
-	History                []PersonResult
-	Changes                []Change
-}
 
 // LinkedRecord is a source record linked to the person in the latest run,
 // with its cells as given.
@@ -53,52 +36,23 @@ type PersonResult struct {
 	Survey           bool
 }
 
-// Change is one recorded change of a registry field.
-type Change struct {
-	RunID                     int64
-	Field, OldValue, NewValue string
-	At                        time.Time
-}
-
-// Person returns a registry entry; outside scope it does not exist.
-func (e *Engine) Person(ctx context.Context, scope, id string) (Person, error) {
-	var p Person
-	err := e.db.QueryRow(ctx, `SELECT id_number, name, coalesce(sex, ''), birth, coalesce(household, ''), coalesce(relation, ''),
-		coalesce(hukou_region, ''), coalesce(pop_status, ''), identity_kind, region_code FROM person WHERE id_number = $1`, id).
-		Scan(&p.IDNumber, &p.Name, &p.Sex, &p.Birth, &p.Household, &p.Relation, &p.HukouRegion, &p.PopStatus, &p.IdentityKind, &p.RegionCode)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !region.Within(scope, p.RegionCode)) {
-		return Person{}, apperr.NotFoundf("登记库中没有该人员")
-	}
-	if err != nil {
-		return Person{}, fmt.Errorf("person: %w", err)
-	}
-	if p.History, err = e.history(ctx, id); err != nil {
-		return Person{}, err
-	}
-	if len(p.History) > 0 {
-		if p.Records, err = e.linkedRecords(ctx, p.History[0].RunID, id); err != nil {
-			return Person{}, err
-		}
-	}
-	p.Changes, err = e.changes(ctx, id)
-	return p, err
-}
-
-func (e *Engine) history(ctx context.Context, id string) ([]PersonResult, error) {
+// Results returns a person's classification in every run that met them,
+// newest first. The caller has found the person in the registry, in scope.
+func (e *Engine) Results(ctx context.Context, id string) ([]PersonResult, error) {
 	rows, err := e.db.Query(ctx, `
 		SELECT rp.run_id, c.as_of, c.region_code, rp.in_universe, rp.pension, rp.medical, rp.flags, rp.survey
 		FROM run_person rp JOIN comparison_run c ON c.id = rp.run_id
 		WHERE rp.id_number = $1 ORDER BY rp.run_id DESC`, id)
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, fmt.Errorf("results: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[PersonResult])
 }
 
-// linkedRecords reads a person's records in a run, batch by batch: each
+// LinkedRecords reads a person's records in a run, batch by batch: each
 // query is pruned to its batch's partition when planned, and each line is
 // found through the partition's BRIN index.
-func (e *Engine) linkedRecords(ctx context.Context, runID int64, id string) ([]LinkedRecord, error) {
+func (e *Engine) LinkedRecords(ctx context.Context, runID int64, id string) ([]LinkedRecord, error) {
 	var batches []int64
 	var lines []int32
 	err := e.db.QueryRow(ctx, `SELECT record_batches, record_lines FROM run_person WHERE run_id = $1 AND id_number = $2`, runID, id).
@@ -201,15 +155,6 @@ func (e *Engine) linkMethods(ctx context.Context, runID int64, id string) (map[r
 		out[k] = m
 	}
 	return out, rows.Err()
-}
-
-func (e *Engine) changes(ctx context.Context, id string) ([]Change, error) {
-	rows, err := e.db.Query(ctx, `SELECT run_id, field, coalesce(old_value, ''), coalesce(new_value, ''), at
-		FROM person_change WHERE id_number = $1 ORDER BY id DESC LIMIT 100`, id)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[Change])
 }
 
 // DiffRow is a person whose result changed between two runs.

@@ -8,13 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
-	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/region"
@@ -37,7 +35,6 @@ func (s *Server) routesCompare(r chi.Router) {
 	read.Get(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewItem)
 	r.With(s.allow(actor.Review)).Post(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewDecide)
 	read.Get(run+"/diff", s.handleRunDiff)
-	r.With(s.allow(actor.PersonRead)).Get("/persons/{id}", s.handlePerson)
 }
 
 func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
@@ -137,8 +134,6 @@ func runPath(id int64, sub string, q url.Values) string {
 func listURL(id int64, regionCode, metric string) string {
 	return runPath(id, "list", url.Values{"region": {regionCode}, "metric": {metric}})
 }
-
-func personURL(id string) string { return "/persons/" + url.PathEscape(id) }
 
 // runOf loads the run named in the URL; runs outside the viewer's reach and
 // runs that failed have no pages.
@@ -484,176 +479,6 @@ func (s *Server) handleRunExport(ext string, unmatched bool) http.HandlerFunc {
 			return err
 		})
 	}
-}
-
-// methodLabels name how a record was linked.
-var methodLabels = map[string]string{
-	"exact":    "按身份证号码关联",
-	"fuzzy":    "号码有误，按近似号码和姓名关联",
-	"name":     "号码不可用，按姓名关联",
-	"reviewed": "人工审核关联",
-}
-
-// changeFields name the registry fields in the change log.
-var changeFields = map[string]string{
-	"name": "姓名", "sex": "性别", "birth": "出生日期", "household": "户号", "relation": "与户主关系",
-	"hukou_region": "户籍地区划", "pop_status": "人口状态", "region_code": "管理区划",
-}
-
-// handlePerson shows a registry entry with its full ID number, so every
-// view is audited.
-func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	me, _ := currentUser(r)
-	p, err := s.compare.Person(ctx, me.RegionCode, strings.ToUpper(chi.URLParam(r, "id")))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	s.audit(r, audit.Entry{Action: audit.RecordView, Object: "person:" + p.IDNumber})
-	// Only the runs the viewer may open: a run of another county that also
-	// met this person is none of their business.
-	var history []compare.PersonResult
-	codes := []string{p.RegionCode, p.HukouRegion}
-	for _, h := range p.History {
-		if region.Within(me.RegionCode, h.RunRegion) || region.Within(h.RunRegion, me.RegionCode) {
-			history = append(history, h)
-			codes = append(codes, h.RunRegion)
-		}
-	}
-	names, err := s.regions.Names(ctx, codes)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v := web.PersonView{Page: s.page(r, "人员信息 · "+p.Name, "compare"), ID: p.IDNumber, Name: p.Name, Sex: p.Sex,
-		Household: p.Household, Relation: p.Relation, PopStatus: p.PopStatus, IdentityKind: p.IdentityKind,
-		Region: regionLabel(names, p.RegionCode), HukouRegion: regionLabel(names, p.HukouRegion)}
-	if p.Birth != nil {
-		v.Birth = p.Birth.Format("2006-01-02")
-	}
-	for i, h := range history {
-		line := web.ResultLine{RunID: h.RunID, RunLink: runURL(h.RunID, ""), AsOf: h.AsOf.Format("2006-01-02"),
-			Region: nameOr(names, h.RunRegion), Universe: h.Universe, Survey: h.Survey, Pension: h.Pension, Medical: h.Medical,
-			Flags: flagList(h.Flags)}
-		if i == 0 {
-			v.HasLatest, v.Latest = true, line
-		}
-		v.History = append(v.History, line)
-	}
-	v.Sources, v.Fields, v.Grid = sideBySide(p, currentActor(r).May(actor.Import))
-	for _, c := range p.Changes {
-		field := c.Field
-		if l, ok := changeFields[c.Field]; ok {
-			field = l
-		}
-		v.Changes = append(v.Changes, web.ChangeLine{RunID: c.RunID, Field: field, Old: c.OldValue, New: c.NewValue,
-			At: c.At.In(cst).Format("2006-01-02 15:04")})
-	}
-	s.render(w, r, web.Person(v))
-}
-
-func regionLabel(names map[string]string, code string) string {
-	if code == "" {
-		return ""
-	}
-	if n, ok := names[code]; ok {
-		return n + "（" + code + "）"
-	}
-	return code
-}
-
-// sideBySide lays a person's linked records out as columns. A mapped
-// column's row is its field (公民身份号码 in one file and 身份证号 in
-// another share a row), any other column's its header text; a name or ID
-// cell that disagrees with the registry identity is marked.
-func sideBySide(p compare.Person, linkBatches bool) ([]web.SourceColumn, []string, [][]web.GridCell) {
-	var cols []web.SourceColumn
-	var fields []string
-	row := map[string]int{}
-	type cell struct {
-		row  int
-		cell web.GridCell
-	}
-	var cells [][]cell
-	for _, rec := range p.Records {
-		col := web.SourceColumn{Kind: rec.Kind, FileName: rec.FileName, Line: rec.Line, Method: rec.Method,
-			Damage: damageText(rec.IDDamage), NameDiff: rec.NameDiff}
-		if l, ok := methodLabels[rec.Method]; ok {
-			col.Method = l
-		}
-		if linkBatches {
-			col.Link = "/imports/" + strconv.FormatInt(rec.BatchID, 10)
-		}
-		cols = append(cols, col)
-		idCol, hasID := rec.Mapping[source.KeyID]
-		nameCol, hasName := rec.Mapping[source.KeyName]
-		mapped := map[int]string{}
-		for key, i := range rec.Mapping {
-			mapped[i] = fieldNames[key]
-		}
-		var these []cell
-		for i, h := range rec.Header {
-			value := ""
-			if i < len(rec.Cells) {
-				value = rec.Cells[i]
-			}
-			label := strings.TrimSpace(h)
-			if name := mapped[i]; name != "" {
-				label = name
-			}
-			if label == "" {
-				if value == "" {
-					continue
-				}
-				label = "（无表头）" + columnLetter(i) + "列"
-			}
-			n, ok := row[label]
-			if !ok {
-				n = len(fields)
-				row[label] = n
-				fields = append(fields, label)
-			}
-			c := web.GridCell{Value: value}
-			switch {
-			case value == "":
-			case hasID && i == idCol:
-				c.Diff = idcard.Normalize(value) != p.IDNumber
-			case hasName && i == nameCol:
-				c.Diff = stripSpace(value) != p.Name
-			}
-			these = append(these, cell{n, c})
-		}
-		cells = append(cells, these)
-	}
-	grid := make([][]web.GridCell, len(fields))
-	for i := range grid {
-		grid[i] = make([]web.GridCell, len(cols))
-	}
-	for j, these := range cells {
-		for _, c := range these {
-			if grid[c.row][j].Value == "" { // a header repeated in one file: keep the first value
-				grid[c.row][j] = c.cell
-			}
-		}
-	}
-	return cols, fields, grid
-}
-
-// fieldNames maps every field key to its canonical column name.
-var fieldNames = func() map[string]string {
-	out := map[string]string{}
-	for _, k := range source.Kinds() {
-		for _, f := range source.Fields(k) {
-			out[f.Key] = f.Name
-		}
-	}
-	return out
-}()
-
-// stripSpace removes blanks the way the importer cleans names.
-func stripSpace(s string) string {
-	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), "")
 }
 
 func (s *Server) handleReviewQueue(w http.ResponseWriter, r *http.Request) {

@@ -21,6 +21,7 @@ import (
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/registry"
 	"github.com/canbao/canbao/web"
 )
 
@@ -50,7 +51,9 @@ type Server struct {
 	uploads *uploads
 	compare *compare.Engine
 	jobs    *job.Runner
-	router  chi.Router
+	// registry reads persons and their timelines.
+	registry *registry.Store
+	router   chi.Router
 }
 
 // New builds the server and its routes, and starts its job runner (which
@@ -64,7 +67,8 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.Jobs = 2
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db),
-		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), jobs: job.NewRunner(db, log, cfg.Jobs)}
+		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
+		jobs: job.NewRunner(db, log, cfg.Jobs)}
 	if err := s.jobs.Start(context.Background()); err != nil {
 		log.Error("start job runner", "err", err)
 	}
@@ -104,6 +108,7 @@ func (s *Server) routes() chi.Router {
 			s.routesRegions(r)
 			s.routesImports(r)
 			s.routesCompare(r)
+			s.routesPersons(r)
 			s.routesJobs(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
