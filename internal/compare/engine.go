@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -85,12 +86,12 @@ func (e *Engine) run(ctx context.Context, req Request, prog *Progress, start tim
 	if err != nil {
 		return RunResult{}, err
 	}
-	defer conn.Close(context.Background())
+	defer func() { _ = conn.Close(context.Background()) }()
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return RunResult{}, err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	// One run per region at a time; a second waits rather than interleaving.
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7001, hashtext($1))`, req.Region); err != nil {
 		return RunResult{}, err
@@ -321,8 +322,11 @@ func (e *Engine) recordFailure(req Request, cause error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	e.db.Exec(ctx, `INSERT INTO comparison_run (region_code, as_of, status, error, created_by, created_name) VALUES ($1, $2, 'failed', $3, $4, $5)`,
+	_, err := e.db.Exec(ctx, `INSERT INTO comparison_run (region_code, as_of, status, error, created_by, created_name) VALUES ($1, $2, 'failed', $3, $4, $5)`,
 		req.Region, req.AsOf, apperr.Message(cause), nullID(req.UserID), req.UserName)
-	audit.Record(ctx, e.db, audit.Entry{UserID: nullID(req.UserID), Username: req.UserName, Region: req.Region, IP: req.IP,
-		Action: audit.CompareRun, Object: "region:" + req.Region, Result: "failed", Detail: apperr.Message(cause)})
+	err = errors.Join(err, audit.Record(ctx, e.db, audit.Entry{UserID: nullID(req.UserID), Username: req.UserName, Region: req.Region, IP: req.IP,
+		Action: audit.CompareRun, Object: "region:" + req.Region, Result: "failed", Detail: apperr.Message(cause)}))
+	if err != nil {
+		slog.Error("recording a failed comparison", "region", req.Region, "err", err)
+	}
 }

@@ -90,14 +90,18 @@ func TestLinkEachDamageKind(t *testing.T) {
 		}
 	}
 	var flags int
-	db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, chen).Scan(&flags)
+	if err := db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, chen).Scan(&flags); err != nil {
+		t.Fatal(err)
+	}
 	if flags&int(compare.FlagInfoError) == 0 {
 		t.Errorf("陈大文's flags %q lack 信息有误", compare.FlagNames(flags))
 	}
 
 	// A reviewer's decision holds on the next run.
 	var batch int64
-	db.QueryRow(ctx, `SELECT id FROM import_batch WHERE file_name = 'e.csv'`).Scan(&batch)
+	if err := db.QueryRow(ctx, `SELECT id FROM import_batch WHERE file_name = 'e.csv'`).Scan(&batch); err != nil {
+		t.Fatal(err)
+	}
 	item, err := eng.ReviewItem(ctx, res.RunID, batch, 6)
 	if err != nil || len(item.Candidates) != 2 {
 		t.Fatalf("review item: %+v %v", item, err)
@@ -168,9 +172,6 @@ func fillLinked(t *testing.T, eng *compare.Engine, runID int64, out map[int]stri
 
 func auditEntry() audit.Entry { return audit.Entry{Username: "reviewer", IP: "test"} }
 
-// mangled renders id the way a spreadsheet stores it as a number.
-func mangled(id string) string { return id[:1] + "." + id[1:15] + "E+17" }
-
 // TestSummaryEqualsLists checks the invariant the pages rely on: every
 // summary number equals a count of run_person with its metric's predicate.
 func TestSummaryEqualsLists(t *testing.T) {
@@ -188,7 +189,9 @@ func TestSummaryEqualsLists(t *testing.T) {
 	var regions []string
 	for rows.Next() {
 		var r string
-		rows.Scan(&r)
+		if err := rows.Scan(&r); err != nil {
+			t.Fatal(err)
+		}
 		regions = append(regions, r)
 	}
 	rows.Close()
@@ -196,8 +199,10 @@ func TestSummaryEqualsLists(t *testing.T) {
 	for _, r := range regions {
 		for _, m := range compare.Metrics {
 			var summary, count int
-			db.QueryRow(ctx, `SELECT coalesce((SELECT n FROM run_summary WHERE run_id = $1 AND region_code = $2 AND metric = $3), 0)`,
-				res.RunID, r, m.Key).Scan(&summary)
+			if err := db.QueryRow(ctx, `SELECT coalesce((SELECT n FROM run_summary WHERE run_id = $1 AND region_code = $2 AND metric = $3), 0)`,
+				res.RunID, r, m.Key).Scan(&summary); err != nil {
+				t.Fatal(err)
+			}
 			if err := db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND region_code LIKE $2 || '%' AND (`+m.Where+`)`,
 				res.RunID, r).Scan(&count); err != nil {
 				t.Fatal(err)

@@ -39,12 +39,12 @@ func TestBatchOutOfLineOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }()
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	batches, err := currentBatches(ctx, tx, req.Region)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,9 @@ func TestBatchOutOfLineOrder(t *testing.T) {
 	if err := newState(req.Region, batches, nil).load(ctx, tx, true); err != nil {
 		t.Fatalf("reading it sorted: %v", err)
 	}
-	tx.Rollback(ctx)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	after, err := eng.Run(ctx, req, nil)
 	if err != nil {
@@ -72,7 +74,9 @@ func TestBatchOutOfLineOrder(t *testing.T) {
 	if err := db.QueryRow(ctx, diff, before.RunID, after.RunID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1`, after.RunID).Scan(&persons)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1`, after.RunID).Scan(&persons); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 || persons == 0 || after.Linked != before.Linked || after.Review != before.Review || after.Unmatched != before.Unmatched {
 		t.Errorf("%d of %d persons differ; before %+v, after %+v", n, persons, before, after)
 	}
@@ -99,8 +103,12 @@ func TestRerunChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var changes, touched, persons int
-	db.QueryRow(ctx, `SELECT count(*) FROM person_change WHERE run_id = $1`, second.RunID).Scan(&changes)
-	db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE last_run = $1), count(*) FROM person`, second.RunID).Scan(&touched, &persons)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM person_change WHERE run_id = $1`, second.RunID).Scan(&changes); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE last_run = $1), count(*) FROM person`, second.RunID).Scan(&touched, &persons); err != nil {
+		t.Fatal(err)
+	}
 	if changes != 0 || touched != 0 || persons != first.Persons {
 		t.Errorf("second run: %d changes, %d of %d registry entries rewritten (first run: %d persons)", changes, touched, persons, first.Persons)
 	}
@@ -119,7 +127,9 @@ func TestRerunChangesNothing(t *testing.T) {
 	csv := "公民身份号码,姓名,险种类型,参保状态\n"
 	for rows.Next() {
 		var id, name string
-		rows.Scan(&id, &name)
+		if err := rows.Scan(&id, &name); err != nil {
+			t.Fatal(err)
+		}
 		ids = append(ids, id)
 		csv += id + "," + name + ",390,1\n"
 	}
@@ -132,7 +142,9 @@ func TestRerunChangesNothing(t *testing.T) {
 	newcomer += string(idcard.CheckChar(newcomer))
 	csv += newcomer + ",新来人,390,1\n"
 	path := filepath.Join(t.TempDir(), "enrolled.csv")
-	os.WriteFile(path, []byte(csv), 0o644)
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	late, err := imports.New(db).Import(ctx, imports.Request{Kind: source.Enrollment, Region: fixture.County, Path: path,
 		Source: "late", TempDir: t.TempDir()}, nil)
 	if err != nil {

@@ -58,7 +58,7 @@ func scanBatch(row pgx.Row) (Batch, error) {
 		&b.FileSize, &b.HeaderLine, &b.Header, &mapping, &b.Status, &b.Error, &b.Read, &b.Accepted, &b.Rejected,
 		&b.Marked, &b.SupersededBy, &b.CreatedName, &b.CreatedAt, &b.DurationMS, &b.WithdrawnAt, &b.WithdrawnName)
 	if err == nil {
-		json.Unmarshal(mapping, &b.Mapping)
+		err = json.Unmarshal(mapping, &b.Mapping)
 	}
 	return b, err
 }
@@ -162,7 +162,7 @@ func (im *Importer) Withdraw(ctx context.Context, scope string, id int64, e audi
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	if _, err := tx.Exec(ctx, `UPDATE import_batch SET status = 'withdrawn', withdrawn_at = now(), withdrawn_name = $2 WHERE id = $1`, id, e.Username); err != nil {
 		return fmt.Errorf("withdraw %d: %w", id, err)
 	}
@@ -212,7 +212,9 @@ func (im *Importer) Templates(ctx context.Context, scope string, kind source.Kin
 		var t Template
 		var js []byte
 		err := r.Scan(&t.ID, &t.Name, &js)
-		json.Unmarshal(js, &t.Mapping)
+		if err == nil {
+			err = json.Unmarshal(js, &t.Mapping)
+		}
 		return t, err
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -85,7 +86,7 @@ func Open(path string, kind source.Kind) (Preview, error) {
 	if err != nil {
 		return Preview{}, fileError(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	p := Preview{Format: format, Sheet: rows.Sheet(), HeaderIdx: -1}
 	if format == sheet.CSV {
 		p.Encoding, _ = sheet.Encoding(path)
@@ -128,7 +129,7 @@ func HashFile(path string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	return hex.EncodeToString(h.Sum(nil)), n, err
@@ -196,7 +197,7 @@ func (im *Importer) importFile(ctx context.Context, req Request, prog *Progress,
 	if err != nil {
 		return Result{}, fileError(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	h, err := readHeader(rows, req)
 	if err != nil {
 		return Result{}, err
@@ -283,7 +284,7 @@ func (im *Importer) write(ctx context.Context, req Request, h header, rows sheet
 	if err != nil {
 		return Result{}, err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	id, err := insertBatch(ctx, tx, req, h)
 	if err != nil {
 		return Result{}, err
@@ -452,9 +453,12 @@ func (im *Importer) recordFailure(req Request, cause error) {
 	msg := apperr.Message(cause)
 	const q = `INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, status, error, created_by, created_name)
 		VALUES ($1, $2, $3, $4, $5, $6, 'failed', $7, $8, $9)`
-	im.db.Exec(ctx, q, req.Kind, req.Region, req.Source, fileName(req), req.SHA256, size, msg, nullID(req.UserID), req.UserName)
-	audit.Record(ctx, im.db, audit.Entry{UserID: nullID(req.UserID), Username: req.UserName, Region: req.Region, IP: req.IP,
-		Action: audit.ImportCreate, Object: "file:" + fileName(req), Result: "failed", Detail: msg})
+	_, err := im.db.Exec(ctx, q, req.Kind, req.Region, req.Source, fileName(req), req.SHA256, size, msg, nullID(req.UserID), req.UserName)
+	err = errors.Join(err, audit.Record(ctx, im.db, audit.Entry{UserID: nullID(req.UserID), Username: req.UserName, Region: req.Region, IP: req.IP,
+		Action: audit.ImportCreate, Object: "file:" + fileName(req), Result: "failed", Detail: msg}))
+	if err != nil {
+		slog.Error("recording a failed import", "file", fileName(req), "err", err)
+	}
 }
 
 // copyRows streams the file into the batch's table: the reader checks and

@@ -244,7 +244,7 @@ func (s *Server) handleCompareJobStatus(w http.ResponseWriter, r *http.Request) 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(compareJobStatus(job))
+	_ = json.NewEncoder(w).Encode(compareJobStatus(job)) // the client may have gone
 }
 
 // runURL links to a run's summary, for region when given.

@@ -119,7 +119,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 			err = apperr.Invalidf("文件超过上限 %d MB", s.cfg.MaxUpload>>20)
 		}
 		if up != nil {
-			os.Remove(up.path)
+			_ = os.Remove(up.path)
 		}
 		form := web.ImportForm{Error: apperr.Message(err)}
 		if up != nil {
@@ -193,7 +193,7 @@ func (s *Server) saveFile(up *upload, part io.Reader) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	up.path = f.Name()
 	if p, ok := part.(interface{ FileName() string }); ok {
 		up.fileName = filepath.Base(p.FileName())
@@ -353,7 +353,7 @@ func (s *Server) startJob(up *upload, req imports.Request) bool {
 	s.uploads.mu.Unlock()
 	go func() {
 		defer close(up.done)
-		defer os.Remove(up.path)
+		defer func() { _ = os.Remove(up.path) }()
 		up.result, up.err = s.imports.Import(context.Background(), req, &up.progress)
 		if up.err != nil && apperr.KindOf(up.err) == apperr.Internal {
 			s.log.Error("import failed", "file", req.FileName, "err", up.err)
@@ -435,7 +435,7 @@ func (s *Server) handleImportJobStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(jobStatus(up))
+	_ = json.NewEncoder(w).Encode(jobStatus(up)) // the client may have gone
 }
 
 func (s *Server) batchOf(r *http.Request) (imports.Batch, error) {

@@ -72,7 +72,7 @@ func (u *uploads) expire(ttl time.Duration) {
 	for k, up := range u.m {
 		running := up.done != nil && !isClosed(up.done)
 		if !running && time.Since(up.created) > ttl {
-			os.Remove(up.path)
+			_ = os.Remove(up.path)
 			delete(u.m, k)
 		}
 	}

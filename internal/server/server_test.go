@@ -78,7 +78,9 @@ func TestNewSessionIDAtLogin(t *testing.T) {
 		t.Error("session ID was not renewed at login")
 	}
 	var n int
-	e.db.QueryRow(context.Background(), `SELECT count(*) FROM session`).Scan(&n)
+	if err := e.db.QueryRow(context.Background(), `SELECT count(*) FROM session`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if n != 1 {
 		t.Errorf("%d sessions after re-login, want the old one replaced", n)
 	}
@@ -117,7 +119,9 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	}
 	// An admin's password reset unlocks.
 	var id int64
-	e.db.QueryRow(context.Background(), `SELECT id FROM app_user WHERE username = 'wang'`).Scan(&id)
+	if err := e.db.QueryRow(context.Background(), `SELECT id FROM app_user WHERE username = 'wang'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
 	if err := auth.NewStore(e.db).SetPassword(context.Background(), id, "New@Pass2026"); err != nil {
 		t.Fatal(err)
 	}
