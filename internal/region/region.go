@@ -1,5 +1,3 @@
-// Package region holds the administrative divisions (统计用区划代码) and the
-// rule that scopes every user: a region contains every code it prefixes.
 package region
 
 import (
