@@ -96,7 +96,10 @@ func cleanBatches(b *testing.B, db *pgxpool.Pool) {
 	}
 	exec(`DELETE FROM import_batch WHERE status <> 'done'`)
 	// Each round imports as a fresh extract: drop the previous batch.
-	rows, _ := db.Query(ctx, `SELECT id FROM import_batch`)
+	rows, err := db.Query(ctx, `SELECT id FROM import_batch`)
+	if err != nil {
+		b.Fatal(err)
+	}
 	var ids []int64
 	for rows.Next() {
 		var id int64
@@ -105,7 +108,9 @@ func cleanBatches(b *testing.B, db *pgxpool.Pool) {
 		}
 		ids = append(ids, id)
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
 	for _, id := range ids {
 		exec(fmt.Sprintf(`DROP TABLE IF EXISTS source_record_%d`, id))
 		exec(`DELETE FROM import_issue WHERE batch_id = $1`, id)

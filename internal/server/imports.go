@@ -188,12 +188,16 @@ func setField(up *upload, name, value string) {
 	}
 }
 
-func (s *Server) saveFile(up *upload, part io.Reader) error {
+func (s *Server) saveFile(up *upload, part io.Reader) (err error) {
 	f, err := os.CreateTemp(s.cfg.TempDir, "canbao-upload-*")
 	if err != nil {
 		return err
 	}
-	defer func() { _ = f.Close() }()
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr // a write can fail as late as Close
+		}
+	}()
 	up.path = f.Name()
 	if p, ok := part.(interface{ FileName() string }); ok {
 		up.fileName = filepath.Base(p.FileName())
