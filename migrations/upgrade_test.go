@@ -231,7 +231,7 @@ func checkData(t *testing.T, conn *pgx.Conn, level int) {
 	t.Helper()
 	expect := func(q string, want ...string) {
 		t.Helper()
-		if got := strings1(t, conn, q); !slices.Equal(got, want) {
+		if got := queryStrings(t, conn, q); !slices.Equal(got, want) {
 			t.Errorf("%s\n got  %q\n want %q", q, got, want)
 		}
 	}
@@ -302,7 +302,7 @@ func catalog(t *testing.T, conn *pgx.Conn) []string {
 		SELECT format('function %s(%s) %s', p.proname, pg_get_function_arguments(p.oid), md5(p.prosrc))
 		FROM pg_proc p WHERE p.pronamespace = current_schema()::text::regnamespace
 		ORDER BY 1`
-	return strings1(t, conn, q)
+	return queryStrings(t, conn, q)
 }
 
 // partitionDrift lists what a partition has that its table has not, or
@@ -334,7 +334,7 @@ func partitionDrift(t *testing.T, conn *pgx.Conn) []string {
 		SELECT format('own constraint %s.%s', p.relname, c.conname) FROM part p JOIN pg_constraint c ON c.conrelid = p.oid
 		WHERE c.contype <> 'c' AND c.conparentid = 0
 		ORDER BY 1`
-	return strings1(t, conn, q)
+	return queryStrings(t, conn, q)
 }
 
 // diff shows the lines only one of two sorted lists has.
@@ -353,7 +353,7 @@ func diff(want, got []string) string {
 	return b.String()
 }
 
-func strings1(t *testing.T, conn *pgx.Conn, q string) []string {
+func queryStrings(t *testing.T, conn *pgx.Conn, q string) []string {
 	t.Helper()
 	rows, err := conn.Query(context.Background(), q)
 	if err != nil {
