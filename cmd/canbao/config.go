@@ -40,7 +40,7 @@ func loadConfig() Config {
 		DataDir:       env("CANBAO_DATA_DIR", ".data"),
 		PGPort:        envInt("CANBAO_PG_PORT", 54329),
 	}
-	c.LogLevel.UnmarshalText([]byte(env("CANBAO_LOG_LEVEL", "info")))
+	_ = c.LogLevel.UnmarshalText([]byte(env("CANBAO_LOG_LEVEL", "info"))) // an unknown level leaves info
 	return c
 }
 

@@ -99,7 +99,9 @@ func loadDemoData(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog
 		return err
 	}
 	dir := filepath.Join(cfg.DataDir, "demo")
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
 	start := time.Now()
 	res, err := demo.Generate(demo.Options{
 		County: demoCounty, CountyName: "高州市", Villages: villages, Households: demoHouseholds, Seed: 2026,

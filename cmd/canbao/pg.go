@@ -63,7 +63,7 @@ func runTemp(ctx context.Context, cmdline []string) error {
 		return err
 	}
 	c.Throwaway = true
-	defer c.Remove(context.Background())
+	defer func() { _ = c.Remove(context.Background()) }()
 	if err := c.Start(ctx, "canbao"); err != nil {
 		return err
 	}

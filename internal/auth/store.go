@@ -246,7 +246,7 @@ func (s *Store) setDisabled(ctx context.Context, a actor.Actor, id int64, disabl
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	tag, err := tx.Exec(ctx, `UPDATE app_user SET disabled = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1`, id, disabled)
 	if err != nil {
 		return fmt.Errorf("disable user %d: %w", id, err)
@@ -289,7 +289,7 @@ func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw str
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	tag, err := tx.Exec(ctx, `UPDATE app_user SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1`, id, HashPassword(pw))
 	if err != nil {
 		return fmt.Errorf("set password %d: %w", id, err)
@@ -398,7 +398,7 @@ func (s *Store) Session(ctx context.Context, token string) (User, error) {
 		SELECT ` + userCols + ` FROM s JOIN app_user u ON u.id = s.user_id LEFT JOIN region r ON r.code = u.region_code`
 	u, err := scanUser(s.db.QueryRow(ctx, q, hashToken(token), now, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime)))
 	if errors.Is(err, pgx.ErrNoRows) {
-		s.db.Exec(ctx, `DELETE FROM session WHERE token_hash = $1`, hashToken(token))
+		_, _ = s.db.Exec(ctx, `DELETE FROM session WHERE token_hash = $1`, hashToken(token)) // tidying only: the session is refused either way
 		return User{}, ErrNoSession
 	}
 	if err != nil {

@@ -42,7 +42,7 @@ func readCSV(t testing.TB, path string) [][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
 	rows, err := r.ReadAll()
@@ -86,7 +86,9 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	}
 	for rows.Next() {
 		var k, v string
-		rows.Scan(&k, &v)
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
 		links[k] = v
 	}
 	rows.Close()
@@ -133,7 +135,9 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 		var id, pension, medical string
 		var universe, survey bool
 		var flags int
-		prow.Scan(&id, &universe, &pension, &medical, &flags, &survey)
+		if err := prow.Scan(&id, &universe, &pension, &medical, &flags, &survey); err != nil {
+			t.Fatal(err)
+		}
 		got[id] = []string{yn(universe), pension, medical, compare.FlagNames(flags), yn(survey)}
 	}
 	prow.Close()

@@ -30,8 +30,10 @@ func BenchmarkComparisonCity(b *testing.B) {
 	db, gen := countyFormat(b, benchHouseholds(), 5, "csv")
 	ctx := context.Background()
 	var hukouRows, enrollRows int
-	db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE b.kind = '户籍人口'), count(*) FILTER (WHERE b.kind = '参保信息')
-		FROM source_record s JOIN import_batch b ON b.id = s.batch_id`).Scan(&hukouRows, &enrollRows)
+	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE b.kind = '户籍人口'), count(*) FILTER (WHERE b.kind = '参保信息')
+		FROM source_record s JOIN import_batch b ON b.id = s.batch_id`).Scan(&hukouRows, &enrollRows); err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("generated and imported %d persons (%d 户籍 rows, %d 参保 rows, %d rows in all) in %v",
 		gen.Persons, hukouRows, enrollRows, gen.Records, time.Since(start))
 	b.ResetTimer()
@@ -66,7 +68,9 @@ func baseline(b *testing.B) func(context.Context, dbExec) time.Duration {
 				medical = append(medical, s.Key)
 			}
 		}
-		db.Exec(ctx, `DROP TABLE IF EXISTS baseline`)
+		if _, err := db.Exec(ctx, `DROP TABLE IF EXISTS baseline`); err != nil {
+			b.Fatal(err)
+		}
 		t := time.Now()
 		_, err := db.Exec(ctx, `
 			CREATE TABLE baseline AS

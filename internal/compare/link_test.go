@@ -166,9 +166,6 @@ func fillLinked(t *testing.T, eng *compare.Engine, runID int64, out map[int]stri
 	return out
 }
 
-// mangled renders id the way a spreadsheet stores it as a number.
-func mangled(id string) string { return id[:1] + "." + id[1:15] + "E+17" }
-
 // TestSummaryEqualsLists checks the invariant the pages rely on: every
 // summary number equals a count of run_person with its metric's predicate.
 func TestSummaryEqualsLists(t *testing.T) {

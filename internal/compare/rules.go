@@ -1,6 +1,3 @@
-// Package compare runs 数据比对: it links every imported record to a person,
-// classifies every person of a region at an as-of date (DOMAIN.md §5), and
-// keeps the registry of persons current.
 package compare
 
 import (

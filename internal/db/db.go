@@ -11,6 +11,7 @@ import (
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers pgx5://
 	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/migrations"
@@ -41,6 +42,9 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 
 // Migrate brings the schema up to the newest embedded migration.
 func Migrate(databaseURL string) error {
+	if err := prepare(databaseURL); err != nil {
+		return err
+	}
 	src, err := iofs.New(migrations.FS, ".")
 	if err != nil {
 		return err
@@ -49,11 +53,23 @@ func Migrate(databaseURL string) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer m.Close()
+	defer func() { _, _ = m.Close() }()
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// prepare runs migrations.Prepare, the step golang-migrate cannot take for
+// a database created from an early main.
+func prepare(databaseURL string) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	return migrations.Prepare(ctx, conn)
 }
 
 // migrateURL rewrites a postgres:// URL (or keyword/value string) into the

@@ -21,7 +21,7 @@ func EnrollmentFile(path string, county string, villages []Village, n int, seed 
 	}
 	g := newBenchGen(opt, strings.EqualFold(filepath.Ext(path), ".xlsx"))
 	if err := out.Write(kindColumns[KindEnrollment]); err != nil {
-		out.Close()
+		_ = out.Close()
 		return 0, err
 	}
 	written := 0
@@ -31,7 +31,7 @@ func EnrollmentFile(path string, county string, villages []Village, n int, seed 
 				break
 			}
 			if err := out.WriteValues(rec); err != nil {
-				out.Close()
+				_ = out.Close()
 				return written, err
 			}
 			written++

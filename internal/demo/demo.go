@@ -5,6 +5,11 @@
 //
 // The same Options and Seed always produce the same bytes, so the truth
 // can be used as a fixture for importers, linkers and the comparison.
+//
+// "DOMAIN §n" in this package names the rules written out in the package
+// documentation of idcard (§1), source (§3 schemes, §4 extracts) and
+// compare (§5); truth.go applies §5 on its own, not through compare, so
+// that the two can be checked against each other.
 package demo
 
 import (

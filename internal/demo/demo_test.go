@@ -31,7 +31,7 @@ func loadVillages(t testing.TB, county string) []Village {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		t.Fatal(err)
@@ -296,7 +296,7 @@ func checkXLSXFile(t *testing.T, f File, recs []truthRecord, names map[string]st
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var header []string
 	data := map[int][]string{}
 	for rows.Next() {

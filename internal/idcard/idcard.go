@@ -1,6 +1,3 @@
-// Package idcard parses, normalizes and validates Chinese citizen ID numbers
-// (公民身份号码, GB 11643-1999) as they arrive in social-insurance imports:
-// typed by hand, copied from spreadsheets, or mangled by them.
 package idcard
 
 import (

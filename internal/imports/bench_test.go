@@ -62,7 +62,11 @@ func villages(b *testing.B) []demo.Village {
 
 // resetPeak clears the process's peak RSS (Linux clear_refs 5), so the
 // figure read afterwards belongs to the measured work alone.
-func resetPeak() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+func resetPeak(b *testing.B) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatal(err)
+	}
+}
 
 // peakMiB reads VmHWM, the peak resident set size.
 func peakMiB() float64 {
@@ -70,7 +74,7 @@ func peakMiB() float64 {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
@@ -83,25 +87,37 @@ func peakMiB() float64 {
 
 // cleanBatches removes earlier rounds' batches so each round imports the
 // file as a fresh extract, and checkpoints so no earlier write is pending.
-func cleanBatches(db *pgxpool.Pool) {
+func cleanBatches(b *testing.B, db *pgxpool.Pool) {
 	ctx := context.Background()
-	db.Exec(ctx, `DELETE FROM import_batch WHERE status <> 'done'`)
+	exec := func(q string, args ...any) {
+		if _, err := db.Exec(ctx, q, args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	exec(`DELETE FROM import_batch WHERE status <> 'done'`)
 	// Each round imports as a fresh extract: drop the previous batch.
-	rows, _ := db.Query(ctx, `SELECT id FROM import_batch`)
+	rows, err := db.Query(ctx, `SELECT id FROM import_batch`)
+	if err != nil {
+		b.Fatal(err)
+	}
 	var ids []int64
 	for rows.Next() {
 		var id int64
-		rows.Scan(&id)
+		if err := rows.Scan(&id); err != nil {
+			b.Fatal(err)
+		}
 		ids = append(ids, id)
 	}
-	rows.Close()
-	for _, id := range ids {
-		db.Exec(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS source_record_%d`, id))
-		db.Exec(ctx, `DELETE FROM import_issue WHERE batch_id = $1`, id)
-		db.Exec(ctx, `UPDATE import_batch SET superseded_by = NULL`)
-		db.Exec(ctx, `DELETE FROM import_batch WHERE id = $1`, id)
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
 	}
-	db.Exec(ctx, `CHECKPOINT`)
+	for _, id := range ids {
+		exec(fmt.Sprintf(`DROP TABLE IF EXISTS source_record_%d`, id))
+		exec(`DELETE FROM import_issue WHERE batch_id = $1`, id)
+		exec(`UPDATE import_batch SET superseded_by = NULL`)
+		exec(`DELETE FROM import_batch WHERE id = $1`, id)
+	}
+	exec(`CHECKPOINT`)
 }
 
 func importOnce(b *testing.B, db *pgxpool.Pool, path string) (imports.Result, time.Duration) {
@@ -122,7 +138,9 @@ func bareCopy(b *testing.B, db *pgxpool.Pool, path string) time.Duration {
 	for i := range cols {
 		cols[i] = fmt.Sprintf("c%d text", i)
 	}
-	db.Exec(ctx, `DROP TABLE IF EXISTS bare`)
+	if _, err := db.Exec(ctx, `DROP TABLE IF EXISTS bare`); err != nil {
+		b.Fatal(err)
+	}
 	if _, err := db.Exec(ctx, `CREATE TABLE bare (`+strings.Join(cols, ", ")+`)`); err != nil {
 		b.Fatal(err)
 	}
@@ -135,8 +153,10 @@ func bareCopy(b *testing.B, db *pgxpool.Pool, path string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
-	db.Exec(ctx, `CHECKPOINT`)
+	defer func() { _ = f.Close() }()
+	if _, err := db.Exec(ctx, `CHECKPOINT`); err != nil {
+		b.Fatal(err)
+	}
 	start := time.Now()
 	if _, err := conn.Conn().PgConn().CopyFrom(ctx, bufio.NewReaderSize(f, 1<<20), `COPY bare FROM STDIN WITH (FORMAT csv, HEADER true)`); err != nil {
 		b.Fatal(err)
@@ -153,8 +173,8 @@ func BenchmarkImportCSV(b *testing.B) {
 	var rate, ratio, peak float64
 	for i := 0; i < b.N; i++ {
 		base := bareCopy(b, db, path)
-		cleanBatches(db)
-		resetPeak()
+		cleanBatches(b, db)
+		resetPeak(b)
 		res, d := importOnce(b, db, path)
 		peak = peakMiB()
 		rate = float64(res.Read) / d.Seconds()
@@ -176,8 +196,8 @@ func BenchmarkImportXLSX(b *testing.B) {
 	var rate, ratio, peak float64
 	for i := 0; i < b.N; i++ {
 		base := bareExcelize(b, path)
-		cleanBatches(db)
-		resetPeak()
+		cleanBatches(b, db)
+		resetPeak(b)
 		res, d := importOnce(b, db, path)
 		peak = peakMiB()
 		rate = float64(res.Read) / d.Seconds()
@@ -196,7 +216,7 @@ func bareExcelize(b *testing.B, path string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	rows, err := f.Rows(f.GetSheetName(0))
 	if err != nil {
 		b.Fatal(err)
@@ -208,6 +228,8 @@ func bareExcelize(b *testing.B, path string) time.Duration {
 		}
 		n++
 	}
-	rows.Close()
+	if err := rows.Close(); err != nil {
+		b.Fatal(err)
+	}
 	return time.Since(start)
 }

@@ -293,6 +293,6 @@ func (s *Spool) CopyTo(ctx context.Context, conn *pgconn.PgConn, target string) 
 
 // Close removes the temporary file.
 func (s *Spool) Close() {
-	s.f.Close()
-	os.Remove(s.f.Name())
+	_ = s.f.Close() // a read spool: nothing left to lose
+	_ = os.Remove(s.f.Name())
 }

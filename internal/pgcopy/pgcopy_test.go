@@ -96,7 +96,9 @@ func TestFromProducerError(t *testing.T) {
 	t.Parallel()
 	db, _ := pgtest.New(t)
 	ctx := context.Background()
-	db.Exec(ctx, `CREATE TABLE w (i bigint)`)
+	if _, err := db.Exec(ctx, `CREATE TABLE w (i bigint)`); err != nil {
+		t.Fatal(err)
+	}
 	conn, err := db.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +117,9 @@ func TestFromProducerError(t *testing.T) {
 		t.Fatalf("From = %v, want the producer's error", err)
 	}
 	var n int
-	db.QueryRow(ctx, `SELECT count(*) FROM w`).Scan(&n)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM w`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Errorf("%d rows written after a failed COPY", n)
 	}

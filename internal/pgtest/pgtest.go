@@ -60,7 +60,7 @@ func New(t testing.TB) (*pgxpool.Pool, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close(ctx)
+	defer func() { _ = admin.Close(ctx) }()
 	if err := createFromTemplate(ctx, admin, name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
@@ -75,8 +75,10 @@ func New(t testing.TB) (*pgxpool.Pool, string) {
 		if err != nil {
 			return
 		}
-		defer c.Close(context.Background())
-		c.Exec(context.Background(), fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+		defer func() { _ = c.Close(context.Background()) }()
+		if _, err := c.Exec(context.Background(), fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			t.Error(err)
+		}
 	})
 	return pool, dbURL
 }
@@ -89,11 +91,11 @@ func prepareTemplate(ctx context.Context, server string) error {
 	if err != nil {
 		return err
 	}
-	defer admin.Close(ctx)
+	defer func() { _ = admin.Close(ctx) }()
 	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(4242)`); err != nil {
 		return err
 	}
-	defer admin.Exec(ctx, `SELECT pg_advisory_unlock(4242)`)
+	defer func() { _, _ = admin.Exec(ctx, `SELECT pg_advisory_unlock(4242)`) }()
 	var exists bool
 	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, template).Scan(&exists); err != nil {
 		return err

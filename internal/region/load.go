@@ -91,7 +91,7 @@ func Import(ctx context.Context, db *pgxpool.Pool, fsys fs.FS, files []string, p
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE region_in (code text, name text, level smallint, parent_code text) ON COMMIT DROP`); err != nil {
 		return 0, err
 	}
@@ -120,14 +120,14 @@ func readTable(fsys fs.FS, name string, t int, prefix string) ([][]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var r io.Reader = bufio.NewReader(f)
 	if strings.HasSuffix(name, ".gz") {
 		gz, err := gzip.NewReader(r)
 		if err != nil {
 			return nil, err
 		}
-		defer gz.Close()
+		defer func() { _ = gz.Close() }()
 		r = gz
 	}
 	cr := csv.NewReader(r)

@@ -25,7 +25,9 @@ func TestImportIsIdempotent(t *testing.T) {
 	}
 	// 1 province + 1 city + 1 county + 28 townships + 491 villages (高州 in china-division 2.7.0)
 	var count int
-	db.QueryRow(ctx, `SELECT count(*) FROM region WHERE code <> ''`).Scan(&count)
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM region WHERE code <> ''`).Scan(&count); err != nil {
+		t.Fatal(err)
+	}
 	if n != count || count < 500 {
 		t.Fatalf("imported %d, table holds %d", n, count)
 	}

@@ -1,6 +1,3 @@
-// Package region holds the administrative divisions (统计用区划代码). The
-// rule that scopes every user, a region contains every code it prefixes, is
-// package actor's.
 package region
 
 import (

@@ -42,10 +42,14 @@ func BenchmarkPagesCitySized(b *testing.B) {
 	c.mustLogin("bench")
 	run := fmt.Sprintf("/compare/runs/%d", res.RunID)
 	var township string
-	e.db.QueryRow(context.Background(), `SELECT left(region_code, 9) FROM run_person WHERE run_id = $1 AND length(region_code) = 12 LIMIT 1`, res.RunID).Scan(&township)
+	if err := e.db.QueryRow(context.Background(), `SELECT left(region_code, 9) FROM run_person WHERE run_id = $1 AND length(region_code) = 12 LIMIT 1`, res.RunID).Scan(&township); err != nil {
+		b.Fatal(err)
+	}
 	var someone, name, village string
-	e.db.QueryRow(context.Background(), `SELECT id_number, name, region_code FROM run_person WHERE run_id = $1 AND survey AND length(region_code) = 12 LIMIT 1`,
-		res.RunID).Scan(&someone, &name, &village)
+	if err := e.db.QueryRow(context.Background(), `SELECT id_number, name, region_code FROM run_person WHERE run_id = $1 AND survey AND length(region_code) = 12 LIMIT 1`,
+		res.RunID).Scan(&someone, &name, &village); err != nil {
+		b.Fatal(err)
+	}
 	pages := map[string]string{
 		"summary county":     run + "?region=" + fixture.County,
 		"summary township":   run + "?region=" + township,

@@ -163,7 +163,9 @@ func TestBrowserImportProgressAndReport(t *testing.T) {
 	}
 	var status, size int
 	var ctype string
-	fmt.Sscanf(got, "%d %s %d", &status, &ctype, &size)
+	if _, err := fmt.Sscanf(got, "%d %s %d", &status, &ctype, &size); err != nil {
+		t.Fatal(err)
+	}
 	if status != 200 || !strings.Contains(ctype, "spreadsheetml") || size < 1000 {
 		t.Errorf("error report download: %q", got)
 	}

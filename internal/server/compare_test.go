@@ -306,7 +306,9 @@ func TestCompareThroughWeb(t *testing.T) {
 		r := csv.NewReader(resp.Body)
 		r.FieldsPerRecord = -1
 		rows, err := r.ReadAll()
-		resp.Body.Close()
+		if err := resp.Body.Close(); err != nil {
+			t.Fatal(err)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,9 +326,15 @@ func TestCompareThroughWeb(t *testing.T) {
 		}
 		path := filepath.Join(t.TempDir(), "x.xlsx")
 		f, _ := os.Create(path)
-		f.ReadFrom(resp.Body)
-		f.Close()
-		resp.Body.Close()
+		if _, err := f.ReadFrom(resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := resp.Body.Close(); err != nil {
+			t.Fatal(err)
+		}
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("xlsx export: %d", resp.StatusCode)
 		}
@@ -343,7 +351,9 @@ func TestCompareThroughWeb(t *testing.T) {
 			}
 			n++
 		}
-		rs.Close()
+		if err := rs.Close(); err != nil {
+			t.Fatal(err)
+		}
 		if strings.Join(header, ",") != strings.Join(want, ",") || n != county["n-"+town+"-persons"].n {
 			t.Errorf("xlsx: header %v, %d rows, want %d", header, n, county["n-"+town+"-persons"].n)
 		}
@@ -351,7 +361,9 @@ func TestCompareThroughWeb(t *testing.T) {
 			t.Errorf("unmatched export: %d", resp.StatusCode)
 		}
 		var audited int
-		e.db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'compare.export'`).Scan(&audited)
+		if err := e.db.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'compare.export'`).Scan(&audited); err != nil {
+			t.Fatal(err)
+		}
 		if audited != 3 {
 			t.Errorf("%d exports audited, want 3", audited)
 		}
@@ -385,8 +397,10 @@ func TestCompareThroughWeb(t *testing.T) {
 			t.Error("no flash after the decision")
 		}
 		var chosen, candidate string
-		e.db.QueryRow(context.Background(), `SELECT coalesce(d.id_number, ''), r.candidates[$1::int + 1]
-			FROM link_decision d JOIN run_review r USING (batch_id, line)`, choice[1]).Scan(&chosen, &candidate)
+		if err := e.db.QueryRow(context.Background(), `SELECT coalesce(d.id_number, ''), r.candidates[$1::int + 1]
+			FROM link_decision d JOIN run_review r USING (batch_id, line)`, choice[1]).Scan(&chosen, &candidate); err != nil {
+			t.Fatal(err)
+		}
 		if chosen == "" || chosen != candidate {
 			t.Errorf("decision stored %q, want candidate %s (%q)", chosen, choice[1], candidate)
 		}

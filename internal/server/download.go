@@ -21,8 +21,8 @@ func (s *Server) serveSheet(w http.ResponseWriter, r *http.Request, name string,
 		return false
 	}
 	path := f.Name()
-	f.Close()
-	defer os.Remove(path)
+	_ = f.Close() // only its name is wanted
+	defer func() { _ = os.Remove(path) }()
 	sw, err := sheet.Create(path)
 	if err != nil {
 		s.error(w, r, err)

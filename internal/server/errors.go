@@ -34,5 +34,5 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	web.ErrorPage(web.ErrorView{Status: status, Message: msg}).Render(r.Context(), w)
+	_ = web.ErrorPage(web.ErrorView{Status: status, Message: msg}).Render(r.Context(), w) // the status is sent
 }

@@ -119,7 +119,7 @@ func (c *client) mustLogin(name string) {
 
 func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -21,16 +21,24 @@ func (c *client) upload(kind, region, path string) (*http.Response, string) {
 	token := c.csrf("/imports/new")
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	mw.WriteField("kind", kind)
-	mw.WriteField("region", region)
+	if err := mw.WriteField("kind", kind); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := mw.WriteField("region", region); err != nil {
+		c.t.Fatal(err)
+	}
 	fw, _ := mw.CreateFormFile("file", "上传文件"+path[strings.LastIndex(path, "."):])
 	f, err := os.Open(path)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	io.Copy(fw, f)
-	f.Close()
-	mw.Close()
+	if _, err := io.Copy(fw, f); err != nil {
+		c.t.Fatal(err)
+	}
+	_ = f.Close() // read only
+	if err := mw.Close(); err != nil {
+		c.t.Fatal(err)
+	}
 	req, _ := http.NewRequest("POST", c.base+"/imports/upload?csrf="+url.QueryEscape(token), &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err := c.c.Do(req)
@@ -130,7 +138,9 @@ func TestImportThroughBrowserForms(t *testing.T) {
 	}
 	// A file that is neither xlsx nor csv is refused by content.
 	bin := t.TempDir() + "/x.csv"
-	os.WriteFile(bin, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0, 0}, 0o644)
+	if err := os.WriteFile(bin, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0, 0}, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	resp, body = c.upload("户籍人口", "440981", bin)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "xlsx") {
 		t.Errorf("legacy xls: %d", resp.StatusCode)

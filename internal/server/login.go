@@ -35,7 +35,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	// Replace any old session so a fixed session ID never survives login.
 	if old, ok := r.Context().Value(tokenKey).(string); ok {
-		s.users.Logout(r.Context(), old)
+		if err := s.users.Logout(r.Context(), old); err != nil {
+			s.error(w, r, err)
+			return
+		}
 	}
 	s.setSessionCookie(w, token)
 	id := u.ID

@@ -60,7 +60,9 @@ func benchRead(b *testing.B, path string) {
 		if err := r.Err(); err != nil {
 			b.Fatal(err)
 		}
-		r.Close()
+		if err := r.Close(); err != nil {
+			b.Fatal(err)
+		}
 		if n != benchRows+1 { // data rows plus the header
 			b.Fatalf("read %d rows, want %d", n, benchRows+1)
 		}
@@ -101,8 +103,12 @@ func BenchmarkXLSXBare(b *testing.B) {
 			n += len(cols) & 1
 			n++
 		}
-		rows.Close()
-		f.Close()
+		if err := rows.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
 		if n != benchRows+1 {
 			b.Fatalf("read %d rows, want %d", n, benchRows+1)
 		}
@@ -128,7 +134,9 @@ func BenchmarkXLSXSharedStrings(b *testing.B) {
 	if err := f.SaveAs(path); err != nil {
 		b.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for b.Loop() {
 		r, _, err := Open(path, Options{})
@@ -139,7 +147,9 @@ func BenchmarkXLSXSharedStrings(b *testing.B) {
 		for r.Next() {
 			n++
 		}
-		r.Close()
+		if err := r.Close(); err != nil {
+			b.Fatal(err)
+		}
 		if n != rows {
 			b.Fatalf("read %d rows, want %d", n, rows)
 		}

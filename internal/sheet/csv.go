@@ -32,7 +32,7 @@ func openCSV(path string) (*csvRows, error) {
 	br := bufio.NewReaderSize(newTextReader(f), sniffSize)
 	sample, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("无法读取文件：%w", err)
 	}
 	r := csv.NewReader(br)

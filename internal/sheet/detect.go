@@ -29,7 +29,7 @@ func Detect(path string) (Format, error) {
 	if err != nil {
 		return "", fmt.Errorf("无法打开文件：%w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	head := make([]byte, sniffSize)
 	n, err := io.ReadFull(f, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
@@ -59,7 +59,7 @@ func detectZip(path string) (Format, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w（压缩包已损坏或不完整）", ErrUnknownFormat)
 	}
-	defer z.Close()
+	defer func() { _ = z.Close() }()
 	for _, zf := range z.File {
 		if strings.EqualFold(strings.ReplaceAll(zf.Name, `\`, "/"), "xl/workbook.xml") {
 			return XLSX, nil

@@ -33,7 +33,7 @@ func Encoding(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("无法打开文件：%w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	t := newTextReader(f)
 	// Undecided means ASCII so far: read on until the first non-ASCII byte
 	// decides, exactly as the CSV reader would.
@@ -67,7 +67,7 @@ func newTextReader(r io.Reader) *textReader {
 	head, _ := t.br.Peek(3)
 	switch {
 	case bytes.HasPrefix(head, bomUTF8):
-		t.br.Discard(3)
+		_, _ = t.br.Discard(3)
 		t.enc, t.out = EncUTF8BOM, t.br
 	case bytes.HasPrefix(head, bomLE16):
 		t.enc = EncUTF16LE
@@ -97,7 +97,7 @@ func (t *textReader) Read(p []byte) (int, error) {
 			i = len(b)
 		}
 		n := copy(p, b[:i])
-		t.br.Discard(n)
+		_, _ = t.br.Discard(n)
 		return n, nil
 	}
 	t.decide()

@@ -79,7 +79,7 @@ func writeGB18030CSV(t *testing.T) {
 func writeEnrollXLSX(t *testing.T) {
 	t.Helper()
 	f := excelize.NewFile()
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	const s = "参保明细"
 	if _, err := f.NewSheet(s); err != nil {
 		t.Fatal(err)
@@ -102,9 +102,15 @@ func writeEnrollXLSX(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.MergeCell(s, "A1", "I1")
-	f.SetCellStyle(s, "H4", "H9", dateStyle)
-	f.SetRowHeight(s, 6, 30) // a <row> element with no cells
+	if err := f.MergeCell(s, "A1", "I1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellStyle(s, "H4", "H9", dateStyle); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetRowHeight(s, 6, 30); err != nil { // a <row> element with no cells
+		t.Fatal(err)
+	}
 	if err := f.SaveAs(filepath.Join(fixtureDir, fixEnrollX)); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +124,7 @@ func readAll(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	enc, err := Encoding(path)
 	if err != nil {
 		t.Fatalf("Encoding: %v", err)

@@ -57,7 +57,7 @@ func readLines(t *testing.T, path string) (lines []int, first []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	for r.Next() {
 		lines = append(lines, r.Line())
 		first = append(first, r.Values()[0])
@@ -104,7 +104,7 @@ func testXLSXDetails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	if format != XLSX || r.Sheet() != "参保明细" {
 		t.Fatalf("format %q sheet %q, want xlsx 参保明细 (first sheet is empty)", format, r.Sheet())
 	}
@@ -230,7 +230,7 @@ func TestEncodingLateNonASCII(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
+			defer func() { _ = r.Close() }()
 			var last []string
 			for r.Next() {
 				last = r.Values()
@@ -339,14 +339,20 @@ func zipWith(t *testing.T, name string) []byte {
 func TestXLSXLeadingGap(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gap.xlsx")
 	f := excelize.NewFile()
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sw, err := f.NewStreamWriter("Sheet1") // sets only the rows written
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw.SetRow("B3", []any{"姓名"})
-	sw.SetRow("C7", []any{"张三"})
-	sw.SetRow("A1048576", []any{"最后一行"})
+	if err := sw.SetRow("B3", []any{"姓名"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.SetRow("C7", []any{"张三"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.SetRow("A1048576", []any{"最后一行"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := sw.Flush(); err != nil {
 		t.Fatal(err)
 	}

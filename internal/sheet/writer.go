@@ -47,7 +47,7 @@ func createCSV(path string) (*csvWriter, error) {
 		return nil, err
 	}
 	bw := bufio.NewWriterSize(f, 1<<16)
-	bw.WriteString("\uFEFF")
+	_, _ = bw.WriteString("\uFEFF") // a failed write shows at Flush
 	return &csvWriter{f: f, bw: bw, w: csv.NewWriter(bw)}, nil
 }
 
@@ -84,11 +84,14 @@ type xlsxWriter struct {
 func createXLSX(path, sheetName string) (*xlsxWriter, error) {
 	f := excelize.NewFile()
 	if sheetName != "Sheet1" {
-		f.SetSheetName("Sheet1", sheetName)
+		if err := f.SetSheetName("Sheet1", sheetName); err != nil {
+			_ = f.Close()
+			return nil, err
+		}
 	}
 	sw, err := f.NewStreamWriter(sheetName)
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 	return &xlsxWriter{path: path, f: f, sw: sw}, nil

@@ -56,13 +56,13 @@ func openExcelize(path string, opt Options) (*xlsxRows, error) {
 	})
 	if err != nil {
 		if f != nil {
-			f.Close()
+			_ = f.Close()
 		}
 		return nil, xlsxOpenError(err)
 	}
 	x, err := firstSheetWithData(f)
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 	return x, nil
@@ -103,14 +103,14 @@ func firstSheetWithData(f *excelize.File) (*xlsxRows, error) {
 			return x, nil
 		}
 		if x.err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return nil, x.err
 		}
 		if empty == nil {
 			empty = x
 			continue
 		}
-		rows.Close()
+		_ = rows.Close()
 	}
 	if empty == nil {
 		return nil, fmt.Errorf("%w（工作簿中没有可读取的工作表）", ErrUnknownFormat)

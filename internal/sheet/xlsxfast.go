@@ -71,12 +71,12 @@ func openFast(path string, opt Options) (*fastRows, error) {
 	}
 	p, err := indexZip(zr, opt)
 	if err != nil {
-		zr.Close()
+		_ = zr.Close()
 		return nil, err
 	}
 	x, err := p.firstSheetWithData(zr, opt)
 	if err != nil {
-		zr.Close()
+		_ = zr.Close()
 		return nil, err
 	}
 	return x, nil
@@ -106,7 +106,7 @@ func (p pkg) decodePart(name string, v any) error {
 	if err != nil {
 		return errFallback
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	if xml.NewDecoder(rc).Decode(v) != nil {
 		return errFallback
 	}
@@ -186,14 +186,14 @@ func (p pkg) firstSheetWithData(zr *zip.ReadCloser, opt Options) (*fastRows, err
 			return x, nil
 		}
 		if x.err != nil {
-			x.rc.Close()
+			_ = x.rc.Close()
 			return nil, x.err
 		}
 		if first == nil {
 			first = x
 			continue
 		}
-		x.rc.Close()
+		_ = x.rc.Close()
 	}
 	if first == nil {
 		return nil, errFallback
@@ -244,7 +244,7 @@ func (p pkg) sharedStrings(rels map[string]relationship, opt Options) ([]string,
 	if err != nil {
 		return nil, fmt.Errorf("无法读取共享字符串表：%w", err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	sst, err := readSST(newXMLScanner(rc))
 	if err != nil {
 		return nil, fmt.Errorf("共享字符串表损坏：%w", err)

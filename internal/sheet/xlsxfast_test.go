@@ -45,12 +45,16 @@ func writeZip(t *testing.T, parts map[string]string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write([]byte(parts[n]))
+		if _, err := w.Write([]byte(parts[n])); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	out.Close()
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return path
 }
 
@@ -119,7 +123,7 @@ func TestFastReaderCrafted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	if r.Sheet() != "数据" {
 		t.Errorf("sheet %q, want the visible 数据", r.Sheet())
 	}
@@ -162,7 +166,7 @@ func readAllRows(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	var b strings.Builder
 	b.WriteString(r.Sheet() + "\n")
 	for r.Next() {
@@ -183,7 +187,7 @@ func TestFallbackLargeSST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	if _, ok := r.(*xlsxRows); !ok {
 		t.Errorf("reader is %T, want the excelize reader", r)
 	}
@@ -213,7 +217,7 @@ func TestFastReaderBroken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
+			defer func() { _ = r.Close() }()
 			for r.Next() {
 			}
 			if r.Err() == nil {
@@ -241,13 +245,17 @@ func TestReadersAgreeGenerated(t *testing.T) {
 		}
 		if r%5 == 0 {
 			fc, _ := excelize.CoordinatesToCellName(9, r)
-			f.SetCellFormula("Sheet1", fc, "A1&B1")
+			if err := f.SetCellFormula("Sheet1", fc, "A1&B1"); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if err := f.SaveAs(path); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	var outs []string
 	forEachReader(t, func(t *testing.T) {
 		outs = append(outs, readAllRows(t, path))

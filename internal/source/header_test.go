@@ -144,7 +144,7 @@ func TestFindHeaderFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
+			defer func() { _ = r.Close() }()
 			var head [][]string
 			var lines []int
 			for len(head) < HeaderScanRows && r.Next() {

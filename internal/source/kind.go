@@ -1,6 +1,3 @@
-// Package source knows the kinds of department extracts the registry imports:
-// which columns each kind has, how to find the header row in a dirty sheet,
-// and how to parse the values (dates, schemes, statuses, codes) cheaply.
 package source
 
 import (
