@@ -3,7 +3,9 @@ package compare_test
 import (
 	"context"
 	"encoding/csv"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +93,7 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	}
 	rows.Close()
 	var withID, linked, right, linkedWithID, rightWithID int
+	byDirt := map[string]*[3]int{} // dirt kind → records, linked, linked right
 	for _, rec := range readCSV(t, gen.TruthRecords)[1:] {
 		file, line, truth, dirt := rec[0], rec[1], rec[2], rec[3]
 		if truth == "" || dirt == "无效行" {
@@ -100,6 +103,20 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 		if !seen {
 			t.Errorf("record %s:%s was not compared", file, line)
 			continue
+		}
+		if dirt != "" {
+			n := byDirt[dirt]
+			if n == nil {
+				n = new([3]int)
+				byDirt[dirt] = n
+			}
+			n[0]++
+			if got != "" {
+				n[1]++
+			}
+			if got == truth {
+				n[2]++
+			}
 		}
 		blankID := strings.Contains(dirt, "号码为空")
 		if got != "" {
@@ -122,6 +139,11 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	linkRecall := float64(rightWithID) / float64(withID)
 	t.Logf("links: %d linked, %d right (precision %.5f); records with an ID: %d, linked right %d (%.5f)",
 		linked, right, linkPrecision, withID, rightWithID, linkRecall)
+
+	for _, dirt := range slices.Sorted(maps.Keys(byDirt)) {
+		n := byDirt[dirt]
+		t.Logf("dirt %s: %d records, %d linked, %d linked right", dirt, n[0], n[1], n[2])
+	}
 
 	// Persons: truth/persons.csv has the export's columns.
 	got := map[string][]string{}

@@ -60,11 +60,17 @@ type candidate struct {
 func (r *run) fuzzyLinks(ctx context.Context) error {
 	s := r.state
 	known := s.known()
+	if s.mergeMangled(known) {
+		known = s.known()
+	}
 	var todo []*pending
 	for _, p := range s.pending {
 		if p.decision != nil {
 			s.applyDecision(p)
 			continue
+		}
+		if pi, ok := s.lookup(p.id); ok && p.damage == "ok" && unpack(s.persons[pi].id) != p.id {
+			p.damage = "mangled" // its ID was merged away as a mangled copy
 		}
 		todo = append(todo, p)
 	}
@@ -199,11 +205,13 @@ func (s *state) personsNamed(want map[string][]string) {
 	}
 }
 
-// known lists every identity's packed ID in order.
+// known lists every identity's packed ID in order, but for merged ones.
 func (s *state) known() knownIDs {
-	k := make(knownIDs, len(s.persons))
+	k := make(knownIDs, 0, len(s.persons))
 	for i := range s.persons {
-		k[i] = s.persons[i].id
+		if !s.persons[i].merged {
+			k = append(k, s.persons[i].id)
+		}
 	}
 	slices.Sort(k)
 	return k
@@ -219,7 +227,7 @@ func nameScore(recName, personName string) float64 {
 }
 
 func usableDamage(code string) bool {
-	return code == "check" || code == "date" || code == "mangled"
+	return code == "check" || code == "date" || code == "region" || code == "mangled"
 }
 
 func unmatchedReason(p *pending) string {

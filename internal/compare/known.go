@@ -85,7 +85,7 @@ func (k knownIDs) candidates(p *pending) []string {
 	switch p.damage {
 	case "ok":
 		return []string{p.id}
-	case "check", "date":
+	case "check", "date", "region":
 		var out []string
 		for _, n := range idcard.Neighbours(p.id) {
 			if k.has(n) {

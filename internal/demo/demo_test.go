@@ -365,6 +365,14 @@ func checkCell(t *testing.T, path string, tr truthRecord, idCell, name, trueName
 		if err != nil || !sci || asText[:15] != tr.id[:15] || validID(asText) {
 			bad("numeric ID")
 		}
+	case damageNumericFull:
+		if norm != tr.id[:15]+"000" || norm == tr.id || name != trueName {
+			bad("numeric ID written in full")
+		}
+	case damageNamePoly:
+		if norm != tr.id || name == trueName || utf8.RuneCountInString(name) != utf8.RuneCountInString(trueName) {
+			bad("polyphonic name")
+		}
 	case damageWrongDigit, damageSwap:
 		if validID(norm) || len(norm) != 18 || name != trueName {
 			bad("typo ID")
@@ -407,6 +415,7 @@ func TestDirtRates(t *testing.T) {
 	want := map[string]float64{
 		damageWrongDigit: rateWrongDigit, damageSwap: rateSwap, damageNumeric: rateNumeric,
 		damageBlankID: rateBlankID, damageNameTypo: rateNameTypo,
+		damageNumericFull: rateNumericFull, damageNamePoly: rateNamePoly,
 		noiseOldID: rateOldID, noiseFullWidth: rateFullWidth, noiseSpaces: rateSpaces,
 	}
 	for _, label := range slices.Sorted(maps.Keys(want)) {
@@ -563,6 +572,8 @@ func TestClassify(t *testing.T) {
 			verdict{true, statusMissing, statusInsured, []string{flagNonLocal}, false}},
 		{"Resident", ymd(1990, 1, 1), []evidence{{kind: KindResidence, region: home}},
 			verdict{true, statusMissing, statusMissing, nil, true}},
+		{"ResidentInsuredHere", ymd(1990, 1, 1), []evidence{{kind: KindResidence, region: home}, med},
+			verdict{true, statusMissing, statusInsured, []string{flagNonLocal}, true}},
 		{"OtherCountyOnly", ymd(1980, 1, 1), []evidence{{kind: KindEnrollment, scheme: schNCMS, region: "440982", ins: insNormal}},
 			verdict{false, statusNA, statusNA, nil, false}},
 		{"CrossRegionTownshipCode", ymd(1980, 1, 1), []evidence{hukou, rural(insNormal, payNormal),

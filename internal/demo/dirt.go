@@ -10,11 +10,13 @@ import (
 // campaign looked like and keep ID damage at 1.4% of rows, so a linker
 // that repairs it can link well over 99.5% of rows with an ID correctly.
 const (
-	rateWrongDigit = 0.006 // one digit mistyped
-	rateSwap       = 0.003 // two neighbouring digits swapped
-	rateNumeric    = 0.003 // ID turned into a spreadsheet number (15 digits kept)
-	rateBlankID    = 0.002 // ID left empty, the name kept
-	rateNameTypo   = 0.005 // one name character replaced by a homophone or look-alike
+	rateWrongDigit  = 0.006 // one digit mistyped
+	rateSwap        = 0.003 // two neighbouring digits swapped
+	rateNumeric     = 0.003 // ID turned into a spreadsheet number (15 digits kept)
+	rateBlankID     = 0.002 // ID left empty, the name kept
+	rateNameTypo    = 0.005 // one name character replaced by a homophone or look-alike
+	rateNumericFull = 0.002 // a spreadsheet number written back as text in full digits (…000)
+	rateNamePoly    = 0.002 // one name character replaced by one sharing a rarer reading (亮/靓)
 
 	// Normalization-only noise (DOMAIN §1): not damage, not 信息有误.
 	rateOldID     = 0.02  // 15-digit pre-1999 form, only for people born 1900–1999
@@ -25,12 +27,14 @@ const (
 
 // Labels of truth/records.csv's 记录损坏 column.
 const (
-	damageWrongDigit = "号码错一位"
-	damageSwap       = "号码相邻两位互换"
-	damageNumeric    = "号码被转为数值"
-	damageBlankID    = "号码为空"
-	damageNameTypo   = "姓名错字"
-	damageInvalid    = "无效行"
+	damageWrongDigit  = "号码错一位"
+	damageSwap        = "号码相邻两位互换"
+	damageNumeric     = "号码被转为数值"
+	damageBlankID     = "号码为空"
+	damageNameTypo    = "姓名错字"
+	damageNumericFull = "号码被转为补零整数"
+	damageNamePoly    = "姓名多音字"
+	damageInvalid     = "无效行"
 )
 
 // Noise labels, kept on rows for statistics only.
@@ -122,6 +126,8 @@ func (d *dirtier) setKinds() {
 		{damageNumeric, rateNumeric, d.numeric},
 		{damageBlankID, rateBlankID, d.blank},
 		{damageNameTypo, rateNameTypo, d.nameTypo},
+		{damageNumericFull, rateNumericFull, d.numericFull},
+		{damageNamePoly, rateNamePoly, d.namePoly},
 	}
 	d.noises = []dirtKind{
 		{noiseOldID, rateOldID, d.oldID},
@@ -246,6 +252,38 @@ func (d *dirtier) numeric(x *extract, r *row) bool {
 		r.vals[0] = idScientific(id)
 	}
 	return true
+}
+
+// numericFull writes the number a spreadsheet kept (15 digits and zeros)
+// back out as text in full, as an export of a number column does. One in
+// eleven passes its check character by chance; the linker must still take
+// it for the person sharing its first 15 digits and name (issue 9.2), so
+// the first 15 digits must single the person out.
+func (d *dirtier) numericFull(_ *extract, r *row) bool {
+	id := d.trueID(r)
+	padded := id[:15] + "000"
+	if !allDigits(id) || padded == id || d.prefix15[id[:15]] != 1 {
+		return false
+	}
+	if _, taken := d.known[padded]; taken {
+		return false
+	}
+	r.vals[0] = padded
+	return true
+}
+
+// namePoly writes one character of the name as another that shares one
+// of its rarer readings (孟亮 as 孟靓); only for persons named by 户籍人口
+// or 居住人口, like nameTypo.
+func (d *dirtier) namePoly(_ *extract, r *row) bool {
+	if !d.named[r.who] {
+		return false
+	}
+	name, ok := namePolyphone(d.w.persons[r.who].name, d.r)
+	if ok {
+		r.vals[1] = name
+	}
+	return ok
 }
 
 // blank empties the ID; only when the name alone still finds the person.

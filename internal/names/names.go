@@ -7,11 +7,13 @@
 // Key gives a blocking key under which homophones meet; Score ranks
 // candidates.
 //
-// Readings come from github.com/mozillazg/go-pinyin, but only its first
-// (standard) reading of a character is trusted, plus the few extra readings
-// listed in pinyin.go that names really use (曾 zēng, 单 shàn, 区 ōu…). The
-// dictionary's full list of readings would make common surnames sound alike
-// through archaic readings (叶 xié = 谢, 沈 chén = 陈, 方 wǎng = 王).
+// Readings come from github.com/mozillazg/go-pinyin. Homophone and Key
+// trust only its first (standard) reading of a character, plus the few
+// extra readings listed in pinyin.go that names really use (曾 zēng, 单
+// shàn, 区 ōu…): the dictionary's full list of readings would make common
+// surnames sound alike through archaic readings (叶 xié = 谢, 沈 chén = 陈,
+// 方 wǎng = 王). The full list (heteronym mode) only lets a single differing
+// character count as Similar.
 //
 // All functions are safe for concurrent use.
 package names
@@ -120,7 +122,9 @@ func appendRunes(dst []rune, name string) []rune {
 // Compare says how a and b relate after normalization. An empty name is
 // Different from everything, itself included: a missing name proves
 // nothing. Similar requires exactly one differing character (two typos
-// in a two- or three-character name are as likely another person);
+// in a two- or three-character name are as likely another person), a
+// look-alike, a Cantonese or fuzzy-pinyin confusion, or two characters
+// sharing any of go-pinyin's readings (孟靓/孟亮: 靓 also reads liàng);
 // Homophone allows any number, since each still reads the same.
 func Compare(a, b string) Match {
 	var bufA, bufB [32]rune
@@ -150,7 +154,7 @@ func compareRunes(ra, rb []rune) Match {
 		return Same
 	case soundDiff == 0:
 		return Homophone
-	case diff == 1 && t.confusable(ra[at], rb[at]):
+	case diff == 1 && (t.confusable(ra[at], rb[at]) || t.shareReading(ra[at], rb[at])):
 		return Similar
 	}
 	return Different
