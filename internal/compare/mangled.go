@@ -12,7 +12,8 @@ import "slices"
 func endsIn000(v uint64) bool { return v%11 == 0 && v/11%100 == 0 }
 
 // mergeMangled merges every person whose valid ID ends in 000 into the one
-// other person sharing its first 15 digits and its name, and reports
+// other person sharing its first 15 digits (or one less in the last place:
+// rounded up) and its name, and reports
 // whether it merged any. known must be the run's sorted IDs.
 func (s *state) mergeMangled(known knownIDs) bool {
 	into := map[int32]int32{}
@@ -39,11 +40,15 @@ func (s *state) mergeMangled(known knownIDs) bool {
 
 // mangledOf finds the one other person whose ID shares p's first 15
 // digits and whose name is p's.
+// The number may also have been rounded up from one less in the 15th
+// digit (see roundedFrom).
 func (s *state) mangledOf(known knownIDs, p *person) (int32, bool) {
-	lo := p.id / 1100 * 1100 // the first 15 digits, then "000"
+	// p.id is the first 15 digits then "000", the smallest ID sharing
+	// them; those rounded up to them start 1100 below.
+	lo, hi := p.id-min(p.id, 1100), p.id+1100
 	i, _ := slices.BinarySearch(known, lo)
 	found, n := int32(-1), 0
-	for ; i < len(known) && known[i] < lo+1100; i++ {
+	for ; i < len(known) && known[i] < hi; i++ {
 		if known[i] == p.id {
 			continue
 		}

@@ -78,6 +78,8 @@ func TestParse(t *testing.T) {
 		{"16 characters ending in x", "110105194912302x", "110105194912302X", BadLength, false},
 		{"hyphenated", "110105-19491231-002X", "11010519491231002X", OK, false},
 		{"full-width hyphens", "110105－19491231－002X", "11010519491231002X", OK, false},
+		{"rounded by a spreadsheet (issue 15)", "4.40981199708131E+17", "440981199708131000", Mangled, false},
+		{"LibreOffice's three-digit exponent", "4.40981199708131E+017", "440981199708131000", Mangled, false},
 		{"dash not between digits", "-11010519491231002X", "-11010519491231002X", BadChar, false},
 	}
 	for _, tt := range tests {

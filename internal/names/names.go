@@ -19,6 +19,7 @@
 package names
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -221,4 +222,19 @@ func distance(a, b []rune) float64 {
 		}
 	}
 	return row(len(a))[w-1]
+}
+
+// SameCharacters reports whether a and b are spelled with the same
+// characters in another order (张丰三 for 张三丰): a typing error that
+// Compare, which matches position by position, calls Different. Names
+// that are the Same, empty or of one character never qualify.
+func SameCharacters(a, b string) bool {
+	var bufA, bufB [32]rune
+	ra, rb := appendRunes(bufA[:0], a), appendRunes(bufB[:0], b)
+	if len(ra) < 2 || len(ra) != len(rb) || slices.Equal(ra, rb) {
+		return false
+	}
+	slices.Sort(ra)
+	slices.Sort(rb)
+	return slices.Equal(ra, rb)
 }

@@ -459,3 +459,25 @@ func BenchmarkBuildTables(b *testing.B) {
 		buildTable()
 	}
 }
+
+func TestSameCharacters(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"张三丰", "张丰三", true},
+		{"张丽华", "张华丽", true},
+		{"欧阳明华", "欧阳华明", true},
+		{"张三丰", "张三丰", false},
+		{"张三丰", "张三峰", false},
+		{"张三丰", "张丰", false},
+		{"张", "张", false},
+		{"", "", false},
+		{"张 三丰", "张丰三", true},
+	}
+	for _, tt := range tests {
+		if got := SameCharacters(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameCharacters(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
