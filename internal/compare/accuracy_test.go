@@ -3,7 +3,10 @@ package compare_test
 import (
 	"context"
 	"encoding/csv"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +63,13 @@ func readCSV(t testing.TB, path string) [][]string {
 // generator's ground truth.
 func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	t.Parallel()
-	db, gen := county(t, 9000, 11)
+	// The county gains a second 在校学生 extract with the IDs as numbers,
+	// read from the workbook LibreOffice wrote from its rows (issue 15).
+	db, _ := pgtest.New(t)
+	opt := fixture.CountyOptions(t, fixture.AccuracyHouseholds, fixture.AccuracySeed, "mixed")
+	opt.RoundedStudents = true
+	rounded := filepath.Join("..", "..", "testdata", "rounded", "students.xlsx")
+	gen := fixture.ImportCountyWith(t, db, opt, map[string]string{demo.RoundedStudentsFile: rounded})
 	ctx := context.Background()
 	start := time.Now()
 	res, err := compare.New(db).Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
@@ -93,15 +102,33 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	}
 	rows.Close()
 	var withID, linked, right, linkedWithID, rightWithID int
+	byDirt := map[string]*[3]int{} // dirt kind → records, linked, linked right
 	for _, rec := range readCSV(t, gen.TruthRecords)[1:] {
 		file, line, truth, dirt := rec[0], rec[1], rec[2], rec[3]
 		if truth == "" || dirt == "无效行" {
 			continue
 		}
+		if file == demo.RoundedStudentsFile {
+			file = filepath.Base(rounded)
+		}
 		got, seen := links[file+":"+line]
 		if !seen {
 			t.Errorf("record %s:%s was not compared", file, line)
 			continue
+		}
+		if dirt != "" {
+			n := byDirt[dirt]
+			if n == nil {
+				n = new([3]int)
+				byDirt[dirt] = n
+			}
+			n[0]++
+			if got != "" {
+				n[1]++
+			}
+			if got == truth {
+				n[2]++
+			}
 		}
 		blankID := strings.Contains(dirt, "号码为空")
 		if got != "" {
@@ -124,6 +151,14 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	linkRecall := float64(rightWithID) / float64(withID)
 	t.Logf("links: %d linked, %d right (precision %.5f); records with an ID: %d, linked right %d (%.5f)",
 		linked, right, linkPrecision, withID, rightWithID, linkRecall)
+
+	for _, dirt := range slices.Sorted(maps.Keys(byDirt)) {
+		n := byDirt[dirt]
+		t.Logf("dirt %s: %d records, %d linked, %d linked right", dirt, n[0], n[1], n[2])
+	}
+	if n := byDirt["号码被舍入为数值"]; n == nil || n[2] < n[1] || n[0] < 500 {
+		t.Errorf("rounded student IDs: %v (records, linked, right); if the generator changed, run testdata/rounded/make.sh", n)
+	}
 
 	// Persons: truth/persons.csv has the export's columns.
 	got := map[string][]string{}

@@ -60,11 +60,17 @@ type candidate struct {
 func (r *run) fuzzyLinks(ctx context.Context) error {
 	s := r.state
 	known := s.known()
+	if s.mergeMangled(known) {
+		known = s.known()
+	}
 	var todo []*pending
 	for _, p := range s.pending {
 		if p.decision != nil {
 			s.applyDecision(p)
 			continue
+		}
+		if pi, ok := s.lookup(p.id); ok && p.damage == "ok" && unpack(s.persons[pi].id) != p.id {
+			p.damage = "mangled" // its ID was merged away as a mangled copy
 		}
 		todo = append(todo, p)
 	}
@@ -87,6 +93,14 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 					cands[i] = append(cands[i], id)
 				}
 			}
+		case len(cands[i]) == 0 && p.damage == "check":
+			// Two or more wrong digits in the sequence part: the region,
+			// birth date and name may still single the person out.
+			if id, ok := s.sameBirthAndName(known, p); ok {
+				cands[i] = []string{id}
+			} else {
+				cands[i] = sameName[p.name]
+			}
 		case len(cands[i]) == 0:
 			cands[i] = sameName[p.name]
 		}
@@ -96,6 +110,25 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sameBirthAndName finds the one person whose ID shares the record's
+// region and birth date (its first 14 characters) and whose name is the
+// record's.
+func (s *state) sameBirthAndName(known knownIDs, p *pending) (string, bool) {
+	if p.name == "" || len(p.id) != 18 {
+		return "", false
+	}
+	found := ""
+	for _, id := range known.withPrefix14(p.id[:14]) {
+		if names.Compare(p.name, s.nameOf(id)) == names.Same {
+			if found != "" {
+				return "", false
+			}
+			found = id
+		}
+	}
+	return found, found != ""
 }
 
 // applyDecision links a record as a reviewer decided.
@@ -122,6 +155,9 @@ func (s *state) decide(p *pending, ids []string) {
 	cs := make([]candidate, len(ids))
 	for i, id := range ids {
 		cs[i] = candidate{id: id, score: nameScore(p.name, s.nameOf(id))}
+		if p.damage == "ok" && id == p.id && cs[i].score < linkScore && names.SameCharacters(p.name, s.nameOf(id)) {
+			cs[i].score = linkScore // a valid ID and the name's characters in another order (张丰三 for 张三丰)
+		}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].score > cs[j].score })
 	best := cs[0]
@@ -199,11 +235,13 @@ func (s *state) personsNamed(want map[string][]string) {
 	}
 }
 
-// known lists every identity's packed ID in order.
+// known lists every identity's packed ID in order, but for merged ones.
 func (s *state) known() knownIDs {
-	k := make(knownIDs, len(s.persons))
+	k := make(knownIDs, 0, len(s.persons))
 	for i := range s.persons {
-		k[i] = s.persons[i].id
+		if !s.persons[i].merged {
+			k = append(k, s.persons[i].id)
+		}
 	}
 	slices.Sort(k)
 	return k
@@ -219,7 +257,7 @@ func nameScore(recName, personName string) float64 {
 }
 
 func usableDamage(code string) bool {
-	return code == "check" || code == "date" || code == "mangled"
+	return code == "check" || code == "date" || code == "region" || code == "mangled"
 }
 
 func unmatchedReason(p *pending) string {

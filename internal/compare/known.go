@@ -66,11 +66,41 @@ func (k knownIDs) withPrefix15(p string) []string {
 	if err != nil || len(p) != 15 {
 		return nil
 	}
-	lo, hi := base*100*11, (base+1)*100*11
+	return k.inRange(nil, base*100*11, (base+1)*100*11)
+}
+
+// withPrefix14 returns the known IDs whose first 14 characters (region and
+// birth date) are p.
+func (k knownIDs) withPrefix14(p string) []string {
+	base, err := strconv.ParseUint(p, 10, 64)
+	if err != nil || len(p) != 14 {
+		return nil
+	}
+	return k.inRange(nil, base*1000*11, (base+1)*1000*11)
+}
+
+// inRange appends the known IDs v with lo <= v < hi to out.
+func (k knownIDs) inRange(out []string, lo, hi uint64) []string {
 	i, _ := slices.BinarySearch(k, lo)
-	var out []string
 	for ; i < len(k) && k[i] < hi; i++ {
 		out = append(out, unpack(k[i]))
+	}
+	return out
+}
+
+// roundedFrom returns the known IDs a spreadsheet number with the first 15
+// digits p may stand for. Spreadsheets keep 15 significant digits: Excel
+// truncates on entry, but a number written out is rounded, so the true
+// first 15 digits are p or, rounded up, p minus one in the last place
+// (issue 15: 440981199708130741 is stored as 4.40981199708131E+17).
+func (k knownIDs) roundedFrom(p string) []string {
+	base, err := strconv.ParseUint(p, 10, 64)
+	if err != nil || len(p) != 15 {
+		return nil
+	}
+	out := k.inRange(nil, base*1100, (base+1)*1100)
+	if base > 0 {
+		out = k.inRange(out, (base-1)*1100, base*1100)
 	}
 	return out
 }
@@ -78,14 +108,14 @@ func (k knownIDs) withPrefix15(p string) []string {
 // candidates are the known persons a pending record may belong to by its
 // ID: its own valid ID (the name decides, with same-name persons added by
 // the caller), the IDs one typo away from a damaged one, or, for a number
-// a spreadsheet mangled, those sharing its first 15 characters. The check
+// a spreadsheet mangled, those its first 15 characters may be rounded from. The check
 // character catches every single typo, so a valid ID has no valid
 // neighbours worth trying.
 func (k knownIDs) candidates(p *pending) []string {
 	switch p.damage {
 	case "ok":
 		return []string{p.id}
-	case "check", "date":
+	case "check", "date", "region":
 		var out []string
 		for _, n := range idcard.Neighbours(p.id) {
 			if k.has(n) {
@@ -94,7 +124,7 @@ func (k knownIDs) candidates(p *pending) []string {
 		}
 		return out
 	case "mangled":
-		return k.withPrefix15(idcard.Prefix15(idcard.Number{Norm: p.id, Damage: idcard.Mangled}))
+		return k.roundedFrom(idcard.Prefix15(idcard.Number{Norm: p.id, Damage: idcard.Mangled}))
 	}
 	return nil
 }

@@ -208,3 +208,162 @@ func TestSummaryEqualsLists(t *testing.T) {
 	}
 	t.Logf("%d numbers in %d regions equal their lists", checked, len(regions))
 }
+
+// TestLinkIssue9 links the records of issue 9's findings: a mangled ID
+// written out in full (its check passing by chance, and failing), a name
+// differing by a polyphonic character, and an ID with an unknown province.
+func TestLinkIssue9(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	files, _ := region.FilesIn(region.Embedded(), ".")
+	if _, err := region.Import(ctx, db, region.Embedded(), files, "440981"); err != nil {
+		t.Fatal(err)
+	}
+	liang := id18("44098119541011378") // 梁秀英
+	if liang[15:] == "000" || idcard.Parse(liang[:15]+"000").Damage != idcard.OK {
+		t.Fatalf("the example no longer passes its check by chance: %s", liang)
+	}
+	lin := id18("44098119800606123")  // 林志强, whose padded number fails its check
+	meng := id18("44098119880808004") // 孟亮
+	he := id18("44098119911201007")   // 何丽
+	twin := id18("44098119541011370") // 梁秀兰: same first 15 digits as 梁秀英, another name
+	if idcard.Parse(lin[:15]+"000").Damage != idcard.Mangled {
+		t.Fatalf("%s000 should fail its check", lin[:15])
+	}
+	badRegion := "0" + he[1:] // one wrong digit in the province: 04
+	if d := idcard.Parse(badRegion).Damage; d != idcard.BadRegion {
+		t.Fatalf("%s parses as %v, want BadRegion", badRegion, d)
+	}
+	dir := t.TempDir()
+	hukou := "公民身份号码,姓名,户籍地区划代码,人口状态\n" + strings.Join([]string{
+		liang + ",梁秀英", lin + ",林志强", meng + ",孟亮", he + ",何丽", twin + ",梁秀兰"}, ",440981107204,正常\n") + ",440981107204,正常\n"
+	enroll := "公民身份号码,姓名,险种类型,参保状态\n" + strings.Join([]string{
+		liang[:15] + "000,梁秀英,390,1",  // line 2: mangled in full, check passing → 梁秀英
+		lin[:15] + "000,林志强,390,1",    // line 3: mangled in full, check failing → 林志强
+		meng + ",孟靓,390,1",            // line 4: 靓 also reads liàng → 孟亮
+		badRegion + ",何丽,390,1",       // line 5: unknown province, one typo from 何丽 → 何丽
+		"990426199112010074,赵六,390,1", // line 6: unknown province, nobody near → unmatched
+	}, "\n") + "\n"
+	for _, f := range []struct {
+		kind       source.Kind
+		name, body string
+	}{{source.Hukou, "h.csv", hukou}, {source.Enrollment, "e.csv", enroll}} {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(f.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := imports.New(db).Import(ctx, fixture.Actor, imports.Request{Kind: f.kind, Region: "440981", Path: p, TempDir: dir}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng := compare.New(db)
+	res, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{2: liang, 3: lin, 4: meng, 5: he, 6: ""}
+	got := links(t, eng, res.RunID)
+	for line, w := range want {
+		if got[line] != w {
+			t.Errorf("e.csv line %d linked to %q, want %q", line, got[line], w)
+		}
+	}
+	for _, id := range []string{liang, lin, meng, he} {
+		var flags int
+		if err := db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, id).Scan(&flags); err != nil {
+			t.Fatal(err)
+		}
+		if flags&int(compare.FlagInfoError) == 0 {
+			t.Errorf("%s's flags %q lack 信息有误", id, compare.FlagNames(flags))
+		}
+	}
+	var phantoms int
+	db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, liang[:15]+"000").Scan(&phantoms)
+	if phantoms != 0 || res.Persons != 5 {
+		t.Errorf("the mangled number became a person of its own (%d persons, phantom rows %d)", res.Persons, phantoms)
+	}
+}
+
+// TestLinkIssue15 links the records of issue 15: spreadsheet numbers
+// rounded (not truncated) to 15 digits, given names typed in the wrong
+// order, and two wrong digits in the sequence part.
+func TestLinkIssue15(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	files, _ := region.FilesIn(region.Embedded(), ".")
+	if _, err := region.Import(ctx, db, region.Embedded(), files, "440981"); err != nil {
+		t.Fatal(err)
+	}
+	huang := id18("44098119970813074") // 黄小红: 4.40981199708131E+17 when rounded
+	if huang != "440981199708130741" {
+		t.Fatalf("the issue's example is %s", huang)
+	}
+	next := id18("44098119970813110")  // 黄志明: first 15 digits …131, the rounded number's own
+	zhang := id18("44098119850505007") // 张三丰
+	chen := id18("44098119880303012")  // 陈伟
+	wu1 := id18("44098119900101004")   // 吴芳
+	wu2 := id18("44098119900101026")   // 吴芳 too: same region, birth date and name
+	twoWrong := func(id string) string {
+		b := []byte(id)
+		b[14], b[15] = '0'+(b[14]-'0'+3)%10, '0'+(b[15]-'0'+4)%10
+		if idcard.Parse(string(b)).Damage != idcard.BadCheck {
+			b[16] = '0' + (b[16]-'0'+1)%10
+		}
+		if idcard.Parse(string(b)).Damage != idcard.BadCheck {
+			t.Fatalf("cannot damage %s", id)
+		}
+		return string(b)
+	}
+	dir := t.TempDir()
+	hukou := "公民身份号码,姓名,户籍地区划代码,人口状态\n" + strings.Join([]string{
+		huang + ",黄小红", next + ",黄志明", zhang + ",张三丰", chen + ",陈伟", wu1 + ",吴芳", wu2 + ",吴芳"}, ",440981107204,正常\n") + ",440981107204,正常\n"
+	enroll := "公民身份号码,姓名,险种类型,参保状态\n" + strings.Join([]string{
+		"4.40981199708131E+17,黄小红,390,1", // line 2: rounded up → 黄小红, not 黄志明 whose 15 digits it shows
+		"440981199708131000,黄小红,390,1",   // line 3: the same written out in full → 黄小红
+		"4.40981199708131E+17,黄志明,390,1", // line 4: 黄志明's own 15 digits → 黄志明
+		zhang + ",张丰三,390,1",             // line 5: valid ID, given name in another order → 张三丰
+		twoWrong(chen) + ",陈伟,390,1",     // line 6: two wrong sequence digits, one 陈伟 born that day here → 陈伟
+		twoWrong(wu1) + ",吴芳,390,1",      // line 7: two 吴芳 born that day → not linked
+		twoWrong(chen) + ",陈大伟,390,1",    // line 8: the name disagrees → not linked to 陈伟
+	}, "\n") + "\n"
+	for _, f := range []struct {
+		kind       source.Kind
+		name, body string
+	}{{source.Hukou, "h.csv", hukou}, {source.Enrollment, "e.csv", enroll}} {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(f.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := imports.New(db).Import(ctx, fixture.Actor, imports.Request{Kind: f.kind, Region: "440981", Path: p, TempDir: dir}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng := compare.New(db)
+	res, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := links(t, eng, res.RunID)
+	want := map[int]string{2: huang, 3: huang, 4: next, 5: zhang, 6: chen}
+	for line, w := range want {
+		if got[line] != w {
+			t.Errorf("e.csv line %d linked to %q, want %q", line, got[line], w)
+		}
+	}
+	for _, line := range []int{7, 8} {
+		if id := got[line]; id != "review" && id != "" {
+			t.Errorf("e.csv line %d linked to %s, want review or unmatched", line, id)
+		}
+	}
+	for _, id := range []string{huang, next, zhang, chen} {
+		var flags int
+		if err := db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, id).Scan(&flags); err != nil {
+			t.Fatal(err)
+		}
+		if flags&int(compare.FlagInfoError) == 0 {
+			t.Errorf("%s's flags %q lack 信息有误", id, compare.FlagNames(flags))
+		}
+	}
+}

@@ -69,6 +69,7 @@ type person struct {
 	batch     int32 // the identity's record: its batch (so its kind and tier) ...
 	line      int32 // ... and line
 	unnamed   bool  // the identity's record has no name
+	merged    bool  // a mangled copy of another person's ID, merged into that person (see mergeMangled)
 	links     int32 // records linked
 
 	mask             uint16 // the fact bits (bitHukouLocal ...) ORed over the linked records

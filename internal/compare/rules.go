@@ -124,7 +124,9 @@ func flags(f Facts, universe bool) int {
 	set(f.HasDeath && f.AnyActive, FlagDeadInsured)
 	set(f.HasDeath && f.HukouNormal, FlagHukouPending)
 	set(f.InfoError, FlagInfoError)
-	set(universe && f.LocalActive && !f.HukouLocal && !f.ResidentLocal, FlagNonLocal)
+	// 非本地户籍参保: insured here without a living local hukou, whether or
+	// not also in 居住人口 (issue 9: a migrant resident insured here counts).
+	set(universe && f.LocalActive && !f.HukouLocal, FlagNonLocal)
 	return int(bits)
 }
 

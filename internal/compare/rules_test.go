@@ -56,7 +56,13 @@ func TestClassifyRules(t *testing.T) {
 		{"NonLocalEnrollmentOnly", Facts{Birth: adult, LocalActive: true, AnyActive: true, MedicalSchemes: 1},
 			true, NotInsured, Insured, FlagNonLocal, false},
 		{"ResidentWithLocalEnrollment", Facts{Birth: adult, ResidentLocal: true, LocalActive: true, AnyActive: true, MedicalSchemes: 1},
+			true, NotInsured, Insured, FlagNonLocal, true},
+		{"ResidentInsuredElsewhere", Facts{Birth: adult, ResidentLocal: true, AnyActive: true, MedicalSchemes: 1},
 			true, NotInsured, Insured, 0, true},
+		{"LocalHukouWithLocalEnrollment", with(local, func(f *Facts) { f.LocalActive, f.AnyActive, f.MedicalSchemes = true, true, 1 }),
+			true, NotInsured, Insured, 0, true},
+		{"HukouElsewhereResidentInsuredHere", Facts{Birth: adult, HukouNormal: true, ResidentLocal: true, LocalActive: true, AnyActive: true, PensionSchemes: 1, PensionOK: true, MedicalSchemes: 1},
+			true, Insured, Insured, FlagNonLocal, false},
 		{"OutsideRegion", Facts{Birth: adult, HukouNormal: true}, false, NotApplied, NotApplied, 0, false},
 		{"MovedOut", Facts{Birth: adult}, false, NotApplied, NotApplied, 0, false},
 	}

@@ -47,6 +47,10 @@ type Options struct {
 	Seed          int64     // seed of every random choice
 	AsOf          time.Time // as-of date the truth is computed for
 	Format        string    // "csv", "xlsx" or "mixed" (default)
+	// RoundedStudents adds a second 在校学生 extract whose school left the
+	// ID column as numbers: each ID written as the 15 significant digits a
+	// spreadsheet keeps, rounded (4.40981199708131E+17), as CSV.
+	RoundedStudents bool
 }
 
 // File is one generated department extract.
@@ -54,6 +58,9 @@ type File struct {
 	Path string // full path of the file
 	Kind string // one of the Kind constants
 	Rows int    // data rows, rejected (无效行) rows included
+	// Source names the extract where the county has a second one of its
+	// kind (RoundedStudents), so that neither replaces the other; "" otherwise.
+	Source string
 }
 
 // Result lists what Generate wrote.
@@ -86,6 +93,10 @@ func generate(opt Options, outDir string) (Result, *world, []*extract, error) {
 	w.populate()
 	files := w.buildExtracts()
 	w.applyDirt(files)
+	if opt.RoundedStudents {
+		// Last, so that the other files and their dirt stay as without it.
+		files = append(files, w.roundedStudents())
+	}
 	res, err := w.write(files, outDir)
 	return res, w, files, err
 }
@@ -101,7 +112,7 @@ func (w *world) write(files []*extract, outDir string) (Result, error) {
 		if err := w.writeExtract(x); err != nil {
 			return Result{}, fmt.Errorf("demo: write %s: %w", x.fileName(), err)
 		}
-		res.Files = append(res.Files, File{Path: x.path, Kind: x.spec.kind, Rows: len(x.rows)})
+		res.Files = append(res.Files, File{Path: x.path, Kind: x.spec.kind, Rows: len(x.rows), Source: x.spec.source})
 		res.Records += len(x.rows)
 	}
 	res.TruthRecords = filepath.Join(outDir, "truth", "records.csv")

@@ -236,7 +236,9 @@ func blankRow(r []string) bool {
 func TestRecordsReconcile(t *testing.T) {
 	for _, format := range []string{"csv", "xlsx", "mixed"} {
 		t.Run(format, func(t *testing.T) {
-			res, _, _, _ := mustGenerate(t, testOptions(t, 2000, format))
+			opt := testOptions(t, 2000, format)
+			opt.RoundedStudents = format == "mixed"
+			res, _, _, _ := mustGenerate(t, opt)
 			truth := readTruthRecords(t, res.TruthRecords)
 			names := readTruthNames(t, res.TruthPersons)
 			total := 0
@@ -365,6 +367,28 @@ func checkCell(t *testing.T, path string, tr truthRecord, idCell, name, trueName
 		if err != nil || !sci || asText[:15] != tr.id[:15] || validID(asText) {
 			bad("numeric ID")
 		}
+	case damageNumericFull:
+		if norm != tr.id[:15]+"000" || norm == tr.id || name != trueName {
+			bad("numeric ID written in full")
+		}
+	case damageNamePoly:
+		if norm != tr.id || name == trueName || utf8.RuneCountInString(name) != utf8.RuneCountInString(trueName) {
+			bad("polyphonic name")
+		}
+	case damageNameOrder:
+		if norm != tr.id || name == trueName || !sameRunes(name, trueName) {
+			bad("given name in another order")
+		}
+	case damageSeqTwo:
+		if len(norm) != 18 || norm[:14] != tr.id[:14] || norm == tr.id || validID(norm) || name != trueName {
+			bad("two wrong sequence digits")
+		}
+	case damageRounded:
+		f, err := strconv.ParseFloat(idCell, 64)
+		want, _ := strconv.ParseFloat(tr.id, 64)
+		if err != nil || !strings.HasSuffix(idCell, "E+17") || math.Abs(f-want) > 1000 || name != trueName {
+			bad("rounded numeric ID")
+		}
 	case damageWrongDigit, damageSwap:
 		if validID(norm) || len(norm) != 18 || name != trueName {
 			bad("typo ID")
@@ -407,6 +431,8 @@ func TestDirtRates(t *testing.T) {
 	want := map[string]float64{
 		damageWrongDigit: rateWrongDigit, damageSwap: rateSwap, damageNumeric: rateNumeric,
 		damageBlankID: rateBlankID, damageNameTypo: rateNameTypo,
+		damageNumericFull: rateNumericFull, damageNamePoly: rateNamePoly,
+		damageNameOrder: rateNameOrder, damageSeqTwo: rateSeqTwo,
 		noiseOldID: rateOldID, noiseFullWidth: rateFullWidth, noiseSpaces: rateSpaces,
 	}
 	for _, label := range slices.Sorted(maps.Keys(want)) {
@@ -563,6 +589,8 @@ func TestClassify(t *testing.T) {
 			verdict{true, statusMissing, statusInsured, []string{flagNonLocal}, false}},
 		{"Resident", ymd(1990, 1, 1), []evidence{{kind: KindResidence, region: home}},
 			verdict{true, statusMissing, statusMissing, nil, true}},
+		{"ResidentInsuredHere", ymd(1990, 1, 1), []evidence{{kind: KindResidence, region: home}, med},
+			verdict{true, statusMissing, statusInsured, []string{flagNonLocal}, true}},
 		{"OtherCountyOnly", ymd(1980, 1, 1), []evidence{{kind: KindEnrollment, scheme: schNCMS, region: "440982", ins: insNormal}},
 			verdict{false, statusNA, statusNA, nil, false}},
 		{"CrossRegionTownshipCode", ymd(1980, 1, 1), []evidence{hukou, rural(insNormal, payNormal),
@@ -671,4 +699,12 @@ func TestTinyCounty(t *testing.T) {
 	if res.Persons == 0 || len(res.Files) != 10 {
 		t.Errorf("got %+v", res)
 	}
+}
+
+// sameRunes reports whether a and b hold the same characters in any order.
+func sameRunes(a, b string) bool {
+	ra, rb := []rune(a), []rune(b)
+	slices.Sort(ra)
+	slices.Sort(rb)
+	return slices.Equal(ra, rb)
 }

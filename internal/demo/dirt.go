@@ -10,11 +10,15 @@ import (
 // campaign looked like and keep ID damage at 1.4% of rows, so a linker
 // that repairs it can link well over 99.5% of rows with an ID correctly.
 const (
-	rateWrongDigit = 0.006 // one digit mistyped
-	rateSwap       = 0.003 // two neighbouring digits swapped
-	rateNumeric    = 0.003 // ID turned into a spreadsheet number (15 digits kept)
-	rateBlankID    = 0.002 // ID left empty, the name kept
-	rateNameTypo   = 0.005 // one name character replaced by a homophone or look-alike
+	rateWrongDigit  = 0.006 // one digit mistyped
+	rateSwap        = 0.003 // two neighbouring digits swapped
+	rateNumeric     = 0.003 // ID turned into a spreadsheet number (15 digits kept)
+	rateBlankID     = 0.002 // ID left empty, the name kept
+	rateNameTypo    = 0.005 // one name character replaced by a homophone or look-alike
+	rateNumericFull = 0.002 // a spreadsheet number written back as text in full digits (…000)
+	rateNamePoly    = 0.002 // one name character replaced by one sharing a rarer reading (亮/靓)
+	rateNameOrder   = 0.001 // the given name's characters typed in the wrong order (张丰三)
+	rateSeqTwo      = 0.001 // two wrong digits in the sequence part, region and birth date intact
 
 	// Normalization-only noise (DOMAIN §1): not damage, not 信息有误.
 	rateOldID     = 0.02  // 15-digit pre-1999 form, only for people born 1900–1999
@@ -25,12 +29,17 @@ const (
 
 // Labels of truth/records.csv's 记录损坏 column.
 const (
-	damageWrongDigit = "号码错一位"
-	damageSwap       = "号码相邻两位互换"
-	damageNumeric    = "号码被转为数值"
-	damageBlankID    = "号码为空"
-	damageNameTypo   = "姓名错字"
-	damageInvalid    = "无效行"
+	damageWrongDigit  = "号码错一位"
+	damageSwap        = "号码相邻两位互换"
+	damageNumeric     = "号码被转为数值"
+	damageBlankID     = "号码为空"
+	damageNameTypo    = "姓名错字"
+	damageNumericFull = "号码被转为补零整数"
+	damageNamePoly    = "姓名多音字"
+	damageNameOrder   = "姓名字序颠倒"
+	damageSeqTwo      = "号码顺序码错两位"
+	damageRounded     = "号码被舍入为数值"
+	damageInvalid     = "无效行"
 )
 
 // Noise labels, kept on rows for statistics only.
@@ -57,11 +66,13 @@ type dirtier struct {
 	known    map[string]int // true ID → person, of persons with rows
 	prefix15 map[string]int // first 15 digits → number of known IDs
 	names    map[string]int // name → number of known persons
-	named    map[int]bool   // persons whose identity comes from 户籍/居住
-	damages  []dirtKind
-	noises   []dirtKind
-	pending  map[string]int
-	scale    float64 // rows per row that may be damaged (identity rows may not)
+	// name + birth date (yyyymmdd) → known persons; first 14 digits + name → known persons
+	nameBirth, prefix14Name map[string]int
+	named                   map[int]bool // persons whose identity comes from 户籍/居住
+	damages                 []dirtKind
+	noises                  []dirtKind
+	pending                 map[string]int
+	scale                   float64 // rows per row that may be damaged (identity rows may not)
 }
 
 // applyDirt damages and blurs rows of the non-户籍 files.
@@ -84,6 +95,7 @@ func (w *world) newDirtier(files []*extract) *dirtier {
 	d := &dirtier{
 		w: w, r: rand.New(rand.NewPCG(uint64(w.opt.Seed), 0xd1e7)),
 		known: map[string]int{}, prefix15: map[string]int{}, names: map[string]int{},
+		nameBirth: map[string]int{}, prefix14Name: map[string]int{},
 		named: map[int]bool{}, pending: map[string]int{},
 	}
 	first := map[int]*row{}
@@ -98,6 +110,8 @@ func (w *world) newDirtier(files []*extract) *dirtier {
 				d.known[p.id] = r.who
 				d.prefix15[p.id[:15]]++
 				d.names[p.name]++
+				d.nameBirth[p.name+p.id[6:14]]++
+				d.prefix14Name[p.id[:14]+p.name]++
 			}
 			if x.spec.kind == KindHukou || x.spec.kind == KindResidence {
 				d.named[r.who] = true
@@ -122,6 +136,10 @@ func (d *dirtier) setKinds() {
 		{damageNumeric, rateNumeric, d.numeric},
 		{damageBlankID, rateBlankID, d.blank},
 		{damageNameTypo, rateNameTypo, d.nameTypo},
+		{damageNumericFull, rateNumericFull, d.numericFull},
+		{damageNamePoly, rateNamePoly, d.namePoly},
+		{damageNameOrder, rateNameOrder, d.nameOrder},
+		{damageSeqTwo, rateSeqTwo, d.seqTwo},
 	}
 	d.noises = []dirtKind{
 		{noiseOldID, rateOldID, d.oldID},
@@ -246,6 +264,79 @@ func (d *dirtier) numeric(x *extract, r *row) bool {
 		r.vals[0] = idScientific(id)
 	}
 	return true
+}
+
+// numericFull writes the number a spreadsheet kept (15 digits and zeros)
+// back out as text in full, as an export of a number column does. One in
+// eleven passes its check character by chance; the linker must still take
+// it for the person sharing its first 15 digits and name (issue 9.2), so
+// the first 15 digits must single the person out.
+func (d *dirtier) numericFull(_ *extract, r *row) bool {
+	id := d.trueID(r)
+	padded := id[:15] + "000"
+	if !allDigits(id) || padded == id || d.prefix15[id[:15]] != 1 {
+		return false
+	}
+	if _, taken := d.known[padded]; taken {
+		return false
+	}
+	r.vals[0] = padded
+	return true
+}
+
+// namePoly writes one character of the name as another that shares one
+// of its rarer readings (孟亮 as 孟靓); only for persons named by 户籍人口
+// or 居住人口, like nameTypo.
+func (d *dirtier) namePoly(_ *extract, r *row) bool {
+	if !d.named[r.who] {
+		return false
+	}
+	name, ok := namePolyphone(d.w.persons[r.who].name, d.r)
+	if ok {
+		r.vals[1] = name
+	}
+	return ok
+}
+
+// nameOrder swaps the two characters of a two-character given name;
+// only for persons named by 户籍人口 or 居住人口, and only when nobody of
+// the new name shares the person's birth date (that person would win).
+func (d *dirtier) nameOrder(_ *extract, r *row) bool {
+	p := d.w.persons[r.who]
+	rs := []rune(p.name)
+	n := len(rs)
+	if !d.named[r.who] || n < 3 || rs[n-1] == rs[n-2] {
+		return false
+	}
+	rs[n-1], rs[n-2] = rs[n-2], rs[n-1]
+	if d.nameBirth[string(rs)+p.id[6:14]] > 0 {
+		return false
+	}
+	r.vals[1] = string(rs)
+	return true
+}
+
+// seqTwo changes two digits of the sequence part (positions 15-17) so
+// that the check fails; only when no known ID is one typo away (the
+// linker would rightly try it) and the person is the only one of the
+// name born that day in that county.
+func (d *dirtier) seqTwo(_ *extract, r *row) bool {
+	p := d.w.persons[r.who]
+	if d.nameBirth[p.name+p.id[6:14]] != 1 || d.prefix14Name[p.id[:14]+p.name] != 1 {
+		return false
+	}
+	for range 10 {
+		b := []byte(p.id)
+		i := 14 + d.r.IntN(2)
+		j := i + 1 + d.r.IntN(16-i)
+		b[i] = '0' + (b[i]-'0'+byte(1+d.r.IntN(9)))%10
+		b[j] = '0' + (b[j]-'0'+byte(1+d.r.IntN(9)))%10
+		if c := string(b); d.recoverable(c, "") {
+			r.vals[0] = c
+			return true
+		}
+	}
+	return false
 }
 
 // blank empties the ID; only when the name alone still finds the person.

@@ -3,6 +3,7 @@ package demo
 import (
 	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 )
 
@@ -36,6 +37,7 @@ type fileSpec struct {
 	kind, suffix string
 	scheme       int // scheme of a 参保信息 file, -1 otherwise
 	xlsx         bool
+	source       string // the extract's own name when the county has two of its kind
 	enc          int
 	titles       []string          // rows above the header
 	dateForm     int               // the file's usual date form
@@ -259,6 +261,26 @@ func (w *world) studentRows(x *extract) {
 	for _, i := range who {
 		w.newRow(x, i, w.persons[i].school)
 	}
+}
+
+// RoundedStudentsFile is the file name of the extract Options.RoundedStudents adds.
+const RoundedStudentsFile = KindStudent + "_" + roundedSuffix + ".csv"
+
+const roundedSuffix = "职业学校数值"
+
+// roundedStudents lists every student named by 户籍人口 or 居住人口 again,
+// as a second school would, with each ID turned into a rounded number.
+func (w *world) roundedStudents() *extract {
+	x := &extract{spec: fileSpec{kind: KindStudent, suffix: roundedSuffix, scheme: -1, enc: encUTF8, dateForm: dateISO, source: "职业学校"}}
+	x.layoutColumns()
+	rr := rand.New(rand.NewPCG(uint64(w.opt.Seed), hashName(roundedSuffix))) // its own stream: dirt elsewhere leaves it be
+	for i, p := range w.persons {
+		if p.school != "" && (p.hh >= 0 || p.resVillage >= 0) && allDigits(p.id) {
+			r := w.newRow(x, i, w.opt.CountyName+pick(rr, schools))
+			r.vals[0], r.damage = idRounded(p.id), damageRounded
+		}
+	}
+	return x
 }
 
 // addInvalidRows inserts rows with neither ID nor name: leftovers of

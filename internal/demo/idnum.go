@@ -109,6 +109,13 @@ func idAsNumber(id string) float64 {
 	return v
 }
 
+// idRounded renders an all-digit id as a spreadsheet writes a number out:
+// 15 significant digits, rounded (Excel truncates only on entry).
+func idRounded(id string) string {
+	v, _ := strconv.ParseFloat(id, 64)
+	return strconv.FormatFloat(v, 'E', 14, 64)
+}
+
 // idOld returns the 15-character form used before 1999 (no century, no check).
 func idOld(id string) string { return id[:6] + id[8:17] }
 

@@ -51,6 +51,31 @@ var typoPairs = []string{
 	"张章", "刘柳", "吴伍", "黄王", "徐许", "肖萧",
 }
 
+// polyOf maps a given-name character to one that a clerk may write for
+// it because one of the latter's rarer readings is the former's: 靓 reads
+// jìng but also liàng (亮). Compare counts them Similar (issue 9.3).
+var polyOf = map[rune]rune{
+	'亮': '靓', '基': '奇', '波': '柏', '宇': '蔚', '生': '晟', '秀': '宿', '平': '便', '强': '江',
+}
+
+// namePolyphone replaces one given-name character of name by its polyOf
+// partner; ok is false when the name has none.
+func namePolyphone(name string, r *rand.Rand) (string, bool) {
+	rs := []rune(name)
+	var at []int
+	for i, c := range rs {
+		if _, ok := polyOf[c]; ok && i > 0 {
+			at = append(at, i)
+		}
+	}
+	if len(at) == 0 {
+		return name, false
+	}
+	i := at[r.IntN(len(at))]
+	rs[i] = polyOf[rs[i]]
+	return string(rs), true
+}
+
 // typoOf maps a character to the character it is confused with.
 var typoOf = func() map[rune]rune {
 	m := make(map[rune]rune)

@@ -173,7 +173,7 @@ func (f facts) flags(universe bool) []string {
 		flagDeadEnrolled: f.dead && f.anyActive,
 		flagHukouPending: f.dead && f.livingHukou,
 		flagWrongInfo:    f.faulty,
-		flagNonLocal:     universe && f.viaEnrollment && !f.viaHukou && !f.viaResidence,
+		flagNonLocal:     universe && f.viaEnrollment && !f.viaHukou, // residents too (issue 9)
 	}
 	var out []string
 	for _, fl := range flagOrder {

@@ -12,6 +12,7 @@ const (
 	BadDate                 // BadDate means an impossible or future birth date, or one before 1890.
 	BadCheck                // BadCheck means a wrong check character (typically one wrong digit or two swapped).
 	Mangled                 // Mangled means spreadsheet scientific notation lost the trailing digits.
+	BadRegion               // BadRegion means the address code names no province (GB/T 2260).
 )
 
 var damageText = [...]string{
@@ -22,6 +23,7 @@ var damageText = [...]string{
 	BadDate:   "出生日期无效",
 	BadCheck:  "校验位错误",
 	Mangled:   "被表格软件科学计数法损坏",
+	BadRegion: "地址码无效",
 }
 
 var damageCode = [...]string{
@@ -32,6 +34,7 @@ var damageCode = [...]string{
 	BadDate:   "date",
 	BadCheck:  "check",
 	Mangled:   "mangled",
+	BadRegion: "region",
 }
 
 // String returns the reason in Simplified Chinese, for people reading import reports.
@@ -42,7 +45,7 @@ func (d Damage) String() string {
 	return "未知错误"
 }
 
-// Code returns a stable ASCII code for storage ("ok", "blank", "length", "char", "date", "check", "mangled").
+// Code returns a stable ASCII code for storage ("ok", "blank", "length", "char", "date", "check", "mangled", "region").
 func (d Damage) Code() string {
 	if int(d) < len(damageCode) {
 		return damageCode[d]

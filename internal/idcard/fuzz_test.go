@@ -11,7 +11,7 @@ func FuzzParse(f *testing.F) {
 	key := dateKey(today)
 	f.Fuzz(func(t *testing.T, raw string) {
 		n := ParseAt(raw, today)
-		if n.Damage > Mangled {
+		if n.Damage > BadRegion {
 			t.Fatalf("ParseAt(%q): damage %d out of range", raw, n.Damage)
 		}
 		if norm := Normalize(raw); norm != n.Norm {

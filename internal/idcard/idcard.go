@@ -32,12 +32,15 @@ func ParseAt(raw string, today time.Time) Number {
 	return parse(raw, dateKey(today))
 }
 
-// Valid reports whether n is a valid ID.
+// Valid reports whether n is a valid ID after normalization (Parse is
+// lenient about blanks, width, case and the 15-digit form; see ValidAsGiven).
 func (n Number) Valid() bool { return n.Damage == OK }
 
-// Valid reports whether id is strictly valid as given (no normalization):
-// 18 characters, real birth date not in the future, correct check character.
-func Valid(id string) bool {
+// ValidAsGiven reports whether id is valid exactly as given, with no
+// normalization: 18 characters, a known province, a real birth date not
+// in the future, a correct check character. It is strict where
+// Parse(raw).Valid() is lenient (that one judges the normalized form).
+func ValidAsGiven(id string) bool {
 	return len(id) == 18 && classify18(id, clock) == OK
 }
 
@@ -60,6 +63,8 @@ func classify(s string, lossy bool, today int) Damage {
 	switch {
 	case s == "":
 		return Blank
+	case len(s) != 18 && digitsFinalX(s):
+		return BadLength // 1101051949123102X is a digit short, not a bad character
 	case !plainChars(s):
 		return BadChar
 	case len(s) != 18:
@@ -83,6 +88,16 @@ func plainChars(s string) bool {
 	return true
 }
 
+// digitsFinalX reports whether s is ASCII digits, the last one possibly X.
+func digitsFinalX(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c == 'X' && i == len(s)-1) {
+			return false
+		}
+	}
+	return true
+}
+
 // classify18 judges an 18-byte ID. It is generic so that Neighbours can test
 // candidates in a byte buffer without converting each one to a string.
 // Digits ending in "00" with a failing check are taken as a float whose last
@@ -95,6 +110,9 @@ func classify18[T ~string | ~[]byte](s T, today int) Damage {
 	}
 	if last := s[17]; (last < '0' || last > '9') && last != 'X' {
 		return BadChar
+	}
+	if !knownProvince(s) {
+		return BadRegion
 	}
 	if k := birthKey(s); k == 0 || !notFuture(k, today) {
 		return BadDate

@@ -62,6 +62,25 @@ func TestParse(t *testing.T) {
 		{"float with .0", "440981199001011000.0", "440981199001011000", Mangled, false},
 		{"valid with .0", "440981199001011239.0", "440981199001011239", OK, false},
 		{"decimal not integer", "440981199001011239.5", "440981199001011239.5", BadChar, false},
+
+		// Issue 9: full-digit mangled numbers, short floats, region codes, lengths, dashes.
+		// The issue's example passes its check character by chance: only the
+		// linker, knowing the person 440981195410113780, can call it mangled.
+		{"mangled written out in full, check passing", "440981195410113000", "440981195410113000", OK, false},
+		{"float of 15 digits shown short", "4.4098190101E+14", "440981199010100006", Mangled, true},
+		{"unknown province 99 (not a 9x permit)", "990426199112010074", "990426199112010074", BadRegion, false},
+		{"province 00", "000000199001010018", "000000199001010018", BadRegion, false},
+		{"province 16", "160105194912310029", "160105194912310029", BadRegion, false},
+		{"Hong Kong 81", "810000199001011239", "810000199001011239", BadCheck, false},
+		{"Taiwan residence permit 83", "830000199001010012", "830000199001010012", OK, false},
+		{"foreigner permanent residence 9 + province", "911000199001010013", "911000199001010013", OK, false},
+		{"17 characters ending in X", "1101051949123102X", "1101051949123102X", BadLength, false},
+		{"16 characters ending in x", "110105194912302x", "110105194912302X", BadLength, false},
+		{"hyphenated", "110105-19491231-002X", "11010519491231002X", OK, false},
+		{"full-width hyphens", "110105－19491231－002X", "11010519491231002X", OK, false},
+		{"rounded by a spreadsheet (issue 15)", "4.40981199708131E+17", "440981199708131000", Mangled, false},
+		{"LibreOffice's three-digit exponent", "4.40981199708131E+017", "440981199708131000", Mangled, false},
+		{"dash not between digits", "-11010519491231002X", "-11010519491231002X", BadChar, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,8 +108,8 @@ func TestParseUsesBeijingToday(t *testing.T) {
 	if d := ParseAt("110105202506150013", utc.In(beijing)).Damage; d != OK {
 		t.Fatalf("ParseAt on the birth day in Beijing: %v, want OK", d)
 	}
-	if !Valid("11010519491231002X") || Valid("11010519491231002x") || Valid("11010520300101001X") {
-		t.Fatal("Valid is not strict")
+	if !ValidAsGiven("11010519491231002X") || ValidAsGiven("11010519491231002x") || ValidAsGiven("11010520300101001X") {
+		t.Fatal("ValidAsGiven is not strict")
 	}
 }
 
@@ -115,15 +134,15 @@ func TestParseWithClock(t *testing.T) {
 			if got := Parse(tt.id).Damage; got != tt.want {
 				t.Errorf("Parse(%q) = %v, want %v", tt.id, got, tt.want)
 			}
-			if Valid(tt.id) != (tt.want == OK) {
-				t.Errorf("Valid(%q) disagrees with Parse", tt.id)
+			if ValidAsGiven(tt.id) != (tt.want == OK) {
+				t.Errorf("ValidAsGiven(%q) disagrees with Parse", tt.id)
 			}
 		})
 	}
 }
 
 func TestDamage(t *testing.T) {
-	for d := OK; d <= Mangled; d++ {
+	for d := OK; d <= BadRegion; d++ {
 		t.Run(d.Code(), func(t *testing.T) {
 			got, ok := ParseDamageCode(d.Code())
 			if !ok || got != d {
@@ -170,6 +189,8 @@ func TestMask(t *testing.T) {
 		{"two", "12", "**"},
 		{"empty", "", ""},
 		{"runes", "身份证号码", "***号码"},
+		{"full-width", "４４０９８１１９９００１０１１２３４", "440981********1234"},
+		{"spaced", "440981 19900101 1234", "440981********1234"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,6 +220,7 @@ func TestAgeOn(t *testing.T) {
 		{"29 Feb day before leap birthday", "110105200002290021", day(2004, 2, 28), 3, true},
 		{"bad date", "11010519900230001X", day(2024, 1, 1), 0, false},
 		{"short", "110105", day(2024, 1, 1), 0, false},
+		{"15-digit form", "110105491231002", day(2024, 12, 31), 75, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,6 +244,9 @@ func TestBirthAndMale(t *testing.T) {
 		{"female", "11010519491231002X", time.Date(1949, 12, 31, 0, 0, 0, 0, time.UTC), true, false},
 		{"bad date", "11010519900230001X", time.Time{}, false, true},
 		{"too short", "11010519491231", time.Time{}, false, false},
+		{"15-digit male", "110105491231003", time.Date(1949, 12, 31, 0, 0, 0, 0, time.UTC), true, true},
+		{"15-digit female", "110105491231002", time.Date(1949, 12, 31, 0, 0, 0, 0, time.UTC), true, false},
+		{"mangled: padding is no sex", "440981199001011000", time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,6 +256,30 @@ func TestBirthAndMale(t *testing.T) {
 			}
 			if m := Male(tt.id); m != tt.male {
 				t.Errorf("Male(%q) = %v", tt.id, m)
+			}
+		})
+	}
+	if _, ok := Sex("440981199001011000"); ok {
+		t.Error("Sex read the zero padding of a mangled number")
+	}
+	if male, ok := Sex("110105491231003"); !male || !ok {
+		t.Errorf("Sex of a 15-digit male = %v, %v", male, ok)
+	}
+}
+
+func TestKnownProvince(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"440981", true}, {"110105", true}, {"650102", true}, {"710000", true},
+		{"810000", true}, {"820000", true}, {"830000", true}, {"911000", true}, {"944000", true},
+		{"990426", false}, {"000000", false}, {"160105", false}, {"900000", false}, {"72", false}, {"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			if got := KnownProvince(tt.id); got != tt.want {
+				t.Errorf("KnownProvince(%q) = %v, want %v", tt.id, got, tt.want)
 			}
 		})
 	}
@@ -279,6 +328,9 @@ func TestNeighbours(t *testing.T) {
 				t.Errorf("order not deterministic: %v then %v", got, again)
 			}
 		})
+	}
+	if got := Neighbours("11010519491231002x"); slices.Contains(got, "11010519491231002X") {
+		t.Errorf("Neighbours of a lower-case x ID returned the ID itself")
 	}
 	if got := Neighbours("123"); got != nil {
 		t.Errorf("Neighbours of a short string = %v", got)

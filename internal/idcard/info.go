@@ -2,11 +2,25 @@ package idcard
 
 import "time"
 
-// Birth returns the birth date of an 18-character ID as midnight UTC (a
-// calendar date, not an instant); false if the date is not real or before 1890.
-// The check character is not verified.
+// as18 returns id as 18 characters: unchanged when it has 18, converted
+// when it is an old 15-digit ID (as peers accept), "" otherwise.
+func as18(id string) string {
+	switch {
+	case len(id) == 18:
+		return id
+	case len(id) == 15 && plainChars(id):
+		var buf [18]byte
+		return string(upgrade15(append(buf[:0], id...)))
+	}
+	return ""
+}
+
+// Birth returns the birth date of an 18-character or old 15-digit ID as
+// midnight UTC (a calendar date, not an instant); false if the date is not
+// real or before 1890. The check character is not verified.
 func Birth(id string) (time.Time, bool) {
-	if len(id) != 18 {
+	id = as18(id)
+	if id == "" {
 		return time.Time{}, false
 	}
 	k := birthKey(id)
@@ -16,18 +30,31 @@ func Birth(id string) (time.Time, bool) {
 	return time.Date(k/10000, time.Month(k/100%100), k%100, 0, 0, 0, 0, time.UTC), true
 }
 
-// Male reports whether the sequence digit (17th character) of an 18-character
-// ID is odd. It returns false for anything else, so check validity first.
+// Sex reads the sex from the sequence digit (odd = male) of an 18-character
+// or old 15-digit ID. ok is false when there is no such digit or when the
+// number is a spreadsheet-mangled one, whose sequence is zero padding.
+func Sex(id string) (male, ok bool) {
+	id = as18(id)
+	if id == "" || id[16] < '0' || id[16] > '9' || classify18(id, clock) == Mangled {
+		return false, false
+	}
+	return (id[16]-'0')%2 == 1, true
+}
+
+// Male reports whether Sex reads male; false also when Sex cannot tell,
+// so check validity first or use Sex.
 func Male(id string) bool {
-	return len(id) == 18 && id[16] >= '0' && id[16] <= '9' && (id[16]-'0')%2 == 1
+	male, ok := Sex(id)
+	return male && ok
 }
 
 // AgeOn returns the age in full years on day (its calendar date in its own
 // location). The birthday itself counts as reached; someone born on 29 Feb
 // reaches the birthday on 1 Mar in non-leap years (as 28 Feb is still before it).
-// It reports false for a bad birth date or a day before the birth.
+// It reports false for a bad birth date or a day before the birth. The
+// old 15-digit form is accepted.
 func AgeOn(id string, day time.Time) (int, bool) {
-	if len(id) != 18 {
+	if id = as18(id); id == "" {
 		return 0, false
 	}
 	b := birthKey(id)
@@ -44,9 +71,12 @@ func AgeOn(id string, day time.Time) (int, bool) {
 
 // Mask hides an ID for display: 15 or more characters keep the first 6 and
 // the last 4 (440981********1234); shorter strings keep only the last 2,
-// and strings of 2 characters or fewer are masked entirely.
+// and strings of 2 characters or fewer are masked entirely. Blanks, dashes
+// and full-width characters are normalized first, so that a full-width ID
+// is masked like its half-width form.
 func Mask(id string) string {
-	r := []rune(id)
+	var buf [32]byte
+	r := []rune(string(fold(buf[:0], id)))
 	head, tail := 6, 4
 	if len(r) < 15 {
 		head, tail = 0, 2
@@ -81,7 +111,7 @@ func Prefix15(n Number) string {
 // Neighbours returns every valid ID (judged by today in Beijing) that differs
 // from the 18-character id by one changed character (a digit at positions
 // 0-16, a digit or X at 17) or by two swapped adjacent characters; id itself
-// is excluded. The order is fixed: changes by position then by character,
+// (upper-cased) is excluded. The order is fixed: changes by position then by character,
 // then swaps by position. It returns nil unless id has 18 bytes.
 func Neighbours(id string) []string {
 	return neighbours(id, clock)
@@ -92,6 +122,9 @@ const digitsX = "0123456789X"
 func neighbours(id string, today int) []string {
 	if len(id) != 18 {
 		return nil
+	}
+	if id[17] == 'x' {
+		id = id[:17] + "X" // else its own upper-cased form would be a neighbour
 	}
 	var out []string
 	b := []byte(id)

@@ -31,8 +31,8 @@ func clean(raw string) (s string, was15, lossy bool) {
 	return string(b), was15, lossy
 }
 
-// fold appends raw to b without blanks, with full-width forms and curly
-// quotes made ASCII and x made X. Invalid UTF-8 becomes U+FFFD, which later
+// fold appends raw to b without blanks or dashes between digits, with
+// full-width forms and curly quotes made ASCII and x made X. Invalid UTF-8 becomes U+FFFD, which later
 // fails as BadChar.
 func fold(b []byte, raw string) []byte {
 	for _, r := range raw {
@@ -49,10 +49,16 @@ func fold(b []byte, raw string) []byte {
 		if r == 'x' {
 			r = 'X'
 		}
+		if isDash(r) && len(b) > 0 && b[len(b)-1] >= '0' && b[len(b)-1] <= '9' {
+			continue // 110105-19491231-002X groups digits like spaces do
+		}
 		b = utf8.AppendRune(b, r)
 	}
 	return b
 }
+
+// isDash reports a hyphen or dash that people put between groups of digits.
+func isDash(r rune) bool { return r == '-' || r >= '\u2010' && r <= '\u2015' || r == '\u2212' }
 
 // isBlank reports white space, including the invisible characters that
 // exports leave behind (zero-width space, word joiner, BOM at a file start).
@@ -93,9 +99,11 @@ const maxDigits = 20
 // expand rewrites a number a spreadsheet printed as a float, such as
 // "4.40981199001011E+17", "4.40981199001011e17" or "440981199001011000.0",
 // as plain digits. lossy reports that the float had fewer significant digits
-// than the integer it stands for and more than 15 digits in all: the missing
-// digits became zeros. A float of at most 15 digits is exact (spreadsheets
-// keep 15), which is how an old 15-digit ID survives as "1.10105491231002E+14".
+// than the integer it stands for and 15 or more digits in all: the missing
+// digits became zeros. A float showing all 15 digits of a 15-digit number is
+// exact (spreadsheets keep 15), which is how an old 15-digit ID survives as
+// "1.10105491231002E+14"; one showing fewer ("4.4098190101E+14") was cut
+// short by a column's display format and is never taken as an exact ID.
 // Anything else is returned unchanged.
 func expand(b []byte) ([]byte, bool) {
 	mant, exp, ok := splitExp(b)
@@ -116,7 +124,7 @@ func expand(b []byte) ([]byte, bool) {
 	for len(b) < total {
 		b = append(b, '0')
 	}
-	return b, total > 15 && sig < total
+	return b, total >= 15 && sig < total
 }
 
 // splitExp splits "m E [+] ddd" into mantissa and exponent; ok is false when

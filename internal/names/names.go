@@ -7,16 +7,19 @@
 // Key gives a blocking key under which homophones meet; Score ranks
 // candidates.
 //
-// Readings come from github.com/mozillazg/go-pinyin, but only its first
-// (standard) reading of a character is trusted, plus the few extra readings
-// listed in pinyin.go that names really use (曾 zēng, 单 shàn, 区 ōu…). The
-// dictionary's full list of readings would make common surnames sound alike
-// through archaic readings (叶 xié = 谢, 沈 chén = 陈, 方 wǎng = 王).
+// Readings come from github.com/mozillazg/go-pinyin. Homophone and Key
+// trust only its first (standard) reading of a character, plus the few
+// extra readings listed in pinyin.go that names really use (曾 zēng, 单
+// shàn, 区 ōu…): the dictionary's full list of readings would make common
+// surnames sound alike through archaic readings (叶 xié = 谢, 沈 chén = 陈,
+// 方 wǎng = 王). The full list (heteronym mode) only lets a single differing
+// character count as Similar.
 //
 // All functions are safe for concurrent use.
 package names
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -120,7 +123,9 @@ func appendRunes(dst []rune, name string) []rune {
 // Compare says how a and b relate after normalization. An empty name is
 // Different from everything, itself included: a missing name proves
 // nothing. Similar requires exactly one differing character (two typos
-// in a two- or three-character name are as likely another person);
+// in a two- or three-character name are as likely another person), a
+// look-alike, a Cantonese or fuzzy-pinyin confusion, or two characters
+// sharing any of go-pinyin's readings (孟靓/孟亮: 靓 also reads liàng);
 // Homophone allows any number, since each still reads the same.
 func Compare(a, b string) Match {
 	var bufA, bufB [32]rune
@@ -150,7 +155,7 @@ func compareRunes(ra, rb []rune) Match {
 		return Same
 	case soundDiff == 0:
 		return Homophone
-	case diff == 1 && t.confusable(ra[at], rb[at]):
+	case diff == 1 && (t.confusable(ra[at], rb[at]) || t.shareReading(ra[at], rb[at])):
 		return Similar
 	}
 	return Different
@@ -217,4 +222,19 @@ func distance(a, b []rune) float64 {
 		}
 	}
 	return row(len(a))[w-1]
+}
+
+// SameCharacters reports whether a and b are spelled with the same
+// characters in another order (张丰三 for 张三丰): a typing error that
+// Compare, which matches position by position, calls Different. Names
+// that are the Same, empty or of one character never qualify.
+func SameCharacters(a, b string) bool {
+	var bufA, bufB [32]rune
+	ra, rb := appendRunes(bufA[:0], a), appendRunes(bufB[:0], b)
+	if len(ra) < 2 || len(ra) != len(rb) || slices.Equal(ra, rb) {
+		return false
+	}
+	slices.Sort(ra)
+	slices.Sort(rb)
+	return slices.Equal(ra, rb)
 }

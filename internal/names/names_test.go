@@ -113,14 +113,22 @@ var compareTests = []struct {
 	{"unrelated same length", "陈大文", "李小明", Different},
 	{"empty", "", "", Different},
 	{"one empty", "陈大文", " ", Different},
-	// Archaic readings in go-pinyin must not make surnames homophones.
-	{"叶 not xie", "叶伟", "谢伟", Different},
-	{"沈 not chen", "沈伟", "陈伟", Different},
-	{"陆 not liu", "陆军", "刘军", Different},
-	{"任 not lin", "任杰", "林杰", Different},
-	{"方 not wang", "方芳", "王芳", Different},
-	{"丁 not zheng", "丁勇", "郑勇", Different},
-	{"余 not xu", "余强", "徐强", Different},
+	// Archaic readings in go-pinyin must not make surnames homophones; a
+	// shared rare reading explains one differing character, no more.
+	{"叶 not xie", "叶伟", "谢伟", Similar},
+	{"沈 not chen", "沈伟", "陈伟", Similar},
+	{"陆 not liu", "陆军", "刘军", Similar},
+	{"任 not lin", "任杰", "林杰", Similar},
+	{"方 not wang", "方芳", "王芳", Similar},
+	{"丁 not zheng", "丁勇", "郑勇", Similar},
+	{"余 not xu", "余强", "徐强", Similar},
+	{"rare readings in two characters", "叶方", "谢王", Different},
+
+	// Issue 9: a character sharing any reading (heteronym mode).
+	{"靓 jing/liang", "孟靓", "孟亮", Similar},
+	{"靓 first reading", "孟靓", "孟静", Homophone},
+	{"行 xing/hang", "李行", "李航", Similar},
+	{"no shared reading", "孟靓", "孟丽", Different},
 }
 
 func TestCompare(t *testing.T) {
@@ -449,5 +457,27 @@ func BenchmarkBuildTables(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buildTable()
+	}
+}
+
+func TestSameCharacters(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"张三丰", "张丰三", true},
+		{"张丽华", "张华丽", true},
+		{"欧阳明华", "欧阳华明", true},
+		{"张三丰", "张三丰", false},
+		{"张三丰", "张三峰", false},
+		{"张三丰", "张丰", false},
+		{"张", "张", false},
+		{"", "", false},
+		{"张 三丰", "张丰三", true},
+	}
+	for _, tt := range tests {
+		if got := SameCharacters(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameCharacters(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
 	}
 }

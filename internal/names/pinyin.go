@@ -1,6 +1,7 @@
 package names
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -36,13 +37,14 @@ var givenReadings = map[rune]string{
 
 // table holds the readings of every character go-pinyin knows, built once.
 type table struct {
-	syl   []string          // toneless syllables by id; id 0 is unused
-	dense []uint16          // first reading of runes denseLo… by id, 0 = none
-	other map[rune]uint16   // first reading of runes outside the dense range
-	extra map[rune][]uint16 // surname and given-name readings by id
-	sur   map[rune]uint16   // reading preferred as a surname
-	pairs map[uint64]bool   // confusable character pairs, see confusable.go
-	fuzzy map[uint32]bool   // syllable pairs one fuzzy-pinyin step apart
+	syl    []string          // toneless syllables by id; id 0 is unused
+	dense  []uint16          // first reading of runes denseLo… by id, 0 = none
+	other  map[rune]uint16   // first reading of runes outside the dense range
+	extra  map[rune][]uint16 // surname and given-name readings by id
+	sur    map[rune]uint16   // reading preferred as a surname
+	other2 map[rune][]uint16 // every further reading go-pinyin lists (heteronym mode)
+	pairs  map[uint64]bool   // confusable character pairs, see confusable.go
+	fuzzy  map[uint32]bool   // syllable pairs one fuzzy-pinyin step apart
 }
 
 // The CJK blocks most names are written in get a dense table; the rest of
@@ -68,11 +70,12 @@ func tables() *table {
 // strips tones with regular expressions and costs microseconds a rune.
 func buildTable() *table {
 	t := &table{
-		syl:   []string{""},
-		dense: make([]uint16, denseHi-denseLo),
-		other: make(map[rune]uint16),
-		extra: make(map[rune][]uint16, len(surnameReadings)+len(givenReadings)),
-		sur:   make(map[rune]uint16, len(surnameReadings)+len(givenReadings)),
+		syl:    []string{""},
+		dense:  make([]uint16, denseHi-denseLo),
+		other:  make(map[rune]uint16),
+		extra:  make(map[rune][]uint16, len(surnameReadings)+len(givenReadings)),
+		sur:    make(map[rune]uint16, len(surnameReadings)+len(givenReadings)),
+		other2: make(map[rune][]uint16, 8192),
 	}
 	ids := make(map[string]uint16, 512)
 	intern := func(s string) uint16 {
@@ -85,12 +88,19 @@ func buildTable() *table {
 		return id
 	}
 	for code, readings := range pinyin.PinyinDict {
-		first, _, _ := strings.Cut(readings, ",")
+		first, rest, _ := strings.Cut(readings, ",")
 		id := intern(toneless(first))
 		if r := rune(code); r >= denseLo && r < denseHi {
 			t.dense[r-denseLo] = id
 		} else {
 			t.other[r] = id
+		}
+		for rest != "" {
+			var one string
+			one, rest, _ = strings.Cut(rest, ",")
+			if more := intern(toneless(one)); more != id && !slices.Contains(t.other2[rune(code)], more) {
+				t.other2[rune(code)] = append(t.other2[rune(code)], more)
+			}
 		}
 	}
 	for r, s := range surnameReadings {
@@ -161,6 +171,26 @@ func (t *table) soundAlike(x, y rune) bool {
 			if a == b {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// shareReading reports whether x and y share any reading go-pinyin lists
+// for them, rare ones included (靓 jìng/liàng and 亮 liàng). Too loose to
+// make whole names homophones (叶 xié would meet 谢), it lets Compare
+// explain a single differing character.
+func (t *table) shareReading(x, y rune) bool {
+	fx, fy := t.first(x), t.first(y)
+	if fx == 0 || fy == 0 {
+		return false
+	}
+	var bx, by [8]uint16
+	ax := append(t.readings(bx[:0], x), t.other2[x]...)
+	ay := append(t.readings(by[:0], y), t.other2[y]...)
+	for _, a := range ax {
+		if slices.Contains(ay, a) {
+			return true
 		}
 	}
 	return false

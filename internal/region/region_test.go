@@ -27,3 +27,21 @@ func TestWithin(t *testing.T) {
 		t.Error("Within is a prefix test")
 	}
 }
+
+func TestKnownCounty(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"440981199001011239", true},
+		{"110105", true},
+		{"440999199001011239", false}, // no such county
+		{"16010519491231002", false},
+		{"44", false},
+	}
+	for _, tt := range tests {
+		if got := KnownCounty(tt.id); got != tt.want {
+			t.Errorf("KnownCounty(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}

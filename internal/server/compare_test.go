@@ -233,6 +233,9 @@ func TestCompareThroughWeb(t *testing.T) {
 		if !strings.Contains(body, `data-testid="person-id">`+mine+`<`) {
 			t.Error("person page does not show the full ID")
 		}
+		if strings.Contains(body, `data-testid="county-note"`) {
+			t.Errorf("person page flags the known county code of %s", mine)
+		}
 		for _, want := range []string{`data-testid="sources"`, `data-testid="history"`, "最近一次比对结果"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("person page lacks %s", want)

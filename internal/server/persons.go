@@ -83,7 +83,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.PersonView{Page: s.page(r, "人员信息 · "+p.Name, "compare"), ID: p.IDNumber, Name: p.Name, Sex: p.Sex,
 		Household: p.Household, Relation: p.Relation, PopStatus: p.PopStatus, IdentityKind: p.IdentityKind,
-		Region: regionLabel(names, p.RegionCode), HukouRegion: regionLabel(names, p.HukouRegion),
+		Region: regionLabel(names, p.RegionCode), HukouRegion: regionLabel(names, p.HukouRegion), CountyNote: countyNote(p.IDNumber),
 		FirstSource: sourceLabel(p.First), Timeline: pg}
 	if p.Birth != nil {
 		v.Birth = p.Birth.Format("2006-01-02")
