@@ -74,6 +74,7 @@ func (e *Engine) Run(ctx context.Context, req Request, prog *Progress) (RunResul
 	start := time.Now()
 	res, err := e.run(ctx, req, prog, start)
 	if err != nil {
+		err = explain(err)
 		e.recordFailure(req, err)
 		return RunResult{}, err
 	}
@@ -125,7 +126,7 @@ func (e *Engine) run(ctx context.Context, req Request, prog *Progress, start tim
 		prog.set(s.name)
 		t := time.Now()
 		if err := s.fn(ctx); err != nil {
-			return RunResult{}, fmt.Errorf("%s: %w", s.name, err)
+			return RunResult{}, &stepError{step: s.name, err: err}
 		}
 		times = append(times, StepTime{s.name, time.Since(t)})
 	}
