@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,6 +35,10 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
+		// Pages and downloads hold personal data: no browser or proxy keeps
+		// a copy (static assets set their own caching after this).
+		h.Set("Cache-Control", "no-store")
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
@@ -47,12 +50,13 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()
-		next.ServeHTTP(ww, r)
+		info := &logInfo{}
+		next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), logInfoKey, info)))
 		if r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/static/") {
 			return
 		}
-		s.log.Info("http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
-			"ms", time.Since(start).Milliseconds(), "ip", clientIP(r), "user", userName(r))
+		s.log.Info("http", "method", r.Method, "path", redactIDs(r.URL.Path), "status", ww.Status(),
+			"ms", time.Since(start).Milliseconds(), "ip", clientIP(r), "user", info.user)
 	})
 }
 
@@ -115,6 +119,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		noteUser(r, u.Username)
 		ctx := context.WithValue(r.Context(), userKey, u)
 		ctx = context.WithValue(ctx, tokenKey, c.Value)
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -168,12 +173,4 @@ func userName(r *http.Request) string {
 func csrfToken(r *http.Request) string {
 	t, _ := r.Context().Value(csrfKey).(string)
 	return t
-}
-
-// clientIP is the peer address (or the proxy-reported one when RealIP ran).
-func clientIP(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -30,6 +31,14 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
 	// (only behind a reverse proxy that sets them).
 	TrustProxy bool
+	// ProxyNets, when set, are the only peers trusted as proxies; addresses
+	// in them are skipped when X-Forwarded-For is read from the right.
+	ProxyNets []netip.Prefix
+	// LoginBurst and LoginInterval throttle logins per client address:
+	// LoginBurst attempts at once, then one per LoginInterval (defaults
+	// 20 and 3 s).
+	LoginBurst    int
+	LoginInterval time.Duration
 	// MaxUpload bounds an uploaded file, in bytes.
 	MaxUpload int64
 	// TempDir receives uploads while they are imported.
@@ -48,7 +57,9 @@ type Server struct {
 	compare *compare.Engine
 	// compareJobs are the comparisons started from the web in this process.
 	compareJobs *compareJobs
-	router      chi.Router
+	// logins throttles login attempts per client address.
+	logins *throttle
+	router chi.Router
 }
 
 // New builds the server and its routes.
@@ -56,7 +67,13 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
-	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db),
+	if cfg.LoginBurst <= 0 {
+		cfg.LoginBurst = 20
+	}
+	if cfg.LoginInterval <= 0 {
+		cfg.LoginInterval = 3 * time.Second
+	}
+	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), compareJobs: newCompareJobs()}
 	s.router = s.routes()
 	return s
@@ -69,10 +86,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	if s.cfg.TrustProxy {
-		r.Use(middleware.RealIP)
-	}
-	r.Use(middleware.Recoverer, s.logRequests, securityHeaders)
+	r.Use(s.clientAddr, middleware.Recoverer, s.logRequests, securityHeaders)
 	static, _ := fs.Sub(web.Static, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	r.Get("/healthz", s.handleHealth)
@@ -135,6 +149,7 @@ func (s *Server) housekeeping(ctx context.Context) {
 				s.log.Warn("purge sessions", "err", err)
 			}
 			s.uploads.expire(2 * time.Hour)
+			s.logins.expire()
 			s.compareJobs.expire(2 * time.Hour)
 		}
 	}

@@ -114,7 +114,7 @@ func (s *Server) handleUserDisable(disable bool) http.HandlerFunc {
 		if disable {
 			action, msg = audit.UserDisable, "已停用用户 "
 		}
-		s.audit(r, audit.Entry{Action: action, Object: "user:" + u.Username})
+		s.audit(r, audit.Entry{Action: action, Region: u.RegionCode, Object: "user:" + u.Username})
 		redirect(w, r, "/users?flash="+url.QueryEscape(msg+u.Username))
 	}
 }
@@ -126,11 +126,11 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.users.SetPassword(r.Context(), u.ID, r.PostFormValue("password")); err != nil {
-		s.audit(r, audit.Entry{Action: audit.UserPassword, Object: "user:" + u.Username, Result: "rejected", Detail: apperr.Message(err)})
+		s.audit(r, audit.Entry{Action: audit.UserPassword, Region: u.RegionCode, Object: "user:" + u.Username, Result: "rejected", Detail: apperr.Message(err)})
 		s.error(w, r, err)
 		return
 	}
-	s.audit(r, audit.Entry{Action: audit.UserPassword, Object: "user:" + u.Username})
+	s.audit(r, audit.Entry{Action: audit.UserPassword, Region: u.RegionCode, Object: "user:" + u.Username})
 	redirect(w, r, "/users?flash="+url.QueryEscape("已重置用户 "+u.Username+" 的密码"))
 }
 
