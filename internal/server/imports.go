@@ -460,8 +460,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ipg.Total = itotal
-	rpage, _ := strconv.Atoi(q.Get("rpage"))
-	rpg := web.Pager{Page: max(rpage, 1), PerPage: perPage, Path: ipg.Path, Base: url.Values{"q": {search}}, Param: "rpage"}
+	rpg := web.Pager{Page: pageParam(r, "rpage"), PerPage: perPage, Path: ipg.Path, Base: url.Values{"q": {search}}, Param: "rpage"}
 	recs, rtotal, err := s.imports.Records(r.Context(), b.ID, search, rpg.PerPage, rpg.Offset())
 	if err != nil {
 		s.error(w, r, err)

@@ -61,6 +61,12 @@ func TestLoginRedirectStaysOnSite(t *testing.T) {
 // newEnvWith is newEnv with a server configured by set.
 func newEnvWith(t testing.TB, set func(*server.Config)) *env {
 	t.Helper()
+	return newEnvLog(t, set, io.Discard)
+}
+
+// newEnvLog is newEnvWith with the server's log written to w.
+func newEnvLog(t testing.TB, set func(*server.Config), w io.Writer) *env {
+	t.Helper()
 	db, _ := pgtest.New(t)
 	files, err := region.FilesIn(region.Embedded(), ".")
 	if err != nil {
@@ -71,7 +77,7 @@ func newEnvWith(t testing.TB, set func(*server.Config)) *env {
 	}
 	cfg := server.Config{MaxUpload: 64 << 20, TempDir: t.TempDir()}
 	set(&cfg)
-	srv := server.New(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := server.New(cfg, db, slog.New(slog.NewTextHandler(w, nil)))
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	return &env{t: t, db: db, srv: srv, http: hs}
