@@ -38,6 +38,7 @@ func (s *Server) routesImports(r chi.Router) {
 		r.Post("/imports/uploads/{token}", s.handleImportStart)
 		r.Get("/imports/jobs/{token}", s.handleImportJob)
 		r.Get("/imports/jobs/{token}/status", s.handleImportJobStatus)
+		r.Post("/imports/jobs/{token}/confirm", s.handleImportConfirm)
 	})
 	r.With(s.requireAdmin).Post("/imports/{id:[0-9]+}/withdraw", s.handleImportWithdraw)
 }
@@ -170,7 +171,7 @@ func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 	if !me.Sees(up.region) {
 		return up, apperr.Invalidf("只能导入本人管辖区划内的数据")
 	}
-	if err := s.imports.CheckDuplicate(r.Context(), up.kind, up.sha256); err != nil {
+	if err := s.imports.CheckDuplicate(r.Context(), me.RegionCode, up.kind, up.sha256); err != nil {
 		return up, err
 	}
 	up.preview, err = imports.Open(up.path, up.kind)
@@ -351,10 +352,13 @@ func (s *Server) startJob(up *upload, req imports.Request) bool {
 	up.done = make(chan struct{})
 	up.started = time.Now()
 	s.uploads.mu.Unlock()
+	up.req = req
 	go func() {
 		defer close(up.done)
-		defer os.Remove(up.path)
 		up.result, up.err = s.imports.Import(context.Background(), req, &up.progress)
+		if !needsConfirm(up.err) { // the file waits for the user's confirmation
+			os.Remove(up.path)
+		}
 		if up.err != nil && apperr.KindOf(up.err) == apperr.Internal {
 			s.log.Error("import failed", "file", req.FileName, "err", up.err)
 		}
@@ -378,7 +382,8 @@ func (s *Server) handleImportJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := web.ImportJobView{Page: s.page(r, "正在导入", "imports"), Token: up.token, FileName: up.fileName,
-		Kind: string(up.kind), Rows: st.Rows, Rate: st.Rate, Percent: st.Percent, Done: st.Done, Error: st.Error}
+		Kind: string(up.kind), Rows: st.Rows, Rate: st.Rate, Percent: st.Percent, Done: st.Done, Error: st.Error,
+		Confirm: st.Confirm}
 	s.render(w, r, web.ImportJob(v))
 }
 
@@ -390,6 +395,7 @@ type status struct {
 	Done    bool    `json:"done"`
 	BatchID int64   `json:"batch"`
 	Error   string  `json:"error,omitempty"`
+	Confirm bool    `json:"confirm,omitempty"` // stopped until the user confirms replacing a larger extract
 }
 
 func jobStatus(up *upload) status {
@@ -402,6 +408,7 @@ func jobStatus(up *upload) status {
 		st.BatchID = up.result.BatchID
 		if up.err != nil {
 			st.Error = apperr.Message(up.err)
+			st.Confirm = needsConfirm(up.err)
 		}
 		st.Percent = 100
 	} else if up.preview.Format == sheet.CSV {

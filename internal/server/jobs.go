@@ -28,6 +28,7 @@ type upload struct {
 	created  time.Time
 
 	// set once the import starts
+	req      imports.Request
 	started  time.Time
 	progress imports.Progress
 	done     chan struct{}

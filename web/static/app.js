@@ -27,6 +27,10 @@
           rows.textContent = s.rows;
           rate.textContent = s.rate;
           if (s.percent >= 0) { bar.value = s.percent; } else { bar.removeAttribute("value"); }
+          if (s.done && s.confirm && !box.querySelector("[data-testid=import-confirm]")) {
+            window.location.reload(); // the page offers the confirmation
+            return;
+          }
           if (s.done && s.error) {
             bar.value = 0;
             errBox.hidden = false;
