@@ -67,6 +67,11 @@ func (u User) CanManageUsers() bool { return u.Role == Admin }
 // CanWrite reports whether u may change data (leaders only read).
 func (u User) CanWrite() bool { return u.Role != Leader }
 
+// CanExportPersonal reports whether u may download files of personal
+// data (full ID numbers): staff of every level within their region, not
+// leaders, who read aggregates.
+func (u User) CanExportPersonal() bool { return u.Role != Leader }
+
 // CanImport reports whether u may import department extracts (city and county staff, admins).
 func (u User) CanImport() bool { return u.Role == Admin || u.Role == City || u.Role == County }
 

@@ -269,8 +269,6 @@ func listURL(id int64, regionCode, metric string) string {
 	return runPath(id, "list", url.Values{"region": {regionCode}, "metric": {metric}})
 }
 
-func personURL(id string) string { return "/persons/" + url.PathEscape(id) }
-
 // runOf loads the run named in the URL; runs outside the viewer's reach and
 // runs that failed have no pages.
 func (s *Server) runOf(r *http.Request) (compare.Run, error) {
@@ -413,6 +411,9 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		ExportUnmatched: runPath(run.ID, "unmatched.xlsx", url.Values{"region": {reg.Code}}),
 		ReviewLink:      runPath(run.ID, "review", url.Values{"region": {reg.Code}}),
 		ReviewCount:     total.Counts[compare.MetricReview]}
+	if !me.CanExportPersonal() {
+		v.ExportXLSX, v.ExportCSV, v.ExportUnmatched = "", "", ""
+	}
 	for _, c := range cols {
 		v.Columns = append(v.Columns, web.Column{Key: c.key, Label: c.label, Title: c.title})
 	}
@@ -551,7 +552,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, p := range list {
-			v.Persons = append(v.Persons, web.PersonLine{Link: personURL(p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
+			v.Persons = append(v.Persons, web.PersonLine{Link: s.personURL(p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
 				Region: nameOr(names, p.RegionCode), Universe: p.Universe, Survey: p.Survey, Pension: p.Pension, Medical: p.Medical,
 				Flags: flagList(p.Flags)})
 		}
@@ -601,6 +602,10 @@ func damageText(code string) string {
 
 func (s *Server) handleRunExport(ext string, unmatched bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := mayExportPersonal(r); err != nil {
+			s.error(w, r, err)
+			return
+		}
 		run, reg, err := s.runAndRegion(r)
 		if err != nil {
 			s.error(w, r, err)
@@ -644,7 +649,12 @@ var changeFields = map[string]string{
 func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	me, _ := currentUser(r)
-	p, err := s.compare.Person(ctx, me.RegionCode, strings.ToUpper(chi.URLParam(r, "id")))
+	id, err := s.personID(chi.URLParam(r, "id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	p, err := s.compare.Person(ctx, me.RegionCode, id)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -857,6 +867,7 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	s.audit(r, audit.Entry{Action: audit.RecordView, Object: fmt.Sprintf("record:%d:%d", batch, line), Detail: "审核记录"})
 	rec := it.Record
 	cellOf := func(key string) (string, int) {
 		if i, ok := rec.Mapping[key]; ok && i < len(rec.Cells) {
@@ -868,10 +879,10 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 	recID := idcard.Normalize(rawID)
 	name, _ := cellOf(source.KeyName)
 	sex, _ := cellOf(source.KeySex)
-	codes := make([]string, len(it.Candidates))
-	ids := make([]string, len(it.Candidates))
-	for i, c := range it.Candidates {
-		codes[i], ids[i] = c.RegionCode, c.IDNumber
+	visible := visibleCandidates(me, it.Candidates)
+	var codes, ids []string
+	for _, i := range visible {
+		codes, ids = append(codes, it.Candidates[i].RegionCode), append(ids, it.Candidates[i].IDNumber)
 	}
 	names, err := s.regions.Names(ctx, codes)
 	if err != nil {
@@ -883,7 +894,8 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 		Damage: damageText(rec.IDDamage), RecordID: idParts(recID, ids...), RecordName: name, RecordSex: sex,
 		Decided: it.Decided, NoneChosen: it.Decided && it.Choice < 0, CanDecide: me.CanImport(),
 		Back: runPath(run.ID, "review", url.Values{"region": {reg.Code}})}
-	for i, c := range it.Candidates {
+	for _, i := range visible {
+		c := it.Candidates[i]
 		v.Candidates = append(v.Candidates, web.ReviewCandidate{Choice: strconv.Itoa(i), Chosen: it.Decided && it.Choice == i,
 			Name: c.Name, Sex: c.Sex, Region: nameOr(names, c.RegionCode), Score: fmt.Sprintf("%.2f", c.Score), ID: idParts(c.IDNumber, recID)})
 	}
@@ -894,6 +906,8 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 		}
 		if i == idCol {
 			value = maskID(value)
+		} else {
+			value = maskCell(h, value)
 		}
 		if strings.TrimSpace(h) == "" && value == "" {
 			continue
@@ -1026,7 +1040,7 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 		BaseID: base.ID, RunID: run.ID, BaseAsOf: base.AsOf.Format("2006-01-02"), AsOf: run.AsOf.Format("2006-01-02"),
 		Pager: pg, Back: runURL(run.ID, reg.Code)}
 	for _, d := range list {
-		l := web.DiffLine{Link: personURL(d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
+		l := web.DiffLine{Link: s.personURL(d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
 		l.OldUniverse, l.OldPension, l.OldMedical, l.OldFlags = diffSide(d.OldUniverse, d.OldPension, d.OldMedical, d.OldFlags)
 		l.NewUniverse, l.NewPension, l.NewMedical, l.NewFlags = diffSide(d.NewUniverse, d.NewPension, d.NewMedical, d.NewFlags)
 		v.Lines = append(v.Lines, l)

@@ -476,7 +476,8 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	rpg.Total = rtotal
 	v := web.ImportDetailView{Page: s.page(r, fmt.Sprintf("导入批次 #%d", b.ID), "imports"), Batch: batchRow(b),
 		Format: b.Format, Encoding: b.Encoding, HeaderLine: b.HeaderLine, Duration: fmt.Sprintf("%.1f 秒", float64(b.DurationMS)/1000),
-		CanWithdraw: me.CanManageUsers() && b.Status == "done", Query: search, IssuePager: ipg, RecordPager: rpg}
+		CanWithdraw: me.CanManageUsers() && b.Status == "done", Query: search, IssuePager: ipg, RecordPager: rpg,
+		CanReport: me.CanImport()}
 	if b.SupersededBy != nil {
 		v.SupersededBy = *b.SupersededBy
 	}
@@ -513,6 +514,10 @@ func maskIssue(is imports.Issue) string {
 }
 
 func (s *Server) handleImportReport(w http.ResponseWriter, r *http.Request) {
+	if me, _ := currentUser(r); !me.CanImport() {
+		s.error(w, r, apperr.Forbiddenf("错误报告含完整身份证号码，仅供负责导入的经办人员下载"))
+		return
+	}
 	b, err := s.batchOf(r)
 	if err != nil {
 		s.error(w, r, err)

@@ -59,6 +59,8 @@ type Server struct {
 	compareJobs *compareJobs
 	// logins throttles login attempts per client address.
 	logins *throttle
+	// keys make the opaque person keys of URLs.
+	keys   *personKeys
 	router chi.Router
 }
 
@@ -75,6 +77,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), compareJobs: newCompareJobs()}
+	s.keys = loadPersonKeys(db, log)
 	s.router = s.routes()
 	return s
 }
