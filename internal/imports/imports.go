@@ -122,7 +122,7 @@ func fileError(err error) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	if errors.Is(err, sheet.ErrLegacyXLS) || errors.Is(err, sheet.ErrUnknownFormat) || errors.Is(err, sheet.ErrTooLarge) {
+	if errors.Is(err, sheet.ErrLegacyXLS) || errors.Is(err, sheet.ErrUnknownFormat) || errors.Is(err, sheet.ErrTooLarge) || errors.Is(err, sheet.ErrTextTooLong) {
 		return &apperr.Error{Kind: apperr.Invalid, Msg: err.Error(), Err: err}
 	}
 	return &apperr.Error{Kind: apperr.Invalid, Msg: "文件无法读取：" + err.Error(), Err: err}
