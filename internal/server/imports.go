@@ -136,8 +136,8 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 	me, _ := currentUser(r)
-	mr, err := r.MultipartReader()
-	if err != nil {
+	mr, ok := multipartBody(r) // the CSRF check read the token before it
+	if !ok {
 		return nil, apperr.Invalidf("请选择要上传的文件")
 	}
 	up := &upload{}
@@ -174,6 +174,7 @@ func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 	if err := s.imports.CheckDuplicate(r.Context(), me.RegionCode, up.kind, up.sha256); err != nil {
 		return up, err
 	}
+	var err error
 	up.preview, err = imports.Open(up.path, up.kind)
 	return up, err
 }

@@ -21,6 +21,7 @@ func (c *client) upload(kind, region, path string) (*http.Response, string) {
 	token := c.csrf("/imports/new")
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", token) // first: the body is streamed
 	mw.WriteField("kind", kind)
 	mw.WriteField("region", region)
 	fw, _ := mw.CreateFormFile("file", "上传文件"+path[strings.LastIndex(path, "."):])
@@ -31,7 +32,7 @@ func (c *client) upload(kind, region, path string) (*http.Response, string) {
 	io.Copy(fw, f)
 	f.Close()
 	mw.Close()
-	req, _ := http.NewRequest("POST", c.base+"/imports/upload?csrf="+url.QueryEscape(token), &body)
+	req, _ := http.NewRequest("POST", c.base+"/imports/upload", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err := c.c.Do(req)
 	if err != nil {

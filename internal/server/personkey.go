@@ -45,19 +45,19 @@ func newPersonKeys(key []byte) *personKeys {
 	return &personKeys{aead: aead, mac: key[32:]}
 }
 
-// loadPersonKeys reads the server's person-key secret. Should the database
-// not answer, a key for this process only keeps links opaque (they then
-// change at the next restart) and the failure is logged.
-func loadPersonKeys(db *pgxpool.Pool, log *slog.Logger) *personKeys {
+// loadSecret reads one of the server's stored secrets. Should the database
+// not answer, a secret for this process only keeps keys unforgeable (they
+// then change at the next restart) and the failure is logged.
+func loadSecret(db *pgxpool.Pool, log *slog.Logger, name string) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	key, err := secret.Get(ctx, db, "person_key")
+	key, err := secret.Get(ctx, db, name)
 	if err != nil {
-		log.Error("person key secret unavailable; person links will change at restart", "err", err)
+		log.Error("stored secret unavailable; keys derived from it will change at restart", "secret", name, "err", err)
 		key = make([]byte, secret.Size)
 		rand.Read(key)
 	}
-	return newPersonKeys(key)
+	return key
 }
 
 func (k *personKeys) nonce(id string) []byte {

@@ -60,8 +60,10 @@ type Server struct {
 	// logins throttles login attempts per client address.
 	logins *throttle
 	// keys make the opaque person keys of URLs.
-	keys   *personKeys
-	router chi.Router
+	keys *personKeys
+	// csrfKey signs the CSRF tokens of sessions.
+	csrfKey []byte
+	router  chi.Router
 }
 
 // New builds the server and its routes.
@@ -77,7 +79,8 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), compareJobs: newCompareJobs()}
-	s.keys = loadPersonKeys(db, log)
+	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
+	s.csrfKey = loadSecret(db, log, "csrf")
 	s.router = s.routes()
 	return s
 }
@@ -95,7 +98,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.handleHealth)
 
 	r.Group(func(r chi.Router) {
-		r.Use(s.csrf, s.loadSession)
+		r.Use(s.loadSession, s.csrf)
 		r.Get("/login", s.handleLoginForm)
 		r.Post("/login", s.handleLogin)
 		r.Group(func(r chi.Router) {
