@@ -6,7 +6,8 @@
 CREATE TABLE login_attempt (
     name         text PRIMARY KEY CHECK (char_length(name) <= 64),
     failures     integer NOT NULL,
-    locked_until timestamptz
+    locked_until timestamptz,
+    last_attempt timestamptz NOT NULL  -- failures older than the lock duration are forgotten
 );
 
 -- Secrets the server derives keys from (opaque person keys in URLs, CSRF

@@ -294,17 +294,19 @@ func (s *Store) Login(ctx context.Context, name, pw, ip, agent string) (User, st
 
 // countAttempt counts one login attempt against key and returns how many
 // there have been since the last success, and whether the name is locked.
-// An expired lock starts the count afresh.
+// An expired lock, or a pause as long as a lock, starts the count afresh.
 func (s *Store) countAttempt(ctx context.Context, key string, now time.Time) (int, bool, error) {
 	const q = `
-		INSERT INTO login_attempt AS a (name, failures) VALUES ($1, 1)
+		INSERT INTO login_attempt AS a (name, failures, last_attempt) VALUES ($1, 1, $2)
 		ON CONFLICT (name) DO UPDATE SET
-			failures     = CASE WHEN a.locked_until <= $2 THEN 1 ELSE a.failures + 1 END,
-			locked_until = CASE WHEN a.locked_until <= $2 THEN NULL ELSE a.locked_until END
+			failures     = CASE WHEN a.locked_until <= $2 OR (a.locked_until IS NULL AND a.last_attempt <= $3) THEN 1
+			                    ELSE a.failures + 1 END,
+			locked_until = CASE WHEN a.locked_until <= $2 THEN NULL ELSE a.locked_until END,
+			last_attempt = $2
 		RETURNING failures, locked_until IS NOT NULL`
 	var n int
 	var locked bool
-	if err := s.db.QueryRow(ctx, q, key, now).Scan(&n, &locked); err != nil {
+	if err := s.db.QueryRow(ctx, q, key, now, now.Add(-LockDuration)).Scan(&n, &locked); err != nil {
 		return 0, false, fmt.Errorf("count login attempt: %w", err)
 	}
 	return n, locked, nil
@@ -407,9 +409,15 @@ func (s *Store) Logout(ctx context.Context, token string) error {
 	return err
 }
 
-// PurgeSessions deletes expired sessions; the server calls it periodically.
+// PurgeSessions deletes expired sessions, and failed-login counts that no
+// longer matter; the server calls it periodically.
 func (s *Store) PurgeSessions(ctx context.Context) (int64, error) {
 	now := s.now()
 	tag, err := s.db.Exec(ctx, `DELETE FROM session WHERE last_seen <= $1 OR created_at <= $2`, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime))
+	if err != nil {
+		return 0, err
+	}
+	const q = `DELETE FROM login_attempt WHERE last_attempt <= $1 AND (locked_until IS NULL OR locked_until <= $2)`
+	_, err = s.db.Exec(ctx, q, now.Add(-LockDuration), now)
 	return tag.RowsAffected(), err
 }
