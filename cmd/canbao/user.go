@@ -46,7 +46,7 @@ func runUser(ctx context.Context, cfg Config, args []string) error {
 		if _, err := users.Create(ctx, n); err != nil {
 			return err
 		}
-		cli.Action, cli.Object = audit.UserCreate, "user:"+n.Username
+		cli.Action, cli.Object, cli.Region = audit.UserCreate, "user:"+n.Username, n.RegionCode
 	case "passwd", "disable", "enable":
 		if len(args) != 2 {
 			return fmt.Errorf("usage: canbao user %s USERNAME", args[0])
@@ -55,7 +55,7 @@ func runUser(ctx context.Context, cfg Config, args []string) error {
 		if err != nil {
 			return err
 		}
-		cli.Object = "user:" + u.Username
+		cli.Object, cli.Region = "user:"+u.Username, u.RegionCode // filed for that account's administrators
 		switch args[0] {
 		case "passwd":
 			pw, err := readPassword()
