@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ type Config struct {
 	LogJSON       bool
 	SecureCookies bool
 	TrustProxy    bool
+	ProxyNets     []netip.Prefix // the proxies CANBAO_TRUST_PROXY names; none: any peer
 	MaxUploadMB   int64
 	TempDir       string
 	Jobs          int
@@ -33,7 +35,6 @@ func loadConfig() Config {
 		Addr:          env("CANBAO_ADDR", "localhost:8080"),
 		LogJSON:       env("CANBAO_LOG_FORMAT", "text") == "json",
 		SecureCookies: envBool("CANBAO_SECURE_COOKIES"),
-		TrustProxy:    envBool("CANBAO_TRUST_PROXY"),
 		MaxUploadMB:   int64(envInt("CANBAO_MAX_UPLOAD_MB", 512)),
 		TempDir:       env("CANBAO_TMPDIR", os.TempDir()),
 		Jobs:          envInt("CANBAO_JOBS", 2),
@@ -41,6 +42,7 @@ func loadConfig() Config {
 		PGPort:        envInt("CANBAO_PG_PORT", 54329),
 	}
 	_ = c.LogLevel.UnmarshalText([]byte(env("CANBAO_LOG_LEVEL", "info"))) // an unknown level leaves info
+	c.TrustProxy, c.ProxyNets = proxyConfig(os.Getenv("CANBAO_TRUST_PROXY"))
 	return c
 }
 
@@ -71,6 +73,27 @@ func envInt(key string, def int) int {
 		return n
 	}
 	return def
+}
+
+// proxyConfig reads CANBAO_TRUST_PROXY: false (default), true (the peer
+// is the reverse proxy), or a comma-separated list of the proxies'
+// addresses or networks (only those peers are believed). An entry that
+// does not parse is ignored; a list with no valid entry trusts nobody.
+func proxyConfig(v string) (bool, []netip.Prefix) {
+	v = strings.TrimSpace(v)
+	if b, err := strconv.ParseBool(v); err == nil || v == "" {
+		return b, nil
+	}
+	var nets []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if p, err := netip.ParsePrefix(part); err == nil {
+			nets = append(nets, p.Masked())
+		} else if a, err := netip.ParseAddr(part); err == nil {
+			nets = append(nets, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	return len(nets) > 0, nets
 }
 
 func envBool(key string) bool {

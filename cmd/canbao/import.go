@@ -22,12 +22,13 @@ func runImport(ctx context.Context, cfg Config, args []string) error {
 	kind := fl.String("kind", "", "户籍人口|居住人口|参保信息|死亡信息|在校学生")
 	regionCode := fl.String("region", "", "region the extract belongs to (default: the whole installation's top region)")
 	src := fl.String("source", "", "which extract this is (default: derived)")
+	force := fl.Bool("force", false, "replace the current extract even when it had many times more rows")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	k, ok := source.ParseKind(*kind)
 	if !ok || fl.NArg() == 0 {
-		return errors.New("usage: canbao import --kind 户籍人口|居住人口|参保信息|死亡信息|在校学生 [--region CODE] [--source S] FILE...")
+		return errors.New("usage: canbao import --kind 户籍人口|居住人口|参保信息|死亡信息|在校学生 [--region CODE] [--source S] [--force] FILE...")
 	}
 	pool, err := openDB(ctx, cfg)
 	if err != nil {
@@ -42,9 +43,13 @@ func runImport(ctx context.Context, cfg Config, args []string) error {
 	failed := 0
 	cli := actor.CLI(osUser())
 	for _, path := range fl.Args() {
-		req := imports.Request{Kind: k, Region: *regionCode, Source: *src, Path: path, FileName: filepath.Base(path)}
+		req := imports.Request{Kind: k, Region: *regionCode, Source: *src, Path: path, FileName: filepath.Base(path), Force: *force}
 		if _, err := importOne(ctx, pool, cli, req); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: 导入失败：%s\n", path, apperr.Message(err))
+			var re *imports.ReplaceError
+			if errors.As(err, &re) {
+				fmt.Fprintln(os.Stderr, "  确认替代请加 --force 重新运行")
+			}
 			if apperr.KindOf(err) == apperr.Internal {
 				fmt.Fprintln(os.Stderr, "  ", err)
 			}

@@ -23,6 +23,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger) error {
 	srv := server.New(server.Config{
 		SecureCookies: cfg.SecureCookies,
 		TrustProxy:    cfg.TrustProxy,
+		ProxyNets:     cfg.ProxyNets,
 		MaxUpload:     cfg.MaxUploadMB << 20,
 		TempDir:       cfg.TempDir,
 		Jobs:          cfg.Jobs,

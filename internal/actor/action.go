@@ -14,7 +14,7 @@ const (
 	CompareRead    Action = "compare.read"    // runs, summaries, lists, differences, review queue
 	Compare        Action = "compare"         // start a comparison
 	Review         Action = "review"          // decide a record in review
-	Export         Action = "export"          // download a run's results
+	Export         Action = "export"          // download personal data in full: a run's results, an import's error report
 	PersonRead     Action = "person.read"     // a person's full record (audited)
 	SurveyAssign   Action = "survey.assign"   // hand survey targets to teams
 	SurveyEnter    Action = "survey.enter"    // type in a survey form
@@ -44,7 +44,7 @@ var permissions = map[Action][]Role{
 	CompareRead:    everyone,
 	Compare:        staff,
 	Review:         staff,
-	Export:         everyone,
+	Export:         {Admin, City, County, Township}, // leaders read aggregates, not personal data
 	PersonRead:     everyone,
 	SurveyAssign:   staff,
 	SurveyEnter:    {Admin, County, Township},

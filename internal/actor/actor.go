@@ -77,7 +77,7 @@ var actionLabels = map[Action]string{
 	CompareRead:    "查看比对结果",
 	Compare:        "发起比对",
 	Review:         "审核比对记录",
-	Export:         "导出比对结果",
+	Export:         "下载含个人信息的明细",
 	PersonRead:     "查看人员完整信息",
 	SurveyAssign:   "分派入户调查",
 	SurveyEnter:    "录入调查表",

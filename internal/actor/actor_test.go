@@ -17,7 +17,7 @@ func TestRoleActionTable(t *testing.T) {
 		CompareRead:    "x x x x x",
 		Compare:        "x x x . .",
 		Review:         "x x x . .",
-		Export:         "x x x x x",
+		Export:         "x x x x .",
 		PersonRead:     "x x x x x",
 		SurveyAssign:   "x x x . .",
 		SurveyEnter:    "x . x x .",

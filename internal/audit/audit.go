@@ -18,6 +18,7 @@ import (
 const (
 	LoginOK        = "login"
 	LoginFailed    = "login.failed"
+	LoginLocked    = "login.locked"
 	Logout         = "logout"
 	UserCreate     = "user.create"
 	UserDisable    = "user.disable"
@@ -86,11 +87,29 @@ func Record(ctx context.Context, db Execer, e Entry) error {
 	if e.Result == "" {
 		e.Result = "ok"
 	}
+	// Fields may carry what a client typed; keep each to a sane length.
+	e.Username, e.IP, e.Object = clip(e.Username, 64), clip(e.IP, 64), clip(e.Object, 200)
+	e.Result, e.Detail = clip(e.Result, 64), clip(e.Detail, 2000)
 	const q = `INSERT INTO audit_log (user_id, username, region_code, ip, action, object, result, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 	if _, err := db.Exec(ctx, q, e.UserID, e.Username, e.Region, e.IP, e.Action, e.Object, e.Result, e.Detail); err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
 	return nil
+}
+
+// unattributed are the security events shown to every administrator even
+// without a region: failed logins under names that have no account.
+var unattributed = []string{LoginFailed, LoginLocked}
+
+// clip cuts s to at most n characters.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // Filter selects audit entries; zero fields do not filter.
@@ -122,10 +141,10 @@ func List(ctx context.Context, db Querier, a actor.Actor, f Filter) (Page, error
 		return p, err
 	}
 	where := ` FROM audit_log
-		WHERE ($1 = '' OR username = $1) AND ($2 = '' OR action = $2)
+		WHERE ($1 = '' OR left(username, 64) = left($1, 64) AND username = $1) AND ($2 = '' OR action = $2)
 		  AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
-		  AND ` + actor.InScope("region_code", "$5")
-	args := []any{f.Username, f.Action, nullTime(f.From), nullTime(f.To), a.Region}
+		  AND (` + actor.InScope("region_code", "$5") + ` OR region_code = '' AND action = ANY($6))`
+	args := []any{f.Username, f.Action, nullTime(f.From), nullTime(f.To), a.Region, unattributed}
 	if err := db.QueryRow(ctx, `SELECT count(*)`+where, args...).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("count audit: %w", err)
 	}
@@ -133,7 +152,7 @@ func List(ctx context.Context, db Querier, a actor.Actor, f Filter) (Page, error
 		f.Limit = 50
 	}
 	rows, err := db.Query(ctx, `SELECT id, at, user_id, username, region_code, ip, action, object, result, detail`+where+
-		` ORDER BY at DESC, id DESC LIMIT $6 OFFSET $7`, append(args, f.Limit, f.Offset)...)
+		` ORDER BY at DESC, id DESC LIMIT $7 OFFSET $8`, append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return p, fmt.Errorf("list audit: %w", err)
 	}
@@ -168,6 +187,7 @@ func ActionLabel(a string) string {
 var labels = map[string]string{
 	LoginOK:        "登录",
 	LoginFailed:    "登录失败",
+	LoginLocked:    "账户锁定",
 	Logout:         "退出",
 	UserCreate:     "创建用户",
 	UserDisable:    "停用用户",

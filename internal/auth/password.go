@@ -24,7 +24,7 @@ const (
 )
 
 // CheckPolicy enforces the password rules: at least 8 characters from at
-// least 3 of the classes upper, lower, digit, other.
+// least 3 of the classes upper, lower, digit, other, and not a common one.
 func CheckPolicy(pw string) error {
 	if utf8.RuneCountInString(pw) < 8 {
 		return apperr.Invalidf("密码至少需要8位")
@@ -44,6 +44,9 @@ func CheckPolicy(pw string) error {
 	}
 	if upper+lower+digit+other < 3 {
 		return apperr.Invalidf("密码需包含大写字母、小写字母、数字、符号中的至少三类")
+	}
+	if isCommon(pw) {
+		return apperr.Invalidf("该密码过于常见，容易被猜中，请换一个")
 	}
 	return nil
 }

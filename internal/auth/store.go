@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,21 +33,40 @@ type Store struct {
 	db *pgxpool.Pool
 	// IdleTimeout and MaxLifetime bound a session's life.
 	IdleTimeout, MaxLifetime time.Duration
-	now                      func() time.Time
+	// MaxSessions bounds a user's live sessions; a new login ends the
+	// least recently used beyond it.
+	MaxSessions int
+	// Verify checks a password against a hash (VerifyPassword; tests count
+	// the hashes a burst of logins costs through it).
+	Verify func(hash, pw string) bool
+	now    func() time.Time
 }
 
-// NewStore returns a Store with the default 30-minute idle timeout and
-// 12-hour absolute lifetime.
+func (s *Store) verify(hash, pw string) bool {
+	if s.Verify != nil {
+		return s.Verify(hash, pw)
+	}
+	return VerifyPassword(hash, pw)
+}
+
+// NewStore returns a Store with the default 30-minute idle timeout,
+// 12-hour absolute lifetime and five sessions per user.
 func NewStore(db *pgxpool.Pool) *Store {
-	return &Store{db: db, IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, now: time.Now}
+	return &Store{db: db, IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, MaxSessions: 5, now: time.Now}
 }
 
 // ErrBadLogin is returned for a wrong user name or password; the message
 // does not say which, so names cannot be probed.
 var ErrBadLogin = apperr.Invalidf("用户名或密码错误")
 
+const lockedMsg = "登录失败次数过多，账户已锁定15分钟，请稍后再试"
+
 // ErrLocked is returned while an account is locked after failed logins.
-var ErrLocked = apperr.Forbiddenf("登录失败次数过多，账户已锁定15分钟，请稍后再试")
+var ErrLocked = apperr.Forbiddenf(lockedMsg)
+
+// ErrLockedNow is returned by the failure that locks an account (it is
+// also ErrLocked), so the lock itself can be audited.
+var ErrLockedNow = &apperr.Error{Kind: apperr.Forbidden, Msg: lockedMsg, Err: ErrLocked}
 
 // ErrDisabled is returned for a disabled account.
 var ErrDisabled = apperr.Forbiddenf("账户已停用，请联系管理员")
@@ -71,6 +91,9 @@ func (s *Store) Create(ctx context.Context, a actor.Actor, n NewUser) (User, err
 	n.Username = strings.TrimSpace(n.Username)
 	n.DisplayName = strings.TrimSpace(n.DisplayName)
 	e := audit.For(a, audit.UserCreate, "user:"+n.Username)
+	if a.Sees(n.RegionCode) {
+		e.Region = n.RegionCode // filed for that account's administrators
+	}
 	id, err := s.create(ctx, a, n, e)
 	if err != nil {
 		return User{}, audit.Reject(ctx, s.db, e, err)
@@ -238,7 +261,7 @@ func (s *Store) setDisabled(ctx context.Context, a actor.Actor, id int64, disabl
 	if err != nil {
 		return err
 	}
-	e.Object = "user:" + u.Username
+	e.Object, e.Region = "user:"+u.Username, u.RegionCode // filed for that account's administrators
 	if u.ID == a.UserID && disabled {
 		return apperr.Invalidf("不能停用自己的账户")
 	}
@@ -253,6 +276,9 @@ func (s *Store) setDisabled(ctx context.Context, a actor.Actor, id int64, disabl
 	}
 	if tag.RowsAffected() == 0 {
 		return apperr.NotFoundf("用户不存在")
+	}
+	if err := clearAttempts(ctx, tx, id); err != nil {
+		return err
 	}
 	if disabled {
 		if _, err := tx.Exec(ctx, `DELETE FROM session WHERE user_id = $1`, id); err != nil {
@@ -281,7 +307,7 @@ func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw str
 	if err != nil {
 		return err
 	}
-	e.Object = "user:" + u.Username
+	e.Object, e.Region = "user:"+u.Username, u.RegionCode // filed for that account's administrators
 	if err := CheckPolicy(pw); err != nil {
 		return err
 	}
@@ -297,6 +323,9 @@ func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw str
 	if tag.RowsAffected() == 0 {
 		return apperr.NotFoundf("用户不存在")
 	}
+	if err := clearAttempts(ctx, tx, id); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE user_id = $1`, id); err != nil {
 		return err
 	}
@@ -306,63 +335,111 @@ func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw str
 	return tx.Commit(ctx)
 }
 
-// Login checks a user name and password, counting failures and locking the
-// account after MaxFailedLogins for LockDuration. On success it returns the
-// user and a new session token (a fresh ID at every login).
+// Login checks a user name and password. Every attempt is counted against
+// the name before the password is hashed, so parallel guesses cannot
+// outrun the lock: after MaxFailedLogins failures the name is locked for
+// LockDuration, and while locked no password is checked. Unknown names
+// take the same path and time as known ones (a dummy hash is checked) and
+// lock the same way, so neither the answer nor its timing says whether an
+// account exists. On success it returns the user and a new session token
+// (a fresh ID at every login); on failure the user of that name, if any,
+// so the failure can be audited in that user's region.
 func (s *Store) Login(ctx context.Context, name, pw, ip, agent string) (User, string, error) {
-	var (
-		id       int64
-		hash     string
-		disabled bool
-		locked   *time.Time
-	)
-	err := s.db.QueryRow(ctx, `SELECT id, password_hash, disabled, locked_until FROM app_user WHERE username = $1`, name).
-		Scan(&id, &hash, &disabled, &locked)
-	if errors.Is(err, pgx.ErrNoRows) {
-		VerifyPassword(dummyHash, pw) // same work as a real check, so timing does not reveal names
-		return User{}, "", ErrBadLogin
-	}
-	if err != nil {
-		return User{}, "", fmt.Errorf("login %s: %w", name, err)
-	}
+	key := attemptKey(name)
 	now := s.now()
-	if locked != nil && now.Before(*locked) {
-		return User{}, "", ErrLocked
-	}
-	if !VerifyPassword(hash, pw) {
-		return User{}, "", s.recordFailure(ctx, id, now)
-	}
-	if disabled {
-		return User{}, "", ErrDisabled
-	}
-	if _, err := s.db.Exec(ctx, `UPDATE app_user SET failed_logins = 0, locked_until = NULL WHERE id = $1`, id); err != nil {
-		return User{}, "", err
-	}
-	token, err := s.newSession(ctx, id, ip, agent, now)
+	n, locked, err := s.countAttempt(ctx, key, now)
 	if err != nil {
 		return User{}, "", err
 	}
-	u, err := s.ByID(ctx, id)
-	return u, token, err
+	target, hash, found, err := s.loginTarget(ctx, name)
+	if err != nil {
+		return User{}, "", err
+	}
+	if locked || n > MaxFailedLogins {
+		return target, "", ErrLocked
+	}
+	if !found {
+		hash = dummyHash // same work as a real check
+	}
+	if !s.verify(hash, pw) || !found {
+		if n < MaxFailedLogins {
+			return target, "", ErrBadLogin
+		}
+		if _, err := s.db.Exec(ctx, `UPDATE login_attempt SET locked_until = $2 WHERE name = $1`, key, now.Add(LockDuration)); err != nil {
+			return target, "", fmt.Errorf("lock %s: %w", key, err)
+		}
+		return target, "", ErrLockedNow
+	}
+	if _, err := s.db.Exec(ctx, `DELETE FROM login_attempt WHERE name = $1`, key); err != nil {
+		return target, "", fmt.Errorf("reset login attempts: %w", err)
+	}
+	if target.Disabled {
+		return target, "", ErrDisabled
+	}
+	token, err := s.newSession(ctx, target.ID, ip, agent, now)
+	if err != nil {
+		return User{}, "", err
+	}
+	return target, token, nil
+}
+
+// countAttempt counts one login attempt against key and returns how many
+// there have been since the last success, and whether the name is locked.
+// An expired lock, or a pause as long as a lock, starts the count afresh.
+func (s *Store) countAttempt(ctx context.Context, key string, now time.Time) (int, bool, error) {
+	const q = `
+		INSERT INTO login_attempt AS a (name, failures, last_attempt) VALUES ($1, 1, $2)
+		ON CONFLICT (name) DO UPDATE SET
+			failures     = CASE WHEN a.locked_until <= $2 OR (a.locked_until IS NULL AND a.last_attempt <= $3) THEN 1
+			                    ELSE a.failures + 1 END,
+			locked_until = CASE WHEN a.locked_until <= $2 THEN NULL ELSE a.locked_until END,
+			last_attempt = $2
+		RETURNING failures, locked_until IS NOT NULL`
+	var n int
+	var locked bool
+	if err := s.db.QueryRow(ctx, q, key, now, now.Add(-LockDuration)).Scan(&n, &locked); err != nil {
+		return 0, false, fmt.Errorf("count login attempt: %w", err)
+	}
+	return n, locked, nil
+}
+
+// loginTarget reads the account a login names, if there is one.
+func (s *Store) loginTarget(ctx context.Context, name string) (User, string, bool, error) {
+	if utf8.RuneCountInString(name) > maxUsername {
+		return User{}, "", false, nil
+	}
+	var hash string
+	var u User
+	err := s.db.QueryRow(ctx, `SELECT `+userCols+`, u.password_hash FROM app_user u LEFT JOIN region r ON r.code = u.region_code
+		WHERE u.username = $1`, name).Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.RegionCode, &u.RegionName, &u.Disabled, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, "", false, nil
+	}
+	if err != nil {
+		return User{}, "", false, fmt.Errorf("login %s: %w", name, err)
+	}
+	return u, hash, true, nil
+}
+
+// maxUsername is the longest user name, in characters.
+const maxUsername = 64
+
+// attemptKey is the name failures are counted under: as typed, cut to
+// maxUsername characters (no account has a longer name).
+func attemptKey(name string) string {
+	if r := []rune(name); len(r) > maxUsername {
+		return string(r[:maxUsername])
+	}
+	return name
 }
 
 var dummyHash = HashPassword("dummy-Password-1")
 
-func (s *Store) recordFailure(ctx context.Context, id int64, now time.Time) error {
-	const q = `
-		UPDATE app_user SET
-			failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
-			locked_until  = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
-		WHERE id = $1
-		RETURNING locked_until IS NOT NULL AND locked_until > $4`
-	var nowLocked bool
-	if err := s.db.QueryRow(ctx, q, id, MaxFailedLogins, now.Add(LockDuration), now).Scan(&nowLocked); err != nil {
-		return fmt.Errorf("record failed login: %w", err)
-	}
-	if nowLocked {
-		return ErrLocked
-	}
-	return ErrBadLogin
+// clearAttempts forgets the failed logins of a user name (an administrator
+// reset the password or re-enabled the account).
+func clearAttempts(ctx context.Context, tx pgx.Tx, id int64) error {
+	_, err := tx.Exec(ctx, `DELETE FROM login_attempt WHERE name = (SELECT username FROM app_user WHERE id = $1)`, id)
+	return err
 }
 
 func (s *Store) newSession(ctx context.Context, userID int64, ip, agent string, now time.Time) (string, error) {
@@ -373,6 +450,13 @@ func (s *Store) newSession(ctx context.Context, userID int64, ip, agent string, 
 		hashToken(token), userID, now, ip, agent)
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
+	}
+	if s.MaxSessions > 0 {
+		const q = `DELETE FROM session WHERE token_hash IN (
+			SELECT token_hash FROM session WHERE user_id = $1 ORDER BY last_seen DESC, created_at DESC OFFSET $2)`
+		if _, err := s.db.Exec(ctx, q, userID, s.MaxSessions); err != nil {
+			return "", fmt.Errorf("limit sessions: %w", err)
+		}
 	}
 	return token, nil
 }
@@ -416,9 +500,15 @@ func (s *Store) Logout(ctx context.Context, token string) error {
 	return err
 }
 
-// PurgeSessions deletes expired sessions; the server calls it periodically.
+// PurgeSessions deletes expired sessions, and failed-login counts that no
+// longer matter; the server calls it periodically.
 func (s *Store) PurgeSessions(ctx context.Context) (int64, error) {
 	now := s.now()
 	tag, err := s.db.Exec(ctx, `DELETE FROM session WHERE last_seen <= $1 OR created_at <= $2`, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime))
+	if err != nil {
+		return 0, err
+	}
+	const q = `DELETE FROM login_attempt WHERE last_attempt <= $1 AND (locked_until IS NULL OR locked_until <= $2)`
+	_, err = s.db.Exec(ctx, q, now.Add(-LockDuration), now)
 	return tag.RowsAffected(), err
 }

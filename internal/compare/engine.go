@@ -78,6 +78,7 @@ func (e *Engine) Run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 	}
 	res, err := e.run(ctx, a, req, prog, start)
 	if err != nil {
+		err = explain(err)
 		return RunResult{}, e.recordFailure(a, req, err)
 	}
 	return res, nil
@@ -128,7 +129,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		prog.set(s.name)
 		t := time.Now()
 		if err := s.fn(ctx); err != nil {
-			return RunResult{}, fmt.Errorf("%s: %w", s.name, err)
+			return RunResult{}, &stepError{step: s.name, err: err}
 		}
 		times = append(times, StepTime{s.name, time.Since(t)})
 	}

@@ -91,6 +91,13 @@ func (e *Engine) ReviewItem(ctx context.Context, a actor.Actor, runID, batchID i
 		c.IDNumber, c.Score = id, scores[i]
 		it.Candidates = append(it.Candidates, c)
 	}
+	// The page shows the record's cells and its candidates: a read of
+	// personal data, recorded before anything is shown.
+	e2 := audit.For(a, audit.RecordView, fmt.Sprintf("record:%d:%d", batchID, line))
+	e2.Detail = "审核记录"
+	if err := audit.Record(ctx, e.db, e2); err != nil {
+		return ReviewItem{}, err
+	}
 	return it, nil
 }
 

@@ -44,6 +44,9 @@ type Request struct {
 	Mapping    source.Mapping
 	HeaderLine int
 	TempDir    string // for the issue log; "" = the system's
+	// Force confirms replacing an extract that had many times more rows
+	// (see ReplaceRatio); without it such an import stops with a ReplaceError.
+	Force bool
 }
 
 // Result is what an import did.
@@ -104,6 +107,9 @@ func Open(path string, kind source.Kind) (Preview, error) {
 	} else {
 		p.Reason = reason
 	}
+	if ok && idx == len(p.Rows)-1 && len(p.Rows) < PreviewRows {
+		return p, apperr.Invalidf("文件只有表头，没有数据行，请检查导出的文件")
+	}
 	return p, nil
 }
 
@@ -114,7 +120,7 @@ func fileError(err error) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	if errors.Is(err, sheet.ErrLegacyXLS) || errors.Is(err, sheet.ErrUnknownFormat) || errors.Is(err, sheet.ErrTooLarge) {
+	if errors.Is(err, sheet.ErrLegacyXLS) || errors.Is(err, sheet.ErrUnknownFormat) || errors.Is(err, sheet.ErrTooLarge) || errors.Is(err, sheet.ErrTextTooLong) {
 		return &apperr.Error{Kind: apperr.Invalid, Msg: err.Error(), Err: err}
 	}
 	return &apperr.Error{Kind: apperr.Invalid, Msg: "文件无法读取：" + err.Error(), Err: err}
@@ -140,15 +146,20 @@ type Importer struct {
 // New returns an Importer over db.
 func New(db *pgxpool.Pool) *Importer { return &Importer{db: db} }
 
-// CheckDuplicate refuses a file already imported as the same kind.
-func (im *Importer) CheckDuplicate(ctx context.Context, kind source.Kind, sha string) error {
-	const q = `SELECT id, file_name, created_at, created_name FROM import_batch WHERE kind = $1 AND file_sha256 = $2 AND status = 'done'`
+// CheckDuplicate refuses a file already imported as the same kind. The
+// earlier batch is named only when it lies inside scope (the importer's
+// region): another county's batch and file name are none of their business.
+func (im *Importer) CheckDuplicate(ctx context.Context, scope string, kind source.Kind, sha string) error {
+	const q = `SELECT id, file_name, created_at, created_name, region_code FROM import_batch WHERE kind = $1 AND file_sha256 = $2 AND status = 'done'`
 	var (
-		id         int64
-		name, user string
-		at         time.Time
+		id                 int64
+		name, user, region string
+		at                 time.Time
 	)
-	err := im.db.QueryRow(ctx, q, kind, sha).Scan(&id, &name, &at, &user)
+	err := im.db.QueryRow(ctx, q, kind, sha).Scan(&id, &name, &at, &user, &region)
+	if err == nil && !strings.HasPrefix(region, scope) {
+		return apperr.Conflictf("该文件已作为%s导入过（其他地区的批次），不能重复导入", kind)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -173,6 +184,10 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, req Request, prog
 		return Result{}, audit.Reject(ctx, im.db, audit.For(a, audit.ImportCreate, "file:"+fileName(req)), err)
 	}
 	res, err := im.importFile(ctx, a, req, prog, start)
+	var replace *ReplaceError
+	if errors.As(err, &replace) {
+		return Result{}, err // waits for the user's confirmation; nothing failed
+	}
 	if err != nil {
 		return Result{}, im.recordFailure(a, req, err)
 	}
@@ -190,7 +205,7 @@ func (im *Importer) importFile(ctx context.Context, a actor.Actor, req Request, 
 		}
 		req.SHA256 = sha
 	}
-	if err := im.CheckDuplicate(ctx, req.Kind, req.SHA256); err != nil {
+	if err := im.CheckDuplicate(ctx, req.Region, req.Kind, req.SHA256); err != nil {
 		return Result{}, err
 	}
 	rows, format, err := sheet.Open(req.Path, sheet.Options{})
@@ -310,10 +325,16 @@ func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h hea
 	if err := issues.copyTo(ctx, tx); err != nil {
 		return Result{}, err
 	}
+	if src.read == 0 {
+		return Result{}, apperr.Invalidf("文件只有表头，没有数据行，未导入")
+	}
 	res := Result{BatchID: id, Read: src.read, Accepted: int(n), Rejected: conv.rejected, Marked: conv.marked}
 	res.Source = req.Source
 	if res.Source == "" {
 		res.Source = defaultSource(req.Kind, conv.schemes)
+	}
+	if err := checkReplace(ctx, tx, req, res); err != nil {
+		return Result{}, err
 	}
 	res.Duration = time.Since(start)
 	if res.Superseded, err = finishBatch(ctx, tx, req, res); err != nil {

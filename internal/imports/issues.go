@@ -31,7 +31,7 @@ func (l *issueLog) add(is Issue) {
 	l.Int32(int32(is.Line))
 	l.Bool(is.Rejected)
 	l.TextNotNull(is.Column)
-	l.TextNotNull(is.Value)
+	l.TextNotNull(clip(is.Value))
 	l.TextNotNull(is.Reason)
 }
 

@@ -127,6 +127,9 @@ func (c *converter) convert(line int, vals []string, e *pgcopy.Encoder) bool {
 		c.reject(line, -1, strings.Join(vals[c.width:extra], ","), "本行列数（"+itoa(extra)+"）多于表头（"+itoa(c.width)+"），数据可能错位")
 		return false
 	}
+	if !c.checkLengths(line, vals) {
+		return false
+	}
 	rawID := c.cell(vals, fID)
 	name := cleanName(c.cell(vals, fName))
 	id := idcard.ParseAt(rawID, c.today)

@@ -144,7 +144,7 @@ func TestRoutePermissions(t *testing.T) {
 
 		"GET /imports":                         {action: actor.ImportRead, kind: listed, path: "/imports", marker: "near-tie"},
 		"GET /imports/{id:[0-9]+}":             {action: actor.ImportRead, kind: scoped, path: batchPath},
-		"GET /imports/{id:[0-9]+}/errors.xlsx": {action: actor.ImportRead, kind: scoped, path: batchPath + "/errors.xlsx"},
+		"GET /imports/{id:[0-9]+}/errors.xlsx": {action: actor.Export, kind: scoped, path: batchPath + "/errors.xlsx"},
 		"POST /imports/{id:[0-9]+}/withdraw":   {action: actor.BatchWithdraw, kind: scoped, path: "/imports/" + strconv.FormatInt(nearTie, 10) + "/withdraw", form: url.Values{}},
 		"GET /imports/new":                     {action: actor.Import, kind: owned, path: "/imports/new"},
 		"POST /imports/upload":                 {action: actor.Import, kind: scoped, path: "/imports/upload", upload: true, denied: "只能导入本人管辖区划内的数据"},
@@ -165,7 +165,7 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /compare/runs/{id:[0-9]+}/export.xlsx":                          {action: actor.Export, kind: scoped, path: runPath + "/export.xlsx" + inCounty},
 		"GET /compare/runs/{id:[0-9]+}/export.csv":                           {action: actor.Export, kind: scoped, path: runPath + "/export.csv" + inCounty},
 		"GET /compare/runs/{id:[0-9]+}/unmatched.xlsx":                       {action: actor.Export, kind: scoped, path: runPath + "/unmatched.xlsx" + inCounty},
-		"GET /persons/{id}": {action: actor.PersonRead, kind: scoped, path: "/persons/" + person},
+		"GET /persons/{id}": {action: actor.PersonRead, kind: scoped, path: e.srv.PersonURL(person)},
 
 		"GET /users":                {action: actor.UsersManage, kind: listed, path: "/users?q=target", marker: ">target<"},
 		"POST /users":               {action: actor.UsersManage, kind: scoped, path: "/users", form: url.Values{"username": {"made"}, "display_name": {"新用户"}, "role": {"county"}, "region": {fixture.County}, "password": {testPassword}}, denied: "只能在本人管辖区划"},

@@ -63,7 +63,7 @@ func BenchmarkPagesCitySized(b *testing.B) {
 		"review queue":       run + "/review?region=" + fixture.County,
 		"diff county":        fmt.Sprintf("%s/diff?region=%s&base=%d", run, fixture.County, first.RunID),
 		"diff township":      fmt.Sprintf("%s/diff?region=%s&base=%d", run, township, first.RunID),
-		"person":             "/persons/" + someone,
+		"person":             e.srv.PersonURL(someone),
 	}
 	b.ResetTimer()
 	var all []time.Duration

@@ -275,6 +275,9 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		ExportUnmatched: runPath(run.ID, "unmatched.xlsx", url.Values{"region": {reg.Code}}),
 		ReviewLink:      runPath(run.ID, "review", url.Values{"region": {reg.Code}}),
 		ReviewCount:     total.Counts[compare.MetricReview]}
+	if !currentActor(r).May(actor.Export) {
+		v.ExportXLSX, v.ExportCSV, v.ExportUnmatched = "", "", ""
+	}
 	for _, c := range cols {
 		v.Columns = append(v.Columns, web.Column{Key: c.key, Label: c.label, Title: c.title})
 	}
@@ -412,7 +415,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, p := range list {
-			v.Persons = append(v.Persons, web.PersonLine{Link: personURL(p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
+			v.Persons = append(v.Persons, web.PersonLine{Link: s.personURL(p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
 				Region: nameOr(names, p.RegionCode), Universe: p.Universe, Survey: p.Survey, Pension: p.Pension, Medical: p.Medical,
 				Flags: flagList(p.Flags)})
 		}
@@ -548,10 +551,10 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 	recID := idcard.Normalize(rawID)
 	name, _ := cellOf(source.KeyName)
 	sex, _ := cellOf(source.KeySex)
-	codes := make([]string, len(it.Candidates))
-	ids := make([]string, len(it.Candidates))
-	for i, c := range it.Candidates {
-		codes[i], ids[i] = c.RegionCode, c.IDNumber
+	visible := visibleCandidates(currentActor(r), it.Candidates)
+	var codes, ids []string
+	for _, i := range visible {
+		codes, ids = append(codes, it.Candidates[i].RegionCode), append(ids, it.Candidates[i].IDNumber)
 	}
 	names, err := s.regions.Names(ctx, codes)
 	if err != nil {
@@ -563,7 +566,8 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 		Damage: damageText(rec.IDDamage), RecordID: idParts(recID, ids...), RecordName: name, RecordSex: sex,
 		Decided: it.Decided, NoneChosen: it.Decided && it.Choice < 0, CanDecide: currentActor(r).May(actor.Review),
 		Back: runPath(run.ID, "review", url.Values{"region": {reg.Code}})}
-	for i, c := range it.Candidates {
+	for _, i := range visible {
+		c := it.Candidates[i]
 		v.Candidates = append(v.Candidates, web.ReviewCandidate{Choice: strconv.Itoa(i), Chosen: it.Decided && it.Choice == i,
 			Name: c.Name, Sex: c.Sex, Region: nameOr(names, c.RegionCode), Score: fmt.Sprintf("%.2f", c.Score), ID: idParts(c.IDNumber, recID)})
 	}
@@ -574,6 +578,8 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 		}
 		if i == idCol {
 			value = maskID(value)
+		} else {
+			value = maskCell(h, value)
 		}
 		if strings.TrimSpace(h) == "" && value == "" {
 			continue
@@ -702,7 +708,7 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 		BaseID: base.ID, RunID: run.ID, BaseAsOf: base.AsOf.Format("2006-01-02"), AsOf: run.AsOf.Format("2006-01-02"),
 		Pager: pg, Back: runURL(run.ID, reg.Code)}
 	for _, d := range list {
-		l := web.DiffLine{Link: personURL(d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
+		l := web.DiffLine{Link: s.personURL(d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
 		l.OldUniverse, l.OldPension, l.OldMedical, l.OldFlags = diffSide(d.OldUniverse, d.OldPension, d.OldMedical, d.OldFlags)
 		l.NewUniverse, l.NewPension, l.NewMedical, l.NewFlags = diffSide(d.NewUniverse, d.NewPension, d.NewMedical, d.NewFlags)
 		v.Lines = append(v.Lines, l)

@@ -26,7 +26,7 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		if errors.Is(err, context.Canceled) {
 			return
 		}
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "user", userName(r), "err", err)
+		s.log.Error("request failed", "method", r.Method, "path", redactIDs(r.URL.Path), "user", userName(r), "err", err)
 	}
 	s.renderStatus(w, r, status, apperr.Message(err))
 }

@@ -29,13 +29,14 @@ func (s *Server) routesImports(r chi.Router) {
 	read := r.With(s.allow(actor.ImportRead))
 	read.Get("/imports", s.handleImports)
 	read.Get("/imports/{id:[0-9]+}", s.handleImport)
-	read.Get("/imports/{id:[0-9]+}/errors.xlsx", s.handleImportReport)
+	r.With(s.allow(actor.Export)).Get("/imports/{id:[0-9]+}/errors.xlsx", s.handleImportReport)
 	r.Group(func(r chi.Router) {
 		r.Use(s.allow(actor.Import))
 		r.Get("/imports/new", s.handleImportNew)
 		r.Post("/imports/upload", s.handleImportUpload)
 		r.Get("/imports/uploads/{token}", s.handleImportPreview)
 		r.Post("/imports/uploads/{token}", s.handleImportStart)
+		r.Post("/imports/uploads/{token}/confirm", s.handleImportConfirm)
 	})
 	r.With(s.allow(actor.BatchWithdraw)).Post("/imports/{id:[0-9]+}/withdraw", s.handleImportWithdraw)
 }
@@ -123,8 +124,8 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 	me, _ := currentUser(r)
-	mr, err := r.MultipartReader()
-	if err != nil {
+	mr, ok := multipartBody(r) // the CSRF check read the token before it
+	if !ok {
 		return nil, apperr.Invalidf("请选择要上传的文件")
 	}
 	up := &upload{}
@@ -158,9 +159,10 @@ func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 	if !currentActor(r).Sees(up.region) {
 		return up, apperr.Invalidf("只能导入本人管辖区划内的数据")
 	}
-	if err := s.imports.CheckDuplicate(r.Context(), up.kind, up.sha256); err != nil {
+	if err := s.imports.CheckDuplicate(r.Context(), me.RegionCode, up.kind, up.sha256); err != nil {
 		return up, err
 	}
+	var err error
 	up.preview, err = imports.Open(up.path, up.kind)
 	return up, err
 }
@@ -339,7 +341,9 @@ func (s *Server) uploadJob(up *upload) int64 {
 }
 
 // startImport submits the upload's import once; a second confirm (double
-// click) gets the first one's job. The job removes the file when it ends.
+// click) gets the first one's job. The job removes the file when it ends,
+// unless it stopped to ask before replacing a larger extract: then the
+// file waits for the user's confirmation (handleImportConfirm).
 func (s *Server) startImport(ctx context.Context, up *upload, a actor.Actor, req imports.Request) (int64, error) {
 	s.uploads.mu.Lock()
 	defer s.uploads.mu.Unlock()
@@ -349,9 +353,17 @@ func (s *Server) startImport(ctx context.Context, up *upload, a actor.Actor, req
 	spec := s.imports.Job(a, req, up.preview.EstimateRows(up.size), nil)
 	run := spec.Run
 	spec.Run = func(ctx context.Context, p *job.Progress) (int64, error) {
-		defer os.Remove(req.Path)
-		return run(ctx, p)
+		id, err := run(ctx, p)
+		if needsConfirm(err) {
+			s.uploads.mu.Lock()
+			up.waiting = true
+			s.uploads.mu.Unlock()
+			return id, err
+		}
+		_ = os.Remove(req.Path) // the import is over: the rows are in the batch or nowhere
+		return id, err
 	}
+	up.req = req
 	id, err := s.jobs.Submit(ctx, spec)
 	if err != nil {
 		return 0, err
@@ -381,8 +393,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ipg.Total = itotal
-	rpage, _ := strconv.Atoi(q.Get("rpage"))
-	rpg := web.Pager{Page: max(rpage, 1), PerPage: perPage, Path: ipg.Path, Base: url.Values{"q": {search}}, Param: "rpage"}
+	rpg := web.Pager{Page: pageParam(r, "rpage"), PerPage: perPage, Path: ipg.Path, Base: url.Values{"q": {search}}, Param: "rpage"}
 	recs, rtotal, err := s.imports.Records(r.Context(), a, b.ID, search, rpg.PerPage, rpg.Offset())
 	if err != nil {
 		s.error(w, r, err)
@@ -391,7 +402,8 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	rpg.Total = rtotal
 	v := web.ImportDetailView{Page: s.page(r, fmt.Sprintf("导入批次 #%d", b.ID), "imports"), Batch: batchRow(b),
 		Format: b.Format, Encoding: b.Encoding, HeaderLine: b.HeaderLine, Duration: fmt.Sprintf("%.1f 秒", float64(b.DurationMS)/1000),
-		CanWithdraw: a.May(actor.BatchWithdraw) && b.Status == "done", Query: search, IssuePager: ipg, RecordPager: rpg}
+		CanWithdraw: a.May(actor.BatchWithdraw) && b.Status == "done", Query: search, IssuePager: ipg, RecordPager: rpg,
+		CanReport: a.May(actor.Export)}
 	if b.SupersededBy != nil {
 		v.SupersededBy = *b.SupersededBy
 	}

@@ -21,6 +21,9 @@ func (c *client) upload(kind, region, path string) (*http.Response, string) {
 	token := c.csrf("/imports/new")
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	if err := mw.WriteField("csrf", token); err != nil { // first: the body is streamed
+		c.t.Fatal(err)
+	}
 	if err := mw.WriteField("kind", kind); err != nil {
 		c.t.Fatal(err)
 	}
@@ -39,7 +42,7 @@ func (c *client) upload(kind, region, path string) (*http.Response, string) {
 	if err := mw.Close(); err != nil {
 		c.t.Fatal(err)
 	}
-	req, _ := http.NewRequest("POST", c.base+"/imports/upload?csrf="+url.QueryEscape(token), &body)
+	req, _ := http.NewRequest("POST", c.base+"/imports/upload", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err := c.c.Do(req)
 	if err != nil {

@@ -55,7 +55,8 @@ type jobStatus struct {
 	Message string    `json:"message"`
 	Elapsed string    `json:"elapsed"`
 	Error   string    `json:"error,omitempty"`
-	Result  string    `json:"result,omitempty"` // the page to open once done
+	Result  string    `json:"result,omitempty"`  // the page to open once done
+	Confirm bool      `json:"confirm,omitempty"` // an import stopped to ask before replacing a larger extract
 }
 
 func statusOf(j job.Job, now time.Time) jobStatus {
@@ -130,7 +131,7 @@ func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {
 	v := web.JobView{Page: s.page(r, k.title+"任务 #"+strconv.FormatInt(j.ID, 10), k.nav), ID: j.ID, Kind: k.title, Title: j.Title,
 		By: j.UserName, State: string(st.State), Label: st.Label, Active: st.Active, Percent: st.Percent, Count: st.Count,
 		Message: st.Message, Elapsed: st.Elapsed, Error: st.Error, Failed: k.failed, Back: k.back, BackLabel: k.backLabel,
-		CanCancel: st.Active && job.CanCancel(currentActor(r), j)}
+		CanCancel: st.Active && job.CanCancel(currentActor(r), j), Confirm: s.confirmURL(r, j)}
 	s.render(w, r, web.JobProgress(v))
 }
 
@@ -147,8 +148,10 @@ func (s *Server) handleJobStatus(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"error":"not found"}`))
 		return
 	}
+	st := statusOf(j, time.Now())
+	st.Confirm = s.confirmURL(r, j) != ""
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(statusOf(j, time.Now()))
+	json.NewEncoder(w).Encode(st)
 }
 
 func (s *Server) handleJobCancel(w http.ResponseWriter, r *http.Request) {

@@ -22,13 +22,14 @@ func (s *Server) routesPersons(r chi.Router) {
 	r.With(s.allow(actor.PersonRead)).Get("/persons/{id}", s.handlePerson)
 }
 
-// personURL is the page of a registry entry.
-func personURL(id string) string { return "/persons/" + url.PathEscape(id) }
-
-// personOf finds the registry entry the URL names, within the viewer's
-// region: the one place that turns a person URL into a person.
+// personOf finds the registry entry the URL's opaque key names, within
+// the viewer's region: the one place that turns a person URL into a person.
 func (s *Server) personOf(r *http.Request) (registry.Person, error) {
-	return s.registry.Person(r.Context(), currentActor(r), strings.ToUpper(chi.URLParam(r, "id")))
+	id, err := s.personID(chi.URLParam(r, "id"))
+	if err != nil {
+		return registry.Person{}, err
+	}
+	return s.registry.Person(r.Context(), currentActor(r), id)
 }
 
 // timelineSize is a timeline page's default size; ?size= may ask for
@@ -59,7 +60,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	pg := timelinePager(r, personURL(p.IDNumber))
+	pg := timelinePager(r, s.personURL(p.IDNumber))
 	events, total, err := s.registry.Timeline(ctx, a, p.IDNumber, pg.Page, pg.PerPage)
 	if err != nil {
 		s.error(w, r, err)

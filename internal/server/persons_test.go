@@ -47,7 +47,7 @@ func TestPersonTimelinePaged(t *testing.T) {
 	}
 	c := e.client()
 	c.mustLogin("gz")
-	resp, body := c.get("/persons/" + id)
+	resp, body := c.get(e.srv.PersonURL(id))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("person page: %d", resp.StatusCode)
 	}
@@ -62,11 +62,11 @@ func TestPersonTimelinePaged(t *testing.T) {
 	if strings.Contains(body, "人工变更 #180<") {
 		t.Error("first page shows the 51st newest change")
 	}
-	_, last := c.get("/persons/" + id + "?page=5")
+	_, last := c.get(e.srv.PersonURL(id) + "?page=5")
 	if got := strings.Count(last, `data-testid="event"`); got != n-200 || !strings.Contains(last, "人工变更 #1<") {
 		t.Errorf("last page shows %d changes, want %d ending with the oldest", got, n-200)
 	}
-	_, big := c.get("/persons/" + id + "?size=100000")
+	_, big := c.get(e.srv.PersonURL(id) + "?size=100000")
 	if got := strings.Count(big, `data-testid="event"`); got != registry.MaxPageSize || !strings.Contains(big, "size=200") {
 		t.Errorf("a huge page shows %d changes, want the cap %d, and its links keep the size", got, registry.MaxPageSize)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -32,6 +33,14 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
 	// (only behind a reverse proxy that sets them).
 	TrustProxy bool
+	// ProxyNets, when set, are the only peers trusted as proxies; addresses
+	// in them are skipped when X-Forwarded-For is read from the right.
+	ProxyNets []netip.Prefix
+	// LoginBurst and LoginInterval throttle logins per client address:
+	// LoginBurst attempts at once, then one per LoginInterval (defaults
+	// 20 and 3 s).
+	LoginBurst    int
+	LoginInterval time.Duration
 	// MaxUpload bounds an uploaded file, in bytes.
 	MaxUpload int64
 	// TempDir receives uploads while they are imported.
@@ -53,7 +62,13 @@ type Server struct {
 	jobs    *job.Runner
 	// registry reads persons and their timelines.
 	registry *registry.Store
-	router   chi.Router
+	// logins throttles login attempts per client address.
+	logins *throttle
+	// keys make the opaque person keys of URLs.
+	keys *personKeys
+	// csrfKey signs the CSRF tokens of sessions.
+	csrfKey []byte
+	router  chi.Router
 }
 
 // New builds the server and its routes, and starts its job runner (which
@@ -66,9 +81,17 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	if cfg.Jobs <= 0 {
 		cfg.Jobs = 2
 	}
-	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db),
+	if cfg.LoginBurst <= 0 {
+		cfg.LoginBurst = 20
+	}
+	if cfg.LoginInterval <= 0 {
+		cfg.LoginInterval = 3 * time.Second
+	}
+	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs)}
+	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
+	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {
 		log.Error("start job runner", "err", err)
 	}
@@ -90,16 +113,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	if s.cfg.TrustProxy {
-		r.Use(middleware.RealIP)
-	}
-	r.Use(middleware.Recoverer, s.logRequests, securityHeaders)
+	r.Use(s.clientAddr, middleware.Recoverer, s.logRequests, securityHeaders)
 	static, _ := fs.Sub(web.Static, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	r.Get("/healthz", s.handleHealth)
 
 	r.Group(func(r chi.Router) {
-		r.Use(s.csrf, s.loadSession)
+		r.Use(s.loadSession, s.csrf)
 		r.Get("/login", s.handleLoginForm)
 		r.Post("/login", s.handleLogin)
 		r.Group(func(r chi.Router) {
@@ -156,6 +176,7 @@ func (s *Server) housekeeping(ctx context.Context) {
 				s.log.Warn("purge sessions", "err", err)
 			}
 			s.uploads.expire(2 * time.Hour)
+			s.logins.expire()
 		}
 	}
 }

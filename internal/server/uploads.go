@@ -27,6 +27,9 @@ type upload struct {
 	preview  imports.Preview
 	created  time.Time
 	jobID    int64 // the import's job once confirmed
+
+	req     imports.Request // what the import was asked to do, for a confirmation
+	waiting bool            // the import stopped to ask before replacing a larger extract; the file is kept
 }
 
 // uploads holds the staged files of this process.
@@ -58,6 +61,19 @@ func (u *uploads) get(token string, userID int64) (*upload, bool) {
 	return up, true
 }
 
+// waitingFor returns the upload of userID whose import job jobID stopped
+// to ask for confirmation.
+func (u *uploads) waitingFor(jobID, userID int64) (*upload, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, up := range u.m {
+		if up.jobID == jobID && up.userID == userID && up.waiting {
+			return up, true
+		}
+	}
+	return nil, false
+}
+
 // expire forgets uploads older than ttl, deleting the files of those never
 // confirmed (a confirmed one's job removes its file).
 func (u *uploads) expire(ttl time.Duration) {
@@ -65,7 +81,7 @@ func (u *uploads) expire(ttl time.Duration) {
 	defer u.mu.Unlock()
 	for k, up := range u.m {
 		if time.Since(up.created) > ttl {
-			if up.jobID == 0 {
+			if up.jobID == 0 || up.waiting {
 				os.Remove(up.path)
 			}
 			delete(u.m, k)

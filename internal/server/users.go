@@ -114,9 +114,5 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request) {
 
 // pager reads ?page= for a list at path.
 func pager(r *http.Request, path string, base url.Values) web.Pager {
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	if page < 1 {
-		page = 1
-	}
-	return web.Pager{Page: page, PerPage: perPage, Path: path, Base: base}
+	return web.Pager{Page: pageParam(r, "page"), PerPage: perPage, Path: path, Base: base}
 }

@@ -28,6 +28,9 @@ var (
 	ErrEmptyFile = errors.New("文件是空的（0 字节）")
 	// ErrTooLarge means the workbook unzips to more than Options.MaxUnzipSize (corrupt file or zip bomb).
 	ErrTooLarge = errors.New("Excel 文件解压后超过大小上限，可能已损坏或不是正常的表格文件")
+	// ErrTextTooLong means a text run in the workbook is longer than any
+	// cell can hold (a damaged file, or whitespace padding to exhaust memory).
+	ErrTextTooLong = errors.New("Excel 文件中有超出单元格上限的超长文本，可能已损坏或不是正常的表格文件")
 )
 
 // Rows is a streaming iterator over the rows of the first worksheet that has

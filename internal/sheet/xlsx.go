@@ -34,6 +34,9 @@ var useExcelize bool
 // openXLSX opens the workbook with the fast reader, falling back to excelize
 // for workbooks the fast reader does not handle.
 func openXLSX(path string, opt Options) (Rows, error) {
+	if err := checkRatio(path); err != nil {
+		return nil, err
+	}
 	if !useExcelize {
 		x, err := openFast(path, opt)
 		if err == nil {

@@ -54,6 +54,11 @@ func (s *xmlScanner) next() (kind tokKind, name, rest []byte, err error) {
 	return parseTag(raw)
 }
 
+// maxTextRun bounds the text between two tags: an Excel cell holds at most
+// 32,767 characters (under 160 KiB even with every one escaped), so a
+// longer run is a damaged or hostile file, and is not held in memory.
+const maxTextRun = 512 << 10
+
 // readText reads up to and including the next '<', keeping the text before it.
 func (s *xmlScanner) readText() error {
 	s.text = s.text[:0]
@@ -62,6 +67,9 @@ func (s *xmlScanner) readText() error {
 		if err == nil {
 			s.text = append(s.text, chunk[:len(chunk)-1]...)
 			return nil
+		}
+		if len(s.text)+len(chunk) > maxTextRun {
+			return ErrTextTooLong
 		}
 		s.text = append(s.text, chunk...)
 		if err != bufio.ErrBufferFull {

@@ -39,6 +39,10 @@
             window.location.href = s.result;
             return;
           }
+          if (s.confirm && !q("import-confirm")) {
+            window.location.reload(); // the page offers the confirmation
+            return;
+          }
           if (cancel) { cancel.hidden = true; }
           bar.value = 0;
           errBox.hidden = false;
