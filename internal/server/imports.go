@@ -107,7 +107,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 			err = apperr.Invalidf("文件超过上限 %d MB", s.cfg.MaxUpload>>20)
 		}
 		if up != nil {
-			os.Remove(up.path)
+			s.removeUpload(up.path)
 		}
 		form := web.ImportForm{Error: apperr.Message(err)}
 		if up != nil {
@@ -181,7 +181,6 @@ func (s *Server) saveFile(up *upload, part io.Reader) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	up.path = f.Name()
 	if p, ok := part.(interface{ FileName() string }); ok {
 		up.fileName = filepath.Base(p.FileName())
@@ -189,6 +188,9 @@ func (s *Server) saveFile(up *upload, part io.Reader) error {
 	h := sha256.New()
 	up.size, err = io.Copy(io.MultiWriter(f, h), part)
 	up.sha256 = hex.EncodeToString(h.Sum(nil))
+	if cerr := f.Close(); err == nil {
+		err = cerr // a file written is whole only once closed
+	}
 	return err
 }
 
@@ -349,7 +351,7 @@ func (s *Server) startImport(ctx context.Context, up *upload, a actor.Actor, req
 	spec := s.imports.Job(a, req, up.preview.EstimateRows(up.size), nil)
 	run := spec.Run
 	spec.Run = func(ctx context.Context, p *job.Progress) (int64, error) {
-		defer os.Remove(req.Path)
+		defer s.removeUpload(req.Path)
 		return run(ctx, p)
 	}
 	id, err := s.jobs.Submit(ctx, spec)
