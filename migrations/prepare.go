@@ -51,7 +51,7 @@ func Prepare(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
+	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, `CREATE INDEX run_person_name ON run_person (run_id, name)`); err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
 	}

@@ -446,7 +446,7 @@ func connect(t *testing.T, dbURL string) *pgx.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
 
@@ -467,7 +467,7 @@ func newDatabase(t *testing.T, server string) string {
 			t.Error(err)
 			return
 		}
-		defer func() { _ = c.Close(context.Background()) }()
+		defer c.Close(context.Background())
 		if _, err := c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
 			t.Error(err)
 		}

@@ -269,7 +269,7 @@ func (s *Store) setDisabled(ctx context.Context, a actor.Actor, id int64, disabl
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
+	defer tx.Rollback(ctx)
 	tag, err := tx.Exec(ctx, `UPDATE app_user SET disabled = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1`, id, disabled)
 	if err != nil {
 		return fmt.Errorf("disable user %d: %w", id, err)
@@ -315,7 +315,7 @@ func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw str
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
+	defer tx.Rollback(ctx)
 	tag, err := tx.Exec(ctx, `UPDATE app_user SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1`, id, HashPassword(pw))
 	if err != nil {
 		return fmt.Errorf("set password %d: %w", id, err)

@@ -90,14 +90,14 @@ func TestLinkEachDamageKind(t *testing.T) {
 		}
 	}
 	var flags int
-	db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, chen).Scan(&flags)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, chen), &flags)
 	if flags&int(compare.FlagInfoError) == 0 {
 		t.Errorf("陈大文's flags %q lack 信息有误", compare.FlagNames(flags))
 	}
 
 	// A reviewer's decision holds on the next run.
 	var batch int64
-	db.QueryRow(ctx, `SELECT id FROM import_batch WHERE file_name = 'e.csv'`).Scan(&batch)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT id FROM import_batch WHERE file_name = 'e.csv'`), &batch)
 	item, err := eng.ReviewItem(ctx, fixture.Actor, res.RunID, batch, 6)
 	if err != nil || len(item.Candidates) != 2 {
 		t.Fatalf("review item: %+v %v", item, err)
@@ -183,7 +183,7 @@ func TestSummaryEqualsLists(t *testing.T) {
 	var regions []string
 	for rows.Next() {
 		var r string
-		rows.Scan(&r)
+		pgtest.MustScan(t, rows, &r)
 		regions = append(regions, r)
 	}
 	rows.Close()
@@ -191,8 +191,8 @@ func TestSummaryEqualsLists(t *testing.T) {
 	for _, r := range regions {
 		for _, m := range compare.Metrics {
 			var summary, count int
-			db.QueryRow(ctx, `SELECT coalesce((SELECT n FROM run_summary WHERE run_id = $1 AND region_code = $2 AND metric = $3), 0)`,
-				res.RunID, r, m.Key).Scan(&summary)
+			pgtest.MustScan(t, db.QueryRow(ctx, `SELECT coalesce((SELECT n FROM run_summary WHERE run_id = $1 AND region_code = $2 AND metric = $3), 0)`,
+				res.RunID, r, m.Key), &summary)
 			if err := db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND region_code LIKE $2 || '%' AND (`+m.Where+`)`,
 				res.RunID, r).Scan(&count); err != nil {
 				t.Fatal(err)
@@ -279,7 +279,7 @@ func TestLinkIssue9(t *testing.T) {
 		}
 	}
 	var phantoms int
-	db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, liang[:15]+"000").Scan(&phantoms)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, liang[:15]+"000"), &phantoms)
 	if phantoms != 0 || res.Persons != 5 {
 		t.Errorf("the mangled number became a person of its own (%d persons, phantom rows %d)", res.Persons, phantoms)
 	}

@@ -55,7 +55,9 @@ func TestBatchOutOfLineOrder(t *testing.T) {
 	if err := newState(req.Region, batches, nil).load(ctx, tx, true); err != nil {
 		t.Fatalf("reading it sorted: %v", err)
 	}
-	tx.Rollback(ctx)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	after, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
@@ -72,7 +74,7 @@ func TestBatchOutOfLineOrder(t *testing.T) {
 	if err := db.QueryRow(ctx, diff, before.RunID, after.RunID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1`, after.RunID).Scan(&persons)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1`, after.RunID), &persons)
 	if n != 0 || persons == 0 || after.Linked != before.Linked || after.Review != before.Review || after.Unmatched != before.Unmatched {
 		t.Errorf("%d of %d persons differ; before %+v, after %+v", n, persons, before, after)
 	}
@@ -123,7 +125,7 @@ func TestRerunChangesNothing(t *testing.T) {
 	csv := "公民身份号码,姓名,险种类型,参保状态\n"
 	for rows.Next() {
 		var id, name string
-		rows.Scan(&id, &name)
+		pgtest.MustScan(t, rows, &id, &name)
 		ids = append(ids, id)
 		csv += id + "," + name + ",390,1\n"
 	}
@@ -136,7 +138,9 @@ func TestRerunChangesNothing(t *testing.T) {
 	newcomer += string(idcard.CheckChar(newcomer))
 	csv += newcomer + ",新来人,390,1\n"
 	path := filepath.Join(t.TempDir(), "enrolled.csv")
-	os.WriteFile(path, []byte(csv), 0o644)
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	late, err := imports.New(db).Import(ctx, fixture.Actor, imports.Request{Kind: source.Enrollment, Region: fixture.County, Path: path,
 		Source: "late", TempDir: t.TempDir()}, nil)
 	if err != nil {

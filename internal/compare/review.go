@@ -125,7 +125,7 @@ func (e *Engine) decide(ctx context.Context, a actor.Actor, runID, batchID int64
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
+	defer tx.Rollback(ctx)
 	var candidates []string
 	err = tx.QueryRow(ctx, `SELECT candidates FROM run_review WHERE run_id = $1 AND batch_id = $2 AND line = $3`, runID, batchID, line).Scan(&candidates)
 	if err == pgx.ErrNoRows {

@@ -68,7 +68,7 @@ func prepare(databaseURL string) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer func() { _ = conn.Close(ctx) }()
+	defer conn.Close(ctx)
 	return migrations.Prepare(ctx, conn)
 }
 

@@ -298,7 +298,7 @@ func checkXLSXFile(t *testing.T, f File, recs []truthRecord, names map[string]st
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = rows.Close() }()
+	defer rows.Close()
 	var header []string
 	data := map[int][]string{}
 	for rows.Next() {

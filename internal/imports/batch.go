@@ -59,7 +59,7 @@ func scanBatch(row pgx.Row) (Batch, error) {
 		&b.FileSize, &b.HeaderLine, &b.Header, &mapping, &b.Status, &b.Error, &b.Read, &b.Accepted, &b.Rejected,
 		&b.Marked, &b.SupersededBy, &b.CreatedName, &b.CreatedAt, &b.DurationMS, &b.WithdrawnAt, &b.WithdrawnName)
 	if err == nil {
-		json.Unmarshal(mapping, &b.Mapping)
+		err = json.Unmarshal(mapping, &b.Mapping)
 	}
 	return b, err
 }
@@ -242,7 +242,9 @@ func (im *Importer) Templates(ctx context.Context, a actor.Actor, kind source.Ki
 		var t Template
 		var js []byte
 		err := r.Scan(&t.ID, &t.Name, &js)
-		json.Unmarshal(js, &t.Mapping)
+		if err == nil {
+			err = json.Unmarshal(js, &t.Mapping)
+		}
 		return t, err
 	})
 }

@@ -50,7 +50,9 @@ func fixtures(t *testing.T) {
 	if !*update {
 		return
 	}
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	a, b, c := id18("44098119800101123"), id18("44098119751231002"), id18("44098120100615004")
 	old15 := "440981750304121" // 15-digit form of 44098119750304121?
 	hukou := strings.Join([]string{
@@ -124,7 +126,9 @@ func TestGolden(t *testing.T) {
 			got := dump(t, db, im, res)
 			golden := strings.Replace(c.file, "/testdata/import/", "/testdata/imports/", 1) + ".import.golden"
 			if *update {
-				os.WriteFile(golden, []byte(got), 0o644)
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
@@ -182,7 +186,7 @@ func TestReimportRefused(t *testing.T) {
 		t.Fatalf("second import: %v, want a conflict naming batch #%d", err, first.BatchID)
 	}
 	var n int
-	db.QueryRow(context.Background(), `SELECT count(*) FROM source_record`).Scan(&n)
+	pgtest.MustScan(t, db.QueryRow(context.Background(), `SELECT count(*) FROM source_record`), &n)
 	if n != first.Accepted {
 		t.Errorf("%d records after refused reimport, want %d", n, first.Accepted)
 	}
@@ -199,11 +203,13 @@ func TestFailedImportLeavesNoTrace(t *testing.T) {
 	im := imports.New(db)
 	path := filepath.Join(t.TempDir(), "big.csv")
 	w, _ := sheet.Create(path)
-	w.Write([]string{"公民身份号码", "姓名", "险种类型", "参保地区划代码", "参保状态", "缴费状态"})
+	mustWrite(t, w, []string{"公民身份号码", "姓名", "险种类型", "参保地区划代码", "参保状态", "缴费状态"})
 	for i := 0; i < 50000; i++ {
-		w.Write([]string{id18(fmt.Sprintf("44098119800101%03d", i%1000)), "某某", "170", "440981", "1", "1"})
+		mustWrite(t, w, []string{id18(fmt.Sprintf("44098119800101%03d", i%1000)), "某某", "170", "440981", "1", "1"})
 	}
-	w.Close()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	prog := &imports.Progress{}
 	go func() {
@@ -217,9 +223,9 @@ func TestFailedImportLeavesNoTrace(t *testing.T) {
 		t.Fatal("import survived cancellation")
 	}
 	var records, tables, done, failed int
-	db.QueryRow(context.Background(), `SELECT count(*) FROM source_record`).Scan(&records)
-	db.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE tablename LIKE 'source_record_%'`).Scan(&tables)
-	db.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed') FROM import_batch`).Scan(&done, &failed)
+	pgtest.MustScan(t, db.QueryRow(context.Background(), `SELECT count(*) FROM source_record`), &records)
+	pgtest.MustScan(t, db.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE tablename LIKE 'source_record_%'`), &tables)
+	pgtest.MustScan(t, db.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed') FROM import_batch`), &done, &failed)
 	if records != 0 || tables != 0 || done != 0 {
 		t.Errorf("failed import left records=%d tables=%d done batches=%d", records, tables, done)
 	}
@@ -241,11 +247,13 @@ func TestSupersedeAndWithdraw(t *testing.T) {
 	write := func(name string, n int) string {
 		p := filepath.Join(dir, name)
 		w, _ := sheet.Create(p)
-		w.Write([]string{"公民身份号码", "姓名", "险种类型", "参保状态"})
+		mustWrite(t, w, []string{"公民身份号码", "姓名", "险种类型", "参保状态"})
 		for i := 0; i < n; i++ {
-			w.Write([]string{id18(fmt.Sprintf("44098119800101%03d", i)), "某某", "390", "1"})
+			mustWrite(t, w, []string{id18(fmt.Sprintf("44098119800101%03d", i)), "某某", "390", "1"})
 		}
-		w.Close()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
 	ctx := context.Background()
@@ -318,7 +326,9 @@ func TestErrorReport(t *testing.T) {
 	if err := im.WriteReport(context.Background(), testActor, res.BatchID, w); err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	rows, _, err := sheet.Open(path, sheet.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -347,17 +357,19 @@ func TestEveryRowBadKeepsEveryIssue(t *testing.T) {
 	im := imports.New(db)
 	path := filepath.Join(t.TempDir(), "bad.csv")
 	w, _ := sheet.Create(path)
-	w.Write([]string{"公民身份号码", "姓名", "险种类型", "参保日期"})
+	mustWrite(t, w, []string{"公民身份号码", "姓名", "险种类型", "参保日期"})
 	const n = 30000
 	for i := 0; i < n; i++ {
 		id := id18(fmt.Sprintf("44098119800101%03d", i%1000))
 		if i%2 == 0 {
-			w.Write([]string{id, "某某", "170", "上月底"}) // unreadable date: accepted, marked
+			mustWrite(t, w, []string{id, "某某", "170", "上月底"}) // unreadable date: accepted, marked
 		} else {
-			w.Write([]string{"", "", "170", "2017-06-30", "错位"}) // nothing usable and a shifted column: rejected
+			mustWrite(t, w, []string{"", "", "170", "2017-06-30", "错位"}) // nothing usable and a shifted column: rejected
 		}
 	}
-	w.Close()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	res, err := im.Import(context.Background(), testActor, imports.Request{Kind: source.Enrollment, Region: "440981", Path: path, TempDir: t.TempDir()}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -379,6 +391,15 @@ func auditCount(t testing.TB, db *pgxpool.Pool, action, result string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// mustWrite appends row to a test file, failing t on error, so a fixture is
+// never silently short.
+func mustWrite(t testing.TB, w sheet.Writer, row []string) {
+	t.Helper()
+	if err := w.Write(row); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestImportOutsideRegionRefusedAndAudited: the importer checks the actor's

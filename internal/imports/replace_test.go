@@ -12,6 +12,7 @@ import (
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/source"
 )
 
@@ -52,7 +53,7 @@ func TestReplaceNeedsForce(t *testing.T) {
 		t.Fatalf("small extract: %v, want a ReplaceError 30 → 5", err)
 	}
 	var batches int
-	db.QueryRow(ctx, `SELECT count(*) FROM import_batch`).Scan(&batches)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM import_batch`), &batches)
 	if batches != 1 {
 		t.Errorf("%d batches after the stopped import, want 1", batches)
 	}
@@ -81,7 +82,7 @@ func TestHeaderOnlyRefused(t *testing.T) {
 		t.Errorf("import of a header-only file: %v", err)
 	}
 	var done int
-	db.QueryRow(ctx, `SELECT count(*) FROM import_batch WHERE status = 'done'`).Scan(&done)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM import_batch WHERE status = 'done'`), &done)
 	if done != 0 {
 		t.Errorf("%d valid batches from a header-only file", done)
 	}

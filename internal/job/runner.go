@@ -119,7 +119,7 @@ func (r *Runner) Submit(ctx context.Context, spec Spec) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	go r.work(jctx, id, spec, a)
+	go func() { _ = r.work(jctx, id, spec, a) }() // the job's row records its error
 	return id, nil
 }
 

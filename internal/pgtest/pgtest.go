@@ -60,7 +60,7 @@ func New(t testing.TB) (*pgxpool.Pool, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = admin.Close(ctx) }()
+	defer admin.Close(ctx)
 	if err := createFromTemplate(ctx, admin, name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
@@ -75,7 +75,7 @@ func New(t testing.TB) (*pgxpool.Pool, string) {
 		if err != nil {
 			return
 		}
-		defer func() { _ = c.Close(context.Background()) }()
+		defer c.Close(context.Background())
 		if _, err := c.Exec(context.Background(), fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
 			t.Error(err)
 		}
@@ -91,7 +91,7 @@ func prepareTemplate(ctx context.Context, server string) error {
 	if err != nil {
 		return err
 	}
-	defer func() { _ = admin.Close(ctx) }()
+	defer admin.Close(ctx)
 	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(4242)`); err != nil {
 		return err
 	}

@@ -91,7 +91,7 @@ func Import(ctx context.Context, db *pgxpool.Pool, fsys fs.FS, files []string, p
 	if err != nil {
 		return 0, err
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
+	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE region_in (code text, name text, level smallint, parent_code text) ON COMMIT DROP`); err != nil {
 		return 0, err
 	}

@@ -82,10 +82,14 @@ func emptyDatabase(t *testing.T) (*pgx.Conn, *migrate.Migrate) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		m.Close()
+		if serr, derr := m.Close(); serr != nil || derr != nil {
+			t.Errorf("close migrate: %v %v", serr, derr)
+		}
 		conn.Close(context.Background())
 		if c, err := pgx.Connect(context.Background(), server); err == nil {
-			c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+			if _, err := c.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+				t.Errorf("drop %s: %v", name, err)
+			}
 			c.Close(context.Background())
 		}
 	})

@@ -122,7 +122,7 @@ func TestApplyInsertChangeRerun(t *testing.T) {
 
 	t.Run("RerunWritesNothing", func(t *testing.T) {
 		var before time.Time
-		db.QueryRow(ctx, `SELECT max(updated_at) FROM person`).Scan(&before)
+		pgtest.MustScan(t, db.QueryRow(ctx, `SELECT max(updated_at) FROM person`), &before)
 		if res := apply(t, db, comparison(2, "440981", persons...)); res != (registry.Result{}) {
 			t.Errorf("same persons again: %+v, want nothing written", res)
 		}
@@ -177,7 +177,7 @@ func TestApplyInsertChangeRerun(t *testing.T) {
 			t.Errorf("moving back: %+v, want 1 updated and 2 events", res)
 		}
 		var persons int
-		db.QueryRow(ctx, `SELECT count(*) FROM person`).Scan(&persons)
+		pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM person`), &persons)
 		if persons != 3 {
 			t.Errorf("%d persons, want 3", persons)
 		}

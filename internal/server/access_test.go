@@ -268,16 +268,24 @@ func (u *client) request(t *testing.T, rc routeCase, csrf string) (*http.Respons
 	case rc.upload:
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
-		mw.WriteField("kind", "参保信息")
-		mw.WriteField("region", fixture.County)
+		if err := mw.WriteField("kind", "参保信息"); err != nil {
+			t.Fatal(err)
+		}
+		if err := mw.WriteField("region", fixture.County); err != nil {
+			t.Fatal(err)
+		}
 		fw, _ := mw.CreateFormFile("file", "enroll.csv")
 		f, err := os.Open("../../testdata/import/enroll_utf8bom.csv")
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.Copy(fw, f)
-		f.Close()
-		mw.Close()
+		if _, err := io.Copy(fw, f); err != nil {
+			t.Fatal(err)
+		}
+		_ = f.Close() // read only
+		if err := mw.Close(); err != nil {
+			t.Fatal(err)
+		}
 		req, _ := http.NewRequest("POST", u.base+rc.path+"?csrf="+url.QueryEscape(csrf), &body)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		resp, err := u.c.Do(req)

@@ -47,17 +47,23 @@ func TestUploadTokenNotInURL(t *testing.T) {
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	mw.WriteField("kind", "居住人口")
+	if err := mw.WriteField("kind", "居住人口"); err != nil {
+		t.Fatal(err)
+	}
 	fw, _ := mw.CreateFormFile("file", "a.csv")
-	fw.Write([]byte("公民身份号码,姓名\n440981198001011237,张三\n"))
-	mw.Close()
+	if _, err := fw.Write([]byte("公民身份号码,姓名\n440981198001011237,张三\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	req, _ := http.NewRequest(http.MethodPost, c.base+"/imports/upload?csrf="+url.QueryEscape(token), &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err := c.c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close() // only the status matters
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("an upload with the token only in its URL: status %d, want 403", resp.StatusCode)
 	}

@@ -108,7 +108,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 			err = apperr.Invalidf("文件超过上限 %d MB", s.cfg.MaxUpload>>20)
 		}
 		if up != nil {
-			os.Remove(up.path)
+			s.removeUpload(up.path)
 		}
 		form := web.ImportForm{Error: apperr.Message(err)}
 		if up != nil {
@@ -183,7 +183,6 @@ func (s *Server) saveFile(up *upload, part io.Reader) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	up.path = f.Name()
 	if p, ok := part.(interface{ FileName() string }); ok {
 		up.fileName = filepath.Base(p.FileName())
@@ -191,6 +190,9 @@ func (s *Server) saveFile(up *upload, part io.Reader) error {
 	h := sha256.New()
 	up.size, err = io.Copy(io.MultiWriter(f, h), part)
 	up.sha256 = hex.EncodeToString(h.Sum(nil))
+	if cerr := f.Close(); err == nil {
+		err = cerr // a file written is whole only once closed
+	}
 	return err
 }
 
@@ -360,7 +362,7 @@ func (s *Server) startImport(ctx context.Context, up *upload, a actor.Actor, req
 			s.uploads.mu.Unlock()
 			return id, err
 		}
-		_ = os.Remove(req.Path) // the import is over: the rows are in the batch or nowhere
+		s.removeUpload(req.Path) // the import is over: the rows are in the batch or nowhere
 		return id, err
 	}
 	up.req = req

@@ -128,7 +128,7 @@ func TestLockoutHoldsUnderParallelLogins(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close() // only the status matters
 			if resp.StatusCode == http.StatusSeeOther {
 				ok.Add(1)
 			}
@@ -302,7 +302,7 @@ func TestClientAddressFromTrustedProxyOnly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close() // only the status matters
 			var ip string
 			if err := e.db.QueryRow(context.Background(), `SELECT ip FROM audit_log WHERE action = 'login.failed'`).Scan(&ip); err != nil {
 				t.Fatal(err)

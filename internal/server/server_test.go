@@ -10,6 +10,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/pgtest"
 )
 
 func TestAnonymousRedirectsToLogin(t *testing.T) {
@@ -79,7 +80,7 @@ func TestNewSessionIDAtLogin(t *testing.T) {
 		t.Error("session ID was not renewed at login")
 	}
 	var n int
-	e.db.QueryRow(context.Background(), `SELECT count(*) FROM session`).Scan(&n)
+	pgtest.MustScan(t, e.db.QueryRow(context.Background(), `SELECT count(*) FROM session`), &n)
 	if n != 1 {
 		t.Errorf("%d sessions after re-login, want the old one replaced", n)
 	}
@@ -118,7 +119,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	}
 	// An admin's password reset unlocks.
 	var id int64
-	e.db.QueryRow(context.Background(), `SELECT id FROM app_user WHERE username = 'wang'`).Scan(&id)
+	pgtest.MustScan(t, e.db.QueryRow(context.Background(), `SELECT id FROM app_user WHERE username = 'wang'`), &id)
 	if err := auth.NewStore(e.db).SetPassword(context.Background(), actor.CLI("test"), id, "New@Pass2026"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package server
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
+	"io/fs"
 	"os"
 	"sync"
 	"time"
@@ -82,9 +84,19 @@ func (u *uploads) expire(ttl time.Duration) {
 	for k, up := range u.m {
 		if time.Since(up.created) > ttl {
 			if up.jobID == 0 || up.waiting {
-				os.Remove(up.path)
+				if err := os.Remove(up.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					continue // kept, so the next round removes the file (it holds personal data)
+				}
 			}
 			delete(u.m, k)
 		}
+	}
+}
+
+// removeUpload deletes an uploaded file. A failure is logged, not returned:
+// the file holds personal data and nothing else will delete it.
+func (s *Server) removeUpload(path string) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("remove uploaded file", "path", path, "err", err)
 	}
 }

@@ -124,7 +124,7 @@ func readAll(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	defer func() { _ = r.Close() }()
+	defer r.Close()
 	enc, err := Encoding(path)
 	if err != nil {
 		t.Fatalf("Encoding: %v", err)

@@ -21,7 +21,7 @@ func checkRatio(path string) error {
 	if err != nil {
 		return nil // the readers report a broken zip in their own words
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }() // read only
 	for _, f := range zr.File {
 		if f.UncompressedSize64 <= ratioMinUnzip {
 			continue

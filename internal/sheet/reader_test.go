@@ -57,7 +57,7 @@ func readLines(t *testing.T, path string) (lines []int, first []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = r.Close() }()
+	defer r.Close()
 	for r.Next() {
 		lines = append(lines, r.Line())
 		first = append(first, r.Values()[0])
@@ -104,7 +104,7 @@ func testXLSXDetails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = r.Close() }()
+	defer r.Close()
 	if format != XLSX || r.Sheet() != "参保明细" {
 		t.Fatalf("format %q sheet %q, want xlsx 参保明细 (first sheet is empty)", format, r.Sheet())
 	}
@@ -230,7 +230,7 @@ func TestEncodingLateNonASCII(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer func() { _ = r.Close() }()
+			defer r.Close()
 			var last []string
 			for r.Next() {
 				last = r.Values()

@@ -123,7 +123,7 @@ func TestFastReaderCrafted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = r.Close() }()
+	defer r.Close()
 	if r.Sheet() != "数据" {
 		t.Errorf("sheet %q, want the visible 数据", r.Sheet())
 	}
@@ -166,7 +166,7 @@ func readAllRows(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = r.Close() }()
+	defer r.Close()
 	var b strings.Builder
 	b.WriteString(r.Sheet() + "\n")
 	for r.Next() {
@@ -187,7 +187,7 @@ func TestFallbackLargeSST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = r.Close() }()
+	defer r.Close()
 	if _, ok := r.(*xlsxRows); !ok {
 		t.Errorf("reader is %T, want the excelize reader", r)
 	}
@@ -217,7 +217,7 @@ func TestFastReaderBroken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer func() { _ = r.Close() }()
+			defer r.Close()
 			for r.Next() {
 			}
 			if r.Err() == nil {

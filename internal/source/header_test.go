@@ -144,7 +144,7 @@ func TestFindHeaderFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer func() { _ = r.Close() }()
+			defer r.Close()
 			var head [][]string
 			var lines []int
 			for len(head) < HeaderScanRows && r.Next() {
