@@ -142,24 +142,25 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /regions":        {action: actor.RegionRead, kind: listed, path: "/regions?q=" + url.QueryEscape(townName), marker: town},
 		"GET /regions/{code}": {action: actor.RegionRead, kind: scoped, path: "/regions/" + fixture.County},
 
-		"GET /imports":                         {action: actor.ImportRead, kind: listed, path: "/imports", marker: "near-tie"},
-		"GET /imports/{id:[0-9]+}":             {action: actor.ImportRead, kind: scoped, path: batchPath},
-		"GET /imports/{id:[0-9]+}/errors.xlsx": {action: actor.Export, kind: scoped, path: batchPath + "/errors.xlsx"},
-		"POST /imports/{id:[0-9]+}/withdraw":   {action: actor.BatchWithdraw, kind: scoped, path: "/imports/" + strconv.FormatInt(nearTie, 10) + "/withdraw", form: url.Values{}},
-		"GET /imports/new":                     {action: actor.Import, kind: owned, path: "/imports/new"},
-		"POST /imports/upload":                 {action: actor.Import, kind: scoped, path: "/imports/upload", upload: true, denied: "只能导入本人管辖区划内的数据"},
-		"GET /imports/uploads/{token}":         {action: actor.Import, kind: owned, path: "/imports/uploads/none"},
-		"POST /imports/uploads/{token}":        {action: actor.Import, kind: owned, path: "/imports/uploads/none", form: url.Values{}},
-		"GET /compare":                         {action: actor.CompareRead, kind: listed, path: "/compare", marker: `href="` + runPath + `"`, parentSees: true},
-		"POST /compare":                        {action: actor.Compare, kind: scoped, path: "/compare", form: url.Values{"region": {fixture.County}, "as_of": {"bad"}}, denied: "只能比对本人管辖区划内的数据"},
-		"GET /jobs":                            {action: actor.JobRead, kind: listed, path: "/jobs", marker: `data-testid="job-` + jobID + `"`},
-		"GET /jobs/{id:[0-9]+}":                {action: actor.JobRead, kind: scoped, path: "/jobs/" + jobID},
-		"GET /jobs/{id:[0-9]+}/status":         {action: actor.JobRead, kind: scoped, path: "/jobs/" + jobID + "/status"},
-		"POST /jobs/{id:[0-9]+}/cancel":        {action: actor.JobRead, kind: scoped, path: "/jobs/" + jobID + "/cancel", form: url.Values{}},
-		"GET /compare/runs/{id:[0-9]+}":        {action: actor.CompareRead, kind: scoped, path: runPath + inCounty},
-		"GET /compare/runs/{id:[0-9]+}/list":   {action: actor.CompareRead, kind: scoped, path: runPath + "/list" + inCounty + "&metric=universe"},
-		"GET /compare/runs/{id:[0-9]+}/diff":   {action: actor.CompareRead, kind: scoped, path: runPath + "/diff" + inCounty + "&base=" + strconv.FormatInt(first.RunID, 10)},
-		"GET /compare/runs/{id:[0-9]+}/review": {action: actor.CompareRead, kind: scoped, path: runPath + "/review" + inCounty},
+		"GET /imports":                          {action: actor.ImportRead, kind: listed, path: "/imports", marker: "near-tie"},
+		"GET /imports/{id:[0-9]+}":              {action: actor.ImportRead, kind: scoped, path: batchPath},
+		"GET /imports/{id:[0-9]+}/errors.xlsx":  {action: actor.Export, kind: scoped, path: batchPath + "/errors.xlsx"},
+		"POST /imports/{id:[0-9]+}/withdraw":    {action: actor.BatchWithdraw, kind: scoped, path: "/imports/" + strconv.FormatInt(nearTie, 10) + "/withdraw", form: url.Values{}},
+		"GET /imports/new":                      {action: actor.Import, kind: owned, path: "/imports/new"},
+		"POST /imports/upload":                  {action: actor.Import, kind: scoped, path: "/imports/upload", upload: true, denied: "只能导入本人管辖区划内的数据"},
+		"GET /imports/uploads/{token}":          {action: actor.Import, kind: owned, path: "/imports/uploads/none"},
+		"POST /imports/uploads/{token}":         {action: actor.Import, kind: owned, path: "/imports/uploads/none", form: url.Values{}},
+		"POST /imports/uploads/{token}/confirm": {action: actor.Import, kind: owned, path: "/imports/uploads/none/confirm", form: url.Values{}},
+		"GET /compare":                          {action: actor.CompareRead, kind: listed, path: "/compare", marker: `href="` + runPath + `"`, parentSees: true},
+		"POST /compare":                         {action: actor.Compare, kind: scoped, path: "/compare", form: url.Values{"region": {fixture.County}, "as_of": {"bad"}}, denied: "只能比对本人管辖区划内的数据"},
+		"GET /jobs":                             {action: actor.JobRead, kind: listed, path: "/jobs", marker: `data-testid="job-` + jobID + `"`},
+		"GET /jobs/{id:[0-9]+}":                 {action: actor.JobRead, kind: scoped, path: "/jobs/" + jobID},
+		"GET /jobs/{id:[0-9]+}/status":          {action: actor.JobRead, kind: scoped, path: "/jobs/" + jobID + "/status"},
+		"POST /jobs/{id:[0-9]+}/cancel":         {action: actor.JobRead, kind: scoped, path: "/jobs/" + jobID + "/cancel", form: url.Values{}},
+		"GET /compare/runs/{id:[0-9]+}":         {action: actor.CompareRead, kind: scoped, path: runPath + inCounty},
+		"GET /compare/runs/{id:[0-9]+}/list":    {action: actor.CompareRead, kind: scoped, path: runPath + "/list" + inCounty + "&metric=universe"},
+		"GET /compare/runs/{id:[0-9]+}/diff":    {action: actor.CompareRead, kind: scoped, path: runPath + "/diff" + inCounty + "&base=" + strconv.FormatInt(first.RunID, 10)},
+		"GET /compare/runs/{id:[0-9]+}/review":  {action: actor.CompareRead, kind: scoped, path: runPath + "/review" + inCounty},
 		"GET /compare/runs/{id:[0-9]+}/review/{batch:[0-9]+}/{line:[0-9]+}":  {action: actor.CompareRead, kind: scoped, path: reviewItem},
 		"POST /compare/runs/{id:[0-9]+}/review/{batch:[0-9]+}/{line:[0-9]+}": {action: actor.Review, kind: scoped, path: reviewItem, form: url.Values{"choice": {"none"}}},
 		"GET /compare/runs/{id:[0-9]+}/export.xlsx":                          {action: actor.Export, kind: scoped, path: runPath + "/export.xlsx" + inCounty},
@@ -268,6 +269,9 @@ func (u *client) request(t *testing.T, rc routeCase, csrf string) (*http.Respons
 	case rc.upload:
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
+		if err := mw.WriteField("csrf", csrf); err != nil { // first: the body is streamed
+			t.Fatal(err)
+		}
 		if err := mw.WriteField("kind", "参保信息"); err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +290,7 @@ func (u *client) request(t *testing.T, rc routeCase, csrf string) (*http.Respons
 		if err := mw.Close(); err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest("POST", u.base+rc.path+"?csrf="+url.QueryEscape(csrf), &body)
+		req, _ := http.NewRequest("POST", u.base+rc.path, &body)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		resp, err := u.c.Do(req)
 		if err != nil {

@@ -2,10 +2,12 @@ package server_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,9 @@ func (c *client) waitJobEnd(job string) (string, string) {
 	return "", ""
 }
 
+// confirmForm finds the confirmation form of a stopped import's job page.
+var confirmForm = regexp.MustCompile(`<form method="post" action="([^"]+)" data-testid="import-confirm-form">`)
+
 // TestImportAsksBeforeReplacingLargerExtract: a new extract with a fifth
 // or less of the rows of the one it replaces stops and asks; the old one
 // stays current until the user confirms, then the new one replaces it.
@@ -69,12 +74,16 @@ func TestImportAsksBeforeReplacingLargerExtract(t *testing.T) {
 	if _, p := c.get(first); strings.Contains(p, "已被替代") {
 		t.Fatal("the larger extract was replaced before confirmation")
 	}
+	action := confirmForm.FindStringSubmatch(page)
+	if action == nil {
+		t.Fatal("the stopped import offers no confirmation form")
+	}
 	token := c.csrf(job)
-	resp, _ = c.post(job+"/confirm", url.Values{"csrf": {token}})
+	resp, _ = c.post(html.UnescapeString(action[1]), url.Values{"csrf": {token}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("confirm: status %d", resp.StatusCode)
 	}
-	second := c.waitJob(job)
+	second := c.waitJob(resp.Header.Get("Location"))
 	if _, p := c.get(first); !strings.Contains(p, "已被替代") {
 		t.Error("after confirmation the larger extract is still current")
 	}
