@@ -335,7 +335,62 @@ func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw str
 	return tx.Commit(ctx)
 }
 
-// Login checks a user name and password. Every attempt is counted against
+// Login checks a user name and password and starts a session, and writes
+// the attempt's audit line either way: a success with its session, in one
+// transaction; a failure (and the lock it may cause) filed under the named
+// account's region, so that account's administrators see it (a name with
+// no account has no region: those lines go to every administrator). A
+// login whose audit line cannot be written fails.
+func (s *Store) Login(ctx context.Context, name, pw, ip, agent string) (User, string, error) {
+	target, token, err := s.login(ctx, name, pw, ip, agent)
+	if err == nil || apperr.KindOf(err) == apperr.Internal {
+		return target, token, err
+	}
+	e := loginEntry(name, target, ip)
+	e.Action, e.Result = audit.LoginFailed, failReason(err)
+	if aerr := audit.Record(ctx, s.db, e); aerr != nil {
+		return target, "", aerr
+	}
+	if errors.Is(err, ErrLockedNow) {
+		e.Action, e.Result, e.Detail = audit.LoginLocked, "ok", "连续登录失败，锁定15分钟"
+		if aerr := audit.Record(ctx, s.db, e); aerr != nil {
+			return target, "", aerr
+		}
+	}
+	return target, "", err
+}
+
+// Throttled records a login refused before any check because its client
+// tried too often.
+func (s *Store) Throttled(ctx context.Context, name, ip string) error {
+	e := loginEntry(name, User{}, ip)
+	e.Action, e.Result = audit.LoginFailed, "throttled"
+	return audit.Record(ctx, s.db, e)
+}
+
+// loginEntry is the audit line of a login as name (cut to a length worth
+// keeping) from ip, about the account target when there is one.
+func loginEntry(name string, target User, ip string) audit.Entry {
+	name = attemptKey(name)
+	e := audit.Entry{Username: name, Region: target.RegionCode, IP: ip, Object: "user:" + name}
+	if target.ID != 0 {
+		id := target.ID
+		e.UserID = &id
+	}
+	return e
+}
+
+func failReason(err error) string {
+	switch {
+	case errors.Is(err, ErrLocked):
+		return "locked"
+	case errors.Is(err, ErrDisabled):
+		return "disabled"
+	}
+	return "bad password"
+}
+
+// login checks a user name and password. Every attempt is counted against
 // the name before the password is hashed, so parallel guesses cannot
 // outrun the lock: after MaxFailedLogins failures the name is locked for
 // LockDuration, and while locked no password is checked. Unknown names
@@ -344,7 +399,7 @@ func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw str
 // account exists. On success it returns the user and a new session token
 // (a fresh ID at every login); on failure the user of that name, if any,
 // so the failure can be audited in that user's region.
-func (s *Store) Login(ctx context.Context, name, pw, ip, agent string) (User, string, error) {
+func (s *Store) login(ctx context.Context, name, pw, ip, agent string) (User, string, error) {
 	key := attemptKey(name)
 	now := s.now()
 	n, locked, err := s.countAttempt(ctx, key, now)
@@ -376,11 +431,21 @@ func (s *Store) Login(ctx context.Context, name, pw, ip, agent string) (User, st
 	if target.Disabled {
 		return target, "", ErrDisabled
 	}
-	token, err := s.newSession(ctx, target.ID, ip, agent, now)
+	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return User{}, "", err
 	}
-	return target, token, nil
+	defer tx.Rollback(ctx)
+	token, err := s.newSession(ctx, tx, target.ID, ip, agent, now)
+	if err != nil {
+		return User{}, "", err
+	}
+	e := loginEntry(name, target, ip)
+	e.Action = audit.LoginOK
+	if err := audit.Record(ctx, tx, e); err != nil {
+		return User{}, "", err
+	}
+	return target, token, tx.Commit(ctx)
 }
 
 // countAttempt counts one login attempt against key and returns how many
@@ -442,11 +507,13 @@ func clearAttempts(ctx context.Context, tx pgx.Tx, id int64) error {
 	return err
 }
 
-func (s *Store) newSession(ctx context.Context, userID int64, ip, agent string, now time.Time) (string, error) {
+func (s *Store) newSession(ctx context.Context, tx pgx.Tx, userID int64, ip, agent string, now time.Time) (string, error) {
 	b := make([]byte, 32)
-	rand.Read(b)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
 	token := base64.RawURLEncoding.EncodeToString(b)
-	_, err := s.db.Exec(ctx, `INSERT INTO session (token_hash, user_id, created_at, last_seen, ip, user_agent) VALUES ($1, $2, $3, $3, $4, $5)`,
+	_, err := tx.Exec(ctx, `INSERT INTO session (token_hash, user_id, created_at, last_seen, ip, user_agent) VALUES ($1, $2, $3, $3, $4, $5)`,
 		hashToken(token), userID, now, ip, agent)
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
@@ -454,7 +521,7 @@ func (s *Store) newSession(ctx context.Context, userID int64, ip, agent string, 
 	if s.MaxSessions > 0 {
 		const q = `DELETE FROM session WHERE token_hash IN (
 			SELECT token_hash FROM session WHERE user_id = $1 ORDER BY last_seen DESC, created_at DESC OFFSET $2)`
-		if _, err := s.db.Exec(ctx, q, userID, s.MaxSessions); err != nil {
+		if _, err := tx.Exec(ctx, q, userID, s.MaxSessions); err != nil {
 			return "", fmt.Errorf("limit sessions: %w", err)
 		}
 	}
@@ -494,10 +561,24 @@ func (s *Store) Session(ctx context.Context, token string) (User, error) {
 	return u, nil
 }
 
-// Logout ends a session.
-func (s *Store) Logout(ctx context.Context, token string) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM session WHERE token_hash = $1`, hashToken(token))
-	return err
+// Logout ends a session; when it ends a's own session on their request
+// (audited is true), the logout is audited with it, in one transaction.
+// Replacing an old session at login is not audited: the login is.
+func (s *Store) Logout(ctx context.Context, a actor.Actor, token string, audited bool) error {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `DELETE FROM session WHERE token_hash = $1`, hashToken(token)); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	if audited {
+		if err := audit.Record(ctx, tx, audit.For(a, audit.Logout, "")); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
 }
 
 // PurgeSessions deletes expired sessions, and failed-login counts that no

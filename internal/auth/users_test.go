@@ -154,3 +154,49 @@ func TestUserAdministrationAuditedByTheStore(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginAuditedByTheStore: logins, failures and logouts are audited by
+// the store with the session, and a login whose audit line cannot be
+// written fails without a session.
+func TestLoginAuditedByTheStore(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	ctx := context.Background()
+	users := auth.NewStore(db)
+	if _, err := users.Create(ctx, actor.CLI("ops"), auth.NewUser{Username: "gz", DisplayName: "高州", Role: actor.County, RegionCode: "440981", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := users.Login(ctx, "gz", "wrong-Password1", "10.0.0.1", "test"); apperr.KindOf(err) != apperr.Invalid {
+		t.Fatalf("wrong password: %v", err)
+	}
+	u, token, err := users.Login(ctx, "gz", pw, "10.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := auditLines(t, db, "login.failed", "user:gz"); !equal(got, "bad password gz") {
+		t.Errorf("failure audit %v", got)
+	}
+	if got := auditLines(t, db, "login", "user:gz"); !equal(got, "ok gz") {
+		t.Errorf("login audit %v", got)
+	}
+	if err := users.Logout(ctx, u.Actor("10.0.0.1"), token, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := auditLines(t, db, "logout", ""); !equal(got, "ok gz") {
+		t.Errorf("logout audit %v", got)
+	}
+
+	if _, err := db.Exec(ctx, `
+		CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit unavailable'; END $$;
+		CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := users.Login(ctx, "gz", pw, "10.0.0.1", "test"); apperr.KindOf(err) != apperr.Internal {
+		t.Fatalf("login without audit: %v, want an internal error", err)
+	}
+	var sessions int
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM session`), &sessions)
+	if sessions != 0 {
+		t.Errorf("%d sessions after a login that could not be audited", sessions)
+	}
+}
