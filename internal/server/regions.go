@@ -19,27 +19,6 @@ func (s *Server) routesRegions(r chi.Router) {
 	r.Get("/regions/{code}", s.handleRegion)
 }
 
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	a := currentActor(r)
-	tree, err := s.regionView(r.Context(), a, a.Region)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	n, err := s.regions.Count(r.Context(), a)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	stats, err := s.homeStats(r.Context(), a)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v := web.HomeView{Page: s.page(r, "首页", "home"), Tree: tree, RegionCount: n, Stats: stats}
-	s.render(w, r, web.Home(v))
-}
-
 func (s *Server) handleRegions(w http.ResponseWriter, r *http.Request) {
 	a := currentActor(r)
 	v, err := s.regionView(r.Context(), a, a.Region)
