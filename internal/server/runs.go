@@ -281,37 +281,30 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		label, _ := metricLabel(k)
 		v.Cards = append(v.Cards, web.Card{Label: label, Cell: web.Cell{N: total.Counts[k], Link: listURL(run.ID, reg.Code, k), ID: "card-" + k}})
 	}
-	// Every child region gets a row, with zeros where nobody lives.
-	counts := map[string]map[string]int{}
-	for _, c := range children {
-		counts[c.Code] = c.Counts
+	// Every child region gets a row, with zeros where nobody lives, and
+	// the rest line when the children do not add up.
+	got := make([]region.Line, len(children))
+	for i, c := range children {
+		got[i] = region.Line{Code: c.Code, Name: c.Name, Counts: c.Counts}
 	}
-	sum := map[string]int{}
-	addLine := func(code, name string) {
-		line := web.SummaryLine{Name: name, Code: code, Link: runURL(run.ID, code), Cells: summaryCells(run.ID, code, cols, counts[code])}
-		for k, n := range counts[code] {
-			sum[k] += n
+	below := make([]region.Region, len(kids))
+	for i, k := range kids {
+		below[i] = k.Region
+	}
+	for _, l := range region.Split(reg, below, got, total.Counts).Lines {
+		if !l.Rest {
+			v.Lines = append(v.Lines, web.SummaryLine{Name: l.Name, Code: l.Code, Link: runURL(run.ID, l.Code), Cells: summaryCells(run.ID, l.Code, cols, l.Counts)})
+			continue
 		}
-		delete(counts, code)
-		v.Lines = append(v.Lines, line)
-	}
-	for _, k := range kids {
-		addLine(k.Code, k.Name)
-	}
-	for _, c := range children { // a child the region table does not list below reg
-		if _, ok := counts[c.Code]; ok {
-			addLine(c.Code, c.Name)
+		rest := web.SummaryLine{Name: l.Name, Code: "rest", Rest: true}
+		shown := false // the rest may differ only in a metric the table does not show
+		for _, c := range cols {
+			rest.Cells = append(rest.Cells, web.Cell{N: l.Counts[c.key]})
+			shown = shown || l.Counts[c.key] != 0
 		}
-	}
-	rest := web.SummaryLine{Name: "未落到下级区划", Code: "rest", Rest: true}
-	restNonZero := false
-	for _, c := range cols {
-		n := total.Counts[c.key] - sum[c.key]
-		restNonZero = restNonZero || n != 0
-		rest.Cells = append(rest.Cells, web.Cell{N: n})
-	}
-	if restNonZero && len(v.Lines) > 0 {
-		v.Lines = append(v.Lines, rest)
+		if shown {
+			v.Lines = append(v.Lines, rest)
+		}
 	}
 	v.Total = web.SummaryLine{Name: "合计", Code: reg.Code, Total: true, Cells: summaryCells(run.ID, reg.Code, cols, total.Counts)}
 	if prev, ok, err := s.previousRun(ctx, currentActor(r), run); err != nil {
