@@ -13,6 +13,7 @@ import (
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
 	"github.com/canbao/canbao/web"
@@ -29,13 +30,13 @@ func (s *Server) handleReviewQueue(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	pg := pager(r, runPath(run.ID, "review", nil), url.Values{"region": {reg.Code}})
-	list, total, err := s.compare.ReviewQueue(ctx, currentActor(r), run.ID, reg.Code, pg.PerPage, pg.Offset())
+	lq := list.Parse(r.URL.Query(), list.Spec{})
+	lq.Filters.Set("region", reg.Code)
+	queue, err := s.compare.ReviewQueue(ctx, currentActor(r), run.ID, reg.Code, lq)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = total
 	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string {
 		return runPath(run.ID, "review", url.Values{"region": {code}})
 	})
@@ -44,7 +45,8 @@ func (s *Server) handleReviewQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := web.ReviewQueueView{Page: s.page(r, fmt.Sprintf("待审核记录 · 比对批次 #%d · %s", run.ID, reg.Name), "compare"),
-		Crumbs: crumbs, Records: recordLines(run.ID, reg.Code, list, true), Pager: pg, Back: runURL(run.ID, reg.Code)}
+		Crumbs: crumbs, Records: recordLines(run.ID, reg.Code, queue.Items, true),
+		Pager: web.PagerOf(queue.Query, queue.Total, runPath(run.ID, "review", nil)), Back: runURL(run.ID, reg.Code)}
 	s.render(w, r, web.ReviewQueue(v))
 }
 
@@ -119,7 +121,7 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 		if strings.TrimSpace(h) == "" && value == "" {
 			continue
 		}
-		v.Cells = append(v.Cells, web.RoleOption{Label: h, Value: value})
+		v.Cells = append(v.Cells, web.Option{Label: h, Value: value})
 	}
 	s.render(w, r, web.ReviewItem(v))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/sheet"
 	"github.com/canbao/canbao/web"
@@ -43,26 +44,20 @@ func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderCompare(w http.ResponseWriter, r *http.Request, form web.CompareForm) {
 	me, _ := currentUser(r)
 	a := currentActor(r)
-	pg := pager(r, "/compare", nil)
-	runs, total, err := s.compare.Runs(r.Context(), a, pg.PerPage, pg.Offset())
+	runs, err := s.compare.Runs(r.Context(), a, list.Parse(r.URL.Query(), list.Spec{}))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = total
-	v := web.CompareView{Page: s.page(r, "数据比对", "compare"), Pager: pg, CanStart: a.May(actor.Compare), Form: form}
-	for _, run := range runs {
+	v := web.CompareView{Page: s.page(r, "数据比对", "compare"), Pager: web.PagerOf(runs.Query, runs.Total, "/compare"),
+		CanStart: a.May(actor.Compare), Form: form}
+	for _, run := range runs.Items {
 		v.Runs = append(v.Runs, runRow(run))
 	}
 	if v.CanStart {
-		children, err := s.regions.Children(r.Context(), me.RegionCode)
-		if err != nil {
+		if v.Regions, err = s.regionChoices(r.Context(), me.RegionCode, me.RegionName); err != nil {
 			s.error(w, r, err)
 			return
-		}
-		v.Regions = append(v.Regions, web.RoleOption{Value: me.RegionCode, Label: me.RegionName + "（本级）"})
-		for _, c := range children {
-			v.Regions = append(v.Regions, web.RoleOption{Value: c.Code, Label: c.Name})
 		}
 	}
 	if form.Error != "" {
@@ -328,23 +323,26 @@ func summaryCells(runID int64, code string, cols []summaryColumn, counts map[str
 // run. The engine has no query for it, so this pages through the runs the
 // actor sees (newest first), which are few; they include run's region's.
 func (s *Server) previousRun(ctx context.Context, a actor.Actor, run compare.Run) (compare.Run, bool, error) {
-	const page = 100
-	for offset := 0; offset < 50*page; offset += page {
-		list, total, err := s.compare.Runs(ctx, a, page, offset)
+	for q := (list.Query{Page: 1, Size: 100}); q.Page <= 50; q.Page++ {
+		runs, err := s.compare.Runs(ctx, a, q)
 		if err != nil {
 			return compare.Run{}, false, err
 		}
-		for _, c := range list {
+		for _, c := range runs.Items {
 			if c.ID < run.ID && c.RegionCode == run.RegionCode && c.Status == "done" {
 				return c, true, nil
 			}
 		}
-		if offset+page >= total {
+		if q.Page >= runs.Pages() {
 			break
 		}
 	}
 	return compare.Run{}, false, nil
 }
+
+// runListSpec is the paging of a run's person and record lists; page
+// links keep the region, the metric and the search.
+var runListSpec = list.Spec{Filters: []string{"region", "metric", "q"}}
 
 // searchQuery trims a name-or-ID search and upper-cases an ID's x.
 func searchQuery(r *http.Request) string {
@@ -370,7 +368,8 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	}
 	q := searchQuery(r)
 	path := runPath(run.ID, "list", nil)
-	pg := pager(r, path, url.Values{"region": {reg.Code}, "metric": {metric}, "q": {q}})
+	lq := list.Parse(r.URL.Query(), runListSpec)
+	lq.Filters.Set("region", reg.Code) // the default region, named in page links
 	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string { return listURL(run.ID, code, metric) })
 	if err != nil {
 		s.error(w, r, err)
@@ -379,23 +378,23 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	v := web.RunListView{Page: s.page(r, fmt.Sprintf("%s · %s（比对批次 #%d）", label, reg.Name, run.ID), "compare"), RunID: run.ID, Path: path,
 		RegionCode: reg.Code, Metric: metric, Query: q, Crumbs: crumbs, Back: runURL(run.ID, reg.Code)}
 	if metric == compare.MetricReview || metric == compare.MetricUnmatched {
-		list, total, err := s.compare.Records(ctx, currentActor(r), run.ID, reg.Code, metric == compare.MetricReview, q, pg.PerPage, pg.Offset())
+		page, err := s.compare.Records(ctx, currentActor(r), run.ID, reg.Code, metric == compare.MetricReview, q, lq)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		pg.Total, v.IsRecords = total, true
-		v.Records = recordLines(run.ID, reg.Code, list, metric == compare.MetricReview)
+		v.Pager, v.IsRecords = web.PagerOf(page.Query, page.Total, path), true
+		v.Records = recordLines(run.ID, reg.Code, page.Items, metric == compare.MetricReview)
 	} else {
 		m, _ := compare.MetricByKey(metric)
-		list, total, err := s.compare.Persons(ctx, currentActor(r), run.ID, reg.Code, m, q, pg.PerPage, pg.Offset())
+		page, err := s.compare.Persons(ctx, currentActor(r), run.ID, reg.Code, m, q, lq)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		pg.Total = total
-		codes := make([]string, len(list))
-		for i, p := range list {
+		v.Pager = web.PagerOf(page.Query, page.Total, path)
+		codes := make([]string, len(page.Items))
+		for i, p := range page.Items {
 			codes[i] = p.RegionCode
 		}
 		names, err := s.regions.Names(ctx, codes)
@@ -403,13 +402,12 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, err)
 			return
 		}
-		for _, p := range list {
+		for _, p := range page.Items {
 			v.Persons = append(v.Persons, web.PersonLine{Link: personURL(p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
 				Region: nameOr(names, p.RegionCode), Universe: p.Universe, Survey: p.Survey, Pension: p.Pension, Medical: p.Medical,
 				Flags: flagList(p.Flags)})
 		}
 	}
-	v.Pager = pg
 	s.render(w, r, web.RunList(v))
 }
 
@@ -498,14 +496,13 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, apperr.NotFoundf("比对批次 #%d 不能与本次比对对比", base.ID))
 		return
 	}
-	q := url.Values{"base": {strconv.FormatInt(base.ID, 10)}, "region": {reg.Code}}
-	pg := pager(r, runPath(run.ID, "diff", nil), q)
-	list, total, err := s.compare.Diff(ctx, base.ID, run.ID, reg.Code, pg.PerPage, pg.Offset())
+	lq := list.Parse(r.URL.Query(), list.Spec{})
+	lq.Filters = url.Values{"base": {strconv.FormatInt(base.ID, 10)}, "region": {reg.Code}}
+	diff, err := s.compare.Diff(ctx, currentActor(r), base.ID, run.ID, reg.Code, lq)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = total
 	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string {
 		if !region.Within(base.RegionCode, code) {
 			return ""
@@ -518,8 +515,8 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.RunDiffView{Page: s.page(r, fmt.Sprintf("比对结果变化 · %s", reg.Name), "compare"), Crumbs: crumbs,
 		BaseID: base.ID, RunID: run.ID, BaseAsOf: base.AsOf.Format("2006-01-02"), AsOf: run.AsOf.Format("2006-01-02"),
-		Pager: pg, Back: runURL(run.ID, reg.Code)}
-	for _, d := range list {
+		Pager: web.PagerOf(diff.Query, diff.Total, runPath(run.ID, "diff", nil)), Back: runURL(run.ID, reg.Code)}
+	for _, d := range diff.Items {
 		l := web.DiffLine{Link: personURL(d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
 		l.OldUniverse, l.OldPension, l.OldMedical, l.OldFlags = diffSide(d.OldUniverse, d.OldPension, d.OldMedical, d.OldFlags)
 		l.NewUniverse, l.NewPension, l.NewMedical, l.NewFlags = diffSide(d.NewUniverse, d.NewPension, d.NewMedical, d.NewFlags)
