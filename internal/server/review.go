@@ -19,6 +19,13 @@ import (
 	"github.com/canbao/canbao/web"
 )
 
+func (s *Server) routesReview(r chi.Router) {
+	const item = "/compare/runs/{id:[0-9]+}/review/{batch:[0-9]+}/{line:[0-9]+}"
+	r.With(s.allow(actor.CompareRead)).Get("/compare/runs/{id:[0-9]+}/review", s.handleReviewQueue)
+	r.With(s.allow(actor.CompareRead)).Get(item, s.handleReviewItem)
+	r.With(s.allow(actor.Review)).Post(item, s.handleReviewDecide)
+}
+
 func reviewItemURL(runID, batchID int64, line int, regionCode string) string {
 	return runPath(runID, fmt.Sprintf("review/%d/%d", batchID, line), url.Values{"region": {regionCode}})
 }

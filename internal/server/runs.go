@@ -31,9 +31,6 @@ func (s *Server) routesCompare(r chi.Router) {
 	export.Get(run+"/export.xlsx", s.handleRunExport(".xlsx", false))
 	export.Get(run+"/export.csv", s.handleRunExport(".csv", false))
 	export.Get(run+"/unmatched.xlsx", s.handleRunExport(".xlsx", true))
-	read.Get(run+"/review", s.handleReviewQueue)
-	read.Get(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewItem)
-	r.With(s.allow(actor.Review)).Post(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewDecide)
 	read.Get(run+"/diff", s.handleRunDiff)
 }
 

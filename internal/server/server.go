@@ -108,6 +108,7 @@ func (s *Server) routes() chi.Router {
 			s.routesRegions(r)
 			s.routesImports(r)
 			s.routesCompare(r)
+			s.routesReview(r)
 			s.routesPersons(r)
 			s.routesJobs(r)
 			s.routesUsers(r)
