@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/canbao/canbao/internal/list"
 )
 
 // Static holds CSS, JS, fonts and images served under /static/.
@@ -34,16 +36,39 @@ type Page struct {
 	Flash string
 }
 
-// Pager describes one page of a long list.
+// Option is a label and value pair: a drop-down choice, a labelled cell.
+type Option struct{ Value, Label string }
+
+// Filter describes a list's filter form.
+type Filter struct {
+	Action, TestID, Submit string
+	Hidden                 []Param // parameters the form carries unchanged
+}
+
+// Param is a query parameter.
+type Param struct{ Name, Value string }
+
+// Pager describes one page of a long list; PagerOf builds it.
 type Pager struct {
 	Page, PerPage, Total int
-	// Link returns the URL of page n with the list's other parameters kept.
+	// Base holds the list's other parameters (filters, sort, size), kept
+	// in every page link.
 	Base url.Values
 	Path string
 	// Param is the query parameter naming the page ("page" when empty), so
 	// two lists on one page can page separately.
 	Param string
 }
+
+// PagerOf is the pager of a list at path: the one way from a list.Query
+// and its total to the page links.
+func PagerOf(q list.Query, total int, path string) Pager {
+	return Pager{Page: q.Page, PerPage: q.Size, Total: total, Base: q.Params(), Path: path, Param: q.PageParam()}
+}
+
+// Prev is the page the "previous" link opens: the last page from a page
+// past the end (a hand-edited or stale link).
+func (p Pager) Prev() int { return max(1, min(p.Page-1, p.Pages())) }
 
 // Pages is the number of pages.
 func (p Pager) Pages() int {
@@ -76,8 +101,8 @@ func (p Pager) Offset() int { return (p.Page - 1) * p.PerPage }
 
 // Summary is the "第 1-50 条，共 123 条" line.
 func (p Pager) Summary() string {
-	if p.Total == 0 {
-		return "共 0 条"
+	if p.Total == 0 || p.Offset() >= p.Total {
+		return fmt.Sprintf("共 %d 条", p.Total)
 	}
 	last := p.Offset() + p.PerPage
 	if last > p.Total {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/list"
 )
 
 // Actions recorded by the foundation; later features add their own.
@@ -117,8 +118,6 @@ type Filter struct {
 	Username string
 	Action   string
 	From, To time.Time // To is exclusive
-	Limit    int
-	Offset   int
 }
 
 // Querier is satisfied by a pool or a transaction.
@@ -127,16 +126,10 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Page is one page of entries and the total that match.
-type Page struct {
-	Entries []Entry
-	Total   int
-}
-
-// List returns the entries matching f of users inside the actor's region,
-// newest first.
-func List(ctx context.Context, db Querier, a actor.Actor, f Filter) (Page, error) {
-	var p Page
+// List returns a page of the entries matching f of users inside the
+// actor's region, newest first.
+func List(ctx context.Context, db Querier, a actor.Actor, f Filter, q list.Query) (list.Page[Entry], error) {
+	p := list.Of[Entry](nil, 0, q)
 	if err := a.Check(actor.AuditRead); err != nil {
 		return p, err
 	}
@@ -148,15 +141,16 @@ func List(ctx context.Context, db Querier, a actor.Actor, f Filter) (Page, error
 	if err := db.QueryRow(ctx, `SELECT count(*)`+where, args...).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("count audit: %w", err)
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
+	limit := q.Limit()
+	if limit <= 0 {
+		limit = 50
 	}
 	rows, err := db.Query(ctx, `SELECT id, at, user_id, username, region_code, ip, action, object, result, detail`+where+
-		` ORDER BY at DESC, id DESC LIMIT $7 OFFSET $8`, append(args, f.Limit, f.Offset)...)
+		` ORDER BY at DESC, id DESC LIMIT $7 OFFSET $8`, append(args, limit, q.Offset())...)
 	if err != nil {
 		return p, fmt.Errorf("list audit: %w", err)
 	}
-	p.Entries, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Entry])
+	p.Items, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Entry])
 	return p, err
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/region"
 )
 
@@ -214,16 +215,10 @@ func (s *Store) Get(ctx context.Context, a actor.Actor, id int64) (User, error) 
 	return u, nil
 }
 
-// UserPage is one page of a user list.
-type UserPage struct {
-	Users []User
-	Total int
-}
-
 // List returns the accounts inside the actor's region whose name matches
 // q, a page at a time.
-func (s *Store) List(ctx context.Context, a actor.Actor, q string, limit, offset int) (UserPage, error) {
-	var p UserPage
+func (s *Store) List(ctx context.Context, a actor.Actor, q string, lq list.Query) (list.Page[User], error) {
+	p := list.Of[User](nil, 0, lq)
 	if err := a.Check(actor.UsersManage); err != nil {
 		return p, err
 	}
@@ -233,11 +228,11 @@ func (s *Store) List(ctx context.Context, a actor.Actor, q string, limit, offset
 	if err := s.db.QueryRow(ctx, `SELECT count(*)`+where, scope, q).Scan(&p.Total); err != nil {
 		return p, fmt.Errorf("count users: %w", err)
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+userCols+where+` ORDER BY u.region_code, u.username LIMIT $3 OFFSET $4`, scope, q, limit, offset)
+	rows, err := s.db.Query(ctx, `SELECT `+userCols+where+` ORDER BY u.region_code, u.username LIMIT $3 OFFSET $4`, scope, q, lq.Limit(), lq.Offset())
 	if err != nil {
 		return p, fmt.Errorf("list users: %w", err)
 	}
-	p.Users, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
+	p.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
 	return p, err
 }
 

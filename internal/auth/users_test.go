@@ -9,6 +9,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/region"
 )
@@ -149,7 +150,7 @@ func TestUserAdministrationAuditedByTheStore(t *testing.T) {
 		if u, _ := users.ByID(ctx, other.ID); u.Disabled {
 			t.Error("the foreign account was disabled")
 		}
-		if page, err := users.List(ctx, a, "", 50, 0); err != nil || page.Total != 2 {
+		if page, err := users.List(ctx, a, "", list.Query{Page: 1, Size: 50}); err != nil || page.Total != 2 {
 			t.Errorf("admin of 440981 lists %d users (%v), want gzadmin and clerk", page.Total, err)
 		}
 	})

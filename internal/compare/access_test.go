@@ -8,6 +8,7 @@ import (
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/region"
 )
@@ -54,11 +55,14 @@ func TestEngineChecksTheActor(t *testing.T) {
 	if _, _, err := eng.Summary(ctx, sibling, 1, fixture.County); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("summary of another county: %v", err)
 	}
-	if _, _, err := eng.Records(ctx, sibling, 1, fixture.County, true, "", 10, 0); apperr.KindOf(err) != apperr.NotFound {
+	if _, err := eng.Records(ctx, sibling, 1, fixture.County, true, "", list.Query{Page: 1, Size: 10}); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("records of another county: %v", err)
 	}
-	if _, _, err := eng.Persons(ctx, sibling, 1, fixture.County, compare.Metrics[0], "", 10, 0); apperr.KindOf(err) != apperr.NotFound {
+	if _, err := eng.Persons(ctx, sibling, 1, fixture.County, compare.Metrics[0], "", list.Query{Page: 1, Size: 10}); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("persons of another county: %v", err)
+	}
+	if _, err := eng.Diff(ctx, sibling, 1, 2, fixture.County, list.Query{Page: 1, Size: 10}); apperr.KindOf(err) != apperr.NotFound {
+		t.Errorf("differences of another county: %v", err)
 	}
 	if err := eng.Decide(ctx, actor.Actor{Role: actor.Leader, Region: "4409"}, 1, 1, 1, -1); apperr.KindOf(err) != apperr.Forbidden {
 		t.Errorf("a leader decides: %v", err)

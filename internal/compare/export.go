@@ -7,6 +7,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/sheet"
 )
 
@@ -90,12 +91,12 @@ func (e *Engine) exportUnmatched(ctx context.Context, a actor.Actor, runID int64
 	}
 	n := 0
 	for _, review := range []bool{false, true} {
-		for offset := 0; ; offset += 10000 {
-			list, _, err := e.Records(ctx, a, runID, region, review, "", 10000, offset)
+		for page := 1; ; page++ {
+			p, err := e.Records(ctx, a, runID, region, review, "", list.Query{Page: page, Size: 10000})
 			if err != nil {
 				return n, err
 			}
-			for _, r := range list {
+			for _, r := range p.Items {
 				state := "未匹配"
 				if review {
 					state = "待审核"
@@ -105,7 +106,7 @@ func (e *Engine) exportUnmatched(ctx context.Context, a actor.Actor, runID int64
 				}
 				n++
 			}
-			if len(list) < 10000 {
+			if len(p.Items) < 10000 {
 				break
 			}
 		}

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
@@ -132,7 +134,8 @@ func links(t *testing.T, eng *compare.Engine, runID int64) map[int]string {
 	t.Helper()
 	out := map[int]string{}
 	for _, review := range []bool{false, true} {
-		recs, _, err := eng.Records(context.Background(), fixture.Actor, runID, "440981", review, "", 100, 0)
+		page, err := eng.Records(context.Background(), fixture.Actor, runID, "440981", review, "", list.Query{Page: 1, Size: 100})
+		recs := page.Items
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,14 +150,18 @@ func links(t *testing.T, eng *compare.Engine, runID int64) map[int]string {
 
 func fillLinked(t *testing.T, eng *compare.Engine, runID int64, out map[int]string) map[int]string {
 	for _, m := range compare.Metrics[:1] {
-		persons, _, err := eng.Persons(context.Background(), fixture.Actor, runID, "440981", m, "", 100, 0)
+		page, err := eng.Persons(context.Background(), fixture.Actor, runID, "440981", m, "", list.Query{Page: 1, Size: 100})
+		persons := page.Items
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range persons {
-			records, err := eng.LinkedRecords(context.Background(), runID, p.IDNumber)
+		for i, p := range persons {
+			records, err := eng.LinkedRecords(context.Background(), fixture.Actor, runID, p.IDNumber)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if i == 0 {
+				checkResultScope(t, eng, runID, p.IDNumber, len(records))
 			}
 			for _, r := range records {
 				if r.FileName == "e.csv" {
@@ -164,6 +171,23 @@ func fillLinked(t *testing.T, eng *compare.Engine, runID int64, out map[int]stri
 		}
 	}
 	return out
+}
+
+// checkResultScope: the county sees a person's results and records, another
+// county neither.
+func checkResultScope(t *testing.T, eng *compare.Engine, runID int64, id string, records int) {
+	t.Helper()
+	ctx := context.Background()
+	if res, err := eng.Results(ctx, fixture.Actor, id); err != nil || len(res) == 0 || res[0].RunID != runID || records == 0 {
+		t.Errorf("own county: %d results (%v), %d records", len(res), err, records)
+	}
+	sibling := actor.Actor{Role: actor.County, Region: "440982"}
+	if res, err := eng.Results(ctx, sibling, id); err != nil || len(res) != 0 {
+		t.Errorf("another county reads %d results of %s (%v)", len(res), id, err)
+	}
+	if recs, err := eng.LinkedRecords(ctx, sibling, runID, id); err != nil || len(recs) != 0 {
+		t.Errorf("another county reads %d records of %s (%v)", len(recs), id, err)
+	}
 }
 
 // TestSummaryEqualsLists checks the invariant the pages rely on: every

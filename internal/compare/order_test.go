@@ -12,6 +12,7 @@ import (
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -110,7 +111,7 @@ func TestRerunChangesNothing(t *testing.T) {
 	if changes != 0 || touched != 0 || persons != first.Persons {
 		t.Errorf("second run: %d changes, %d of %d registry entries rewritten (first run: %d persons)", changes, touched, persons, first.Persons)
 	}
-	if list, total, err := eng.Diff(ctx, first.RunID, second.RunID, fixture.County, 50, 0); err != nil || total != 0 || len(list) != 0 {
+	if list, total, err := diffPage(ctx, eng, first.RunID, second.RunID, 50, 1); err != nil || total != 0 || len(list) != 0 {
 		t.Errorf("diff of two runs of the same data: %d rows, total %d, %v", len(list), total, err)
 	}
 
@@ -166,16 +167,16 @@ func TestRerunChangesNothing(t *testing.T) {
 	}
 	// Against its base run, and against an older run (joined, not marked).
 	for _, a := range []int64{second.RunID, first.RunID} {
-		list, total, err := eng.Diff(ctx, a, third.RunID, fixture.County, 50, 0)
+		list, total, err := diffPage(ctx, eng, a, third.RunID, 50, 1)
 		if err != nil || total != 3 || !slices.Equal(diffIDs(list), want) || list[0].NewMedical != Insured || list[0].OldMedical != NotInsured ||
 			list[2].OldUniverse != nil || list[2].NewUniverse == nil {
 			t.Fatalf("diff of run %d and %d after two enrollments and a newcomer: %+v, total %d, %v", a, third.RunID, list, total, err)
 		}
 	}
-	if list, total, _ := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 1, 1); total != 3 || len(list) != 1 || list[0].IDNumber != ids[1] {
+	if list, total, _ := diffPage(ctx, eng, second.RunID, third.RunID, 1, 2); total != 3 || len(list) != 1 || list[0].IDNumber != ids[1] {
 		t.Errorf("second page of one: %+v, total %d", list, total)
 	}
-	if list, total, _ := eng.Diff(ctx, second.RunID, third.RunID, fixture.County, 10, 10); total != 3 || len(list) != 0 {
+	if list, total, _ := diffPage(ctx, eng, second.RunID, third.RunID, 10, 2); total != 3 || len(list) != 0 {
 		t.Errorf("page past the end: %+v, total %d", list, total)
 	}
 
@@ -187,9 +188,15 @@ func TestRerunChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, total, err := eng.Diff(ctx, third.RunID, fourth.RunID, fixture.County, 50, 0)
+	list, total, err := diffPage(ctx, eng, third.RunID, fourth.RunID, 50, 1)
 	if err != nil || total != 3 || !slices.Equal(diffIDs(list), want) || list[0].NewMedical != NotInsured ||
 		list[2].NewUniverse != nil || list[2].OldUniverse == nil {
 		t.Errorf("diff after the withdrawal: %+v, total %d, %v", list, total, err)
 	}
+}
+
+// diffPage is a page of the county's diff between runs a and b.
+func diffPage(ctx context.Context, eng *Engine, a, b int64, size, page int) ([]DiffRow, int, error) {
+	p, err := eng.Diff(ctx, fixture.Actor, a, b, fixture.County, list.Query{Page: page, Size: size})
+	return p.Items, p.Total, err
 }

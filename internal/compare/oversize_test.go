@@ -11,6 +11,7 @@ import (
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
@@ -46,10 +47,11 @@ func TestOversizedNameNeverBlocksComparison(t *testing.T) {
 	if res.Accepted != 1 || res.Rejected != 1 {
 		t.Fatalf("accepted %d rejected %d, want 1 and 1", res.Accepted, res.Rejected)
 	}
-	issues, _, err := im.Issues(ctx, fixture.Actor, res.BatchID, 10, 0)
+	page, err := im.Issues(ctx, fixture.Actor, res.BatchID, list.Query{Page: 1, Size: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
+	issues := page.Items
 	if len(issues) != 1 || !issues[0].Rejected || issues[0].Line != 2 || !strings.Contains(issues[0].Reason, "超过") ||
 		len([]rune(issues[0].Value)) > 200 {
 		t.Errorf("issues %+v: want line 2 rejected for its length, the value cut short", clipIssues(issues))

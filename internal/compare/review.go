@@ -12,6 +12,7 @@ import (
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/list"
 )
 
 // ReviewItem is a record whose candidates were too close to call.
@@ -31,8 +32,8 @@ type Candidate struct {
 
 // ReviewQueue lists a run's review items in region (by the record's
 // region as in the unmatched list).
-func (e *Engine) ReviewQueue(ctx context.Context, a actor.Actor, runID int64, region string, limit, offset int) ([]RecordRow, int, error) {
-	return e.Records(ctx, a, runID, region, true, "", limit, offset)
+func (e *Engine) ReviewQueue(ctx context.Context, a actor.Actor, runID int64, region string, q list.Query) (list.Page[RecordRow], error) {
+	return e.Records(ctx, a, runID, region, true, "", q)
 }
 
 // ReviewItem returns one record of the queue, inside the actor's region,

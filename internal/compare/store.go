@@ -11,6 +11,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/list"
 )
 
 // Run is a comparison run as listed.
@@ -33,22 +34,22 @@ const runCols = `c.id, c.region_code, coalesce(r.name, ''), c.as_of, c.status, c
 var runVisible = `(` + actor.InScope("c.region_code", "$1") + ` OR ` + actor.InScope("$1", "c.region_code") + `)`
 
 // Runs lists the runs visible to the actor, newest first.
-func (e *Engine) Runs(ctx context.Context, a actor.Actor, limit, offset int) ([]Run, int, error) {
+func (e *Engine) Runs(ctx context.Context, a actor.Actor, q list.Query) (list.Page[Run], error) {
 	if err := a.Check(actor.CompareRead); err != nil {
-		return nil, 0, err
+		return list.Page[Run]{}, err
 	}
 	scope := a.Region
 	var total int
 	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM comparison_run c WHERE `+runVisible, scope).Scan(&total); err != nil {
-		return nil, 0, err
+		return list.Page[Run]{}, err
 	}
 	rows, err := e.db.Query(ctx, `SELECT `+runCols+` FROM comparison_run c LEFT JOIN region r ON r.code = c.region_code
-		WHERE `+runVisible+` ORDER BY c.id DESC LIMIT $2 OFFSET $3`, scope, limit, offset)
+		WHERE `+runVisible+` ORDER BY c.id DESC LIMIT $2 OFFSET $3`, scope, q.Limit(), q.Offset())
 	if err != nil {
-		return nil, 0, fmt.Errorf("runs: %w", err)
+		return list.Page[Run]{}, fmt.Errorf("runs: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Run])
-	return list, total, err
+	runs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Run])
+	return list.Of(runs, total, q), err
 }
 
 // GetRun returns one run visible to the actor.
@@ -137,31 +138,31 @@ type PersonRow struct {
 }
 
 // Persons lists the persons of region (inside the actor's) matching metric
-// in a run; q filters by name or ID prefix. Without q the total is the
-// summary's number.
-func (e *Engine) Persons(ctx context.Context, a actor.Actor, runID int64, region string, m Metric, q string, limit, offset int) ([]PersonRow, int, error) {
+// in a run; search filters by name or ID prefix. Without it the total is
+// the summary's number.
+func (e *Engine) Persons(ctx context.Context, a actor.Actor, runID int64, region string, m Metric, search string, lq list.Query) (list.Page[PersonRow], error) {
 	if err := a.CheckIn(actor.CompareRead, region, "区划 "+region); err != nil {
-		return nil, 0, err
+		return list.Page[PersonRow]{}, err
 	}
 	where := ` FROM run_person WHERE run_id = $1 AND ` + actor.InScope("region_code", "$2") + ` AND (` + m.Where + `)
 		AND ($3 = '' OR left(name, 64) LIKE $3 || '%' OR id_number LIKE $3 || '%')`
 	// Names are indexed by their first 64 characters; a search of at most
 	// 30 (escaped: 60) finds the same persons through that index.
-	if r := []rune(q); len(r) > 30 {
-		q = string(r[:30])
+	if r := []rune(search); len(r) > 30 {
+		search = string(r[:30])
 	}
-	q = likeEscape(q)
+	q := likeEscape(search)
 	total, err := e.countPersons(ctx, runID, region, m, q, where)
 	if err != nil {
-		return nil, 0, err
+		return list.Page[PersonRow]{}, err
 	}
 	rows, err := e.db.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey`+where+
-		` ORDER BY region_code, id_number LIMIT $4 OFFSET $5`, runID, region, q, limit, offset)
+		` ORDER BY region_code, id_number LIMIT $4 OFFSET $5`, runID, region, q, lq.Limit(), lq.Offset())
 	if err != nil {
-		return nil, 0, fmt.Errorf("persons: %w", err)
+		return list.Page[PersonRow]{}, fmt.Errorf("persons: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[PersonRow])
-	return list, total, err
+	persons, err := pgx.CollectRows(rows, pgx.RowToStructByPos[PersonRow])
+	return list.Of(persons, total, lq), err
 }
 
 // countPersons is the length of a list. Unfiltered, it is the summary's
@@ -212,26 +213,26 @@ var recordWhere = `
 	  AND ($4 = '' OR l.name LIKE $4 || '%' OR l.id_norm LIKE $4 || '%')`
 
 // Records lists a run's unmatched (or in-review) records in region (inside
-// the actor's).
-func (e *Engine) Records(ctx context.Context, a actor.Actor, runID int64, region string, review bool, q string, limit, offset int) ([]RecordRow, int, error) {
+// the actor's) whose name or ID starts with search.
+func (e *Engine) Records(ctx context.Context, a actor.Actor, runID int64, region string, review bool, search string, lq list.Query) (list.Page[RecordRow], error) {
 	if err := a.CheckIn(actor.CompareRead, region, "区划 "+region); err != nil {
-		return nil, 0, err
+		return list.Page[RecordRow]{}, err
 	}
 	with := `WITH c AS (SELECT region_code AS region FROM comparison_run WHERE id = $1) `
-	q = likeEscape(q)
+	q := likeEscape(search)
 	from := recordWhere
 	var total int
 	if err := e.db.QueryRow(ctx, with+`SELECT count(*)`+from, runID, review, region, q).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count records: %w", err)
+		return list.Page[RecordRow]{}, fmt.Errorf("count records: %w", err)
 	}
 	rows, err := e.db.Query(ctx, with+`SELECT l.batch_id, l.line, l.kind, b.file_name, coalesce(l.id_norm, ''), coalesce(l.name, ''),
 		coalesce(l.id_damage, 'ok'), coalesce(l.reason, ''), coalesce(l.region_code, '')`+from+` ORDER BY l.batch_id, l.line LIMIT $5 OFFSET $6`,
-		runID, review, region, q, limit, offset)
+		runID, review, region, q, lq.Limit(), lq.Offset())
 	if err != nil {
-		return nil, 0, fmt.Errorf("records: %w", err)
+		return list.Page[RecordRow]{}, fmt.Errorf("records: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[RecordRow])
-	return list, total, err
+	records, err := pgx.CollectRows(rows, pgx.RowToStructByPos[RecordRow])
+	return list.Of(records, total, lq), err
 }
 
 // likeEscape makes a user's search text match literally in LIKE.

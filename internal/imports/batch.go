@@ -13,6 +13,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/source"
 )
 
@@ -66,29 +67,28 @@ func scanBatch(row pgx.Row) (Batch, error) {
 
 // Filter selects batches in a list.
 type Filter struct {
-	Kind, Status  string
-	Limit, Offset int
+	Kind, Status string
 }
 
-// List returns the batches inside the actor's region, newest first, and how
-// many match.
-func (im *Importer) List(ctx context.Context, a actor.Actor, f Filter) ([]Batch, int, error) {
+// List returns a page of the batches inside the actor's region matching f,
+// newest first.
+func (im *Importer) List(ctx context.Context, a actor.Actor, f Filter, q list.Query) (list.Page[Batch], error) {
 	if err := a.Check(actor.ImportRead); err != nil {
-		return nil, 0, err
+		return list.Page[Batch]{}, err
 	}
 	where := ` FROM import_batch b LEFT JOIN region r ON r.code = b.region_code
 		WHERE ` + actor.InScope("b.region_code", "$1") + ` AND ($2 = '' OR b.kind = $2) AND ($3 = '' OR b.status = $3)`
 	var total int
 	if err := im.db.QueryRow(ctx, `SELECT count(*)`+where, a.Region, f.Kind, f.Status).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count batches: %w", err)
+		return list.Page[Batch]{}, fmt.Errorf("count batches: %w", err)
 	}
 	rows, err := im.db.Query(ctx, `SELECT `+batchCols+where+` ORDER BY b.id DESC LIMIT $4 OFFSET $5`,
-		a.Region, f.Kind, f.Status, f.Limit, f.Offset)
+		a.Region, f.Kind, f.Status, q.Limit(), q.Offset())
 	if err != nil {
-		return nil, 0, fmt.Errorf("list batches: %w", err)
+		return list.Page[Batch]{}, fmt.Errorf("list batches: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Batch, error) { return scanBatch(r) })
-	return list, total, err
+	batches, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Batch, error) { return scanBatch(r) })
+	return list.Of(batches, total, q), err
 }
 
 // Get returns one batch inside the actor's region.
@@ -108,27 +108,28 @@ func (im *Importer) Get(ctx context.Context, a actor.Actor, id int64) (Batch, er
 }
 
 // Issues returns the rejected rows and warnings of a batch inside the
-// actor's region in row order (limit <= 0: all of them).
-func (im *Importer) Issues(ctx context.Context, a actor.Actor, id int64, limit, offset int) ([]Issue, int, error) {
+// actor's region in row order, a page at a time (the zero Query: all of
+// them, for the report).
+func (im *Importer) Issues(ctx context.Context, a actor.Actor, id int64, lq list.Query) (list.Page[Issue], error) {
 	if _, err := im.Get(ctx, a, id); err != nil {
-		return nil, 0, err
+		return list.Page[Issue]{}, err
 	}
 	var total int
 	if err := im.db.QueryRow(ctx, `SELECT count(*) FROM import_issue WHERE batch_id = $1`, id).Scan(&total); err != nil {
-		return nil, 0, err
+		return list.Page[Issue]{}, err
 	}
 	q := `SELECT line, rejected, col, value, reason FROM import_issue WHERE batch_id = $1 ORDER BY line, rejected DESC, col`
 	args := []any{id}
-	if limit > 0 {
+	if lq.Limit() > 0 {
 		q += ` LIMIT $2 OFFSET $3`
-		args = append(args, limit, offset)
+		args = append(args, lq.Limit(), lq.Offset())
 	}
 	rows, err := im.db.Query(ctx, q, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("issues of %d: %w", id, err)
+		return list.Page[Issue]{}, fmt.Errorf("issues of %d: %w", id, err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Issue])
-	return list, total, err
+	issues, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Issue])
+	return list.Of(issues, total, lq), err
 }
 
 // Record is an accepted row as listed (the ID is masked by the caller).
@@ -141,25 +142,25 @@ type Record struct {
 }
 
 // Records lists the accepted rows of a batch inside the actor's region,
-// optionally those whose name or ID starts with q.
-func (im *Importer) Records(ctx context.Context, a actor.Actor, id int64, q string, limit, offset int) ([]Record, int, error) {
+// optionally those whose name or ID starts with q, a page at a time.
+func (im *Importer) Records(ctx context.Context, a actor.Actor, id int64, q string, lq list.Query) (list.Page[Record], error) {
 	if _, err := im.Get(ctx, a, id); err != nil {
-		return nil, 0, err
+		return list.Page[Record]{}, err
 	}
 	const where = ` FROM source_record WHERE batch_id = $1 AND ($2 = '' OR name LIKE $2 || '%' OR id_norm LIKE $2 || '%')`
 	const cols = `SELECT line, coalesce(id_norm, ''), coalesce(id_damage, 'ok'), coalesce(name, ''), coalesce(sex, ''),
 		birth, coalesce(region_code, ''), coalesce(scheme, '')`
 	var total int
 	if err := im.db.QueryRow(ctx, `SELECT count(*)`+where, id, q).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count records: %w", err)
+		return list.Page[Record]{}, fmt.Errorf("count records: %w", err)
 	}
 	rows, err := im.db.Query(ctx, cols+where+
-		` ORDER BY line LIMIT $3 OFFSET $4`, id, q, limit, offset)
+		` ORDER BY line LIMIT $3 OFFSET $4`, id, q, lq.Limit(), lq.Offset())
 	if err != nil {
-		return nil, 0, fmt.Errorf("records: %w", err)
+		return list.Page[Record]{}, fmt.Errorf("records: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Record])
-	return list, total, err
+	records, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Record])
+	return list.Of(records, total, lq), err
 }
 
 // Withdraw takes a batch inside the actor's region out of comparison (its

@@ -19,6 +19,7 @@ import (
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/sheet"
@@ -162,7 +163,8 @@ func dump(t *testing.T, db *pgxpool.Pool, im *imports.Importer, res imports.Resu
 		}
 		fmt.Fprintf(&b, "row %d: %s raw=%d\n", line, strings.Join(f[:], "|"), n)
 	}
-	issues, _, err := im.Issues(context.Background(), testActor, res.BatchID, 0, 0)
+	all, err := im.Issues(context.Background(), testActor, res.BatchID, list.Query{})
+	issues := all.Items
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,8 +306,8 @@ func TestSupersedeAndWithdraw(t *testing.T) {
 	if b.Status != "withdrawn" {
 		t.Errorf("status %s", b.Status)
 	}
-	if recs, n, _ := im.Records(ctx, testActor, newer.BatchID, "", 10, 0); n != 5 || len(recs) != 5 {
-		t.Errorf("withdrawn batch rows must stay viewable: %d", n)
+	if recs, _ := im.Records(ctx, testActor, newer.BatchID, "", list.Query{Page: 1, Size: 10}); recs.Total != 5 || len(recs.Items) != 5 {
+		t.Errorf("withdrawn batch rows must stay viewable: %d", recs.Total)
 	}
 	if _, err := im.Get(ctx, actor.Actor{Role: actor.Township, Region: "440981107"}, newer.BatchID); apperr.KindOf(err) != apperr.NotFound {
 		t.Errorf("batch visible outside its region: %v", err)
@@ -377,9 +379,9 @@ func TestEveryRowBadKeepsEveryIssue(t *testing.T) {
 	if res.Accepted != n/2 || res.Rejected != n/2 || res.Marked != n/2 {
 		t.Fatalf("%+v", res)
 	}
-	issues, total, err := im.Issues(context.Background(), testActor, res.BatchID, 10, 0)
-	if err != nil || total != n || len(issues) != 10 {
-		t.Fatalf("issues: total %d (%v), want %d", total, err, n)
+	issues, err := im.Issues(context.Background(), testActor, res.BatchID, list.Query{Page: 1, Size: 10})
+	if err != nil || issues.Total != n || len(issues.Items) != 10 {
+		t.Fatalf("issues: total %d (%v), want %d", issues.Total, err, n)
 	}
 }
 

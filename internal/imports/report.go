@@ -6,6 +6,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/sheet"
 )
 
@@ -18,7 +19,8 @@ var ReportHeader = []string{"行号", "列", "值", "处理结果", "原因"}
 // ID numbers). Values are escaped so a cell like "=HYPERLINK(...)" stays
 // text in Excel.
 func (im *Importer) WriteReport(ctx context.Context, a actor.Actor, id int64, w sheet.Writer) error {
-	issues, _, err := im.Issues(ctx, a, id, 0, 0)
+	page, err := im.Issues(ctx, a, id, list.Query{})
+	issues := page.Items
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
 )
 
 // Kinds of job; the web layer maps each to its result page.
@@ -197,9 +198,9 @@ func (s *Store) Find(ctx context.Context, a actor.Actor, id int64) (Job, error) 
 
 // List returns the jobs inside a's region, newest first, and how many
 // there are.
-func (s *Store) List(ctx context.Context, a actor.Actor, limit, offset int) ([]Job, int, error) {
+func (s *Store) List(ctx context.Context, a actor.Actor, lq list.Query) (list.Page[Job], error) {
 	if err := a.Check(actor.JobRead); err != nil {
-		return nil, 0, err
+		return list.Page[Job]{}, err
 	}
 	q := `
 		SELECT id, kind, region_code, coalesce(user_id, 0), user_name, title, state,
@@ -208,9 +209,9 @@ func (s *Store) List(ctx context.Context, a actor.Actor, limit, offset int) ([]J
 		FROM job WHERE ` + actor.InScope("region_code", "$1") + `
 		ORDER BY id DESC LIMIT $2 OFFSET $3`
 	scope := a.Region
-	rows, err := s.db.Query(ctx, q, scope, limit, offset)
+	rows, err := s.db.Query(ctx, q, scope, lq.Limit(), lq.Offset())
 	if err != nil {
-		return nil, 0, fmt.Errorf("list jobs: %w", err)
+		return list.Page[Job]{}, fmt.Errorf("list jobs: %w", err)
 	}
 	defer rows.Close()
 	var (
@@ -225,18 +226,18 @@ func (s *Store) List(ctx context.Context, a actor.Actor, limit, offset int) ([]J
 		if err := rows.Scan(&j.ID, &j.Kind, &j.Region, &j.UserID, &j.UserName, &j.Title, &j.State,
 			&j.Status.Done, &j.Status.Total, &j.Status.Unit, &j.Status.Message, &j.Error, &j.ResultID,
 			&j.CreatedAt, &started, &finished, &total); err != nil {
-			return nil, 0, fmt.Errorf("list jobs: %w", err)
+			return list.Page[Job]{}, fmt.Errorf("list jobs: %w", err)
 		}
 		out = append(out, j.withTimes(started, finished))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list jobs: %w", err)
+		return list.Page[Job]{}, fmt.Errorf("list jobs: %w", err)
 	}
-	if len(out) == 0 && offset > 0 {
+	if len(out) == 0 && lq.Offset() > 0 {
 		// past the last page: count alone
 		err = s.db.QueryRow(ctx, `SELECT count(*) FROM job WHERE `+actor.InScope("region_code", "$1"), scope).Scan(&total)
 	}
-	return out, total, err
+	return list.Of(out, total, lq), err
 }
 
 func (j Job) withTimes(started, finished *time.Time) Job {

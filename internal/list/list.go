@@ -36,6 +36,7 @@ type Query struct {
 	Desc    bool
 	Filters url.Values // only the parameters the Spec accepts, trimmed
 	param   string
+	size    int // the Spec's default size: a page link names only another
 }
 
 // Parse reads a Query from request parameters under spec.
@@ -44,6 +45,7 @@ func Parse(v url.Values, spec Spec) Query {
 	if q.Size <= 0 {
 		q.Size = 50
 	}
+	q.size = q.Size
 	if q.param == "" {
 		q.param = "page"
 	}
@@ -99,7 +101,8 @@ func (q Query) Limit() int { return q.Size }
 func (q Query) Offset() int { return (q.Page - 1) * q.Size }
 
 // Params are the parameters that reproduce the query on another page:
-// filters and sort, without the page number.
+// filters, sort and a page size other than the default, without the page
+// number.
 func (q Query) Params() url.Values {
 	v := url.Values{}
 	for k, vs := range q.Filters {
@@ -111,6 +114,9 @@ func (q Query) Params() url.Values {
 			s = "-" + s
 		}
 		v.Set("sort", s)
+	}
+	if q.size > 0 && q.Size != q.size {
+		v.Set("size", strconv.Itoa(q.Size))
 	}
 	return v
 }

@@ -50,6 +50,16 @@ func TestFiltersAndParams(t *testing.T) {
 	}
 }
 
+func TestParamsKeepOtherSize(t *testing.T) {
+	spec := Spec{Size: 50}
+	for raw, want := range map[string]string{"": "", "size=50": "", "size=20": "20", "size=100000": "200"} {
+		v, _ := url.ParseQuery(raw)
+		if got := Parse(v, spec).Params().Get("size"); got != want {
+			t.Errorf("Parse(%q).Params() size = %q, want %q", raw, got, want)
+		}
+	}
+}
+
 func TestOwnPageParam(t *testing.T) {
 	v, _ := url.ParseQuery("page=7&rpage=2")
 	q := Parse(v, Spec{Param: "rpage"})

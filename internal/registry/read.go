@@ -12,6 +12,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/region"
 )
 
@@ -87,39 +88,39 @@ type Event struct {
 const MaxPageSize = 200
 
 // Timeline returns a page of a person's events, newest first, and how many
-// there are in all. page counts from 1; size is capped at MaxPageSize.
-// A person outside scope has no events.
-func (s *Store) Timeline(ctx context.Context, a actor.Actor, id string, page, size int) ([]Event, int, error) {
+// there are in all; the page size is capped at MaxPageSize whatever the
+// Query says. A person outside scope has no events.
+func (s *Store) Timeline(ctx context.Context, a actor.Actor, id string, lq list.Query) (list.Page[Event], error) {
 	if err := a.Check(actor.PersonRead); err != nil {
-		return nil, 0, err
+		return list.Page[Event]{}, err
 	}
 	scope := a.Region
-	size = min(max(size, 1), MaxPageSize)
-	page = max(page, 1)
+	lq.Size = min(max(lq.Size, 1), MaxPageSize)
+	lq.Page = max(lq.Page, 1)
 	q := `
 		SELECT e.id, e.field, coalesce(e.old_value, ''), coalesce(e.new_value, ''), e.effective, e.source_kind, e.source_id,
 		       e.actor_id, coalesce(u.display_name, ''), e.recorded_at
 		FROM person_event e LEFT JOIN app_user u ON u.id = e.actor_id
 		WHERE e.id_number = $1 AND EXISTS (SELECT 1 FROM person p WHERE p.id_number = $1 AND ` + actor.InScope("p.region_code", "$4") + `)
 		ORDER BY e.id DESC LIMIT $2 OFFSET $3`
-	rows, err := s.db.Query(ctx, q, id, size, (page-1)*size, scope)
+	rows, err := s.db.Query(ctx, q, id, lq.Limit(), lq.Offset(), scope)
 	if err != nil {
-		return nil, 0, fmt.Errorf("timeline: %w", err)
+		return list.Page[Event]{}, fmt.Errorf("timeline: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
 		var e Event
 		err := row.Scan(&e.ID, &e.Field, &e.OldValue, &e.NewValue, &e.Effective, &e.Source.Kind, &e.Source.ID,
 			&e.ActorID, &e.ActorName, &e.RecordedAt)
 		return e, err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("timeline: %w", err)
+		return list.Page[Event]{}, fmt.Errorf("timeline: %w", err)
 	}
 	var total int
-	const count = `SELECT count(*) FROM person_event e
-		WHERE e.id_number = $1 AND EXISTS (SELECT 1 FROM person p WHERE p.id_number = $1 AND p.region_code LIKE $2 || '%')`
+	count := `SELECT count(*) FROM person_event e
+		WHERE e.id_number = $1 AND EXISTS (SELECT 1 FROM person p WHERE p.id_number = $1 AND ` + actor.InScope("p.region_code", "$2") + `)`
 	if err := s.db.QueryRow(ctx, count, id, scope).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("timeline: %w", err)
+		return list.Page[Event]{}, fmt.Errorf("timeline: %w", err)
 	}
-	return list, total, nil
+	return list.Of(events, total, lq), nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/registry"
 )
@@ -260,21 +261,21 @@ func TestTimelinePages(t *testing.T) {
 		t.Errorf("another county's viewer: %v, want not found", err)
 	}
 
-	page, total, err := st.Timeline(ctx, viewer("4409"), idA, 1, 50)
+	page, total, err := timeline(ctx, st, viewer("4409"), idA, 1, 50)
 	if err != nil || total != n || len(page) != 50 || page[0].Source.ID != n || page[49].Source.ID != n-49 {
 		t.Fatalf("first page: %d events of %d, %v", len(page), total, err)
 	}
 	if page[0].NewValue != "H230ns" || page[0].OldValue != "H229ns" || page[0].ActorID != nil || page[0].ActorName != "" {
 		t.Errorf("newest event %+v", page[0])
 	}
-	last, total, err := st.Timeline(ctx, viewer("4409"), idA, 5, 50)
+	last, total, err := timeline(ctx, st, viewer("4409"), idA, 5, 50)
 	if err != nil || total != n || len(last) != n-200 || last[len(last)-1].Source.ID != 1 || last[len(last)-1].OldValue != "H001" {
 		t.Errorf("last page: %d events, total %d, %v", len(last), total, err)
 	}
-	if other, total, err := st.Timeline(ctx, viewer("440982"), idA, 1, 50); err != nil || total != 0 || len(other) != 0 {
+	if other, total, err := timeline(ctx, st, viewer("440982"), idA, 1, 50); err != nil || total != 0 || len(other) != 0 {
 		t.Errorf("another county's viewer reads %d of %d events (%v)", len(other), total, err)
 	}
-	capped, _, err := st.Timeline(ctx, viewer("4409"), idA, 1, 10_000)
+	capped, _, err := timeline(ctx, st, viewer("4409"), idA, 1, 10_000)
 	if err != nil || len(capped) != registry.MaxPageSize {
 		t.Errorf("a page of 10000 gave %d events, want the cap %d (%v)", len(capped), registry.MaxPageSize, err)
 	}
@@ -341,4 +342,10 @@ func TestWritersTakeTurns(t *testing.T) {
 // viewer is a leader of region code: reads only.
 func viewer(code string) actor.Actor {
 	return actor.Actor{Username: "viewer", Role: actor.Leader, Region: code, IP: "local"}
+}
+
+// timeline is a page of a person's timeline, its events and total.
+func timeline(ctx context.Context, st *registry.Store, a actor.Actor, id string, page, size int) ([]registry.Event, int, error) {
+	p, err := st.Timeline(ctx, a, id, list.Query{Page: page, Size: size})
+	return p.Items, p.Total, err
 }

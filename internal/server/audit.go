@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/web"
 )
 
@@ -29,9 +29,8 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	if t, err := time.ParseInLocation("2006-01-02", q.Get("to"), cst); err == nil {
 		f.To = t.AddDate(0, 0, 1)
 	}
-	pg := pager(r, "/audit", url.Values{"user": {f.Username}, "action": {f.Action}, "from": {q.Get("from")}, "to": {q.Get("to")}})
-	f.Limit, f.Offset = pg.PerPage, pg.Offset()
-	page, err := audit.List(r.Context(), s.db, currentActor(r), f)
+	lq := list.Parse(q, list.Spec{Filters: []string{"user", "action", "from", "to"}})
+	page, err := audit.List(r.Context(), s.db, currentActor(r), f, lq)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -41,13 +40,12 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = page.Total
 	v := web.AuditView{Page: s.page(r, "审计日志", "audit"), Username: f.Username, Action: f.Action,
-		From: q.Get("from"), To: q.Get("to"), Pager: pg}
+		From: q.Get("from"), To: q.Get("to"), Pager: web.PagerOf(page.Query, page.Total, "/audit")}
 	for _, a := range actions {
-		v.Actions = append(v.Actions, web.RoleOption{Value: a, Label: audit.ActionLabel(a)})
+		v.Actions = append(v.Actions, web.Option{Value: a, Label: audit.ActionLabel(a)})
 	}
-	for _, e := range page.Entries {
+	for _, e := range page.Items {
 		v.Rows = append(v.Rows, web.AuditRow{At: e.At.In(cst).Format("2006-01-02 15:04:05"), Username: e.Username,
 			IP: e.IP, Action: audit.ActionLabel(e.Action), Object: e.Object, Result: e.Result, Detail: e.Detail})
 	}

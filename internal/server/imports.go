@@ -20,6 +20,7 @@ import (
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/job"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/sheet"
 	"github.com/canbao/canbao/internal/source"
 	"github.com/canbao/canbao/web"
@@ -45,16 +46,14 @@ func (s *Server) handleImports(w http.ResponseWriter, r *http.Request) {
 	a := currentActor(r)
 	q := r.URL.Query()
 	f := imports.Filter{Kind: q.Get("kind"), Status: q.Get("status")}
-	pg := pager(r, "/imports", url.Values{"kind": {f.Kind}, "status": {f.Status}})
-	f.Limit, f.Offset = pg.PerPage, pg.Offset()
-	list, total, err := s.imports.List(r.Context(), a, f)
+	batches, err := s.imports.List(r.Context(), a, f, list.Parse(q, list.Spec{Filters: []string{"kind", "status"}}))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = total
-	v := web.ImportsView{Page: s.page(r, "数据导入", "imports"), Kind: f.Kind, Status: f.Status, Kinds: kindNames(), Pager: pg, CanImport: a.May(actor.Import)}
-	for _, b := range list {
+	v := web.ImportsView{Page: s.page(r, "数据导入", "imports"), Kind: f.Kind, Status: f.Status, Kinds: kindNames(),
+		Pager: web.PagerOf(batches.Query, batches.Total, "/imports"), CanImport: a.May(actor.Import)}
+	for _, b := range batches.Items {
 		v.Batches = append(v.Batches, batchRow(b))
 	}
 	s.render(w, r, web.Imports(v))
@@ -80,16 +79,12 @@ func (s *Server) handleImportNew(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderImportNew(w http.ResponseWriter, r *http.Request, f web.ImportForm) {
 	me, _ := currentUser(r)
-	children, err := s.regions.Children(r.Context(), me.RegionCode)
+	regions, err := s.regionChoices(r.Context(), me.RegionCode, me.RegionName)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	v := web.ImportNewView{Page: s.page(r, "新建导入", "imports"), Form: f, Kinds: kindNames(), MaxMB: s.cfg.MaxUpload >> 20}
-	v.Regions = append(v.Regions, web.RoleOption{Value: me.RegionCode, Label: me.RegionName + "（本级）"})
-	for _, c := range children {
-		v.Regions = append(v.Regions, web.RoleOption{Value: c.Code, Label: c.Name})
-	}
+	v := web.ImportNewView{Page: s.page(r, "新建导入", "imports"), Form: f, Kinds: kindNames(), MaxMB: s.cfg.MaxUpload >> 20, Regions: regions}
 	if f.Error != "" {
 		w.WriteHeader(http.StatusBadRequest)
 	}
@@ -260,7 +255,7 @@ func previewView(page web.Page, up *upload, headerIdx int, m source.Mapping, tem
 		v.HeaderLine = p.Lines[headerIdx]
 		header := p.Rows[headerIdx]
 		for i, h := range header {
-			v.Columns = append(v.Columns, web.RoleOption{Value: strconv.Itoa(i), Label: columnLetter(i) + "：" + h})
+			v.Columns = append(v.Columns, web.Option{Value: strconv.Itoa(i), Label: columnLetter(i) + "：" + h})
 		}
 	}
 	for _, f := range source.Fields(up.kind) {
@@ -271,7 +266,7 @@ func previewView(page web.Page, up *upload, headerIdx int, m source.Mapping, tem
 		v.Fields = append(v.Fields, web.MappingField{Key: f.Key, Name: f.Name, Required: f.Required, Column: col})
 	}
 	for _, t := range templates {
-		v.Templates = append(v.Templates, web.RoleOption{Value: strconv.FormatInt(t.ID, 10), Label: t.Name})
+		v.Templates = append(v.Templates, web.Option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name})
 	}
 	return v
 }
@@ -387,21 +382,21 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	}
 	a := currentActor(r)
 	q := r.URL.Query()
-	search := strings.TrimSpace(q.Get("q"))
-	ipg := pager(r, "/imports/"+strconv.FormatInt(b.ID, 10), url.Values{"q": {search}})
-	issues, itotal, err := s.imports.Issues(r.Context(), a, b.ID, ipg.PerPage, ipg.Offset())
+	path := "/imports/" + strconv.FormatInt(b.ID, 10)
+	// Issues and records page separately; both keep the record search.
+	iq := list.Parse(q, list.Spec{Filters: []string{"q"}})
+	search := iq.Filter("q")
+	issues, err := s.imports.Issues(r.Context(), a, b.ID, iq)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	ipg.Total = itotal
-	rpg := web.Pager{Page: pageParam(r, "rpage"), PerPage: perPage, Path: ipg.Path, Base: url.Values{"q": {search}}, Param: "rpage"}
-	recs, rtotal, err := s.imports.Records(r.Context(), a, b.ID, search, rpg.PerPage, rpg.Offset())
+	recs, err := s.imports.Records(r.Context(), a, b.ID, search, list.Parse(q, list.Spec{Filters: []string{"q"}, Param: "rpage"}))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	rpg.Total = rtotal
+	ipg, rpg := web.PagerOf(issues.Query, issues.Total, path), web.PagerOf(recs.Query, recs.Total, path)
 	v := web.ImportDetailView{Page: s.page(r, fmt.Sprintf("导入批次 #%d", b.ID), "imports"), Batch: batchRow(b),
 		Format: b.Format, Encoding: b.Encoding, HeaderLine: b.HeaderLine, Duration: fmt.Sprintf("%.1f 秒", float64(b.DurationMS)/1000),
 		CanWithdraw: a.May(actor.BatchWithdraw) && b.Status == "done", Query: search, IssuePager: ipg, RecordPager: rpg,
@@ -411,13 +406,13 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	}
 	for k, i := range b.Mapping {
 		if i < len(b.Header) {
-			v.Mapping = append(v.Mapping, web.RoleOption{Value: fieldName(source.Kind(b.Kind), k), Label: b.Header[i]})
+			v.Mapping = append(v.Mapping, web.Option{Value: fieldName(source.Kind(b.Kind), k), Label: b.Header[i]})
 		}
 	}
-	for _, is := range issues {
+	for _, is := range issues.Items {
 		v.Issues = append(v.Issues, web.IssueRow{Line: is.Line, Rejected: is.Rejected, Column: is.Column, Value: maskIssue(is), Reason: is.Reason})
 	}
-	for _, rec := range recs {
+	for _, rec := range recs.Items {
 		v.Records = append(v.Records, recordRow(rec))
 	}
 	s.render(w, r, web.ImportDetail(v))

@@ -12,6 +12,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/job"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/web"
 )
 
@@ -94,16 +95,14 @@ func elapsed(d time.Duration) string {
 
 // handleJobs lists the jobs in the viewer's region, the CLI's among them.
 func (s *Server) handleJobs(w http.ResponseWriter, r *http.Request) {
-	pg := pager(r, "/jobs", nil)
-	list, total, err := s.jobs.Store().List(r.Context(), currentActor(r), pg.PerPage, pg.Offset())
+	jobs, err := s.jobs.Store().List(r.Context(), currentActor(r), list.Parse(r.URL.Query(), list.Spec{}))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = total
-	v := web.JobsView{Page: s.page(r, "任务", "jobs"), Pager: pg}
+	v := web.JobsView{Page: s.page(r, "任务", "jobs"), Pager: web.PagerOf(jobs.Query, jobs.Total, "/jobs")}
 	now := time.Now()
-	for _, j := range list {
+	for _, j := range jobs.Items {
 		st, k := statusOf(j, now), jobKinds[j.Kind]
 		row := web.JobRow{ID: j.ID, Kind: k.title, Title: j.Title, By: j.UserName, State: st.Label,
 			At: j.CreatedAt.In(cst).Format("2006-01-02 15:04"), Elapsed: st.Elapsed, Error: st.Error}

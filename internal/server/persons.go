@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -12,7 +11,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/idcard"
-	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/registry"
 	"github.com/canbao/canbao/internal/source"
 	"github.com/canbao/canbao/web"
@@ -32,9 +31,9 @@ func (s *Server) personOf(r *http.Request) (registry.Person, error) {
 	return s.registry.Person(r.Context(), currentActor(r), id)
 }
 
-// timelineSize is a timeline page's default size; ?size= may ask for
-// another, up to registry.MaxPageSize.
-const timelineSize = 50
+// timelineSpec pages a person's timeline: ?size= may ask for another
+// page size, up to registry.MaxPageSize.
+var timelineSpec = list.Spec{MaxSize: registry.MaxPageSize}
 
 // handlePerson shows a registry entry with its full ID number, so every
 // view is audited: identity, the latest comparison result, the records
@@ -48,34 +47,28 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	results, err := s.compare.Results(ctx, p.IDNumber)
+	// Only the runs the viewer may open: a run of another county that also
+	// met this person is none of their business.
+	history, err := s.compare.Results(ctx, a, p.IDNumber)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	var records []compare.LinkedRecord
-	if len(results) > 0 {
-		if records, err = s.compare.LinkedRecords(ctx, results[0].RunID, p.IDNumber); err != nil {
+	if len(history) > 0 {
+		if records, err = s.compare.LinkedRecords(ctx, a, history[0].RunID, p.IDNumber); err != nil {
 			s.error(w, r, err)
 			return
 		}
 	}
-	pg := timelinePager(r, s.personURL(p.IDNumber))
-	events, total, err := s.registry.Timeline(ctx, a, p.IDNumber, pg.Page, pg.PerPage)
+	events, err := s.registry.Timeline(ctx, a, p.IDNumber, list.Parse(r.URL.Query(), timelineSpec))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = total
-	// Only the runs the viewer may open: a run of another county that also
-	// met this person is none of their business.
-	var history []compare.PersonResult
 	codes := []string{p.RegionCode, p.HukouRegion}
-	for _, h := range results {
-		if a.Sees(h.RunRegion) || region.Within(h.RunRegion, a.Region) {
-			history = append(history, h)
-			codes = append(codes, h.RunRegion)
-		}
+	for _, h := range history {
+		codes = append(codes, h.RunRegion)
 	}
 	names, err := s.regions.Names(ctx, codes)
 	if err != nil {
@@ -85,7 +78,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	v := web.PersonView{Page: s.page(r, "人员信息 · "+p.Name, "compare"), ID: p.IDNumber, Name: p.Name, Sex: p.Sex,
 		Household: p.Household, Relation: p.Relation, PopStatus: p.PopStatus, IdentityKind: p.IdentityKind,
 		Region: regionLabel(names, p.RegionCode), HukouRegion: regionLabel(names, p.HukouRegion), CountyNote: countyNote(p.IDNumber),
-		FirstSource: sourceLabel(p.First), Timeline: pg}
+		FirstSource: sourceLabel(p.First), Timeline: web.PagerOf(events.Query, events.Total, s.personURL(p.IDNumber))}
 	if p.Birth != nil {
 		v.Birth = p.Birth.Format("2006-01-02")
 	}
@@ -99,26 +92,10 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		v.History = append(v.History, line)
 	}
 	v.Sources, v.Fields, v.Grid = sideBySide(p.IDNumber, p.Name, records, a.May(actor.Import))
-	for _, e := range events {
+	for _, e := range events.Items {
 		v.Events = append(v.Events, eventLine(e, a.May(actor.Import)))
 	}
 	s.render(w, r, web.Person(v))
-}
-
-// timelinePager reads ?page= and ?size= (capped) for a person's timeline.
-func timelinePager(r *http.Request, path string) web.Pager {
-	size, _ := strconv.Atoi(r.URL.Query().Get("size"))
-	if size <= 0 {
-		size = timelineSize
-	}
-	size = min(size, registry.MaxPageSize)
-	var base url.Values
-	if size != timelineSize {
-		base = url.Values{"size": {strconv.Itoa(size)}}
-	}
-	pg := pager(r, path, base)
-	pg.PerPage = size
-	return pg
 }
 
 // eventLine shows one change with its field's Chinese name and its source.

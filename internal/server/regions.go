@@ -19,27 +19,6 @@ func (s *Server) routesRegions(r chi.Router) {
 	r.Get("/regions/{code}", s.handleRegion)
 }
 
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	a := currentActor(r)
-	tree, err := s.regionView(r.Context(), a, a.Region)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	n, err := s.regions.Count(r.Context(), a)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	stats, err := s.homeStats(r.Context(), a)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v := web.HomeView{Page: s.page(r, "首页", "home"), Tree: tree, RegionCount: n, Stats: stats}
-	s.render(w, r, web.Home(v))
-}
-
 func (s *Server) handleRegions(w http.ResponseWriter, r *http.Request) {
 	a := currentActor(r)
 	v, err := s.regionView(r.Context(), a, a.Region)
@@ -86,14 +65,30 @@ func (s *Server) regionView(ctx context.Context, a actor.Actor, code string) (we
 	}
 	v := web.RegionView{Current: row(cur, 0)}
 	for _, p := range path {
-		pr := row(p, 0)
-		pr.Link = a.Sees(p.Code) && p.Code != code
-		v.Path = append(v.Path, pr)
+		c := web.Crumb{Name: p.Name}
+		if a.Sees(p.Code) && p.Code != code {
+			c.Link = "/regions/" + p.Code
+		}
+		v.Crumbs = append(v.Crumbs, c)
 	}
 	for _, c := range children {
 		v.Children = append(v.Children, row(c.Region, c.Children))
 	}
 	return v, nil
+}
+
+// regionChoices are the choices of a region picker: the viewer's own
+// region and the regions directly below it.
+func (s *Server) regionChoices(ctx context.Context, code, name string) ([]web.Option, error) {
+	children, err := s.regions.Children(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	out := []web.Option{{Value: code, Label: name + "（本级）"}}
+	for _, c := range children {
+		out = append(out, web.Option{Value: c.Code, Label: c.Name})
+	}
+	return out, nil
 }
 
 func row(r region.Region, children int) web.RegionRow {

@@ -128,6 +128,7 @@ func (s *Server) routes() chi.Router {
 			s.routesRegions(r)
 			s.routesImports(r)
 			s.routesCompare(r)
+			s.routesReview(r)
 			s.routesPersons(r)
 			s.routesJobs(r)
 			s.routesUsers(r)

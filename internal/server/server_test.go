@@ -10,6 +10,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 )
 
@@ -52,16 +53,16 @@ func TestLoginLogout(t *testing.T) {
 	if resp, _ := c.get("/"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout / answered %d, want redirect", resp.StatusCode)
 	}
-	p, err := audit.List(context.Background(), e.db, actor.CLI("test"), audit.Filter{Username: "zhang"})
+	p, err := audit.List(context.Background(), e.db, actor.CLI("test"), audit.Filter{Username: "zhang"}, list.Query{Page: 1, Size: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}
-	for _, en := range p.Entries {
+	for _, en := range p.Items {
 		got[en.Action] = true
 	}
 	if !got[audit.LoginOK] || !got[audit.Logout] {
-		t.Errorf("audit lacks login/logout: %+v", p.Entries)
+		t.Errorf("audit lacks login/logout: %+v", p.Items)
 	}
 }
 
@@ -113,7 +114,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "锁定") {
 		t.Fatalf("locked login: status %d, body lacks 锁定", resp.StatusCode)
 	}
-	p, _ := audit.List(context.Background(), e.db, actor.CLI("test"), audit.Filter{Action: audit.LoginFailed})
+	p, _ := audit.List(context.Background(), e.db, actor.CLI("test"), audit.Filter{Action: audit.LoginFailed}, list.Query{Page: 1, Size: 50})
 	if p.Total != 6 {
 		t.Errorf("%d failed logins audited, want 6", p.Total)
 	}

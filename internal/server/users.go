@@ -11,10 +11,9 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/web"
 )
-
-const perPage = 50
 
 func (s *Server) routesUsers(r chi.Router) {
 	r = r.With(s.allow(actor.UsersManage))
@@ -30,21 +29,20 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, form web.UserForm) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	pg := pager(r, "/users", url.Values{"q": {q}})
-	list, err := s.users.List(r.Context(), currentActor(r), q, pg.PerPage, pg.Offset())
+	lq := list.Parse(r.URL.Query(), list.Spec{Filters: []string{"q"}})
+	q := lq.Filter("q")
+	users, err := s.users.List(r.Context(), currentActor(r), q, lq)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = list.Total
-	v := web.UsersView{Page: s.page(r, "用户管理", "users"), Query: q, Pager: pg, Form: form}
-	for _, u := range list.Users {
+	v := web.UsersView{Page: s.page(r, "用户管理", "users"), Query: q, Pager: web.PagerOf(users.Query, users.Total, "/users"), Form: form}
+	for _, u := range users.Items {
 		v.Users = append(v.Users, web.UserRow{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName,
 			Role: u.Role.Label(), Region: u.RegionName + " " + u.RegionCode, Disabled: u.Disabled})
 	}
 	for _, role := range actor.Roles {
-		v.Roles = append(v.Roles, web.RoleOption{Value: string(role), Label: role.Label()})
+		v.Roles = append(v.Roles, web.Option{Value: string(role), Label: role.Label()})
 	}
 	s.render(w, r, web.Users(v))
 }
@@ -110,9 +108,4 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/users?flash="+url.QueryEscape("已重置用户 "+u.Username+" 的密码"))
-}
-
-// pager reads ?page= for a list at path.
-func pager(r *http.Request, path string, base url.Values) web.Pager {
-	return web.Pager{Page: pageParam(r, "page"), PerPage: perPage, Path: path, Base: base}
 }

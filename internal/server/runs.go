@@ -15,9 +15,9 @@ import (
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/sheet"
-	"github.com/canbao/canbao/internal/source"
 	"github.com/canbao/canbao/web"
 )
 
@@ -31,9 +31,6 @@ func (s *Server) routesCompare(r chi.Router) {
 	export.Get(run+"/export.xlsx", s.handleRunExport(".xlsx", false))
 	export.Get(run+"/export.csv", s.handleRunExport(".csv", false))
 	export.Get(run+"/unmatched.xlsx", s.handleRunExport(".xlsx", true))
-	read.Get(run+"/review", s.handleReviewQueue)
-	read.Get(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewItem)
-	r.With(s.allow(actor.Review)).Post(run+"/review/{batch:[0-9]+}/{line:[0-9]+}", s.handleReviewDecide)
 	read.Get(run+"/diff", s.handleRunDiff)
 }
 
@@ -44,26 +41,20 @@ func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderCompare(w http.ResponseWriter, r *http.Request, form web.CompareForm) {
 	me, _ := currentUser(r)
 	a := currentActor(r)
-	pg := pager(r, "/compare", nil)
-	runs, total, err := s.compare.Runs(r.Context(), a, pg.PerPage, pg.Offset())
+	runs, err := s.compare.Runs(r.Context(), a, list.Parse(r.URL.Query(), list.Spec{}))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = total
-	v := web.CompareView{Page: s.page(r, "数据比对", "compare"), Pager: pg, CanStart: a.May(actor.Compare), Form: form}
-	for _, run := range runs {
+	v := web.CompareView{Page: s.page(r, "数据比对", "compare"), Pager: web.PagerOf(runs.Query, runs.Total, "/compare"),
+		CanStart: a.May(actor.Compare), Form: form}
+	for _, run := range runs.Items {
 		v.Runs = append(v.Runs, runRow(run))
 	}
 	if v.CanStart {
-		children, err := s.regions.Children(r.Context(), me.RegionCode)
-		if err != nil {
+		if v.Regions, err = s.regionChoices(r.Context(), me.RegionCode, me.RegionName); err != nil {
 			s.error(w, r, err)
 			return
-		}
-		v.Regions = append(v.Regions, web.RoleOption{Value: me.RegionCode, Label: me.RegionName + "（本级）"})
-		for _, c := range children {
-			v.Regions = append(v.Regions, web.RoleOption{Value: c.Code, Label: c.Name})
 		}
 	}
 	if form.Error != "" {
@@ -285,37 +276,30 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		label, _ := metricLabel(k)
 		v.Cards = append(v.Cards, web.Card{Label: label, Cell: web.Cell{N: total.Counts[k], Link: listURL(run.ID, reg.Code, k), ID: "card-" + k}})
 	}
-	// Every child region gets a row, with zeros where nobody lives.
-	counts := map[string]map[string]int{}
-	for _, c := range children {
-		counts[c.Code] = c.Counts
+	// Every child region gets a row, with zeros where nobody lives, and
+	// the rest line when the children do not add up.
+	got := make([]region.Line, len(children))
+	for i, c := range children {
+		got[i] = region.Line{Code: c.Code, Name: c.Name, Counts: c.Counts}
 	}
-	sum := map[string]int{}
-	addLine := func(code, name string) {
-		line := web.SummaryLine{Name: name, Code: code, Link: runURL(run.ID, code), Cells: summaryCells(run.ID, code, cols, counts[code])}
-		for k, n := range counts[code] {
-			sum[k] += n
+	below := make([]region.Region, len(kids))
+	for i, k := range kids {
+		below[i] = k.Region
+	}
+	for _, l := range region.Split(reg, below, got, total.Counts).Lines {
+		if !l.Rest {
+			v.Lines = append(v.Lines, web.SummaryLine{Name: l.Name, Code: l.Code, Link: runURL(run.ID, l.Code), Cells: summaryCells(run.ID, l.Code, cols, l.Counts)})
+			continue
 		}
-		delete(counts, code)
-		v.Lines = append(v.Lines, line)
-	}
-	for _, k := range kids {
-		addLine(k.Code, k.Name)
-	}
-	for _, c := range children { // a child the region table does not list below reg
-		if _, ok := counts[c.Code]; ok {
-			addLine(c.Code, c.Name)
+		rest := web.SummaryLine{Name: l.Name, Code: "rest", Rest: true}
+		shown := false // the rest may differ only in a metric the table does not show
+		for _, c := range cols {
+			rest.Cells = append(rest.Cells, web.Cell{N: l.Counts[c.key]})
+			shown = shown || l.Counts[c.key] != 0
 		}
-	}
-	rest := web.SummaryLine{Name: "未落到下级区划", Code: "rest", Rest: true}
-	restNonZero := false
-	for _, c := range cols {
-		n := total.Counts[c.key] - sum[c.key]
-		restNonZero = restNonZero || n != 0
-		rest.Cells = append(rest.Cells, web.Cell{N: n})
-	}
-	if restNonZero && len(v.Lines) > 0 {
-		v.Lines = append(v.Lines, rest)
+		if shown {
+			v.Lines = append(v.Lines, rest)
+		}
 	}
 	v.Total = web.SummaryLine{Name: "合计", Code: reg.Code, Total: true, Cells: summaryCells(run.ID, reg.Code, cols, total.Counts)}
 	if prev, ok, err := s.previousRun(ctx, currentActor(r), run); err != nil {
@@ -339,23 +323,26 @@ func summaryCells(runID int64, code string, cols []summaryColumn, counts map[str
 // run. The engine has no query for it, so this pages through the runs the
 // actor sees (newest first), which are few; they include run's region's.
 func (s *Server) previousRun(ctx context.Context, a actor.Actor, run compare.Run) (compare.Run, bool, error) {
-	const page = 100
-	for offset := 0; offset < 50*page; offset += page {
-		list, total, err := s.compare.Runs(ctx, a, page, offset)
+	for q := (list.Query{Page: 1, Size: 100}); q.Page <= 50; q.Page++ {
+		runs, err := s.compare.Runs(ctx, a, q)
 		if err != nil {
 			return compare.Run{}, false, err
 		}
-		for _, c := range list {
+		for _, c := range runs.Items {
 			if c.ID < run.ID && c.RegionCode == run.RegionCode && c.Status == "done" {
 				return c, true, nil
 			}
 		}
-		if offset+page >= total {
+		if q.Page >= runs.Pages() {
 			break
 		}
 	}
 	return compare.Run{}, false, nil
 }
+
+// runListSpec is the paging of a run's person and record lists; page
+// links keep the region, the metric and the search.
+var runListSpec = list.Spec{Filters: []string{"region", "metric", "q"}}
 
 // searchQuery trims a name-or-ID search and upper-cases an ID's x.
 func searchQuery(r *http.Request) string {
@@ -381,7 +368,8 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	}
 	q := searchQuery(r)
 	path := runPath(run.ID, "list", nil)
-	pg := pager(r, path, url.Values{"region": {reg.Code}, "metric": {metric}, "q": {q}})
+	lq := list.Parse(r.URL.Query(), runListSpec)
+	lq.Filters.Set("region", reg.Code) // the default region, named in page links
 	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string { return listURL(run.ID, code, metric) })
 	if err != nil {
 		s.error(w, r, err)
@@ -390,23 +378,23 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	v := web.RunListView{Page: s.page(r, fmt.Sprintf("%s · %s（比对批次 #%d）", label, reg.Name, run.ID), "compare"), RunID: run.ID, Path: path,
 		RegionCode: reg.Code, Metric: metric, Query: q, Crumbs: crumbs, Back: runURL(run.ID, reg.Code)}
 	if metric == compare.MetricReview || metric == compare.MetricUnmatched {
-		list, total, err := s.compare.Records(ctx, currentActor(r), run.ID, reg.Code, metric == compare.MetricReview, q, pg.PerPage, pg.Offset())
+		page, err := s.compare.Records(ctx, currentActor(r), run.ID, reg.Code, metric == compare.MetricReview, q, lq)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		pg.Total, v.IsRecords = total, true
-		v.Records = recordLines(run.ID, reg.Code, list, metric == compare.MetricReview)
+		v.Pager, v.IsRecords = web.PagerOf(page.Query, page.Total, path), true
+		v.Records = recordLines(run.ID, reg.Code, page.Items, metric == compare.MetricReview)
 	} else {
 		m, _ := compare.MetricByKey(metric)
-		list, total, err := s.compare.Persons(ctx, currentActor(r), run.ID, reg.Code, m, q, pg.PerPage, pg.Offset())
+		page, err := s.compare.Persons(ctx, currentActor(r), run.ID, reg.Code, m, q, lq)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		pg.Total = total
-		codes := make([]string, len(list))
-		for i, p := range list {
+		v.Pager = web.PagerOf(page.Query, page.Total, path)
+		codes := make([]string, len(page.Items))
+		for i, p := range page.Items {
 			codes[i] = p.RegionCode
 		}
 		names, err := s.regions.Names(ctx, codes)
@@ -414,13 +402,12 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, err)
 			return
 		}
-		for _, p := range list {
+		for _, p := range page.Items {
 			v.Persons = append(v.Persons, web.PersonLine{Link: s.personURL(p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
 				Region: nameOr(names, p.RegionCode), Universe: p.Universe, Survey: p.Survey, Pension: p.Pension, Medical: p.Medical,
 				Flags: flagList(p.Flags)})
 		}
 	}
-	v.Pager = pg
 	s.render(w, r, web.RunList(v))
 }
 
@@ -449,10 +436,6 @@ func recordLines(runID int64, regionCode string, list []compare.RecordRow, revie
 		out = append(out, l)
 	}
 	return out
-}
-
-func reviewItemURL(runID, batchID int64, line int, regionCode string) string {
-	return runPath(runID, fmt.Sprintf("review/%d/%d", batchID, line), url.Values{"region": {regionCode}})
 }
 
 // damageText explains an ID damage code; "" for a valid ID.
@@ -484,179 +467,6 @@ func (s *Server) handleRunExport(ext string, unmatched bool) http.HandlerFunc {
 	}
 }
 
-func (s *Server) handleReviewQueue(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	run, reg, err := s.runAndRegion(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	pg := pager(r, runPath(run.ID, "review", nil), url.Values{"region": {reg.Code}})
-	list, total, err := s.compare.ReviewQueue(ctx, currentActor(r), run.ID, reg.Code, pg.PerPage, pg.Offset())
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	pg.Total = total
-	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string {
-		return runPath(run.ID, "review", url.Values{"region": {code}})
-	})
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v := web.ReviewQueueView{Page: s.page(r, fmt.Sprintf("待审核记录 · 比对批次 #%d · %s", run.ID, reg.Name), "compare"),
-		Crumbs: crumbs, Records: recordLines(run.ID, reg.Code, list, true), Pager: pg, Back: runURL(run.ID, reg.Code)}
-	s.render(w, r, web.ReviewQueue(v))
-}
-
-// reviewTarget loads the run, region and record of a review page; a record
-// outside the viewer's region does not exist for them.
-func (s *Server) reviewTarget(r *http.Request) (compare.Run, region.Region, int64, int, error) {
-	run, reg, err := s.runAndRegion(r)
-	if err != nil {
-		return run, reg, 0, 0, err
-	}
-	batch, err1 := strconv.ParseInt(chi.URLParam(r, "batch"), 10, 64)
-	line, err2 := strconv.Atoi(chi.URLParam(r, "line"))
-	if err1 != nil || err2 != nil {
-		return run, reg, 0, 0, apperr.NotFoundf("审核记录不存在")
-	}
-	if _, err := s.compare.RecordRegion(r.Context(), currentActor(r), run.ID, batch, line); err != nil {
-		return run, reg, 0, 0, err
-	}
-	return run, reg, batch, line, nil
-}
-
-func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	run, reg, batch, line, err := s.reviewTarget(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	it, err := s.compare.ReviewItem(ctx, currentActor(r), run.ID, batch, line)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	rec := it.Record
-	cellOf := func(key string) (string, int) {
-		if i, ok := rec.Mapping[key]; ok && i < len(rec.Cells) {
-			return rec.Cells[i], i
-		}
-		return "", -1
-	}
-	rawID, idCol := cellOf(source.KeyID)
-	recID := idcard.Normalize(rawID)
-	name, _ := cellOf(source.KeyName)
-	sex, _ := cellOf(source.KeySex)
-	visible := visibleCandidates(currentActor(r), it.Candidates)
-	var codes, ids []string
-	for _, i := range visible {
-		codes, ids = append(codes, it.Candidates[i].RegionCode), append(ids, it.Candidates[i].IDNumber)
-	}
-	names, err := s.regions.Names(ctx, codes)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	v := web.ReviewItemView{Page: s.page(r, fmt.Sprintf("审核记录 · %s:%d", rec.FileName, rec.Line), "compare"),
-		Action: reviewItemURL(run.ID, batch, line, reg.Code), Kind: rec.Kind, FileName: rec.FileName, Line: rec.Line,
-		Damage: damageText(rec.IDDamage), RecordID: idParts(recID, ids...), RecordName: name, RecordSex: sex,
-		Decided: it.Decided, NoneChosen: it.Decided && it.Choice < 0, CanDecide: currentActor(r).May(actor.Review),
-		Back: runPath(run.ID, "review", url.Values{"region": {reg.Code}})}
-	for _, i := range visible {
-		c := it.Candidates[i]
-		v.Candidates = append(v.Candidates, web.ReviewCandidate{Choice: strconv.Itoa(i), Chosen: it.Decided && it.Choice == i,
-			Name: c.Name, Sex: c.Sex, Region: nameOr(names, c.RegionCode), Score: fmt.Sprintf("%.2f", c.Score), ID: idParts(c.IDNumber, recID)})
-	}
-	for i, h := range rec.Header {
-		value := ""
-		if i < len(rec.Cells) {
-			value = rec.Cells[i]
-		}
-		if i == idCol {
-			value = maskID(value)
-		} else {
-			value = maskCell(h, value)
-		}
-		if strings.TrimSpace(h) == "" && value == "" {
-			continue
-		}
-		v.Cells = append(v.Cells, web.RoleOption{Label: h, Value: value})
-	}
-	s.render(w, r, web.ReviewItem(v))
-}
-
-// idParts masks id like maskID but shows, marked, the characters where it
-// differs from a nearly equal one of others (a mistyped or swapped digit,
-// at most maxShown characters apart), so a reviewer sees the typo without
-// reading whole numbers; unrelated numbers stay masked.
-func idParts(id string, others ...string) []web.IDPart {
-	const maxShown = 3
-	r := []rune(id)
-	if len(r) < 15 {
-		return []web.IDPart{{Text: maskID(id)}}
-	}
-	diff := make([]bool, len(r))
-	for _, o := range others {
-		or := []rune(o)
-		if len(or) != len(r) {
-			continue
-		}
-		var at []int
-		for i := range r {
-			if r[i] != or[i] {
-				at = append(at, i)
-			}
-		}
-		if len(at) <= maxShown {
-			for _, i := range at {
-				diff[i] = true
-			}
-		}
-	}
-	var parts []web.IDPart
-	for i, c := range r {
-		ch := string(c)
-		if !diff[i] && i >= 6 && i < len(r)-4 {
-			ch = "*"
-		}
-		if n := len(parts); n > 0 && parts[n-1].Diff == diff[i] {
-			parts[n-1].Text += ch
-		} else {
-			parts = append(parts, web.IDPart{Text: ch, Diff: diff[i]})
-		}
-	}
-	return parts
-}
-
-func (s *Server) handleReviewDecide(w http.ResponseWriter, r *http.Request) {
-	run, reg, batch, line, err := s.reviewTarget(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	choice := -1
-	switch v := strings.TrimSpace(r.PostFormValue("choice")); v {
-	case "":
-		s.error(w, r, apperr.Invalidf("请选择审核结论：候选人员之一，或“都不是”"))
-		return
-	case "none":
-	default:
-		if choice, err = strconv.Atoi(v); err != nil {
-			s.error(w, r, apperr.Invalidf("所选人员不在候选名单中"))
-			return
-		}
-	}
-	if err := s.compare.Decide(r.Context(), currentActor(r), run.ID, batch, line, choice); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	redirect(w, r, runPath(run.ID, "review", url.Values{"region": {reg.Code}, "flash": {"已记录审核结论，下次比对时生效"}}))
-}
-
 func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	run, reg, err := s.runAndRegion(r)
@@ -686,14 +496,13 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, apperr.NotFoundf("比对批次 #%d 不能与本次比对对比", base.ID))
 		return
 	}
-	q := url.Values{"base": {strconv.FormatInt(base.ID, 10)}, "region": {reg.Code}}
-	pg := pager(r, runPath(run.ID, "diff", nil), q)
-	list, total, err := s.compare.Diff(ctx, base.ID, run.ID, reg.Code, pg.PerPage, pg.Offset())
+	lq := list.Parse(r.URL.Query(), list.Spec{})
+	lq.Filters = url.Values{"base": {strconv.FormatInt(base.ID, 10)}, "region": {reg.Code}}
+	diff, err := s.compare.Diff(ctx, currentActor(r), base.ID, run.ID, reg.Code, lq)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	pg.Total = total
 	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string {
 		if !region.Within(base.RegionCode, code) {
 			return ""
@@ -706,8 +515,8 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.RunDiffView{Page: s.page(r, fmt.Sprintf("比对结果变化 · %s", reg.Name), "compare"), Crumbs: crumbs,
 		BaseID: base.ID, RunID: run.ID, BaseAsOf: base.AsOf.Format("2006-01-02"), AsOf: run.AsOf.Format("2006-01-02"),
-		Pager: pg, Back: runURL(run.ID, reg.Code)}
-	for _, d := range list {
+		Pager: web.PagerOf(diff.Query, diff.Total, runPath(run.ID, "diff", nil)), Back: runURL(run.ID, reg.Code)}
+	for _, d := range diff.Items {
 		l := web.DiffLine{Link: s.personURL(d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
 		l.OldUniverse, l.OldPension, l.OldMedical, l.OldFlags = diffSide(d.OldUniverse, d.OldPension, d.OldMedical, d.OldFlags)
 		l.NewUniverse, l.NewPension, l.NewMedical, l.NewFlags = diffSide(d.NewUniverse, d.NewPension, d.NewMedical, d.NewFlags)
@@ -731,27 +540,4 @@ func diffSide(universe *bool, pension, medical string, flags int) (string, strin
 		u = "是"
 	}
 	return u, pension, medical, f
-}
-
-// homeStats are the home page's numbers from the newest run covering the
-// viewer's region, each opening its list; none before the first run (or
-// for a role that may not read results).
-func (s *Server) homeStats(ctx context.Context, a actor.Actor) ([]web.Stat, error) {
-	if !a.May(actor.CompareRead) {
-		return nil, nil
-	}
-	run, ok, err := s.compare.Latest(ctx, a)
-	if err != nil || !ok {
-		return nil, err
-	}
-	total, _, err := s.compare.Summary(ctx, a, run.ID, a.Region)
-	if err != nil {
-		return nil, err
-	}
-	stats := []web.Stat{{Label: "最近一次比对", Value: run.AsOf.Format("2006-01-02"), Link: runURL(run.ID, a.Region)}}
-	for _, k := range []string{"universe", "pension_not", "survey"} {
-		label, _ := metricLabel(k)
-		stats = append(stats, web.Stat{Label: label, Value: strconv.Itoa(total.Counts[k]), Link: listURL(run.ID, a.Region, k)})
-	}
-	return stats, nil
 }
