@@ -22,6 +22,7 @@ type Config struct {
 	SecureCookies bool
 	TrustProxy    bool
 	ProxyNets     []netip.Prefix // the proxies CANBAO_TRUST_PROXY names; none: any peer
+	ProxyHeader   string         // the header the proxy writes the client into (CANBAO_PROXY_HEADER)
 	MaxUploadMB   int64
 	TempDir       string
 	Jobs          int
@@ -43,6 +44,7 @@ func loadConfig() Config {
 	}
 	_ = c.LogLevel.UnmarshalText([]byte(env("CANBAO_LOG_LEVEL", "info"))) // an unknown level leaves info
 	c.TrustProxy, c.ProxyNets = proxyConfig(os.Getenv("CANBAO_TRUST_PROXY"))
+	c.ProxyHeader = env("CANBAO_PROXY_HEADER", "X-Forwarded-For")
 	return c
 }
 

@@ -24,6 +24,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger) error {
 		SecureCookies: cfg.SecureCookies,
 		TrustProxy:    cfg.TrustProxy,
 		ProxyNets:     cfg.ProxyNets,
+		ProxyHeader:   cfg.ProxyHeader,
 		MaxUpload:     cfg.MaxUploadMB << 20,
 		TempDir:       cfg.TempDir,
 		Jobs:          cfg.Jobs,

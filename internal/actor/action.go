@@ -45,7 +45,7 @@ var permissions = map[Action][]Role{
 	Compare:        staff,
 	Review:         staff,
 	Export:         {Admin, City, County, Township}, // leaders read aggregates, not personal data
-	PersonRead:     everyone,
+	PersonRead:     {Admin, City, County, Township}, // a full record is personal data: leaders read aggregates
 	SurveyAssign:   staff,
 	SurveyEnter:    {Admin, County, Township},
 	SurveyApprove:  staff,

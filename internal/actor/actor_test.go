@@ -18,7 +18,7 @@ func TestRoleActionTable(t *testing.T) {
 		Compare:        "x x x . .",
 		Review:         "x x x . .",
 		Export:         "x x x x .",
-		PersonRead:     "x x x x x",
+		PersonRead:     "x x x x .",
 		SurveyAssign:   "x x x . .",
 		SurveyEnter:    "x . x x .",
 		SurveyApprove:  "x x x . .",

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -41,19 +42,35 @@ type Store struct {
 	// the hashes a burst of logins costs through it).
 	Verify func(hash, pw string) bool
 	now    func() time.Time
+	// hashing bounds the password checks under way at once: each costs
+	// 19 MiB and tens of milliseconds of CPU, so a flood of logins from
+	// many addresses queues here instead of exhausting the server.
+	hashing chan struct{}
 }
 
-func (s *Store) verify(hash, pw string) bool {
-	if s.Verify != nil {
-		return s.Verify(hash, pw)
+// verify checks pw against hash, waiting its turn among the checks under
+// way; a request that gives up while waiting checks nothing.
+func (s *Store) verify(ctx context.Context, hash, pw string) (bool, error) {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
-	return VerifyPassword(hash, pw)
+	defer func() { <-s.hashing }()
+	if s.Verify != nil {
+		return s.Verify(hash, pw), nil
+	}
+	return VerifyPassword(hash, pw), nil
 }
+
+// MaxHashing is how many password checks run at once.
+var MaxHashing = max(2, runtime.GOMAXPROCS(0))
 
 // NewStore returns a Store with the default 30-minute idle timeout,
 // 12-hour absolute lifetime and five sessions per user.
 func NewStore(db *pgxpool.Pool) *Store {
-	return &Store{db: db, IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, MaxSessions: 5, now: time.Now}
+	return &Store{db: db, IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, MaxSessions: 5, now: time.Now,
+		hashing: make(chan struct{}, MaxHashing)}
 }
 
 // ErrBadLogin is returned for a wrong user name or password; the message
@@ -411,7 +428,11 @@ func (s *Store) login(ctx context.Context, name, pw, ip, agent string) (User, st
 	if !found {
 		hash = dummyHash // same work as a real check
 	}
-	if !s.verify(hash, pw) || !found {
+	ok, err := s.verify(ctx, hash, pw)
+	if err != nil {
+		return target, "", err
+	}
+	if !ok || !found {
 		if n < MaxFailedLogins {
 			return target, "", ErrBadLogin
 		}

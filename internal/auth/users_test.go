@@ -2,7 +2,11 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -199,5 +203,36 @@ func TestLoginAuditedByTheStore(t *testing.T) {
 	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM session`), &sessions)
 	if sessions != 0 {
 		t.Errorf("%d sessions after a login that could not be audited", sessions)
+	}
+}
+
+// TestPasswordChecksBounded: a burst of logins under many names (as from
+// many addresses, past any per-client throttle) runs at most MaxHashing
+// password checks at once; the rest wait their turn.
+func TestPasswordChecksBounded(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	users := auth.NewStore(db)
+	var now, peak, total atomic.Int32
+	users.Verify = func(hash, pw string) bool {
+		n := now.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		now.Add(-1)
+		total.Add(1)
+		return false
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _ = users.Login(context.Background(), fmt.Sprintf("guess%d", i), "Wrong#Pass1", "10.0.0.1", "test")
+		}()
+	}
+	wg.Wait()
+	if total.Load() != 20 || peak.Load() > int32(auth.MaxHashing) || peak.Load() < 1 {
+		t.Errorf("%d checks, at most %d at once; want 20, at most %d", total.Load(), peak.Load(), auth.MaxHashing)
 	}
 }

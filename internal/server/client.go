@@ -18,10 +18,12 @@ const (
 // clientAddr finds the client's address once per request. Headers are
 // believed only as configured: with TrustProxy the peer is a reverse
 // proxy (when ProxyNets is set, only a peer inside them), and the client
-// is the last address in X-Forwarded-For that is not itself a trusted
-// proxy (addresses to its left were written by the client and prove
-// nothing), or X-Real-IP when the proxy sends only that. chi's RealIP
-// took the leftmost address, which any client can write.
+// is read from the one header the proxy sets (ProxyHeader): the last
+// address in X-Forwarded-For that is not itself a trusted proxy (addresses
+// to its left were written by the client and prove nothing), or X-Real-IP.
+// The other header is never read: a proxy that sets one passes the other
+// through as the client wrote it. chi's RealIP took the leftmost address
+// of either, which any client can write.
 func (s *Server) clientAddr(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := peerIP(r)
@@ -58,6 +60,12 @@ func (s *Server) trustedProxy(ip string) bool {
 }
 
 func (s *Server) forwardedFor(r *http.Request, peer string) string {
+	if strings.EqualFold(s.cfg.ProxyHeader, "X-Real-IP") {
+		if a, err := netip.ParseAddr(strings.TrimSpace(r.Header.Get("X-Real-IP"))); err == nil {
+			return a.Unmap().String()
+		}
+		return peer
+	}
 	var hops []string
 	for _, h := range r.Header.Values("X-Forwarded-For") {
 		for _, part := range strings.Split(h, ",") {
@@ -72,9 +80,6 @@ func (s *Server) forwardedFor(r *http.Request, peer string) string {
 		if i > 0 && len(s.cfg.ProxyNets) > 0 && s.trustedProxy(a.String()) {
 			continue
 		}
-		return a.Unmap().String()
-	}
-	if a, err := netip.ParseAddr(strings.TrimSpace(r.Header.Get("X-Real-IP"))); err == nil {
 		return a.Unmap().String()
 	}
 	return peer

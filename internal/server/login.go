@@ -21,10 +21,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	next := safeNext(r.PostFormValue("next"))
 	form := web.LoginView{CSRF: csrfToken(r), Username: clipName(name), Next: next}
-	if !s.logins.allow(clientIP(r)) {
-		if err := s.users.Throttled(r.Context(), name, clientIP(r)); err != nil {
-			s.error(w, r, err)
-			return
+	if ok, first := s.logins.allow(clientIP(r)); !ok {
+		if first {
+			if err := s.users.Throttled(r.Context(), name, clientIP(r)); err != nil {
+				s.error(w, r, err)
+				return
+			}
 		}
 		w.WriteHeader(http.StatusTooManyRequests)
 		form.Error = "登录尝试过于频繁，请稍后再试"

@@ -282,6 +282,8 @@ func TestClientAddressFromTrustedProxyOnly(t *testing.T) {
 			c.TrustProxy = true
 			c.ProxyNets = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
 		}, "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"},
+		{"XRealIPIgnoredUnlessConfigured", func(c *server.Config) { c.TrustProxy = true }, "", "127.0.0.1"},
+		{"XRealIPConfigured", func(c *server.Config) { c.TrustProxy, c.ProxyHeader = true, "X-Real-IP" }, "203.0.113.8", "6.6.6.6"},
 		{"PeerOutsideProxyNets", func(c *server.Config) {
 			c.TrustProxy = true
 			c.ProxyNets = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
@@ -296,7 +298,9 @@ func TestClientAddressFromTrustedProxyOnly(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, c.base+"/login",
 				strings.NewReader(url.Values{"csrf": {token}, "username": {"ghost"}, "password": {"Wrong#Pass1"}}.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("X-Forwarded-For", tc.xff)
+			if tc.xff != "" {
+				req.Header.Set("X-Forwarded-For", tc.xff)
+			}
 			req.Header.Set("X-Real-IP", "6.6.6.6")
 			resp, err := c.c.Do(req)
 			if err != nil {

@@ -121,9 +121,10 @@ func TestPersonLinksOpaque(t *testing.T) {
 	}
 }
 
-// TestLeaderReadsAggregatesOnly: a leader sees the summary but may not
-// download the comparison export, the unmatched records or an import's
-// error report, and is not offered them; staff may.
+// TestLeaderReadsAggregatesOnly: a leader sees the summary and the lists
+// (IDs masked) but may not download the comparison export, the unmatched
+// records or an import's error report, nor open a person's full record,
+// and is not offered them; staff may.
 func TestLeaderReadsAggregatesOnly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -149,6 +150,18 @@ func TestLeaderReadsAggregatesOnly(t *testing.T) {
 	}
 	if _, page := leader.get(fmt.Sprintf("/imports/%d", d.enrollBatch)); strings.Contains(page, "download-report") {
 		t.Error("leader is offered the error report")
+	}
+	list := run + "/list?region=440981&metric=universe"
+	_, mine := staff.get(list)
+	m := personHref.FindStringSubmatch(mine)
+	if m == nil {
+		t.Fatal("staff list links no person")
+	}
+	if resp, page := leader.get(list); resp.StatusCode != http.StatusOK || strings.Contains(page, "/persons/") {
+		t.Errorf("leader list: status %d, links full records: %v", resp.StatusCode, strings.Contains(page, "/persons/"))
+	}
+	if resp, _ := leader.get("/persons/" + m[1]); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("leader opens a full record: status %d, want 403", resp.StatusCode)
 	}
 }
 

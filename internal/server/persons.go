@@ -21,6 +21,15 @@ func (s *Server) routesPersons(r chi.Router) {
 	r.With(s.allow(actor.PersonRead)).Get("/persons/{id}", s.handlePerson)
 }
 
+// personLink is the link from a list to a person's full record, "" for a
+// viewer who may not open full records (leaders read aggregates).
+func (s *Server) personLink(r *http.Request, id string) string {
+	if !currentActor(r).May(actor.PersonRead) {
+		return ""
+	}
+	return s.personURL(id)
+}
+
 // personOf finds the registry entry the URL's opaque key names, within
 // the viewer's region: the one place that turns a person URL into a person.
 func (s *Server) personOf(r *http.Request) (registry.Person, error) {

@@ -403,7 +403,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, p := range page.Items {
-			v.Persons = append(v.Persons, web.PersonLine{Link: s.personURL(p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
+			v.Persons = append(v.Persons, web.PersonLine{Link: s.personLink(r, p.IDNumber), MaskedID: maskID(p.IDNumber), Name: p.Name,
 				Region: nameOr(names, p.RegionCode), Universe: p.Universe, Survey: p.Survey, Pension: p.Pension, Medical: p.Medical,
 				Flags: flagList(p.Flags)})
 		}
@@ -517,7 +517,7 @@ func (s *Server) handleRunDiff(w http.ResponseWriter, r *http.Request) {
 		BaseID: base.ID, RunID: run.ID, BaseAsOf: base.AsOf.Format("2006-01-02"), AsOf: run.AsOf.Format("2006-01-02"),
 		Pager: web.PagerOf(diff.Query, diff.Total, runPath(run.ID, "diff", nil)), Back: runURL(run.ID, reg.Code)}
 	for _, d := range diff.Items {
-		l := web.DiffLine{Link: s.personURL(d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
+		l := web.DiffLine{Link: s.personLink(r, d.IDNumber), MaskedID: maskID(d.IDNumber), Name: d.Name}
 		l.OldUniverse, l.OldPension, l.OldMedical, l.OldFlags = diffSide(d.OldUniverse, d.OldPension, d.OldMedical, d.OldFlags)
 		l.NewUniverse, l.NewPension, l.NewMedical, l.NewFlags = diffSide(d.NewUniverse, d.NewPension, d.NewMedical, d.NewFlags)
 		v.Lines = append(v.Lines, l)

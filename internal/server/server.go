@@ -30,9 +30,14 @@ import (
 type Config struct {
 	// SecureCookies marks cookies Secure; on when served behind TLS.
 	SecureCookies bool
-	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
-	// (only behind a reverse proxy that sets them).
+	// TrustProxy takes the client address from the header the reverse
+	// proxy sets (ProxyHeader); only behind a proxy.
 	TrustProxy bool
+	// ProxyHeader is the one header the proxy writes the client address
+	// into: "X-Forwarded-For" (default; read from the right) or
+	// "X-Real-IP". The other is ignored, since a proxy passes through
+	// whatever of it the client sent.
+	ProxyHeader string
 	// ProxyNets, when set, are the only peers trusted as proxies; addresses
 	// in them are skipped when X-Forwarded-For is read from the right.
 	ProxyNets []netip.Prefix

@@ -18,16 +18,19 @@ type throttle struct {
 }
 
 type bucket struct {
-	tokens float64
-	seen   time.Time
+	tokens  float64
+	seen    time.Time
+	refused bool // refused since its last allowed attempt
 }
 
 func newThrottle(burst int, interval time.Duration) *throttle {
 	return &throttle{burst: float64(burst), interval: interval, clients: map[string]*bucket{}, now: time.Now}
 }
 
-// allow takes a token for client and reports whether there was one.
-func (t *throttle) allow(client string) bool {
+// allow takes a token for client and reports whether there was one, and
+// whether a refusal is the first since the client was last allowed (only
+// that one is worth an audit line: a flood must not flood the trail).
+func (t *throttle) allow(client string) (ok, first bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -40,10 +43,13 @@ func (t *throttle) allow(client string) bool {
 	}
 	b.seen = now
 	if b.tokens < 1 {
-		return false
+		first = !b.refused
+		b.refused = true
+		return false, first
 	}
 	b.tokens--
-	return true
+	b.refused = false
+	return true, false
 }
 
 // expire forgets clients whose bucket has filled up again, so the map
