@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/pgcopy"
 )
@@ -78,7 +79,10 @@ type diff struct {
 	cs              ChangeSet
 	events, updates *pgcopy.Spool
 	known           []bool // by position: the registry has the person
-	buf, old        []byte
+	// buf holds the set's value of the field at hand, old a copy of the
+	// registry's: never the same memory, and neither the driver's row
+	// buffer, which the next value appended to buf would overwrite.
+	buf, old []byte
 }
 
 func newDiff(cs ChangeSet) (*diff, error) {
@@ -109,12 +113,12 @@ const entryCols = `p.id_number, p.name, p.sex, p.birth, p.household, p.relation,
 func (d *diff) readRegistry(ctx context.Context, tx pgx.Tx) error {
 	lookUp := true
 	if reg := d.cs.Region; reg != "" {
-		if err := d.read(ctx, tx, `SELECT `+entryCols+` FROM person p WHERE p.region_code LIKE $1 || '%'`, reg); err != nil {
+		if err := d.read(ctx, tx, `SELECT `+entryCols+` FROM person p WHERE `+actor.InScope("p.region_code", "$1"), reg); err != nil {
 			return err
 		}
 		// A registry with nobody outside the region (a first run, or a
 		// county installation) has none of the rest.
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM person WHERE region_code NOT LIKE $1 || '%')`, reg).Scan(&lookUp); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM person WHERE NOT `+actor.InScope("region_code", "$1")+`)`, reg).Scan(&lookUp); err != nil {
 			return fmt.Errorf("registry: %w", err)
 		}
 	}
@@ -195,10 +199,11 @@ func (d *diff) compare(k int, raw [][]byte) error {
 	u.TextBytes(raw[0])
 	for f := range numFields {
 		v, set := p.Value(d.buf[:0], k, f)
-		if !set {
+		if set {
+			d.buf = v
+		} else {
 			v = d.oldValue(raw, f)
 		}
-		d.buf = v
 		if err := writeField(u.Encoder, raw[0], f, v); err != nil {
 			return err
 		}
@@ -206,13 +211,18 @@ func (d *diff) compare(k int, raw [][]byte) error {
 	return nil
 }
 
-// oldValue is field f of a registry entry as text, in d.old.
+// oldValue is field f of a registry entry as text, copied into d.old (nil
+// for NULL), valid until the next call.
 func (d *diff) oldValue(raw [][]byte, f Field) []byte {
 	r := raw[f+1]
-	if f != Birth || r == nil {
-		return r
+	switch {
+	case r == nil:
+		return nil
+	case f == Birth:
+		d.old = AppendDate(d.old[:0], int32(binary.BigEndian.Uint32(r)))
+	default:
+		d.old = append(d.old[:0], r...)
 	}
-	d.old = AppendDate(d.old[:0], int32(binary.BigEndian.Uint32(r)))
 	return d.old
 }
 

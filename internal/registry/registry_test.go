@@ -349,3 +349,70 @@ func timeline(ctx context.Context, st *registry.Store, a actor.Actor, id string,
 	p, err := st.Timeline(ctx, a, id, list.Query{Page: page, Size: size})
 	return p.Items, p.Total, err
 }
+
+// TestApplyPartialFields: one change set of several persons, each giving a
+// different subset of fields (a manual change, a survey form), applies
+// every change and records one event per changed field, whether the
+// entries are read by ID or by region.
+func TestApplyPartialFields(t *testing.T) {
+	t.Parallel()
+	for name, region := range map[string]string{"ByID": "", "ByRegion": "440981"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db, _ := pgtest.New(t)
+			ctx := context.Background()
+			apply(t, db, comparison(1, "440981",
+				full(idA, "陈大文", "1980-01-01", "440981101001", "户籍人口"),
+				full(idB, "李小梅", "1990-02-02", "440981102001", "户籍人口"),
+				full(idC, "张小宝", "2010-03-03", "440981103001", "户籍人口")))
+			set := []registry.Entry{
+				{ID: idA, Values: map[registry.Field]string{registry.Birth: "1981-01-01"}},
+				{ID: idB, Values: map[registry.Field]string{
+					registry.Household: "H900", registry.Relation: "户主", registry.HukouRegion: "440981103001",
+					registry.PopStatus: "外出", registry.IdentityKind: "居住人口", registry.RegionCode: "440981103001",
+				}},
+				{ID: idC, Values: map[registry.Field]string{registry.Birth: "2011-04-04"}},
+			}
+			res := apply(t, db, registry.ChangeSet{Source: registry.Source{Kind: registry.Manual, ID: 9}, Effective: later,
+				Region: region, Persons: registry.NewEntries(set...)})
+			if res != (registry.Result{Updated: 3, Events: 7}) {
+				t.Errorf("partial set: %+v, want 3 updated and 7 events", res)
+			}
+			want := map[string][2]string{
+				idA + " birth":        {"1980-01-01", "1981-01-01"},
+				idB + " household":    {"H" + idB[14:17], "H900"},
+				idB + " relation":     {"∅", "户主"},
+				idB + " hukou_region": {"440981102001", "440981103001"},
+				idB + " pop_status":   {"正常", "外出"},
+				idB + " region_code":  {"440981102001", "440981103001"},
+				idC + " birth":        {"2010-03-03", "2011-04-04"},
+			}
+			got := events(t, db)
+			for _, e := range got {
+				w, ok := want[e.id+" "+e.field]
+				if !ok || e.old != w[0] || e.new != w[1] || e.kind != "manual" || e.source != 9 || !e.effective.Equal(later) {
+					t.Errorf("event %+v, want %v", e, w)
+				}
+				delete(want, e.id+" "+e.field)
+			}
+			if len(want) != 0 {
+				t.Errorf("events missing: %v (have %+v)", want, got)
+			}
+
+			entries := map[string]string{
+				idA: "陈大文 男 1981-01-01 H" + idA[14:17] + "  440981101001 正常 户籍人口 440981101001",
+				idB: "李小梅 男 1990-02-02 H900 户主 440981103001 外出 居住人口 440981103001",
+				idC: "张小宝 男 2011-04-04 H" + idC[14:17] + "  440981103001 正常 户籍人口 440981103001",
+			}
+			for id, w := range entries {
+				var entry string
+				const q = `SELECT concat_ws(' ', name, sex, to_char(birth, 'YYYY-MM-DD'), household, coalesce(relation, ''),
+					hukou_region, pop_status, identity_kind, region_code) FROM person WHERE id_number = $1`
+				pgtest.MustScan(t, db.QueryRow(ctx, q, id), &entry)
+				if entry != w {
+					t.Errorf("entry %s:\n have %s\n want %s", id, entry, w)
+				}
+			}
+		})
+	}
+}
