@@ -11,6 +11,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/pgcopy"
 )
 
@@ -245,7 +246,7 @@ func writeField(e *pgcopy.Encoder, id []byte, f Field, v []byte) error {
 		}
 	case IdentityKind, RegionCode:
 		if len(v) == 0 {
-			return apperr.Invalidf("人员 %s 的%s不能为空", id, fieldLabels[f])
+			return apperr.Invalidf("人员 %s 的%s不能为空", idcard.Mask(string(id)), fieldLabels[f])
 		}
 	case Birth:
 		if len(v) == 0 {
@@ -254,7 +255,7 @@ func writeField(e *pgcopy.Encoder, id []byte, f Field, v []byte) error {
 		}
 		days, ok := parseDate(v)
 		if !ok {
-			return apperr.Invalidf("人员 %s 的出生日期 %q 不是有效日期（应为 YYYY-MM-DD）", id, v)
+			return apperr.Invalidf("人员 %s 的出生日期 %q 不是有效日期（应为 YYYY-MM-DD）", idcard.Mask(string(id)), v)
 		}
 		e.Days(days)
 		return nil
@@ -316,7 +317,7 @@ func (d *diff) insert(ctx context.Context, tx pgx.Tx) (int, error) {
 			id = p.ID(id[:0], k)
 			for _, f := range required {
 				if _, set := p.Value(buf[:0], k, f); !set {
-					return apperr.Invalidf("登记库中没有人员 %s；新增人员须给出姓名、身份信息来源和管理区划", id)
+					return apperr.Invalidf("登记库中没有人员 %s；新增人员须给出姓名、身份信息来源和管理区划", idcard.Mask(string(id)))
 				}
 			}
 			e.FlushIfFull()
