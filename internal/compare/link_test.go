@@ -252,6 +252,7 @@ func TestLinkIssue9(t *testing.T) {
 	meng := id18("44098119880808004") // 孟亮
 	he := id18("44098119911201007")   // 何丽
 	twin := id18("44098119541011370") // 梁秀兰: same first 15 digits as 梁秀英, another name
+	ye := id18("44098119850505006")   // 叶伟: 叶's rare reading xié is 谢's, 谢伟 is another person
 	if idcard.Parse(lin[:15]+"000").Damage != idcard.Mangled {
 		t.Fatalf("%s000 should fail its check", lin[:15])
 	}
@@ -261,13 +262,14 @@ func TestLinkIssue9(t *testing.T) {
 	}
 	dir := t.TempDir()
 	hukou := "公民身份号码,姓名,户籍地区划代码,人口状态\n" + strings.Join([]string{
-		liang + ",梁秀英", lin + ",林志强", meng + ",孟亮", he + ",何丽", twin + ",梁秀兰"}, ",440981107204,正常\n") + ",440981107204,正常\n"
+		liang + ",梁秀英", lin + ",林志强", meng + ",孟亮", he + ",何丽", twin + ",梁秀兰", ye + ",叶伟"}, ",440981107204,正常\n") + ",440981107204,正常\n"
 	enroll := "公民身份号码,姓名,险种类型,参保状态\n" + strings.Join([]string{
 		liang[:15] + "000,梁秀英,390,1",  // line 2: mangled in full, check passing → 梁秀英
 		lin[:15] + "000,林志强,390,1",    // line 3: mangled in full, check failing → 林志强
 		meng + ",孟靓,390,1",            // line 4: 靓 also reads liàng → 孟亮
 		badRegion + ",何丽,390,1",       // line 5: unknown province, one typo from 何丽 → 何丽
 		"990426199112010074,赵六,390,1", // line 6: unknown province, nobody near → unmatched
+		wrongCheck(ye) + ",谢伟,390,1",  // line 7: one typo from 叶伟's ID, but a surname's rare reading is no link
 	}, "\n") + "\n"
 	for _, f := range []struct {
 		kind       source.Kind
@@ -286,7 +288,7 @@ func TestLinkIssue9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[int]string{2: liang, 3: lin, 4: meng, 5: he, 6: ""}
+	want := map[int]string{2: liang, 3: lin, 4: meng, 5: he, 6: "", 7: "review"}
 	got := links(t, eng, res.RunID)
 	for line, w := range want {
 		if got[line] != w {
@@ -304,7 +306,7 @@ func TestLinkIssue9(t *testing.T) {
 	}
 	var phantoms int
 	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, liang[:15]+"000"), &phantoms)
-	if phantoms != 0 || res.Persons != 5 {
+	if phantoms != 0 || res.Persons != 6 {
 		t.Errorf("the mangled number became a person of its own (%d persons, phantom rows %d)", res.Persons, phantoms)
 	}
 }

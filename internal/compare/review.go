@@ -141,6 +141,9 @@ func (e *Engine) decide(ctx context.Context, a actor.Actor, runID, batchID int64
 	var chosen *string
 	if choice >= 0 {
 		chosen = &candidates[choice]
+		if err := candidateVisible(ctx, tx, a, *chosen); err != nil {
+			return err
+		}
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO link_decision (batch_id, line, id_number, decided_by, decided_name) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (batch_id, line) DO UPDATE SET id_number = excluded.id_number, decided_by = excluded.decided_by,
@@ -157,6 +160,17 @@ func (e *Engine) decide(ctx context.Context, a actor.Actor, runID, batchID int64
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// candidateVisible refuses a candidate outside the actor's region: the
+// review page hides such candidates, so only a crafted request names one.
+func candidateVisible(ctx context.Context, tx pgx.Tx, a actor.Actor, id string) error {
+	var code string
+	err := tx.QueryRow(ctx, `SELECT region_code FROM person WHERE id_number = $1`, id).Scan(&code)
+	if err == pgx.ErrNoRows || (err == nil && !a.Sees(code)) {
+		return apperr.NotFoundf("所选人员不在候选名单中")
+	}
+	return err
 }
 
 // RecordRegion is the region a run's record counts in (its own region when

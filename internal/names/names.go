@@ -13,7 +13,8 @@
 // shàn, 区 ōu…): the dictionary's full list of readings would make common
 // surnames sound alike through archaic readings (叶 xié = 谢, 沈 chén = 陈,
 // 方 wǎng = 王). The full list (heteronym mode) only lets a single differing
-// character count as Similar.
+// given-name character count as Similar; a surname keeps its standard and
+// curated readings.
 //
 // All functions are safe for concurrent use.
 package names
@@ -124,8 +125,10 @@ func appendRunes(dst []rune, name string) []rune {
 // Different from everything, itself included: a missing name proves
 // nothing. Similar requires exactly one differing character (two typos
 // in a two- or three-character name are as likely another person), a
-// look-alike, a Cantonese or fuzzy-pinyin confusion, or two characters
-// sharing any of go-pinyin's readings (孟靓/孟亮: 靓 also reads liàng);
+// look-alike, a Cantonese or fuzzy-pinyin confusion, or two given-name
+// characters sharing any of go-pinyin's readings (孟靓/孟亮: 靓 also reads
+// liàng). A surname's rare readings do not count (叶伟/谢伟 through 叶 xié
+// are two people): Similar is enough to link a record on its own.
 // Homophone allows any number, since each still reads the same.
 func Compare(a, b string) Match {
 	var bufA, bufB [32]rune
@@ -155,7 +158,9 @@ func compareRunes(ra, rb []rune) Match {
 		return Same
 	case soundDiff == 0:
 		return Homophone
-	case diff == 1 && (t.confusable(ra[at], rb[at]) || t.shareReading(ra[at], rb[at])):
+	case diff == 1 && t.confusable(ra[at], rb[at]):
+		return Similar
+	case diff == 1 && at >= surnameLen(ra, rb) && t.shareReading(ra[at], rb[at]):
 		return Similar
 	}
 	return Different

@@ -113,21 +113,31 @@ var compareTests = []struct {
 	{"unrelated same length", "陈大文", "李小明", Different},
 	{"empty", "", "", Different},
 	{"one empty", "陈大文", " ", Different},
-	// Archaic readings in go-pinyin must not make surnames homophones; a
-	// shared rare reading explains one differing character, no more.
-	{"叶 not xie", "叶伟", "谢伟", Similar},
-	{"沈 not chen", "沈伟", "陈伟", Similar},
-	{"陆 not liu", "陆军", "刘军", Similar},
-	{"任 not lin", "任杰", "林杰", Similar},
-	{"方 not wang", "方芳", "王芳", Similar},
-	{"丁 not zheng", "丁勇", "郑勇", Similar},
-	{"余 not xu", "余强", "徐强", Similar},
+	// Archaic readings in go-pinyin must not make surnames homophones, nor
+	// Similar: Similar links a record on its own, and 谢伟's record would go
+	// to 叶伟.
+	{"叶 not xie", "叶伟", "谢伟", Different},
+	{"沈 not chen", "沈伟", "陈伟", Different},
+	{"陆 not liu", "陆军", "刘军", Different},
+	{"任 not lin", "任杰", "林杰", Different},
+	{"方 not wang", "方芳", "王芳", Different},
+	{"丁 not zheng", "丁勇", "郑勇", Different},
+	{"余 not xu", "余强", "徐强", Different},
+	{"刘 not lu", "刘伟", "陆伟", Different},
+	{"潘 not fan", "潘伟", "范伟", Different},
+	{"贾 not jia/xia", "贾伟", "夏伟", Different},
+	{"胡 not xu", "胡伟", "许伟", Different},
+	{"董 not zhong", "董伟", "钟伟", Different},
+	{"石 not hao", "石伟", "郝伟", Different},
+	{"compound surname's second character", "东方伟", "东王伟", Different},
 	{"rare readings in two characters", "叶方", "谢王", Different},
 
-	// Issue 9: a character sharing any reading (heteronym mode).
+	// Issue 9: a given-name character sharing any reading (heteronym mode).
 	{"靓 jing/liang", "孟靓", "孟亮", Similar},
 	{"靓 first reading", "孟靓", "孟静", Homophone},
 	{"行 xing/hang", "李行", "李航", Similar},
+	{"after a compound surname", "欧阳靓", "欧阳亮", Similar},
+	{"方 wang in a given name", "叶方", "叶王", Similar},
 	{"no shared reading", "孟靓", "孟丽", Different},
 }
 

@@ -178,8 +178,8 @@ func (t *table) soundAlike(x, y rune) bool {
 
 // shareReading reports whether x and y share any reading go-pinyin lists
 // for them, rare ones included (靓 jìng/liàng and 亮 liàng). Too loose to
-// make whole names homophones (叶 xié would meet 谢), it lets Compare
-// explain a single differing character.
+// make whole names homophones or to apply to surnames (叶 xié would meet
+// 谢), it lets Compare explain a single differing given-name character.
 func (t *table) shareReading(x, y rune) bool {
 	fx, fy := t.first(x), t.first(y)
 	if fx == 0 || fy == 0 {
