@@ -103,3 +103,51 @@ func TestCancelledQueuedImportRemovesFile(t *testing.T) {
 	c.waitJob(c.confirm(resp.Header.Get("Location")).Header.Get("Location"))
 	noFilesLeft(t, tmp, "a finished import")
 }
+
+// TestStoppedImportConfirmSwitchesOnce: while an import waits for its
+// confirmation, posting its mapping again leads to the stopped job (no
+// unforced import starts) and the file is kept; the confirmation starts
+// one forced import, a second confirmation is refused, and the file goes
+// when the confirmed import ends. (The switch happens under one hold of
+// the uploads' lock; a race cannot be forced from outside, so this checks
+// what the lock guarantees.)
+func TestStoppedImportConfirmSwitchesOnce(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	e := newEnvIn(t, tmp)
+	e.mustCreateUser("switcher", actor.County, "440981")
+	c := e.client()
+	c.mustLogin("switcher")
+	src := t.TempDir()
+	resp, _ := c.upload("居住人口", "440981", residentCSV(t, src, "big.csv", 0, 60))
+	c.waitJob(c.confirm(resp.Header.Get("Location")).Header.Get("Location"))
+	noFilesLeft(t, tmp, "the first import")
+
+	resp, _ = c.upload("居住人口", "440981", residentCSV(t, src, "small.csv", 100, 5))
+	preview := resp.Header.Get("Location")
+	stopped := c.confirm(preview).Header.Get("Location")
+	if batch, _ := c.waitJobEnd(stopped); batch != "" {
+		t.Fatalf("the small extract was not stopped for confirmation (batch %q)", batch)
+	}
+	if len(filesIn(t, tmp)) != 1 {
+		t.Fatalf("the stopped import's file was not kept: %v", filesIn(t, tmp))
+	}
+	resp, _ = c.post(preview, url.Values{"csrf": {c.csrf(stopped)}, "header_line": {"1"}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != stopped {
+		t.Errorf("posting the mapping again while waiting: %d %s, want the stopped job %s", resp.StatusCode, resp.Header.Get("Location"), stopped)
+	}
+	resp, _ = c.post(preview+"/confirm", url.Values{"csrf": {c.csrf(stopped)}})
+	confirmed := resp.Header.Get("Location")
+	if resp.StatusCode != 303 || confirmed == stopped {
+		t.Fatalf("confirm: %d %s", resp.StatusCode, confirmed)
+	}
+	if resp, _ = c.post(preview+"/confirm", url.Values{"csrf": {c.csrf(stopped)}}); resp.StatusCode != 409 {
+		t.Errorf("a second confirmation: %d, want 409", resp.StatusCode)
+	}
+	c.waitJob(confirmed)
+	noFilesLeft(t, tmp, "the confirmed import")
+	resp, _ = c.post(preview, url.Values{"csrf": {c.csrf(stopped)}, "header_line": {"1"}})
+	if resp.Header.Get("Location") != confirmed {
+		t.Errorf("posting the mapping after the confirmation: %s, want %s", resp.Header.Get("Location"), confirmed)
+	}
+}
