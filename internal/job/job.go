@@ -122,6 +122,11 @@ type Spec struct {
 	UserName string
 	Title    string // what it works on, e.g. the file name
 	Run      Func
+	// Finally, when set, is called once with the job's final state as
+	// recorded, however it ended: also when it was cancelled or interrupted
+	// while queued, or panicked. It releases what the job holds (an
+	// uploaded file) that nothing else would.
+	Finally func(State)
 }
 
 // Job is a job as recorded.

@@ -317,3 +317,155 @@ func TestRunInForeground(t *testing.T) {
 		t.Errorf("foreground job after Ctrl-C: %s %v", j.State, err)
 	}
 }
+
+// submitFinally submits fn with a Finally that reports the state it heard
+// on the returned channel.
+func submitFinally(t *testing.T, r *job.Runner, fn job.Func) (int64, <-chan job.State) {
+	t.Helper()
+	ended := make(chan job.State, 2) // room for a wrong second call
+	id, err := r.Submit(context.Background(), job.Spec{Kind: job.KindImport, UserName: "tester", Title: "t", Run: fn,
+		Finally: func(st job.State) { ended <- st }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, ended
+}
+
+// finalState waits for a job's Finally and checks it is called only once.
+func finalState(t *testing.T, ended <-chan job.State) job.State {
+	t.Helper()
+	var st job.State
+	select {
+	case st = <-ended:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Finally was never called")
+	}
+	select {
+	case again := <-ended:
+		t.Errorf("Finally called twice: %s, then %s", st, again)
+	case <-time.After(100 * time.Millisecond):
+	}
+	return st
+}
+
+// interrupt marks a job's row interrupted from outside, as the stale-job
+// sweep does when its process missed heartbeats.
+func interrupt(t *testing.T, db *pgxpool.Pool, id int64) {
+	t.Helper()
+	const q = `UPDATE job SET state = 'interrupted', error = '已中断', finished_at = now() WHERE id = $1`
+	if _, err := db.Exec(context.Background(), q, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSweptJobStaysInterrupted: a job whose row was recorded interrupted
+// while it ran is stopped at its next heartbeat, and what it returns after
+// does not turn the row into succeeded (the person was told to start it
+// again).
+func TestSweptJobStaysInterrupted(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	r := mustStart(t, db, 1)
+	started := make(chan struct{})
+	stopped := make(chan error, 1)
+	id, ended := submitFinally(t, r, func(ctx context.Context, p *job.Progress) (int64, error) {
+		close(started)
+		select {
+		case <-ctx.Done():
+			stopped <- ctx.Err()
+		case <-time.After(30 * time.Second):
+			stopped <- errors.New("the job's context was never cancelled")
+		}
+		return 42, nil // claims success regardless
+	})
+	<-started
+	waitFor(t, r.Store(), id, "running", inState(job.Running))
+	interrupt(t, db, id)
+	if err := <-stopped; !errors.Is(err, context.Canceled) {
+		t.Errorf("swept job: %v", err)
+	}
+	if st := finalState(t, ended); st != job.Interrupted {
+		t.Errorf("Finally heard %s, want interrupted", st)
+	}
+	j, err := r.Store().Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != job.Interrupted || j.ResultID != 0 {
+		t.Errorf("swept job ended as %s with result %d", j.State, j.ResultID)
+	}
+}
+
+// TestSweptQueuedJobDoesNotRun: a queued job recorded interrupted before a
+// worker is free never runs.
+func TestSweptQueuedJobDoesNotRun(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	r := mustStart(t, db, 1)
+	release := make(chan struct{})
+	first := mustSubmit(t, r, func(ctx context.Context, p *job.Progress) (int64, error) {
+		<-release
+		return 0, nil
+	})
+	waitFor(t, r.Store(), first, "running", inState(job.Running))
+	var ran atomic.Bool
+	queued, ended := submitFinally(t, r, func(context.Context, *job.Progress) (int64, error) {
+		ran.Store(true)
+		return 1, nil
+	})
+	interrupt(t, db, queued)
+	close(release)
+	waitFor(t, r.Store(), first, "succeeded", inState(job.Succeeded))
+	if st := finalState(t, ended); st != job.Interrupted {
+		t.Errorf("Finally heard %s, want interrupted", st)
+	}
+	if ran.Load() {
+		t.Error("a job swept while queued ran")
+	}
+	if j, err := r.Store().Get(context.Background(), queued); err != nil || j.State != job.Interrupted || !j.StartedAt.IsZero() {
+		t.Errorf("swept queued job: %s started %v (%v)", j.State, j.StartedAt, err)
+	}
+}
+
+// TestFinallyRunsHoweverTheJobEnds: a job's Finally hears its final state
+// once, also when it was cancelled while queued or panicked.
+func TestFinallyRunsHoweverTheJobEnds(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	r := mustStart(t, db, 1)
+	t.Run("Succeeded", func(t *testing.T) {
+		id, ended := submitFinally(t, r, func(context.Context, *job.Progress) (int64, error) { return 3, nil })
+		if st := finalState(t, ended); st != job.Succeeded {
+			t.Errorf("Finally heard %s", st)
+		}
+		waitFor(t, r.Store(), id, "succeeded", inState(job.Succeeded))
+	})
+	t.Run("Panic", func(t *testing.T) {
+		id, ended := submitFinally(t, r, func(context.Context, *job.Progress) (int64, error) { panic("boom") })
+		if st := finalState(t, ended); st != job.Failed {
+			t.Errorf("Finally heard %s", st)
+		}
+		waitFor(t, r.Store(), id, "failed", inState(job.Failed))
+	})
+	t.Run("CancelledWhileQueued", func(t *testing.T) {
+		var started sync.WaitGroup
+		busy := mustSubmit(t, r, blocking(&started))
+		started.Wait()
+		id, ended := submitFinally(t, r, func(context.Context, *job.Progress) (int64, error) {
+			t.Error("a job cancelled while queued ran")
+			return 0, nil
+		})
+		if ok, err := r.Cancel(context.Background(), actor.CLI("test"), id); err != nil || !ok {
+			t.Fatalf("cancel: %v %v", ok, err)
+		}
+		if st := finalState(t, ended); st != job.Cancelled {
+			t.Errorf("Finally heard %s", st)
+		}
+		if j, err := r.Store().Get(context.Background(), id); err != nil || j.State != job.Cancelled {
+			t.Errorf("cancelled queued job: %s %v", j.State, err)
+		}
+		if _, err := r.Cancel(context.Background(), actor.CLI("test"), busy); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/actor"
@@ -22,6 +23,11 @@ var ErrCancelled = errors.New("job cancelled")
 
 // errStopped is the cause of every job's context once the runner stops.
 var errStopped = errors.New("job runner stopped")
+
+// errLost is the cause of a job's context when its row ended without it:
+// the stale-job sweep or a stopping runner recorded it as interrupted, so
+// the person was told to start it again and it must not go on.
+var errLost = errors.New("job row ended elsewhere")
 
 // How often a runner writes its jobs' progress, and at least how often it
 // beats (which is also how soon it sees a cancel asked for elsewhere).
@@ -200,32 +206,48 @@ func (r *Runner) begin(ctx context.Context, spec Spec) (int64, context.Context, 
 	return id, jctx, a, nil
 }
 
-// work waits for a free worker, runs the job and records how it ended.
-func (r *Runner) work(ctx context.Context, id int64, spec Spec, a *active) error {
+// work waits for a free worker, runs the job and records how it ended,
+// then calls the spec's Finally with the state recorded.
+func (r *Runner) work(ctx context.Context, id int64, spec Spec, a *active) (err error) {
 	defer r.wg.Done()
+	state := Failed // what Finally hears if finish itself panics
 	defer func() {
 		r.mu.Lock()
 		delete(r.active, id)
 		r.mu.Unlock()
 		a.cancel(nil)
+		r.finally(id, spec, state)
 	}()
 	select {
 	case r.sem <- struct{}{}:
 		defer func() { <-r.sem }()
 	case <-ctx.Done():
-		err := context.Cause(ctx)
-		r.finish(ctx, id, spec, a, 0, err)
+		err = context.Cause(ctx)
+		state = r.finish(ctx, id, spec, a, 0, err)
 		return err
 	}
-	var (
-		result int64
-		err    = r.markRunning(ctx, id)
-	)
-	if err == nil {
+	var result int64
+	if err = r.markRunning(ctx, id); errors.Is(err, errLost) {
+		a.cancel(err) // recorded as the interruption it already is
+	} else if err == nil {
 		result, err = r.call(ctx, spec, a)
 	}
-	r.finish(ctx, id, spec, a, result, err)
+	state = r.finish(ctx, id, spec, a, result, err)
 	return err
+}
+
+// finally calls the spec's Finally, keeping a panic in it from taking the
+// process down.
+func (r *Runner) finally(id int64, spec Spec, state State) {
+	if spec.Finally == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("job's final step panicked", "job", id, "kind", spec.Kind, "panic", p)
+		}
+	}()
+	spec.Finally(state)
 }
 
 // call runs the job function, turning a panic into a failure so one bad
@@ -239,17 +261,26 @@ func (r *Runner) call(ctx context.Context, spec Spec, a *active) (result int64, 
 	return spec.Run(ctx, a.prog)
 }
 
+// markRunning records the job as running; errLost when its row is no
+// longer queued (swept as interrupted while it waited), so it never runs.
 func (r *Runner) markRunning(ctx context.Context, id int64) error {
 	const q = `UPDATE job SET state = 'running', started_at = now(), heartbeat_at = now() WHERE id = $1 AND state = 'queued'`
-	if _, err := r.db.Exec(ctx, q, id); err != nil {
+	tag, err := r.db.Exec(ctx, q, id)
+	if err != nil {
 		return fmt.Errorf("start job %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		r.log.Warn("job ended before it started; not running it", "job", id)
+		return errLost
 	}
 	return nil
 }
 
 // finish records a job's end: cancelled or interrupted when its context
-// was ended from outside, else failed or succeeded by its own account.
-func (r *Runner) finish(ctx context.Context, id int64, spec Spec, a *active, result int64, err error) {
+// was ended from outside, else failed or succeeded by its own account. A
+// row already final (interrupted by the sweep or a stopping runner) is
+// left as it is, and finish returns the state the row holds.
+func (r *Runner) finish(ctx context.Context, id int64, spec Spec, a *active, result int64, err error) State {
 	state, msg := Succeeded, ""
 	switch {
 	case err == nil:
@@ -273,10 +304,21 @@ func (r *Runner) finish(ctx context.Context, id int64, spec Spec, a *active, res
 	const q = `
 		UPDATE job SET state = $2, error = $3, result_id = $4, finished_at = now(), heartbeat_at = now(),
 		       done = $5, total = $6, unit = $7, message = $8
-		WHERE id = $1`
-	if _, err := r.db.Exec(wctx, q, id, state, msg, resultID, st.Done, st.Total, st.Unit, st.Message); err != nil {
+		WHERE id = $1 AND state IN ('queued', 'running')`
+	tag, err := r.db.Exec(wctx, q, id, state, msg, resultID, st.Done, st.Total, st.Unit, st.Message)
+	switch {
+	case err != nil:
+		// The row stays active; the sweep records it interrupted.
 		r.log.Error("record job end", "job", id, "state", state, "err", err)
+		return Interrupted
+	case tag.RowsAffected() == 0:
+		// Only the sweep and a stopping runner end a row from outside.
+		if state != Interrupted {
+			r.log.Warn("job ended after it was recorded as interrupted; its end is not recorded", "job", id, "state", state)
+		}
+		return Interrupted
 	}
+	return state
 }
 
 // loop writes progress, beats, and sweeps jobs of dead processes until the
@@ -322,8 +364,17 @@ func (r *Runner) flush() {
 		}
 		var cancelled bool
 		err := r.db.QueryRow(r.ctx, q, ids[i], st.Done, st.Total, st.Unit, st.Message).Scan(&cancelled)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The row is final: the job just ended (cancelling its context
+			// again does nothing), or the sweep recorded it interrupted and
+			// the person was told to start it again, so it must stop.
+			a.cancel(errLost)
+			continue
+		}
 		if err != nil {
-			// The job may just have ended (no row); the next beat retries.
+			if r.ctx.Err() == nil {
+				r.log.Warn("record job progress", "job", ids[i], "err", err) // the next beat retries
+			}
 			continue
 		}
 		a.last, a.beat = st, time.Now()

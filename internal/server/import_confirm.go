@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/job"
 )
@@ -26,18 +25,7 @@ func (s *Server) handleImportConfirm(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.uploads.mu.Lock()
-	waiting, req := up.waiting, up.req
-	if waiting {
-		up.waiting, up.jobID = false, 0
-	}
-	s.uploads.mu.Unlock()
-	if !waiting {
-		s.error(w, r, apperr.Conflictf("该导入无需确认或已在进行"))
-		return
-	}
-	req.Force = true
-	id, err := s.startImport(r.Context(), up, currentActor(r), req)
+	id, err := s.confirmImport(r.Context(), up, currentActor(r))
 	if err != nil {
 		s.error(w, r, err)
 		return

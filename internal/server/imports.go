@@ -338,34 +338,75 @@ func (s *Server) uploadJob(up *upload) int64 {
 }
 
 // startImport submits the upload's import once; a second confirm (double
-// click) gets the first one's job. The job removes the file when it ends,
-// unless it stopped to ask before replacing a larger extract: then the
-// file waits for the user's confirmation (handleImportConfirm).
+// click) gets the first one's job, and so does a post while the import
+// waits for its confirmation (confirmImport restarts it).
 func (s *Server) startImport(ctx context.Context, up *upload, a actor.Actor, req imports.Request) (int64, error) {
 	s.uploads.mu.Lock()
 	defer s.uploads.mu.Unlock()
 	if up.jobID != 0 {
 		return up.jobID, nil
 	}
+	return s.submitImport(ctx, up, a, req)
+}
+
+// confirmImport imports a stopped upload again, forced, with the user's
+// first choices. The switch from the stopped job to the new one happens
+// under one hold of the lock, so no other post and no cleanup sees the
+// upload in between.
+func (s *Server) confirmImport(ctx context.Context, up *upload, a actor.Actor) (int64, error) {
+	s.uploads.mu.Lock()
+	defer s.uploads.mu.Unlock()
+	if !up.waiting {
+		return 0, apperr.Conflictf("该导入无需确认或已在进行")
+	}
+	req := up.req
+	req.Force = true
+	id, err := s.submitImport(ctx, up, a, req)
+	if err == nil {
+		up.waiting = false
+	}
+	return id, err
+}
+
+// submitImport submits the upload's import job; the caller holds the
+// uploads' lock. The job owns the file: it removes it when it ends, however
+// it ends (also cancelled while queued, or after a panic), unless it
+// stopped to ask before replacing a larger extract: then the file waits for
+// the user's confirmation (confirmImport).
+func (s *Server) submitImport(ctx context.Context, up *upload, a actor.Actor, req imports.Request) (int64, error) {
 	spec := s.imports.Job(a, req, up.preview.EstimateRows(up.size), nil)
+	var (
+		self    int64 // this job's id, set under the lock before Finally can read it
+		stopped bool  // it stopped to ask; written and read on the job's goroutine
+	)
 	run := spec.Run
 	spec.Run = func(ctx context.Context, p *job.Progress) (int64, error) {
 		id, err := run(ctx, p)
 		if needsConfirm(err) {
+			stopped = true
 			s.uploads.mu.Lock()
-			up.waiting = true
+			up.waiting = true // before the row says failed, so its page offers the confirmation
 			s.uploads.mu.Unlock()
-			return id, err
 		}
-		s.removeUpload(req.Path) // the import is over: the rows are in the batch or nowhere
 		return id, err
 	}
-	up.req = req
+	spec.Finally = func(st job.State) {
+		s.uploads.mu.Lock()
+		mine := up.jobID == self // else a confirmed import took the file over
+		keep := !mine || (stopped && st == job.Failed)
+		if !keep {
+			up.waiting = false // interrupted after it asked: nothing left to confirm
+		}
+		s.uploads.mu.Unlock()
+		if !keep {
+			s.removeUpload(req.Path) // the import is over: the rows are in the batch or nowhere
+		}
+	}
 	id, err := s.jobs.Submit(ctx, spec)
 	if err != nil {
 		return 0, err
 	}
-	up.jobID = id
+	up.req, up.jobID, self = req, id, id
 	return id, nil
 }
 

@@ -15,7 +15,7 @@ import (
 
 // upload is a file received and previewed but not yet imported. It lives
 // in memory: after a restart the user uploads again. Once confirmed, its
-// import is a job (jobID) that owns the file and removes it when done.
+// import is a job (jobID) that owns the file and removes it when it ends.
 type upload struct {
 	token    string
 	userID   int64
@@ -77,7 +77,8 @@ func (u *uploads) waitingFor(jobID, userID int64) (*upload, bool) {
 }
 
 // expire forgets uploads older than ttl, deleting the files of those never
-// confirmed (a confirmed one's job removes its file).
+// confirmed or left waiting for a confirmation (a confirmed one's job
+// removes its file when it ends).
 func (u *uploads) expire(ttl time.Duration) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -87,6 +88,7 @@ func (u *uploads) expire(ttl time.Duration) {
 				if err := os.Remove(up.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					continue // kept, so the next round removes the file (it holds personal data)
 				}
+				up.waiting = false // a confirmation already holding it finds nothing to import
 			}
 			delete(u.m, k)
 		}
