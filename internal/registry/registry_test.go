@@ -339,9 +339,9 @@ func TestWritersTakeTurns(t *testing.T) {
 	}
 }
 
-// viewer is a leader of region code: reads only.
+// viewer is staff of region code, who may read full records.
 func viewer(code string) actor.Actor {
-	return actor.Actor{Username: "viewer", Role: actor.Leader, Region: code, IP: "local"}
+	return actor.Actor{Username: "viewer", Role: actor.City, Region: code, IP: "local"}
 }
 
 // timeline is a page of a person's timeline, its events and total.
