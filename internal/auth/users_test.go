@@ -13,9 +13,9 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 )
 
 const pw = "Test@2026pw"
@@ -23,13 +23,7 @@ const pw = "Test@2026pw"
 func newDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	db, _ := pgtest.New(t)
-	files, err := region.FilesIn(region.Embedded(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := region.Import(context.Background(), db, region.Embedded(), files, "4409"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "4409")
 	return db
 }
 

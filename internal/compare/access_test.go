@@ -10,7 +10,6 @@ import (
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 )
 
 // TestEngineChecksTheActor: the engine refuses, and audits, a comparison
@@ -21,10 +20,7 @@ func TestEngineChecksTheActor(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, _ := pgtest.New(t)
-	files, _ := region.FilesIn(region.Embedded(), ".")
-	if _, err := region.Import(ctx, db, region.Embedded(), files, "4409"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "4409")
 	eng := compare.New(db)
 	req := compare.Request{Region: fixture.County, AsOf: fixture.AsOf}
 	cases := []struct {

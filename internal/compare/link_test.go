@@ -14,8 +14,8 @@ import (
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func id18(body17 string) string { return body17 + string(idcard.CheckChar(body17)) }
@@ -35,10 +35,7 @@ func TestLinkEachDamageKind(t *testing.T) {
 	t.Parallel()
 	db, _ := pgtest.New(t)
 	ctx := context.Background()
-	files, _ := region.FilesIn(region.Embedded(), ".")
-	if _, err := region.Import(ctx, db, region.Embedded(), files, "440981"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "440981")
 	chen := id18("44098119800101123")  // 陈大文
 	li := id18("44098119751231002")    // 李秀英
 	wang := id18("44098119900202003")  // 王伟
@@ -240,10 +237,7 @@ func TestLinkIssue9(t *testing.T) {
 	t.Parallel()
 	db, _ := pgtest.New(t)
 	ctx := context.Background()
-	files, _ := region.FilesIn(region.Embedded(), ".")
-	if _, err := region.Import(ctx, db, region.Embedded(), files, "440981"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "440981")
 	liang := id18("44098119541011378") // 梁秀英
 	if liang[15:] == "000" || idcard.Parse(liang[:15]+"000").Damage != idcard.OK {
 		t.Fatalf("the example no longer passes its check by chance: %s", liang)
@@ -271,18 +265,8 @@ func TestLinkIssue9(t *testing.T) {
 		"990426199112010074,赵六,390,1", // line 6: unknown province, nobody near → unmatched
 		wrongCheck(ye) + ",谢伟,390,1",  // line 7: one typo from 叶伟's ID, but a surname's rare reading is no link
 	}, "\n") + "\n"
-	for _, f := range []struct {
-		kind       source.Kind
-		name, body string
-	}{{source.Hukou, "h.csv", hukou}, {source.Enrollment, "e.csv", enroll}} {
-		p := filepath.Join(dir, f.name)
-		if err := os.WriteFile(p, []byte(f.body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := imports.New(db).Import(ctx, fixture.Actor, imports.Request{Kind: f.kind, Region: "440981", Path: p, TempDir: dir}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	importText(t, db, dir, source.Hukou, "h.csv", hukou)
+	importText(t, db, dir, source.Enrollment, "e.csv", enroll)
 	eng := compare.New(db)
 	res, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
 	if err != nil {
@@ -318,10 +302,7 @@ func TestLinkIssue15(t *testing.T) {
 	t.Parallel()
 	db, _ := pgtest.New(t)
 	ctx := context.Background()
-	files, _ := region.FilesIn(region.Embedded(), ".")
-	if _, err := region.Import(ctx, db, region.Embedded(), files, "440981"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "440981")
 	huang := id18("44098119970813074") // 黄小红: 4.40981199708131E+17 when rounded
 	if huang != "440981199708130741" {
 		t.Fatalf("the issue's example is %s", huang)
@@ -354,18 +335,8 @@ func TestLinkIssue15(t *testing.T) {
 		twoWrong(wu1) + ",吴芳,390,1",      // line 7: two 吴芳 born that day → not linked
 		twoWrong(chen) + ",陈大伟,390,1",    // line 8: the name disagrees → not linked to 陈伟
 	}, "\n") + "\n"
-	for _, f := range []struct {
-		kind       source.Kind
-		name, body string
-	}{{source.Hukou, "h.csv", hukou}, {source.Enrollment, "e.csv", enroll}} {
-		p := filepath.Join(dir, f.name)
-		if err := os.WriteFile(p, []byte(f.body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := imports.New(db).Import(ctx, fixture.Actor, imports.Request{Kind: f.kind, Region: "440981", Path: p, TempDir: dir}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	importText(t, db, dir, source.Hukou, "h.csv", hukou)
+	importText(t, db, dir, source.Enrollment, "e.csv", enroll)
 	eng := compare.New(db)
 	res, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
 	if err != nil {
@@ -391,5 +362,19 @@ func TestLinkIssue15(t *testing.T) {
 		if flags&int(compare.FlagInfoError) == 0 {
 			t.Errorf("%s's flags %q lack 信息有误", id, compare.FlagNames(flags))
 		}
+	}
+}
+
+// importText writes body as the CSV file name in dir and imports it as an
+// extract of kind for 440981.
+func importText(t *testing.T, db *pgxpool.Pool, dir string, kind source.Kind, name, body string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	req := imports.Request{Kind: kind, Region: "440981", Path: p, TempDir: dir}
+	if _, err := imports.New(db).Import(context.Background(), fixture.Actor, req, nil); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
 )
 
@@ -27,10 +26,7 @@ func TestOversizedNameNeverBlocksComparison(t *testing.T) {
 	t.Parallel()
 	db, _ := pgtest.New(t)
 	ctx := context.Background()
-	files, _ := region.FilesIn(region.Embedded(), ".")
-	if _, err := region.Import(ctx, db, region.Embedded(), files, "440981"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "440981")
 	long := strings.Repeat("长", 100_000)
 	a, b := id18("44098119800101123"), id18("44098119751231002")
 	dir := t.TempDir()

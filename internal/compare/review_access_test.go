@@ -2,17 +2,13 @@ package compare_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
-	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
 )
 
@@ -23,32 +19,15 @@ func TestDecideRefusesHiddenCandidate(t *testing.T) {
 	t.Parallel()
 	db, _ := pgtest.New(t)
 	ctx := context.Background()
-	files, _ := region.FilesIn(region.Embedded(), ".")
-	if _, err := region.Import(ctx, db, region.Embedded(), files, "440981"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "440981")
 	here := id18("44098119600303001")  // 刘芳 of 440981107, the reviewer's township
 	there := id18("44098119610404002") // 刘芳 of 440981101
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	hukou := "公民身份号码,姓名,户籍地区划代码,人口状态\n" +
 		here + ",刘芳,440981107204,正常\n" + there + ",刘芳,440981101201,正常\n"
 	enroll := "公民身份号码,姓名,险种类型,参保状态,参保地区划代码\n,刘芳,390,1,440981107204\n" // line 2: two 刘芳 → review
-	im := imports.New(db)
-	for _, f := range []struct {
-		kind source.Kind
-		path string
-	}{{source.Hukou, write("h.csv", hukou)}, {source.Enrollment, write("e.csv", enroll)}} {
-		if _, err := im.Import(ctx, fixture.Actor, imports.Request{Kind: f.kind, Region: "440981", Path: f.path, TempDir: dir}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	importText(t, db, dir, source.Hukou, "h.csv", hukou)
+	importText(t, db, dir, source.Enrollment, "e.csv", enroll)
 	eng := compare.New(db)
 	res, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)
 	if err != nil {

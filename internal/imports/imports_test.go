@@ -17,11 +17,11 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/sheet"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -37,10 +37,7 @@ func id18(body17 string) string { return body17 + string(idcard.CheckChar(body17
 func newDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	db, _ := pgtest.New(t)
-	files, _ := region.FilesIn(region.Embedded(), ".")
-	if _, err := region.Import(context.Background(), db, region.Embedded(), files, "440981"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "440981")
 	return db
 }
 

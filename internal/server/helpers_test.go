@@ -16,8 +16,8 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/server"
 )
 
@@ -34,13 +34,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	db, _ := pgtest.New(t)
-	files, err := region.FilesIn(region.Embedded(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := region.Import(context.Background(), db, region.Embedded(), files, "4409"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "4409")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := server.New(server.Config{MaxUpload: 64 << 20, TempDir: t.TempDir()}, db, log)
 	t.Cleanup(srv.Close) // before the database is dropped

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -11,8 +10,8 @@ import (
 	"time"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/server"
 )
 
@@ -21,13 +20,7 @@ import (
 func newEnvIn(t *testing.T, tmp string) *env {
 	t.Helper()
 	db, _ := pgtest.New(t)
-	files, err := region.FilesIn(region.Embedded(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := region.Import(context.Background(), db, region.Embedded(), files, "4409"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "4409")
 	srv := server.New(server.Config{MaxUpload: 64 << 20, TempDir: tmp, Jobs: 1}, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv)

@@ -18,8 +18,8 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/auth"
+	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/pgtest"
-	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/server"
 )
 
@@ -69,13 +69,7 @@ func newEnvWith(t testing.TB, set func(*server.Config)) *env {
 func newEnvLog(t testing.TB, set func(*server.Config), w io.Writer) *env {
 	t.Helper()
 	db, _ := pgtest.New(t)
-	files, err := region.FilesIn(region.Embedded(), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := region.Import(context.Background(), db, region.Embedded(), files, "4409"); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Regions(t, db, "4409")
 	cfg := server.Config{MaxUpload: 64 << 20, TempDir: t.TempDir()}
 	set(&cfg)
 	srv := server.New(cfg, db, slog.New(slog.NewTextHandler(w, nil)))
