@@ -56,15 +56,17 @@ type Config struct {
 
 // Server serves canbao's pages.
 type Server struct {
-	cfg     Config
-	db      *pgxpool.Pool
-	log     *slog.Logger
-	users   *auth.Store
-	regions *region.Store
-	imports *imports.Importer
-	uploads *uploads
-	compare *compare.Engine
-	jobs    *job.Runner
+	cfg Config
+	db  *pgxpool.Pool
+	log *slog.Logger
+	// summaries caches finished runs' summary tables per region.
+	summaries *summaryCache
+	users     *auth.Store
+	regions   *region.Store
+	imports   *imports.Importer
+	uploads   *uploads
+	compare   *compare.Engine
+	jobs      *job.Runner
 	// registry reads persons and their timelines.
 	registry *registry.Store
 	// logins throttles login attempts per client address.
@@ -94,7 +96,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
-		jobs: job.NewRunner(db, log, cfg.Jobs)}
+		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(1024)}
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {
