@@ -284,6 +284,12 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 	} else if ok && region.Within(prev.RegionCode, reg.Code) {
 		v.DiffLink = runPath(run.ID, "diff", url.Values{"base": {strconv.FormatInt(prev.ID, 10)}, "region": {reg.Code}})
 	}
+	// The table of a finished run never changes; the rest of the page is
+	// the viewer's (nav, CSRF token, links), so the tag covers all of it.
+	u, _ := currentUser(r)
+	if notModified(w, r, "summary", run.ID, reg.Code, u.ID, v.Page, v.DiffLink, v.ExportXLSX) {
+		return
+	}
 	s.render(w, r, web.RunSummary(v))
 }
 

@@ -1,6 +1,11 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/canbao/canbao/web"
@@ -50,4 +55,26 @@ func (c *summaryCache) put(run int64, region string, d *summaryData) {
 		clear(c.m)
 	}
 	c.m[summaryKey{run, region}] = d
+}
+
+// etagSeed changes with every start of the server, so a new build's pages
+// never match a tag the old one handed out.
+var etagSeed = randomToken()
+
+// notModified sets an ETag made of parts, which must cover everything the
+// page shows, and answers 304 Not Modified when the browser already holds
+// that version. The tag is private: shared caches must not keep the page.
+func notModified(w http.ResponseWriter, r *http.Request, parts ...any) bool {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%#v", etagSeed, parts)
+	tag := `"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Cache-Control", "private, no-cache")
+	for _, t := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "W/")) == tag {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
 }

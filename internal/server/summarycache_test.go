@@ -66,3 +66,43 @@ func TestSummaryCacheKeepsScope(t *testing.T) {
 		t.Errorf("clerk sees %d persons, the county's row says %d", got, want)
 	}
 }
+
+// TestSummaryETag: a reload with the summary's ETag gets 304 and no body;
+// another user's request with that tag gets the whole page, under a tag of
+// its own.
+func TestSummaryETag(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.importDemoCounty(60)
+	e.mustCreateUser("ea", actor.County, "440981")
+	e.mustCreateUser("eb", actor.County, "440981")
+	a, b := e.client(), e.client()
+	a.mustLogin("ea")
+	b.mustLogin("eb")
+	runPath := a.mustCompare("440981", demoAsOf.Format("2006-01-02"))
+
+	resp, _ := a.get(runPath)
+	tag := resp.Header.Get("ETag")
+	if tag == "" {
+		t.Fatal("summary has no ETag")
+	}
+	conditional := func(c *client) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, c.base+runPath, nil)
+		req.Header.Set("If-None-Match", tag)
+		resp, err := c.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, readBody(t, resp)
+	}
+	if resp, body := conditional(a); resp.StatusCode != http.StatusNotModified || body != "" {
+		t.Errorf("reload with the tag: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	resp, body := conditional(b)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "eb姓名") {
+		t.Errorf("another user with the first one's tag: %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("ETag"); got == "" || got == tag {
+		t.Errorf("another user's tag %q, first user's %q", got, tag)
+	}
+}
