@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/canbao/canbao/internal/actor"
@@ -277,7 +278,7 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		label, _ := metricLabel(k)
 		v.Cards = append(v.Cards, web.Card{Label: label, Cell: web.Cell{N: data.counts[k], Link: listURL(run.ID, reg.Code, k), ID: "card-" + k}})
 	}
-	v.Lines, v.Total = data.lines, data.total
+	v.Lines, v.Rows, v.Total = data.lines, data.rows, data.total
 	if prev, ok, err := s.previousRun(ctx, currentActor(r), run); err != nil {
 		s.error(w, r, err)
 		return
@@ -339,6 +340,11 @@ func (s *Server) runSummary(r *http.Request, run compare.Run, reg region.Region)
 	}
 	d.total = web.SummaryLine{Name: "合计", Code: reg.Code, Total: true, Cells: summaryCells(run.ID, reg.Code, cols, total.Counts)}
 	if done {
+		var b strings.Builder
+		if err := web.SummaryLines(d.lines).Render(ctx, &b); err != nil {
+			return nil, err
+		}
+		d.rows = templ.Raw(b.String())
 		s.summaries.put(run.ID, reg.Code, d)
 	}
 	return d, nil

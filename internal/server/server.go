@@ -98,7 +98,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
-		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(1024), homes: newSummaryCache(1024)}
+		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {

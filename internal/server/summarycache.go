@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/a-h/templ"
+
 	"github.com/canbao/canbao/web"
 )
 
@@ -18,6 +20,7 @@ import (
 type summaryData struct {
 	counts map[string]int
 	lines  []web.SummaryLine
+	rows   templ.Component // lines, rendered once
 	total  web.SummaryLine
 }
 
