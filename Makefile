@@ -24,7 +24,8 @@ test: build check-generated
 	$(BIN) pg run --temp -- $(GO) test -count=1 ./...
 
 # Micro-benchmarks of the pure packages, then the end-to-end ones (import,
-# comparison, pages) once each on generated city-sized data.
+# comparison, pages one at a time, pages under 20 and 100 concurrent users:
+# BenchmarkPagesUnderLoad) once each on generated city-sized data.
 bench: build
 	$(GO) test -run '^$$' -bench . ./internal/idcard ./internal/names ./internal/sheet ./internal/source
 	$(BIN) pg run --temp -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/imports ./internal/compare ./internal/server

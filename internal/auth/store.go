@@ -556,14 +556,19 @@ var ErrNoSession = errors.New("no session")
 // past the idle timeout or the absolute lifetime are deleted.
 func (s *Store) Session(ctx context.Context, token string) (User, error) {
 	now := s.now()
-	// One round trip per request: mark the session used and read its user.
+	// One round trip per request: read the session's user, and mark the
+	// session used when it was last marked over a minute ago. Writing it on
+	// every request made a user's concurrent requests queue on the row lock;
+	// the idle timeout may now end a session up to a minute early.
 	const q = `
 		WITH s AS (
-			UPDATE session SET last_seen = $2
-			WHERE token_hash = $1 AND last_seen > $3 AND created_at > $4
-			RETURNING user_id)
+			SELECT token_hash, user_id, last_seen FROM session
+			WHERE token_hash = $1 AND last_seen > $3 AND created_at > $4),
+		touch AS (
+			UPDATE session SET last_seen = $2 FROM s
+			WHERE session.token_hash = s.token_hash AND s.last_seen < $5)
 		SELECT ` + userCols + ` FROM s JOIN app_user u ON u.id = s.user_id LEFT JOIN region r ON r.code = u.region_code`
-	u, err := scanUser(s.db.QueryRow(ctx, q, hashToken(token), now, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime)))
+	u, err := scanUser(s.db.QueryRow(ctx, q, hashToken(token), now, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime), now.Add(-time.Minute)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		_, _ = s.db.Exec(ctx, `DELETE FROM session WHERE token_hash = $1`, hashToken(token)) // tidying only: the session is refused either way
 		return User{}, ErrNoSession

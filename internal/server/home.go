@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/web"
 )
 
@@ -41,14 +42,35 @@ func (s *Server) homeStats(ctx context.Context, a actor.Actor) ([]web.Stat, erro
 	if err != nil || !ok {
 		return nil, err
 	}
-	total, _, err := s.compare.Summary(ctx, a, run.ID, a.Region)
+	counts, err := s.homeCounts(ctx, a, run)
 	if err != nil {
 		return nil, err
 	}
 	stats := []web.Stat{{Label: "最近一次比对", Value: run.AsOf.Format("2006-01-02"), Link: runURL(run.ID, a.Region)}}
 	for _, k := range []string{"universe", "pension_not", "survey"} {
 		label, _ := metricLabel(k)
-		stats = append(stats, web.Stat{Label: label, Value: strconv.Itoa(total.Counts[k]), Link: listURL(run.ID, a.Region, k)})
+		stats = append(stats, web.Stat{Label: label, Value: strconv.Itoa(counts[k]), Link: listURL(run.ID, a.Region, k)})
 	}
 	return stats, nil
+}
+
+// homeCounts are the numbers of the viewer's region in run, kept per finished
+// run and region since every user of the region sees the same ones. The
+// scope check runs on every request, cached or not.
+func (s *Server) homeCounts(ctx context.Context, a actor.Actor, run compare.Run) (map[string]int, error) {
+	if err := a.CheckIn(actor.CompareRead, a.Region, "区划 "+a.Region); err != nil {
+		return nil, err
+	}
+	done := run.Status == "done"
+	if d, ok := s.homes.get(run.ID, a.Region); ok && done {
+		return d.counts, nil
+	}
+	total, _, err := s.compare.Summary(ctx, a, run.ID, a.Region)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		s.homes.put(run.ID, a.Region, &summaryData{counts: total.Counts})
+	}
+	return total.Counts, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/canbao/canbao/internal/actor"
@@ -243,12 +244,13 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	total, children, err := s.compare.Summary(ctx, currentActor(r), run.ID, reg.Code)
-	if err != nil {
+	a := currentActor(r)
+	// The scope check runs on every request, cached or not.
+	if err := a.CheckIn(actor.CompareRead, reg.Code, "区划 "+reg.Code); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	kids, err := s.regions.Children(ctx, reg.Code)
+	data, err := s.runSummary(r, run, reg)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -265,7 +267,7 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		ExportCSV:       runPath(run.ID, "export.csv", url.Values{"region": {reg.Code}}),
 		ExportUnmatched: runPath(run.ID, "unmatched.xlsx", url.Values{"region": {reg.Code}}),
 		ReviewLink:      runPath(run.ID, "review", url.Values{"region": {reg.Code}}),
-		ReviewCount:     total.Counts[compare.MetricReview]}
+		ReviewCount:     data.counts[compare.MetricReview]}
 	if !currentActor(r).May(actor.Export) {
 		v.ExportXLSX, v.ExportCSV, v.ExportUnmatched = "", "", ""
 	}
@@ -274,8 +276,43 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, k := range summaryCards {
 		label, _ := metricLabel(k)
-		v.Cards = append(v.Cards, web.Card{Label: label, Cell: web.Cell{N: total.Counts[k], Link: listURL(run.ID, reg.Code, k), ID: "card-" + k}})
+		v.Cards = append(v.Cards, web.Card{Label: label, Cell: web.Cell{N: data.counts[k], Link: listURL(run.ID, reg.Code, k), ID: "card-" + k}})
 	}
+	v.Lines, v.Rows, v.Total = data.lines, data.rows, data.total
+	if prev, ok, err := s.previousRun(ctx, currentActor(r), run); err != nil {
+		s.error(w, r, err)
+		return
+	} else if ok && region.Within(prev.RegionCode, reg.Code) {
+		v.DiffLink = runPath(run.ID, "diff", url.Values{"base": {strconv.FormatInt(prev.ID, 10)}, "region": {reg.Code}})
+	}
+	// The table of a finished run never changes; the rest of the page is
+	// the viewer's (nav, CSRF token, links), so the tag covers all of it.
+	u, _ := currentUser(r)
+	if notModified(w, r, "summary", run.ID, reg.Code, u.ID, v.Page, v.DiffLink, v.ExportXLSX) {
+		return
+	}
+	s.render(w, r, web.RunSummary(v))
+}
+
+// runSummary is a region's summary in a run: its numbers and table lines,
+// from the cache when the run is finished and the region was shown before.
+// The caller has checked the viewer may see the region.
+func (s *Server) runSummary(r *http.Request, run compare.Run, reg region.Region) (*summaryData, error) {
+	done := run.Status == "done"
+	if d, ok := s.summaries.get(run.ID, reg.Code); ok && done {
+		return d, nil
+	}
+	ctx := r.Context()
+	total, children, err := s.compare.Summary(ctx, currentActor(r), run.ID, reg.Code)
+	if err != nil {
+		return nil, err
+	}
+	kids, err := s.regions.Children(ctx, reg.Code)
+	if err != nil {
+		return nil, err
+	}
+	cols := summaryColumns()
+	d := &summaryData{counts: total.Counts}
 	// Every child region gets a row, with zeros where nobody lives, and
 	// the rest line when the children do not add up.
 	got := make([]region.Line, len(children))
@@ -288,7 +325,7 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, l := range region.Split(reg, below, got, total.Counts).Lines {
 		if !l.Rest {
-			v.Lines = append(v.Lines, web.SummaryLine{Name: l.Name, Code: l.Code, Link: runURL(run.ID, l.Code), Cells: summaryCells(run.ID, l.Code, cols, l.Counts)})
+			d.lines = append(d.lines, web.SummaryLine{Name: l.Name, Code: l.Code, Link: runURL(run.ID, l.Code), Cells: summaryCells(run.ID, l.Code, cols, l.Counts)})
 			continue
 		}
 		rest := web.SummaryLine{Name: l.Name, Code: "rest", Rest: true}
@@ -298,17 +335,19 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 			shown = shown || l.Counts[c.key] != 0
 		}
 		if shown {
-			v.Lines = append(v.Lines, rest)
+			d.lines = append(d.lines, rest)
 		}
 	}
-	v.Total = web.SummaryLine{Name: "合计", Code: reg.Code, Total: true, Cells: summaryCells(run.ID, reg.Code, cols, total.Counts)}
-	if prev, ok, err := s.previousRun(ctx, currentActor(r), run); err != nil {
-		s.error(w, r, err)
-		return
-	} else if ok && region.Within(prev.RegionCode, reg.Code) {
-		v.DiffLink = runPath(run.ID, "diff", url.Values{"base": {strconv.FormatInt(prev.ID, 10)}, "region": {reg.Code}})
+	d.total = web.SummaryLine{Name: "合计", Code: reg.Code, Total: true, Cells: summaryCells(run.ID, reg.Code, cols, total.Counts)}
+	if done {
+		var b strings.Builder
+		if err := web.SummaryLines(d.lines).Render(ctx, &b); err != nil {
+			return nil, err
+		}
+		d.rows = templ.Raw(b.String())
+		s.summaries.put(run.ID, reg.Code, d)
 	}
-	s.render(w, r, web.RunSummary(v))
+	return d, nil
 }
 
 func summaryCells(runID int64, code string, cols []summaryColumn, counts map[string]int) []web.Cell {

@@ -56,9 +56,13 @@ type Config struct {
 
 // Server serves canbao's pages.
 type Server struct {
-	cfg     Config
-	db      *pgxpool.Pool
-	log     *slog.Logger
+	cfg Config
+	db  *pgxpool.Pool
+	log *slog.Logger
+	// summaries caches finished runs' summary tables per region.
+	summaries *summaryCache
+	// homes caches the home page's numbers per finished run and region.
+	homes   *summaryCache
 	users   *auth.Store
 	regions *region.Store
 	imports *imports.Importer
@@ -94,7 +98,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
-		jobs: job.NewRunner(db, log, cfg.Jobs)}
+		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {
@@ -119,6 +123,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.clientAddr, middleware.Recoverer, s.logRequests, securityHeaders)
+	// Summary and list pages run to 80 KB of repetitive HTML; gzip at a low
+	// level shrinks them several times for little CPU.
+	r.Use(middleware.Compress(1, "text/html", "text/css", "text/javascript", "application/javascript"))
 	static, _ := fs.Sub(web.Static, "static")
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	r.Get("/healthz", s.handleHealth)
