@@ -285,18 +285,8 @@ func (d *dirtier) numericFull(_ *extract, r *row) bool {
 }
 
 // namePoly writes one character of the name as another that shares one
-// of its rarer readings (孟亮 as 孟靓); only for persons named by 户籍人口
-// or 居住人口, like nameTypo.
-func (d *dirtier) namePoly(_ *extract, r *row) bool {
-	if !d.named[r.who] {
-		return false
-	}
-	name, ok := namePolyphone(d.w.persons[r.who].name, d.r)
-	if ok {
-		r.vals[1] = name
-	}
-	return ok
-}
+// of its rarer readings (孟亮 as 孟靓).
+func (d *dirtier) namePoly(_ *extract, r *row) bool { return d.rename(r, namePolyphone) }
 
 // nameOrder swaps the two characters of a two-character given name;
 // only for persons named by 户籍人口 or 居住人口, and only when nobody of
@@ -348,13 +338,17 @@ func (d *dirtier) blank(_ *extract, r *row) bool {
 	return true
 }
 
-// nameTypo misspells the name; only for persons whose identity comes from
-// 户籍人口 or 居住人口, so that the person's own name stays certain.
-func (d *dirtier) nameTypo(_ *extract, r *row) bool {
+// nameTypo misspells the name.
+func (d *dirtier) nameTypo(_ *extract, r *row) bool { return d.rename(r, nameTypo) }
+
+// rename writes the row's name as change makes it; only for persons whose
+// identity comes from 户籍人口 or 居住人口, so that the person's own name
+// stays certain.
+func (d *dirtier) rename(r *row, change func(string, *rand.Rand) (string, bool)) bool {
 	if !d.named[r.who] {
 		return false
 	}
-	name, ok := nameTypo(d.w.persons[r.who].name, d.r)
+	name, ok := change(d.w.persons[r.who].name, d.r)
 	if ok {
 		r.vals[1] = name
 	}
