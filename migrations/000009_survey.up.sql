@@ -1,0 +1,92 @@
+-- 入户调查: a survey round is published from a comparison run for a region
+-- (usually a county). Its targets are visited by household: every member
+-- of a target's household is listed (户不漏人), split county → township →
+-- village, and households are assigned to teams of a township.
+CREATE TABLE survey_round (
+    id           bigserial PRIMARY KEY,
+    region_code  text NOT NULL REFERENCES region (code),
+    title        text NOT NULL,
+    run_id       bigint NOT NULL REFERENCES comparison_run (id), -- the run it was published or last topped up from
+    deadline     date,
+    households   integer NOT NULL DEFAULT 0,
+    persons      integer NOT NULL DEFAULT 0, -- members listed
+    targets      integer NOT NULL DEFAULT 0, -- members who are survey targets
+    created_by   bigint REFERENCES app_user (id),
+    created_name text NOT NULL DEFAULT '',
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX survey_round_region ON survey_round (region_code text_pattern_ops, id DESC);
+
+-- 调查组: a township's survey teams, kept across rounds.
+CREATE TABLE survey_team (
+    id           bigserial PRIMARY KEY,
+    region_code  text NOT NULL REFERENCES region (code), -- the township
+    name         text NOT NULL,
+    members      jsonb NOT NULL DEFAULT '[]',             -- [{"name": ..., "phone": ...}]
+    active       boolean NOT NULL DEFAULT true,
+    created_by   bigint REFERENCES app_user (id),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (region_code, name)
+);
+
+-- One household to visit in a round. A resident without a 户号 is a
+-- household of one (household = '' and one member).
+CREATE TABLE survey_household (
+    id           bigserial PRIMARY KEY,
+    round_id     bigint NOT NULL REFERENCES survey_round (id) ON DELETE CASCADE,
+    code         text NOT NULL UNIQUE,          -- short task code, printed with its QR code
+    household    text NOT NULL,                 -- 户号
+    region_code  text COLLATE "C" NOT NULL,     -- the village (or the deepest region known)
+    address      text NOT NULL DEFAULT '',
+    head_name    text NOT NULL DEFAULT '',
+    team_id      bigint REFERENCES survey_team (id),
+    targets      integer NOT NULL DEFAULT 0,    -- members who are targets now
+    added_run    bigint NOT NULL,               -- the run that brought it into the round
+    UNIQUE (round_id, household, region_code)
+);
+CREATE INDEX survey_household_region ON survey_household (round_id, region_code, id);
+CREATE INDEX survey_household_team ON survey_household (team_id) WHERE team_id IS NOT NULL;
+
+-- Every member listed for a household: targets with what the data says and
+-- what is wrong, the other members so the visit covers them all. A member
+-- who is no longer a target after a top-up keeps target = false and
+-- dropped_run set; nothing entered for them is lost.
+CREATE TABLE survey_member (
+    id           bigserial PRIMARY KEY,
+    household_id bigint NOT NULL REFERENCES survey_household (id) ON DELETE CASCADE,
+    round_id     bigint NOT NULL,
+    id_number    text COLLATE "C" NOT NULL,
+    name         text NOT NULL,
+    relation     text NOT NULL DEFAULT '',
+    target       boolean NOT NULL,
+    pension      text NOT NULL DEFAULT '',      -- statuses and flags of the run that listed it
+    medical      text NOT NULL DEFAULT '',
+    flags        integer NOT NULL DEFAULT 0,    -- compare.Flag bits
+    added_run    bigint NOT NULL,
+    dropped_run  bigint,                         -- the top-up run where it stopped being a target
+    found        boolean NOT NULL DEFAULT false, -- found at the door, on no list
+    UNIQUE (round_id, id_number)
+);
+CREATE INDEX survey_member_household ON survey_member (household_id, id);
+
+-- Which team a village's households go to, kept so a top-up assigns new
+-- households of the village the same way.
+CREATE TABLE survey_team_village (
+    round_id     bigint NOT NULL REFERENCES survey_round (id) ON DELETE CASCADE,
+    village_code text NOT NULL,
+    team_id      bigint NOT NULL REFERENCES survey_team (id),
+    PRIMARY KEY (round_id, village_code)
+);
+
+-- 归档: where a village's paper forms are kept.
+CREATE TABLE survey_archive (
+    round_id      bigint NOT NULL REFERENCES survey_round (id) ON DELETE CASCADE,
+    village_code  text NOT NULL,
+    boxes         integer NOT NULL CHECK (boxes > 0),
+    note          text NOT NULL DEFAULT '',
+    archived_by   bigint REFERENCES app_user (id),
+    archived_name text NOT NULL DEFAULT '',
+    archived_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (round_id, village_code)
+);
