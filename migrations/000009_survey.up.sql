@@ -70,6 +70,44 @@ CREATE TABLE survey_member (
 );
 CREATE INDEX survey_member_household ON survey_member (household_id, id);
 
+-- 全民参保登记表: one form per member and visit. A member's live form is
+-- the one not superseded; its state is the member's survey state (no live
+-- form: 待调查 pending). draft 调查中 → submitted 已提交 → approved 已入库 or
+-- returned 已退回 (→ draft again on edit → submitted ...). An approved form is
+-- never edited: a new form supersedes it. Counted as
+--   visited (入户)   : live form submitted, approved or returned
+--   confirmed (完成) : live form approved
+--   corrected (更正) : live form approved and the member flagged 信息有误
+-- so the survey's progress pages and the reports count the same persons.
+CREATE TABLE survey_form (
+    id            bigserial PRIMARY KEY,
+    member_id     bigint NOT NULL REFERENCES survey_member (id) ON DELETE CASCADE,
+    household_id  bigint NOT NULL,
+    round_id      bigint NOT NULL,
+    state         text NOT NULL CHECK (state IN ('draft', 'submitted', 'approved', 'returned', 'superseded')),
+    version       integer NOT NULL DEFAULT 1,     -- optimistic locking: every save bumps it
+    data          jsonb NOT NULL DEFAULT '{}',    -- the form's items as entered (DOMAIN §6)
+    outcome       text NOT NULL DEFAULT 'present' CHECK (outcome IN ('present', 'moved', 'died')),
+    outcome_date  date,                           -- when the member moved away or died
+    willing       text NOT NULL DEFAULT '',       -- 参保意愿
+    reason        text NOT NULL DEFAULT '',       -- 未参保原因
+    surveyed_on   date,                           -- 调查日期
+    submit_key    text UNIQUE,                    -- idempotency key of the last submission
+    entered_by    bigint REFERENCES app_user (id),
+    entered_name  text NOT NULL DEFAULT '',
+    submitted_at  timestamptz,
+    reviewed_by   bigint REFERENCES app_user (id),
+    reviewed_name text NOT NULL DEFAULT '',
+    reviewed_at   timestamptz,
+    return_reason text NOT NULL DEFAULT '',
+    supersedes    bigint REFERENCES survey_form (id),
+    corrected     integer NOT NULL DEFAULT 0,     -- registry fields the approval changed
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX survey_form_live ON survey_form (member_id) WHERE state <> 'superseded';
+CREATE INDEX survey_form_round_state ON survey_form (round_id, state);
+
 -- Which team a village's households go to, kept so a top-up assigns new
 -- households of the village the same way.
 CREATE TABLE survey_team_village (
