@@ -23,6 +23,7 @@ import (
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/registry"
+	"github.com/canbao/canbao/internal/survey"
 	"github.com/canbao/canbao/web"
 )
 
@@ -71,6 +72,8 @@ type Server struct {
 	jobs    *job.Runner
 	// registry reads persons and their timelines.
 	registry *registry.Store
+	// survey holds the household survey's rounds, teams and forms.
+	survey *survey.Store
 	// logins throttles login attempts per client address.
 	logins *throttle
 	// keys make the opaque person keys of URLs.
@@ -97,7 +100,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.LoginInterval = 3 * time.Second
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
-		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
+		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), survey: survey.New(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
@@ -143,6 +146,8 @@ func (s *Server) routes() chi.Router {
 			s.routesReview(r)
 			s.routesPersons(r)
 			s.routesJobs(r)
+			// survey rounds, teams, printing, archive
+			s.routesSurveyRounds(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
 		})
