@@ -409,6 +409,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	path := runPath(run.ID, "list", nil)
 	lq := list.Parse(r.URL.Query(), runListSpec)
 	lq.Filters.Set("region", reg.Code) // the default region, named in page links
+	s.listAfter(r, &lq, 2)
 	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string { return listURL(run.ID, code, metric) })
 	if err != nil {
 		s.error(w, r, err)
@@ -432,6 +433,9 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Pager = web.PagerOf(page.Query, page.Total, path)
+		if n := len(page.Items); n == lq.Size {
+			v.Pager.Cursor = s.listCursor(lq, page.Items[n-1].RegionCode, page.Items[n-1].IDNumber)
+		}
 		codes := make([]string, len(page.Items))
 		for i, p := range page.Items {
 			codes[i] = p.RegionCode
