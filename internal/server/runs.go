@@ -279,10 +279,7 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		v.Cards = append(v.Cards, web.Card{Label: label, Cell: web.Cell{N: data.counts[k], Link: listURL(run.ID, reg.Code, k), ID: "card-" + k}})
 	}
 	v.Lines, v.Rows, v.Total = data.lines, data.rows, data.total
-	if prev, ok, err := s.previousRun(ctx, currentActor(r), run); err != nil {
-		s.error(w, r, err)
-		return
-	} else if ok && region.Within(prev.RegionCode, reg.Code) {
+	if prev := data.prev; data.hasPrev && region.Within(prev.RegionCode, reg.Code) {
 		v.DiffLink = runPath(run.ID, "diff", url.Values{"base": {strconv.FormatInt(prev.ID, 10)}, "region": {reg.Code}})
 	}
 	// The table of a finished run never changes; the rest of the page is
@@ -313,6 +310,10 @@ func (s *Server) runSummary(r *http.Request, run compare.Run, reg region.Region)
 	}
 	cols := summaryColumns()
 	d := &summaryData{counts: total.Counts}
+	// The viewer sees the previous run: it is of the same region as run.
+	if d.prev, d.hasPrev, err = s.previousRun(ctx, currentActor(r), run); err != nil {
+		return nil, err
+	}
 	// Every child region gets a row, with zeros where nobody lives, and
 	// the rest line when the children do not add up.
 	got := make([]region.Line, len(children))
