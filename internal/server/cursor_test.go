@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"html"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -124,4 +125,27 @@ func withoutCursor(t *testing.T, u string) string {
 	}
 	v.Del(list.CursorParam)
 	return p + "?" + v.Encode()
+}
+
+// TestRegionCacheKeepsScope: a region another user's page put in the
+// region cache is still outside a township clerk's reach.
+func TestRegionCacheKeepsScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustCreateUser("gz", actor.County, "440981")
+	e.mustCreateUser("tw", actor.Township, "440981002")
+	county, township := e.client(), e.client()
+	county.mustLogin("gz")
+	township.mustLogin("tw")
+	for _, code := range []string{"440981", "440981003"} {
+		if resp, _ := county.get("/regions/" + code); resp.StatusCode != http.StatusOK {
+			t.Fatalf("county opens %s: %d", code, resp.StatusCode)
+		}
+		if resp, _ := township.get("/regions/" + code); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("township opens cached %s: %d, want 404", code, resp.StatusCode)
+		}
+	}
+	if resp, body := township.get("/regions/440981002"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "440981002") {
+		t.Errorf("township opens its own region: %d", resp.StatusCode)
+	}
 }

@@ -159,7 +159,7 @@ func (s *Server) runRegion(r *http.Request, run compare.Run) (region.Region, err
 	if !region.Within(run.RegionCode, code) || !a.Sees(code) {
 		return region.Region{}, apperr.NotFoundf("区划 %s 不在本次比对或本人管辖范围内", code)
 	}
-	return s.regions.Get(r.Context(), a, code)
+	return s.region(r.Context(), a, code)
 }
 
 // runAndRegion is runOf and runRegion together, as most run pages need.
@@ -175,7 +175,7 @@ func (s *Server) runAndRegion(r *http.Request) (compare.Run, region.Region, erro
 // runCrumbs is the region path of a run page; regions the viewer may open
 // in this run link to link(code).
 func (s *Server) runCrumbs(ctx context.Context, a actor.Actor, run compare.Run, code string, link func(string) string) ([]web.Crumb, error) {
-	path, err := s.regions.Path(ctx, code)
+	path, err := s.regionPath(ctx, code)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +441,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 		for i, p := range page.Items {
 			codes[i] = p.RegionCode
 		}
-		names, err := s.regions.Names(ctx, codes)
+		names, err := s.regionNames(ctx, codes)
 		if err != nil {
 			s.error(w, r, err)
 			return
