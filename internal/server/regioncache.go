@@ -24,6 +24,18 @@ type regionCache struct {
 	codes map[string]cachedRegion
 	paths map[string]cachedPath
 	named map[string]cachedName
+	kids  map[string]cachedChildren
+	count map[string]cachedCount
+}
+
+type cachedChildren struct {
+	kids []region.Child
+	at   time.Time
+}
+
+type cachedCount struct {
+	n  int
+	at time.Time
 }
 
 type cachedName struct {
@@ -43,7 +55,7 @@ type cachedPath struct {
 
 func newRegionCache(ttl time.Duration, max int) *regionCache {
 	return &regionCache{ttl: ttl, max: max, codes: map[string]cachedRegion{}, paths: map[string]cachedPath{},
-		named: map[string]cachedName{}}
+		named: map[string]cachedName{}, kids: map[string]cachedChildren{}, count: map[string]cachedCount{}}
 }
 
 func (c *regionCache) region(code string) (region.Region, bool) {
@@ -167,4 +179,65 @@ func (s *Server) regionNames(ctx context.Context, codes []string) (map[string]st
 		names[code] = name
 	}
 	return names, nil
+}
+
+func (c *regionCache) children(code string) ([]region.Child, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.kids[code]
+	return e.kids, ok && time.Since(e.at) < c.ttl
+}
+
+func (c *regionCache) putChildren(code string, kids []region.Child) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.kids) >= c.max {
+		clear(c.kids)
+	}
+	c.kids[code] = cachedChildren{kids, time.Now()}
+}
+
+func (c *regionCache) regionCount(code string) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.count[code]
+	return e.n, ok && time.Since(e.at) < c.ttl
+}
+
+func (c *regionCache) putCount(code string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.count) >= c.max {
+		clear(c.count)
+	}
+	c.count[code] = cachedCount{n, time.Now()}
+}
+
+// regionChildren is regions.Children through the cache (the home page's
+// tree); a region added below code shows within the cache's lifetime.
+func (s *Server) regionChildren(ctx context.Context, code string) ([]region.Child, error) {
+	if kids, ok := s.regionsCache.children(code); ok {
+		return kids, nil
+	}
+	kids, err := s.regions.Children(ctx, code)
+	if err == nil {
+		s.regionsCache.putChildren(code, kids)
+	}
+	return kids, err
+}
+
+// regionCount is regions.Count through the cache: the number of regions
+// inside the actor's.
+func (s *Server) regionCount(ctx context.Context, a actor.Actor) (int, error) {
+	if err := a.Check(actor.RegionRead); err != nil {
+		return 0, err
+	}
+	if n, ok := s.regionsCache.regionCount(a.Region); ok {
+		return n, nil
+	}
+	n, err := s.regions.Count(ctx, a)
+	if err == nil {
+		s.regionsCache.putCount(a.Region, n)
+	}
+	return n, err
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/canbao/canbao/internal/region"
 )
 
-// TestRegionCache: regions, paths and names come back until they expire,
+// TestRegionCache: regions, paths, names, children and counts come back until they expire,
 // and a name not cached is reported missing, once.
 func TestRegionCache(t *testing.T) {
 	c := newRegionCache(time.Hour, 100)
@@ -31,7 +31,22 @@ func TestRegionCache(t *testing.T) {
 		t.Errorf("names = %v, missing %v", names, missing)
 	}
 
+	kids := []region.Child{{Region: region.Region{Code: "440981002", Name: "石仔岭街道"}, Children: 3}}
+	c.putChildren("440981", kids)
+	if got, ok := c.children("440981"); !ok || !slices.Equal(got, kids) {
+		t.Errorf("children = %v, %v", got, ok)
+	}
+	if _, ok := c.children("440982"); ok {
+		t.Error("children of a region never put")
+	}
+	c.putCount("440981", 521)
+	if n, ok := c.regionCount("440981"); !ok || n != 521 {
+		t.Errorf("count = %d, %v", n, ok)
+	}
+
 	old := newRegionCache(time.Nanosecond, 100)
+	old.putChildren("440981", kids)
+	old.putCount("440981", 521)
 	old.putRegions(gz)
 	old.putPath("440981", []region.Region{gz})
 	old.putNames(map[string]string{"440981": "高州市"})
@@ -41,6 +56,12 @@ func TestRegionCache(t *testing.T) {
 	}
 	if _, ok := old.path("440981"); ok {
 		t.Error("expired path still served")
+	}
+	if _, ok := old.children("440981"); ok {
+		t.Error("expired children still served")
+	}
+	if _, ok := old.regionCount("440981"); ok {
+		t.Error("expired count still served")
 	}
 	if _, missing := old.names([]string{"440981"}); len(missing) != 1 {
 		t.Error("expired name still served")

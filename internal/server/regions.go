@@ -59,7 +59,7 @@ func (s *Server) regionView(ctx context.Context, a actor.Actor, code string) (we
 	if err != nil {
 		return web.RegionView{}, err
 	}
-	children, err := s.regions.Children(ctx, code)
+	children, err := s.regionChildren(ctx, code)
 	if err != nil {
 		return web.RegionView{}, err
 	}
