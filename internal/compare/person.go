@@ -111,7 +111,7 @@ func (e *Engine) byLine(ctx context.Context, q string, args []any, row func(pgx.
 	b.Queue(q, args...)
 	b.Queue(`COMMIT`)
 	br := e.db.SendBatch(ctx, b)
-	defer br.Close()
+	defer func() { _ = br.Close() }() // an error is the first statement's that failed, returned below
 	for range 2 {
 		if _, err := br.Exec(); err != nil {
 			return err
