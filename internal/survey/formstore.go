@@ -46,8 +46,8 @@ const (
 	AuditMemberAdd   = "survey.member.add"
 )
 
-// Member is one person listed for a household, with their survey state.
-type Member struct {
+// EntryMember is one person listed for a household, with their survey state.
+type EntryMember struct {
 	ID, HouseholdID, RoundID int64
 	IDNumber, Name, Relation string
 	Target, Found            bool
@@ -59,14 +59,14 @@ type Member struct {
 	ReturnReason             string
 }
 
-// Household is a household task of a round with its members.
-type Household struct {
+// EntryHousehold is a household task of a round with its members.
+type EntryHousehold struct {
 	ID, RoundID                                int64
 	RoundTitle                                 string
 	Deadline                                   *time.Time
 	Code, Household, RegionCode, Address, Head string
 	TeamName                                   string
-	Members                                    []Member
+	Members                                    []EntryMember
 }
 
 // FormRecord is a stored form.
@@ -117,8 +117,8 @@ func orName(n string) string {
 const memberCols = `m.id, m.household_id, m.round_id, m.id_number, m.name, m.relation, m.target, m.found, m.pension, m.medical, m.flags,
 	coalesce(f.state, 'pending'), coalesce(f.id, 0), coalesce(f.outcome, ''), coalesce(f.return_reason, '')`
 
-func scanMember(row pgx.Row) (Member, error) {
-	var m Member
+func scanMember(row pgx.Row) (EntryMember, error) {
+	var m EntryMember
 	err := row.Scan(&m.ID, &m.HouseholdID, &m.RoundID, &m.IDNumber, &m.Name, &m.Relation, &m.Target, &m.Found, &m.Pension, &m.Medical,
 		&m.Flags, &m.State, &m.FormID, &m.Outcome, &m.ReturnReason)
 	return m, err
@@ -126,26 +126,26 @@ func scanMember(row pgx.Row) (Member, error) {
 
 // Household returns a household task of the actor's region with every
 // member listed (户不漏人) and each member's state.
-func (s *Forms) Household(ctx context.Context, a actor.Actor, id int64) (Household, error) {
+func (s *Forms) Household(ctx context.Context, a actor.Actor, id int64) (EntryHousehold, error) {
 	if err := a.Check(actor.SurveyEnter); err != nil {
-		return Household{}, err
+		return EntryHousehold{}, err
 	}
 	h, err := s.household(ctx, s.db, id)
 	if err == nil && !a.Sees(h.RegionCode) {
 		err = apperr.NotFoundf("调查户不存在")
 	}
 	if err != nil {
-		return Household{}, err
+		return EntryHousehold{}, err
 	}
 	rows, err := s.db.Query(ctx, `SELECT `+memberCols+`
 		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
 		WHERE m.household_id = $1 ORDER BY m.found, m.id`, id)
 	if err != nil {
-		return Household{}, fmt.Errorf("household members: %w", err)
+		return EntryHousehold{}, fmt.Errorf("household members: %w", err)
 	}
-	h.Members, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) { return scanMember(r) })
+	h.Members, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (EntryMember, error) { return scanMember(r) })
 	if err != nil {
-		return Household{}, fmt.Errorf("household members: %w", err)
+		return EntryHousehold{}, fmt.Errorf("household members: %w", err)
 	}
 	return h, nil
 }
@@ -154,12 +154,12 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-func (s *Forms) household(ctx context.Context, db querier, id int64) (Household, error) {
+func (s *Forms) household(ctx context.Context, db querier, id int64) (EntryHousehold, error) {
 	const q = `
 		SELECT h.id, h.round_id, r.title, r.deadline, h.code, h.household, h.region_code, h.address, h.head_name, coalesce(t.name, '')
 		FROM survey_household h JOIN survey_round r ON r.id = h.round_id LEFT JOIN survey_team t ON t.id = h.team_id
 		WHERE h.id = $1`
-	var h Household
+	var h EntryHousehold
 	err := db.QueryRow(ctx, q, id).Scan(&h.ID, &h.RoundID, &h.RoundTitle, &h.Deadline, &h.Code, &h.Household, &h.RegionCode,
 		&h.Address, &h.Head, &h.TeamName)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -193,8 +193,8 @@ func scanForm(row pgx.Row) (FormRecord, error) {
 // live form (nil before the first save) and the form pre-filled from the
 // list and the registry when there is none.
 type Entry struct {
-	Household Household
-	Member    Member
+	Household EntryHousehold
+	Member    EntryMember
 	Live      *FormRecord
 	Prefill   Form
 	Events    []FormEvent
@@ -238,7 +238,7 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 }
 
 // prefill is a blank form with what the list and the registry know.
-func (s *Forms) prefill(ctx context.Context, h Household, m Member) (Form, error) {
+func (s *Forms) prefill(ctx context.Context, h EntryHousehold, m EntryMember) (Form, error) {
 	f := Form{Name: m.Name, IDNumber: m.IDNumber, Relation: m.Relation, HeadName: h.Head, HukouAddress: h.Address, Outcome: OutcomePresent}
 	const q = `SELECT name, coalesce(sex, ''), coalesce(to_char(birth, 'YYYY-MM-DD'), ''), coalesce(relation, '') FROM person WHERE id_number = $1`
 	var name, sex, birth, relation string
@@ -492,9 +492,9 @@ func notFound(err error) error {
 // AddFound adds a person found at the door who was on no list to a
 // household: a member of their own (found = true) whose form makes them a
 // new registry person on approval.
-func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, name, idNumber, relation string) (Member, error) {
+func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, name, idNumber, relation string) (EntryMember, error) {
 	if err := a.Check(actor.SurveyEnter); err != nil {
-		return Member{}, err
+		return EntryMember{}, err
 	}
 	errs := Form{Name: name, IDNumber: idNumber, Relation: relation, Outcome: OutcomePresent}.Validate(false, s.Today())
 	switch {
@@ -504,9 +504,9 @@ func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, 
 		errs["id_number"] = "公民身份号码为必填项（新增人员入库须有号码）"
 	}
 	if len(errs) > 0 {
-		return Member{}, &ValidationError{Fields: errs}
+		return EntryMember{}, &ValidationError{Fields: errs}
 	}
-	var m Member
+	var m EntryMember
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		h, err := s.household(ctx, tx, householdID)
 		if err != nil || !a.Sees(h.RegionCode) {
@@ -535,7 +535,7 @@ func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, 
 		if err := audit.Record(ctx, tx, e); err != nil {
 			return err
 		}
-		m = Member{ID: id, HouseholdID: householdID, RoundID: h.RoundID, IDNumber: idNumber, Name: name, Relation: relation,
+		m = EntryMember{ID: id, HouseholdID: householdID, RoundID: h.RoundID, IDNumber: idNumber, Name: name, Relation: relation,
 			Target: true, Found: true, State: Pending}
 		return nil
 	})

@@ -69,8 +69,8 @@ func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 // Review is a form with what the registry says beside it.
 type Review struct {
 	Form      FormRecord
-	Member    Member
-	Household Household
+	Member    EntryMember
+	Household EntryHousehold
 	Person    *registry.Person // nil: the registry does not know the person (found at the door)
 	Events    []FormEvent
 	// Diffs are the registry fields the form would change on approval.
@@ -152,7 +152,7 @@ const IdentitySurvey = "入户调查"
 // the corrected identity items, the household, and a move or death as the
 // 人口状态. A person the registry lacks (found at the door) also gets what
 // a new entry needs.
-func formEntry(m Member, h Household, f Form, known bool) registry.Entry {
+func formEntry(m EntryMember, h EntryHousehold, f Form, known bool) registry.Entry {
 	v := map[registry.Field]string{}
 	set := func(field registry.Field, s string) {
 		if s != "" {
