@@ -101,9 +101,9 @@ func (g Group) condition() (string, any, error) {
 
 // ProgressRow is one group's numbers.
 type ProgressRow struct {
-	Group                                         Group
-	Label                                         string
-	Households, HouseholdsVisited, HouseholdsDone int
+	Group                                          Group
+	Label                                          string
+	Households, HouseholdsVisited, HouseholdsDone  int
 	Persons, Visited, Confirmed, Returned, Overdue int
 }
 
