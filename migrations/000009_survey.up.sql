@@ -1,3 +1,27 @@
+-- Task codes: 6 characters from an alphabet without look-alikes (no 0/O,
+-- 1/I/L) and a check character, so a code typed back from paper is
+-- recognised and a mistyped one refused. The six come from the household's
+-- id through a bijection of [0, 31^6), so codes are unique without a
+-- lookup and a publish can make them in one INSERT ... SELECT.
+-- survey.TaskCode computes the same in Go (a test holds them together).
+CREATE FUNCTION survey_task_code(id bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    alphabet constant text := '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+    n bigint := ((id % 887503681) * 387420489 + 123456789) % 887503681;
+    code text := '';
+    sum integer := 0;
+    d integer;
+BEGIN
+    FOR i IN 1..6 LOOP
+        d := n % 31;
+        n := n / 31;
+        code := substr(alphabet, d + 1, 1) || code;
+        sum := sum + d * (7 - i);  -- weight 6 for the last character ... 1 for the first
+    END LOOP;
+    RETURN code || substr(alphabet, sum % 31 + 1, 1);
+END $$;
+
 -- 入户调查: a survey round is published from a comparison run for a region
 -- (usually a county). Its targets are visited by household: every member
 -- of a target's household is listed (户不漏人), split county → township →
@@ -43,8 +67,12 @@ CREATE TABLE survey_household (
     team_id      bigint REFERENCES survey_team (id),
     targets      integer NOT NULL DEFAULT 0,    -- members who are targets now
     added_run    bigint NOT NULL,               -- the run that brought it into the round
-    UNIQUE (round_id, household, region_code)
+    persons      integer NOT NULL DEFAULT 0     -- members listed (found ones included)
 );
+-- A 户号 is one household per round and village; households of one
+-- (household = '') are told apart by their member (survey_member is
+-- unique per round and person), so they stay out of this key.
+CREATE UNIQUE INDEX survey_household_key ON survey_household (round_id, household, region_code) WHERE household <> '';
 CREATE INDEX survey_household_region ON survey_household (round_id, region_code, id);
 CREATE INDEX survey_household_team ON survey_household (team_id) WHERE team_id IS NOT NULL;
 
