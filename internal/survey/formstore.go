@@ -524,7 +524,7 @@ func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, 
 		if err := tx.QueryRow(ctx, q, householdID, h.RoundID, idNumber, name, relation).Scan(&id); err != nil {
 			return fmt.Errorf("add member: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE survey_household SET targets = targets + 1 WHERE id = $1`, householdID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE survey_household SET targets = targets + 1, persons = persons + 1 WHERE id = $1`, householdID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE survey_round SET persons = persons + 1, targets = targets + 1, updated_at = now() WHERE id = $1`, h.RoundID); err != nil {

@@ -22,7 +22,8 @@ import (
 //     returned; confirmed (已完成): approved; returned (已退回): returned;
 //   - overdue (逾期): persons not yet confirmed after the round's deadline;
 //   - households: households with at least one person; a household is
-//     visited (confirmed) when every one of its persons is.
+//     visited when any of its persons is (as the package doc says), and
+//     confirmed when every one of them is.
 //
 // Each number is the length of the list ProgressList gives for the same
 // round, group and metric: both are built from the predicates below.
@@ -48,7 +49,7 @@ var personPredicates = map[string]string{
 }
 
 // householdPredicates are the household metrics over a household's
-// aggregate (columns visited and confirmed: every person is).
+// aggregate (columns visited: any person is; confirmed: every person is).
 var householdPredicates = map[string]string{
 	MetricHouseholds:          `true`,
 	MetricHouseholdsVisited:   `visited`,
@@ -280,7 +281,7 @@ func (s *Forms) count(ctx context.Context, round int64, code string, today time.
 			       coalesce(` + personPredicates[MetricReturned] + `, false) AS returned,
 			       coalesce(` + personPredicates[MetricOverdue] + `, false) AS overdue
 			` + where + `),
-		hh AS (SELECT key, hid, bool_and(visited) AS visited, bool_and(confirmed) AS confirmed FROM p GROUP BY key, hid),
+		hh AS (SELECT key, hid, bool_or(visited) AS visited, bool_and(confirmed) AS confirmed FROM p GROUP BY key, hid),
 		hc AS (SELECT key, count(*) AS n, count(*) FILTER (WHERE visited) AS v, count(*) FILTER (WHERE confirmed) AS c FROM hh GROUP BY key)
 		SELECT p.key, hc.n, hc.v, hc.c, count(*), count(*) FILTER (WHERE p.visited), count(*) FILTER (WHERE p.confirmed),
 		       count(*) FILTER (WHERE p.returned), count(*) FILTER (WHERE p.overdue)
@@ -398,7 +399,7 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	hh := `WITH hh AS (SELECT h.id, h.code, h.region_code, h.head_name, count(*) AS persons,
 			count(*) FILTER (WHERE ` + personPredicates[MetricVisited] + `) AS nv,
 			count(*) FILTER (WHERE ` + personPredicates[MetricConfirmed] + `) AS nc,
-			bool_and(coalesce(` + personPredicates[MetricVisited] + `, false)) AS visited,
+			bool_or(coalesce(` + personPredicates[MetricVisited] + `, false)) AS visited,
 			bool_and(coalesce(` + personPredicates[MetricConfirmed] + `, false)) AS confirmed
 		` + where + ` GROUP BY h.id, h.code, h.region_code, h.head_name)`
 	var total int

@@ -75,7 +75,7 @@ func TestProgress(t *testing.T) {
 	}
 	checkLists(t, w, leader, p)
 
-	// A member found at the door: one more person, the household no longer visited.
+	// A member found at the door: one more person, the household still visited, not done.
 	if _, err := w.forms.AddFound(ctx, w.clerk, w.household, "王小红", validID("44098120100404104"), "女"); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Region != "440981107" || p.Total.Persons != 3 || p.Total.HouseholdsVisited != 0 || p.Total.Overdue != 2 {
+	if p.Region != "440981107" || p.Total.Persons != 3 || p.Total.HouseholdsVisited != 1 || p.Total.HouseholdsDone != 0 || p.Total.Overdue != 2 {
 		t.Errorf("township clerk reads %s: %+v", p.Region, p.Total)
 	}
 	checkLists(t, w, w.clerk, p)
