@@ -104,6 +104,11 @@ func FormFromValues(v url.Values) Form {
 			f.IDNumber = n.Norm
 		}
 	}
+	for _, o := range Outcomes { // the page offers the labels
+		if f.Outcome == o.Label {
+			f.Outcome = o.Value
+		}
+	}
 	if f.Outcome == "" {
 		f.Outcome = OutcomePresent
 	}
