@@ -15,11 +15,11 @@ import (
 
 // TaskRow is a household found by the entry search.
 type TaskRow struct {
-	HouseholdID                                 int64
+	HouseholdID                                int64
 	Code, RegionCode, Head, Household, Address string
-	RoundTitle                                  string
-	Members                                     int
-	States                                      map[State]int
+	RoundTitle                                 string
+	Members                                    int
+	States                                     map[State]int
 }
 
 // TaskSpec is the entry search's list contract.
