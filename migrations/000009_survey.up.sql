@@ -97,6 +97,8 @@ CREATE TABLE survey_member (
     UNIQUE (round_id, id_number)
 );
 CREATE INDEX survey_member_household ON survey_member (household_id, id);
+-- Finding a task by a member's name (IDs by prefix use the unique key).
+CREATE INDEX survey_member_name ON survey_member (round_id, left(name, 64));
 
 -- 全民参保登记表: one form per member and visit. A member's live form is
 -- the one not superseded; its state is the member's survey state (no live
