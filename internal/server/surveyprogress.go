@@ -18,8 +18,8 @@ import (
 // willing-to-enroll list; the exports.
 
 // progressMetrics are the progress table's columns, in order.
-var progressMetrics = []string{survey.MetricHouseholds, survey.MetricHouseholdsVisited, survey.MetricHouseholdsConfirmed,
-	survey.MetricPersons, survey.MetricVisited, survey.MetricConfirmed, survey.MetricReturned, survey.MetricOverdue}
+var progressMetrics = []string{survey.ProgressHouseholds, survey.ProgressHouseholdsVisited, survey.ProgressHouseholdsConfirmed,
+	survey.ProgressPersons, survey.ProgressVisited, survey.ProgressConfirmed, survey.ProgressReturned, survey.ProgressOverdue}
 
 // progressRound is the round a progress page asks for, else the newest
 // the viewer may read (0 when there is none).
@@ -145,7 +145,7 @@ func (s *Server) handleFormProgressList(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	households := metric == survey.MetricHouseholds || metric == survey.MetricHouseholdsVisited || metric == survey.MetricHouseholdsConfirmed
+	households := metric == survey.ProgressHouseholds || metric == survey.ProgressHouseholdsVisited || metric == survey.ProgressHouseholdsConfirmed
 	v := web.FormProgressListView{Page: s.page(r, survey.ProgressMetricLabel(metric)+"名单", "survey-entry"), Households: households,
 		Pager: web.PagerOf(lq, page.Total, "/survey/progress/list"), Back: progressURL(round, lq.Filter("region"))}
 	enter := a.May(actor.SurveyEnter)

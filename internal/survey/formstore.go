@@ -113,8 +113,8 @@ func orName(n string) string {
 	return n
 }
 
-// memberCols read a member with its live form (aliases m, h, f).
-const memberCols = `m.id, m.household_id, m.round_id, m.id_number, m.name, m.relation, m.target, m.found, m.pension, m.medical, m.flags,
+// entryMemberCols read a member with its live form (aliases m, h, f).
+const entryMemberCols = `m.id, m.household_id, m.round_id, m.id_number, m.name, m.relation, m.target, m.found, m.pension, m.medical, m.flags,
 	coalesce(f.state, 'pending'), coalesce(f.id, 0), coalesce(f.outcome, ''), coalesce(f.return_reason, '')`
 
 func scanMember(row pgx.Row) (EntryMember, error) {
@@ -137,7 +137,7 @@ func (s *Forms) Household(ctx context.Context, a actor.Actor, id int64) (EntryHo
 	if err != nil {
 		return EntryHousehold{}, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+memberCols+`
+	rows, err := s.db.Query(ctx, `SELECT `+entryMemberCols+`
 		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
 		WHERE m.household_id = $1 ORDER BY m.found, m.id`, id)
 	if err != nil {
@@ -206,7 +206,7 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 		return Entry{}, err
 	}
 	var e Entry
-	m, err := scanMember(s.db.QueryRow(ctx, `SELECT `+memberCols+`
+	m, err := scanMember(s.db.QueryRow(ctx, `SELECT `+entryMemberCols+`
 		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.id = $1`, memberID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, apperr.NotFoundf("调查对象不存在")

@@ -28,39 +28,39 @@ import (
 // Each number is the length of the list ProgressList gives for the same
 // round, group and metric: both are built from the predicates below.
 const (
-	MetricPersons             = "persons"
-	MetricVisited             = "visited"
-	MetricConfirmed           = "confirmed"
-	MetricReturned            = "returned"
-	MetricOverdue             = "overdue"
-	MetricHouseholds          = "hh"
-	MetricHouseholdsVisited   = "hh_visited"
-	MetricHouseholdsConfirmed = "hh_confirmed"
+	ProgressPersons             = "persons"
+	ProgressVisited             = "visited"
+	ProgressConfirmed           = "confirmed"
+	ProgressReturned            = "returned"
+	ProgressOverdue             = "overdue"
+	ProgressHouseholds          = "hh"
+	ProgressHouseholdsVisited   = "hh_visited"
+	ProgressHouseholdsConfirmed = "hh_confirmed"
 )
 
 // personPredicates are the person metrics over the progress base (m, h, r,
 // f; $3 is today). A NULL (no form) is not true.
 var personPredicates = map[string]string{
-	MetricPersons:   `true`,
-	MetricVisited:   `f.state IN ('submitted', 'approved', 'returned')`,
-	MetricConfirmed: `f.state = 'approved'`,
-	MetricReturned:  `f.state = 'returned'`,
-	MetricOverdue:   `r.deadline < $3 AND f.state IS DISTINCT FROM 'approved'`,
+	ProgressPersons:   `true`,
+	ProgressVisited:   `f.state IN ('submitted', 'approved', 'returned')`,
+	ProgressConfirmed: `f.state = 'approved'`,
+	ProgressReturned:  `f.state = 'returned'`,
+	ProgressOverdue:   `r.deadline < $3 AND f.state IS DISTINCT FROM 'approved'`,
 }
 
 // householdPredicates are the household metrics over a household's
 // aggregate (columns visited: any person is; confirmed: every person is).
 var householdPredicates = map[string]string{
-	MetricHouseholds:          `true`,
-	MetricHouseholdsVisited:   `visited`,
-	MetricHouseholdsConfirmed: `confirmed`,
+	ProgressHouseholds:          `true`,
+	ProgressHouseholdsVisited:   `visited`,
+	ProgressHouseholdsConfirmed: `confirmed`,
 }
 
 // ProgressMetricLabel is a metric's Chinese name.
 func ProgressMetricLabel(m string) string {
 	return map[string]string{
-		MetricPersons: "调查人数", MetricVisited: "已入户人数", MetricConfirmed: "已完成人数", MetricReturned: "已退回", MetricOverdue: "逾期未完成",
-		MetricHouseholds: "调查户数", MetricHouseholdsVisited: "已入户户数", MetricHouseholdsConfirmed: "已完成户数",
+		ProgressPersons: "调查人数", ProgressVisited: "已入户人数", ProgressConfirmed: "已完成人数", ProgressReturned: "已退回", ProgressOverdue: "逾期未完成",
+		ProgressHouseholds: "调查户数", ProgressHouseholdsVisited: "已入户户数", ProgressHouseholdsConfirmed: "已完成户数",
 	}[m]
 }
 
@@ -111,21 +111,21 @@ type ProgressRow struct {
 // Number is the row's value of a metric.
 func (r ProgressRow) Number(metric string) int {
 	switch metric {
-	case MetricPersons:
+	case ProgressPersons:
 		return r.Persons
-	case MetricVisited:
+	case ProgressVisited:
 		return r.Visited
-	case MetricConfirmed:
+	case ProgressConfirmed:
 		return r.Confirmed
-	case MetricReturned:
+	case ProgressReturned:
 		return r.Returned
-	case MetricOverdue:
+	case ProgressOverdue:
 		return r.Overdue
-	case MetricHouseholds:
+	case ProgressHouseholds:
 		return r.Households
-	case MetricHouseholdsVisited:
+	case ProgressHouseholdsVisited:
 		return r.HouseholdsVisited
-	case MetricHouseholdsConfirmed:
+	case ProgressHouseholdsConfirmed:
 		return r.HouseholdsDone
 	}
 	return 0
@@ -183,23 +183,6 @@ type Progress struct {
 	Children []ProgressRow
 	Teams    []ProgressRow
 	Clerks   []ProgressRow
-}
-
-// childLen is the length of the codes one level below code.
-func childLen(code string) int {
-	switch len(code) {
-	case 0:
-		return 2
-	case 2:
-		return 4
-	case 4:
-		return 6
-	case 6:
-		return 9
-	case 9:
-		return 12
-	}
-	return 0
 }
 
 // scopeOf is the region progress is read in: the one asked for when the
@@ -276,10 +259,10 @@ func (s *Forms) count(ctx context.Context, round int64, code string, today time.
 	q := `
 		WITH p AS (
 			SELECT ` + key + ` AS key, h.id AS hid,
-			       coalesce(` + personPredicates[MetricVisited] + `, false) AS visited,
-			       coalesce(` + personPredicates[MetricConfirmed] + `, false) AS confirmed,
-			       coalesce(` + personPredicates[MetricReturned] + `, false) AS returned,
-			       coalesce(` + personPredicates[MetricOverdue] + `, false) AS overdue
+			       coalesce(` + personPredicates[ProgressVisited] + `, false) AS visited,
+			       coalesce(` + personPredicates[ProgressConfirmed] + `, false) AS confirmed,
+			       coalesce(` + personPredicates[ProgressReturned] + `, false) AS returned,
+			       coalesce(` + personPredicates[ProgressOverdue] + `, false) AS overdue
 			` + where + `),
 		hh AS (SELECT key, hid, bool_or(visited) AS visited, bool_and(confirmed) AS confirmed FROM p GROUP BY key, hid),
 		hc AS (SELECT key, count(*) AS n, count(*) FILTER (WHERE visited) AS v, count(*) FILTER (WHERE confirmed) AS c FROM hh GROUP BY key)
@@ -397,10 +380,10 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 		return none, apperr.NotFoundf("统计项不存在")
 	}
 	hh := `WITH hh AS (SELECT h.id, h.code, h.region_code, h.head_name, count(*) AS persons,
-			count(*) FILTER (WHERE ` + personPredicates[MetricVisited] + `) AS nv,
-			count(*) FILTER (WHERE ` + personPredicates[MetricConfirmed] + `) AS nc,
-			bool_or(coalesce(` + personPredicates[MetricVisited] + `, false)) AS visited,
-			bool_and(coalesce(` + personPredicates[MetricConfirmed] + `, false)) AS confirmed
+			count(*) FILTER (WHERE ` + personPredicates[ProgressVisited] + `) AS nv,
+			count(*) FILTER (WHERE ` + personPredicates[ProgressConfirmed] + `) AS nc,
+			bool_or(coalesce(` + personPredicates[ProgressVisited] + `, false)) AS visited,
+			bool_and(coalesce(` + personPredicates[ProgressConfirmed] + `, false)) AS confirmed
 		` + where + ` GROUP BY h.id, h.code, h.region_code, h.head_name)`
 	var total int
 	if err := s.db.QueryRow(ctx, hh+` SELECT count(*) FROM hh WHERE `+pred, args...).Scan(&total); err != nil {

@@ -14,8 +14,8 @@ import (
 	"github.com/canbao/canbao/internal/survey"
 )
 
-var allMetrics = []string{survey.MetricHouseholds, survey.MetricHouseholdsVisited, survey.MetricHouseholdsConfirmed,
-	survey.MetricPersons, survey.MetricVisited, survey.MetricConfirmed, survey.MetricReturned, survey.MetricOverdue}
+var allMetrics = []string{survey.ProgressHouseholds, survey.ProgressHouseholdsVisited, survey.ProgressHouseholdsConfirmed,
+	survey.ProgressPersons, survey.ProgressVisited, survey.ProgressConfirmed, survey.ProgressReturned, survey.ProgressOverdue}
 
 // checkLists: every number of the progress page is the length of its list.
 func checkLists(t *testing.T, w *world, a actor.Actor, p survey.Progress) {

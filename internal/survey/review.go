@@ -100,7 +100,7 @@ func (s *Forms) Form(ctx context.Context, a actor.Actor, formID int64) (Review, 
 		return Review{}, apperr.NotFoundf("调查表不存在")
 	}
 	r.Form = f
-	if r.Member, err = scanMember(s.db.QueryRow(ctx, `SELECT `+memberCols+`
+	if r.Member, err = scanMember(s.db.QueryRow(ctx, `SELECT `+entryMemberCols+`
 		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.id = $1`, f.MemberID)); err != nil {
 		return r, fmt.Errorf("member %d: %w", f.MemberID, err)
 	}
@@ -293,7 +293,7 @@ func (s *Forms) applyToRegistry(ctx context.Context, tx pgx.Tx, a actor.Actor, f
 	if err != nil {
 		return 0, err
 	}
-	m, err := scanMember(tx.QueryRow(ctx, `SELECT `+memberCols+`
+	m, err := scanMember(tx.QueryRow(ctx, `SELECT `+entryMemberCols+`
 		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.id = $1`, f.MemberID))
 	if err != nil {
 		return 0, fmt.Errorf("member %d: %w", f.MemberID, err)
