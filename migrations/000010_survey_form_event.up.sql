@@ -14,8 +14,7 @@ CREATE TABLE survey_form_event (
 );
 CREATE INDEX survey_form_event_form ON survey_form_event (form_id, id);
 
--- Finding a task by a member's name or ID (the household's code is unique
--- already); the review queue and progress read forms by state and entry.
-CREATE INDEX survey_member_name ON survey_member (round_id, name);
+-- A person's forms across rounds (the person page, the comparison's
+-- approved-form check); progress reads forms by clerk.
 CREATE INDEX survey_member_id_number ON survey_member (id_number);
 CREATE INDEX survey_form_entered ON survey_form (round_id, entered_by) WHERE state <> 'superseded';

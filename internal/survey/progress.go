@@ -225,7 +225,7 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 		p.Total = totals[0]
 		p.Total.Group = Group{"region", code}
 	}
-	if n := childLen(code); n > 0 {
+	if n := childLen(code); n > len(code) {
 		if p.Children, err = s.count(ctx, round.ID, code, today, `left(h.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
 			return p, err
 		}
