@@ -34,6 +34,10 @@ func (e *env) surveyFormCase(run int64, town string) surveyFormFixture {
 		VALUES ($1, 'ZZACCESS', 'HACC', $2, '权限户主', $3) RETURNING id`, round, town, run).Scan(&household); err != nil {
 		e.t.Fatal(err)
 	}
+	code := survey.TaskCode(household)
+	if _, err := e.db.Exec(ctx, `UPDATE survey_household SET code = $2 WHERE id = $1`, household, code); err != nil {
+		e.t.Fatal(err)
+	}
 	for i, name := range []string{"审核标记人", "录入标记人"} {
 		if err := e.db.QueryRow(ctx, `INSERT INTO survey_member (household_id, round_id, id_number, name, target, added_run)
 			VALUES ($1, $2, $3, $4, true, $5) RETURNING id`, household, round, ids[i], name, run).Scan(&members[i]); err != nil {
@@ -48,7 +52,7 @@ func (e *env) surveyFormCase(run int64, town string) surveyFormFixture {
 		e.t.Fatal(err)
 	}
 	id := strconv.FormatInt(saved.Form.ID, 10)
-	return surveyFormFixture{code: "ZZACCESS", household: "/survey/entry/households/" + strconv.FormatInt(household, 10),
+	return surveyFormFixture{code: code, household: "/survey/entry/households/" + strconv.FormatInt(household, 10),
 		member: "/survey/entry/members/" + strconv.FormatInt(members[1], 10), form: "/survey/forms/" + id, formID: id,
 		version: strconv.Itoa(saved.Form.Version), name: "审核标记人", newID: validID("44098120100101903"),
 		inCounty: url.Values{"round": {strconv.FormatInt(round, 10)}, "region": {fixture.County}}.Encode()}
