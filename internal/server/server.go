@@ -73,6 +73,8 @@ type Server struct {
 	jobs    *job.Runner
 	// registry reads persons and their timelines.
 	registry *registry.Store
+	// survey holds the household survey's rounds, teams and forms.
+	survey *survey.Store
 	// forms keeps the survey forms: entry, review, progress.
 	forms *survey.Forms
 	// logins throttles login attempts per client address.
@@ -101,7 +103,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.LoginInterval = 3 * time.Second
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
-		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
+		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), survey: survey.New(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.forms = survey.NewForms(db)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
@@ -148,6 +150,8 @@ func (s *Server) routes() chi.Router {
 			s.routesReview(r)
 			s.routesPersons(r)
 			s.routesJobs(r)
+			// survey rounds, teams, printing, archive
+			s.routesSurveyRounds(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
 

@@ -18,6 +18,7 @@ import (
 type Archive struct {
 	VillageCode, VillageName string
 	Households, Persons      int
+	Unassigned               int // households no team has
 	Boxes                    int
 	Note                     string
 	ArchivedName             string
@@ -31,9 +32,10 @@ func (s *Store) Archives(ctx context.Context, a actor.Actor, r Round, region str
 		return nil, err
 	}
 	const q = `
-		SELECT v.region_code, coalesce(g.name, ''), v.households, v.persons,
+		SELECT v.region_code, coalesce(g.name, ''), v.households, v.persons, v.unassigned,
 		       coalesce(x.boxes, 0), coalesce(x.note, ''), coalesce(x.archived_name, ''), x.archived_at
-		FROM (SELECT region_code, count(*) AS households, sum(persons) AS persons FROM survey_household
+		FROM (SELECT region_code, count(*) AS households, sum(persons) AS persons, count(*) FILTER (WHERE team_id IS NULL) AS unassigned
+		      FROM survey_household
 		      WHERE round_id = $1 AND region_code LIKE $2 || '%' GROUP BY region_code) v
 		LEFT JOIN region g ON g.code = v.region_code
 		LEFT JOIN survey_archive x ON x.round_id = $1 AND x.village_code = v.region_code

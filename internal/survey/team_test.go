@@ -305,3 +305,32 @@ func TestPrintAndArchive(t *testing.T) {
 		t.Errorf("archive of %s not listed: %+v", village, as)
 	}
 }
+
+// TestDemo: the demo's round, with every household of the demo township
+// assigned to one of its four teams, and one village archived; a second
+// call changes nothing.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	db, _ := county(t, 120)
+	ctx := context.Background()
+	st := survey.New(db)
+	const township = "440981107"
+	round, err := st.Demo(ctx, staff, fixture.County, township)
+	if err != nil || round == 0 {
+		t.Fatalf("demo: round %d, %v", round, err)
+	}
+	again, err := st.Demo(ctx, staff, fixture.County, township)
+	if err != nil || again != round {
+		t.Fatalf("demo again: round %d, %v", again, err)
+	}
+	var rounds, teams, unassigned, assigned, archived int
+	if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM survey_round), (SELECT count(*) FROM survey_team WHERE region_code = $1),
+		(SELECT count(*) FROM survey_household WHERE round_id = $2 AND region_code LIKE $1 || '%' AND team_id IS NULL),
+		(SELECT count(*) FROM survey_household WHERE round_id = $2 AND region_code LIKE $1 || '%' AND team_id IS NOT NULL),
+		(SELECT count(*) FROM survey_archive WHERE round_id = $2)`, township, round).Scan(&rounds, &teams, &unassigned, &assigned, &archived); err != nil {
+		t.Fatal(err)
+	}
+	if rounds != 1 || teams != len(survey.DemoTeams) || unassigned != 0 || assigned == 0 || archived != 1 {
+		t.Errorf("demo: %d rounds, %d teams, %d households assigned, %d not, %d villages archived", rounds, teams, assigned, unassigned, archived)
+	}
+}
