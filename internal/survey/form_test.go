@@ -435,3 +435,25 @@ func TestConcurrentSaveAndSubmit(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoForms(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	if err := w.forms.DemoForms(ctx, fixture.County, "440981107"); err != nil {
+		t.Fatal(err)
+	}
+	var approved, all int
+	if err := w.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'approved'), count(*) FROM survey_form`).Scan(&approved, &all); err != nil {
+		t.Fatal(err)
+	}
+	if approved != 2 || all != 2 { // the one household is the first: approved, both targets
+		t.Errorf("%d approved of %d forms, want 2 of 2", approved, all)
+	}
+	if err := w.forms.DemoForms(ctx, fixture.County, "440981107"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.QueryRow(ctx, `SELECT count(*) FROM survey_form`).Scan(&all); err != nil || all != 2 {
+		t.Errorf("a second demo run made %d forms (%v)", all, err)
+	}
+}
