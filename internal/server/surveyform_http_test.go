@@ -149,3 +149,37 @@ func TestFormEntryOverHTTP(t *testing.T) {
 		t.Error("the household page does not show the submitted state")
 	}
 }
+
+// TestFormApproveOverHTTP: the reviewer approves a submitted form of a
+// person the registry lacks; the person exists afterwards and their page
+// links the approved form.
+func TestFormApproveOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	var run int64
+	if err := e.db.QueryRow(ctx, `INSERT INTO comparison_run (region_code, as_of, status) VALUES ($1, '2026-06-30', 'done') RETURNING id`,
+		fixture.County).Scan(&run); err != nil {
+		t.Fatal(err)
+	}
+	sf := e.surveyFormCase(run, "440981107")
+	e.mustCreateUser("reviewer", actor.County, fixture.County)
+	c := e.client()
+	c.mustLogin("reviewer")
+	_, page := c.get(sf.form)
+	if !strings.Contains(page, `data-testid="review-new"`) {
+		t.Error("the review page does not say the person is new to the registry")
+	}
+	resp, body := c.post(sf.form+"/approve", url.Values{"csrf": {c.csrf("/")}, "version": {sf.version}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d %s", resp.StatusCode, body)
+	}
+	var id string
+	if err := e.db.QueryRow(ctx, `SELECT id_number FROM person WHERE name = '审核标记人'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = c.get(e.srv.PersonURL(id))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="person-survey-forms"`) || !strings.Contains(body, sf.form) {
+		t.Errorf("person page: %d, forms linked: %v", resp.StatusCode, strings.Contains(body, "person-survey-forms"))
+	}
+}
