@@ -191,10 +191,29 @@ func (s *Server) handleRoundTeams(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.RoundTeamsView{Page: s.page(r, "调查组分派 · "+reg.Name, "survey"), Round: roundRow(rd), Crumbs: crumbs, Region: reg.Code}
 	canAssign := a.May(actor.SurveyAssign)
+	var codes []string
+	for _, l := range loads {
+		codes = append(codes, l.Villages...)
+	}
+	names, err := s.regions.Names(ctx, codes)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	villageNames := func(codes []string) string {
+		out := make([]string, len(codes))
+		for i, c := range codes {
+			out[i] = c
+			if n := names[c]; n != "" {
+				out[i] = n
+			}
+		}
+		return strings.Join(out, "、")
+	}
 	teamNames := map[int64]string{}
 	for _, l := range loads {
 		row := web.LoadRow{TeamID: l.ID, Township: l.RegionName, Team: l.Name, Households: l.Households, Persons: l.Persons,
-			Targets: l.Targets, HouseholdsVisited: l.HouseholdsVisited, PersonsVisited: l.PersonsVisited, Villages: strings.Join(l.Villages, "、")}
+			Targets: l.Targets, HouseholdsVisited: l.HouseholdsVisited, PersonsVisited: l.PersonsVisited, Villages: villageNames(l.Villages)}
 		team := "-1"
 		if l.ID != 0 {
 			team = strconv.FormatInt(l.ID, 10)
