@@ -200,7 +200,8 @@ type Entry struct {
 	Events    []FormEvent
 }
 
-// Entry returns member id's form for entry by a clerk of its region.
+// Entry returns member id's form for entry by a clerk of its region, and
+// audits the read (the form carries the whole ID).
 func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry, error) {
 	if err := a.Check(actor.SurveyEnter); err != nil {
 		return Entry{}, err
@@ -233,6 +234,12 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 	}
 	if e.Prefill, err = s.prefill(ctx, e.Household, m); err != nil {
 		return e, err
+	}
+	// The form shows the whole ID and the registry's entry: a full-record read.
+	ae := audit.For(a, audit.RecordView, "survey_member:"+strconv.FormatInt(memberID, 10))
+	ae.Result = "ok"
+	if err := audit.Record(ctx, s.db, ae); err != nil {
+		return Entry{}, err
 	}
 	return e, nil
 }
