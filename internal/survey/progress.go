@@ -131,6 +131,18 @@ func (r ProgressRow) Number(metric string) int {
 	return 0
 }
 
+// add adds r's numbers to x's.
+func (x *ProgressRow) add(r ProgressRow) {
+	x.Households += r.Households
+	x.HouseholdsVisited += r.HouseholdsVisited
+	x.HouseholdsDone += r.HouseholdsDone
+	x.Persons += r.Persons
+	x.Visited += r.Visited
+	x.Confirmed += r.Confirmed
+	x.Returned += r.Returned
+	x.Overdue += r.Overdue
+}
+
 // RoundRef is a round a viewer may read progress of.
 type RoundRef struct {
 	ID          int64
@@ -175,7 +187,8 @@ func (s *Forms) progressRound(ctx context.Context, a actor.Actor, id int64) (Rou
 }
 
 // Progress is a round's progress in a region: the region's own numbers,
-// one row per child region, per team and per clerk.
+// one row per child region and, from a township down, per team and per
+// clerk.
 type Progress struct {
 	Round    RoundRef
 	Region   string
@@ -214,24 +227,30 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	if code, err = scopeOf(a, round, code); err != nil {
 		return Progress{}, err
 	}
-	p := Progress{Round: round, Region: code}
+	p := Progress{Round: round, Region: code, Total: ProgressRow{Group: Group{"region", code}}}
 	today := s.Today()
-	totals, err := s.count(ctx, round.ID, code, today, `$2::text`, "")
-	if err != nil {
-		return p, err
-	}
-	p.Total = ProgressRow{Group: Group{"region", code}}
-	if len(totals) == 1 {
-		p.Total = totals[0]
-		p.Total.Group = Group{"region", code}
-	}
+	// Every household lies in exactly one child (its code's prefix), so
+	// the region's numbers are the children's sums: one pass, not two.
 	if n := childLen(code); n > len(code) {
 		if p.Children, err = s.count(ctx, round.ID, code, today, `left(h.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
 			return p, err
 		}
 		for i := range p.Children {
 			p.Children[i].Group.Kind = "region"
+			p.Total.add(p.Children[i])
 		}
+	} else {
+		totals, err := s.count(ctx, round.ID, code, today, `$2::text`, "")
+		if err != nil {
+			return p, err
+		}
+		for _, t := range totals {
+			p.Total.add(t)
+		}
+	}
+	// Teams and clerks work in a township: listed from the township down.
+	if len(code) < 9 {
+		return p, s.label(ctx, &p)
 	}
 	if p.Teams, err = s.count(ctx, round.ID, code, today, `coalesce(h.team_id, 0)::text`, ""); err != nil {
 		return p, err

@@ -70,7 +70,7 @@ func TestProgress(t *testing.T) {
 	if got != want {
 		t.Errorf("county totals %+v, want %+v", got, want)
 	}
-	if len(p.Children) != 1 || p.Children[0].Group.Key != "440981107" || p.Children[0].Label != "镇江镇" || len(p.Clerks) != 1 {
+	if len(p.Children) != 1 || p.Children[0].Group.Key != "440981107" || p.Children[0].Label != "镇江镇" || len(p.Clerks) != 0 {
 		t.Errorf("children %+v clerks %+v", p.Children, p.Clerks)
 	}
 	checkLists(t, w, leader, p)
@@ -86,6 +86,9 @@ func TestProgress(t *testing.T) {
 	}
 	if p.Region != "440981107" || p.Total.Persons != 3 || p.Total.HouseholdsVisited != 1 || p.Total.HouseholdsDone != 0 || p.Total.Overdue != 2 {
 		t.Errorf("township clerk reads %s: %+v", p.Region, p.Total)
+	}
+	if len(p.Clerks) != 1 || p.Clerks[0].Label != "命令行" || p.Clerks[0].Visited != 2 || len(p.Teams) != 1 || p.Teams[0].Label != "未分组" {
+		t.Errorf("township clerks %+v teams %+v", p.Clerks, p.Teams)
 	}
 	checkLists(t, w, w.clerk, p)
 	if _, err := w.forms.Progress(ctx, w.clerk, w.round, "440981"); apperr.KindOf(err) != apperr.NotFound {
