@@ -84,6 +84,9 @@ type Server struct {
 	// csrfKey signs the CSRF tokens of sessions.
 	csrfKey []byte
 	router  chi.Router
+
+	// regionsCache keeps the regions pages look up on every request.
+	regionsCache *regionCache
 }
 
 // New builds the server and its routes, and starts its job runner (which
@@ -106,6 +109,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), survey: survey.New(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.forms = survey.NewForms(db)
+	s.regionsCache = newRegionCache(30*time.Second, 20_000)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {
