@@ -114,7 +114,7 @@ func (s *Server) runChoices(ctx context.Context, a actor.Actor, after int64) ([]
 	for _, c := range runs.Items {
 		if c.Status == "done" && c.ID > after {
 			out = append(out, web.Option{Value: strconv.FormatInt(c.ID, 10),
-				Label: fmt.Sprintf("#%d %s，基准日 %s（调查对象见比对结果）", c.ID, c.RegionName, c.AsOf.Format("2006-01-02"))})
+				Label: fmt.Sprintf("#%d %s，基准日 %s，%d 人", c.ID, c.RegionName, c.AsOf.Format("2006-01-02"), c.Persons)})
 		}
 	}
 	return out, nil
@@ -211,8 +211,8 @@ func (s *Server) roundCrumbs(ctx context.Context, a actor.Actor, rd survey.Round
 	}
 	out := []web.Crumb{{Name: "入户调查", Link: "/survey"}}
 	for _, p := range path {
-		if !region.Within(rd.RegionCode, p.Code) && p.Code != rd.RegionCode {
-			continue
+		if !region.Within(rd.RegionCode, p.Code) {
+			continue // above the round's region
 		}
 		c := web.Crumb{Name: p.Name}
 		if a.Sees(p.Code) {

@@ -14,7 +14,8 @@ import (
 const qTempTables = `
 	CREATE TEMP TABLE pub_target (id_number text COLLATE "C", household text COLLATE "C", place text COLLATE "C") ON COMMIT DROP;
 	CREATE TEMP TABLE pub_household (id bigint, household text COLLATE "C", place text COLLATE "C", single text COLLATE "C", new boolean) ON COMMIT DROP;
-	CREATE TEMP TABLE pub_member (household_id bigint, id_number text COLLATE "C", name text, relation text) ON COMMIT DROP`
+	CREATE TEMP TABLE pub_member (household_id bigint, id_number text COLLATE "C", name text, relation text,
+		target boolean, pension text, medical text, flags integer) ON COMMIT DROP`
 
 const (
 	// The run's targets in the region ($2), each with its household key: a
@@ -42,36 +43,44 @@ const (
 		FROM pub_target t
 		WHERE t.household = '' AND NOT EXISTS (SELECT 1 FROM survey_member m WHERE m.round_id = $1 AND m.id_number = t.id_number)`
 
-	// Every member of those households by the registry: the register's
-	// current members, and the targets themselves whatever their status.
+	// Every member of those households by the registry ($1 region), with
+	// what the run ($2) says of them: the register's current members, and
+	// the targets themselves whatever their status.
 	qMembers = `
-		INSERT INTO pub_member (household_id, id_number, name, relation)
-		SELECT h.id, p.id_number, p.name, coalesce(p.relation, '')
-		FROM pub_household h
-		JOIN person p ON p.household = h.household AND p.hukou_region = h.place
-		WHERE h.single IS NULL AND p.hukou_region LIKE $1 || '%'
-		  AND (coalesce(p.pop_status, '正常') = '正常' OR EXISTS (SELECT 1 FROM pub_target t WHERE t.id_number = p.id_number))
-		UNION ALL
-		SELECT h.id, h.single, coalesce(p.name, ''), coalesce(p.relation, '')
-		FROM pub_household h LEFT JOIN person p ON p.id_number = h.single
-		WHERE h.single IS NOT NULL`
+		INSERT INTO pub_member (household_id, id_number, name, relation, target, pension, medical, flags)
+		SELECT m.household_id, m.id_number, coalesce(nullif(m.name, ''), rp.name, ''), m.relation,
+		       t.id_number IS NOT NULL, coalesce(rp.pension, ''), coalesce(rp.medical, ''), coalesce(rp.flags, 0)
+		FROM (SELECT h.id AS household_id, p.id_number, p.name, coalesce(p.relation, '') AS relation
+		      FROM pub_household h
+		      JOIN person p ON p.household = h.household AND p.hukou_region = h.place
+		      WHERE h.single IS NULL AND p.hukou_region LIKE $1 || '%'
+		        AND (coalesce(p.pop_status, '正常') = '正常' OR p.id_number IN (SELECT id_number FROM pub_target))
+		      UNION ALL
+		      SELECT h.id, h.single, coalesce(p.name, ''), coalesce(p.relation, '')
+		      FROM pub_household h LEFT JOIN person p ON p.id_number = h.single
+		      WHERE h.single IS NOT NULL) m
+		LEFT JOIN pub_target t ON t.id_number = m.id_number
+		LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number`
 
-	// $1 round, $2 run.
+	// New households of round $1 from run $2 with their counts, their
+	// head (户主, else a member) and the team their village is assigned
+	// to whole.
 	qInsertHouseholds = `
-		INSERT INTO survey_household (id, round_id, code, household, region_code, added_run)
-		SELECT h.id, $1, survey_task_code(h.id), h.household, h.place, $2
-		FROM pub_household h WHERE h.new`
+		INSERT INTO survey_household (id, round_id, code, household, region_code, added_run, persons, targets, head_name, team_id)
+		SELECT h.id, $1, survey_task_code(h.id), h.household, h.place, $2, c.persons, c.targets, c.head, v.team_id
+		FROM pub_household h
+		JOIN (SELECT household_id, count(*) AS persons, count(*) FILTER (WHERE target) AS targets,
+		             coalesce(min(name) FILTER (WHERE relation = '户主'), min(name)) AS head
+		      FROM pub_member GROUP BY household_id) c ON c.household_id = h.id
+		LEFT JOIN survey_team_village v ON v.round_id = $1 AND v.village_code = h.place
+		WHERE h.new`
 
-	// New members with what the run ($2) says of them; someone the round
-	// ($1) lists already (in this or another household) keeps their row.
+	// New members of round $1 from run $2. In a top-up someone the round
+	// lists already (in this or another household) keeps their row.
 	qInsertMembers = `
 		INSERT INTO survey_member (household_id, round_id, id_number, name, relation, target, pension, medical, flags, added_run)
-		SELECT m.household_id, $1, m.id_number, coalesce(nullif(m.name, ''), rp.name, ''), m.relation,
-		       t.id_number IS NOT NULL, coalesce(rp.pension, ''), coalesce(rp.medical, ''), coalesce(rp.flags, 0), $2
-		FROM pub_member m
-		LEFT JOIN pub_target t ON t.id_number = m.id_number
-		LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number
-		ON CONFLICT (round_id, id_number) DO NOTHING`
+		SELECT household_id, $1, id_number, name, relation, target, pension, medical, flags, $2
+		FROM pub_member`
 
 	// Members of round $1 listed before run $2: the later run's statuses,
 	// target or not now. A member no longer a target is marked dropped by
@@ -89,16 +98,12 @@ const (
 		      WHERE x.round_id = $1 AND NOT x.found AND x.added_run <> $2) n
 		WHERE m.id = n.id AND (m.target, m.pension, m.medical, m.flags) IS DISTINCT FROM (n.target, n.pension, n.medical, n.flags)`
 
-	// Household counts of round $1, head of household (户主, else the first
-	// member) and the team a whole village is assigned to, where they
-	// changed.
+	// Household counts of round $1 after a top-up, where they changed.
 	qHouseholdCounts = `
 		UPDATE survey_household h
-		SET targets = c.targets, persons = c.persons, head_name = c.head,
-		    team_id = coalesce(h.team_id, (SELECT v.team_id FROM survey_team_village v
-		                                   WHERE v.round_id = h.round_id AND v.village_code = h.region_code))
+		SET targets = c.targets, persons = c.persons, head_name = c.head
 		FROM (SELECT household_id, count(*) FILTER (WHERE target) AS targets, count(*) AS persons,
-		             (array_agg(name ORDER BY relation <> '户主', id))[1] AS head
+		             coalesce(min(name) FILTER (WHERE relation = '户主'), min(name)) AS head
 		      FROM survey_member WHERE round_id = $1 GROUP BY household_id) c
 		WHERE h.id = c.household_id AND h.round_id = $1
 		  AND (h.targets, h.persons, h.head_name) IS DISTINCT FROM (c.targets, c.persons, c.head)`
@@ -123,18 +128,25 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 		}
 		return tag.RowsAffected(), nil
 	}
+	// The temporary tables have no statistics until analysed; without
+	// them the planner guesses a few rows and loops over a million
+	// persons where it should hash.
 	steps := []struct {
 		label string
 		q     string
 		args  []any
 	}{
+		// Every step is a join of whole sets; a nested loop, which the
+		// planner picks when it underestimates a join's rows, costs a
+		// random read per row (400,000 of them for a county).
+		{"", `SET LOCAL enable_nestloop = off`, nil},
 		{"", qTempTables, nil},
 		{"读取调查对象", qTargets, []any{req.RunID, req.Region}},
+		{"", `ANALYZE pub_target`, nil},
 		{"归户", qHouseholds, []any{round}},
-		{"列出户内成员", qMembers, []any{req.Region}},
-		// The temporary tables have no statistics; without them the planner
-		// guesses a few rows and loops where it should hash.
-		{"", `ANALYZE pub_target; ANALYZE pub_household; ANALYZE pub_member`, nil},
+		{"", `ANALYZE pub_household`, nil},
+		{"列出户内成员", qMembers, []any{req.Region, req.RunID}},
+		{"", `ANALYZE pub_member`, nil},
 	}
 	for _, s := range steps {
 		if _, err := exec(s.label, s.q, s.args...); err != nil {
@@ -146,7 +158,11 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 		return err
 	}
 	res.NewHouseholds = int(n)
-	if n, err = exec("写入户内成员", qInsertMembers, round, req.RunID); err != nil {
+	insertMembers := qInsertMembers
+	if req.Round != 0 {
+		insertMembers += ` ON CONFLICT (round_id, id_number) DO NOTHING`
+	}
+	if n, err = exec("写入户内成员", insertMembers, round, req.RunID); err != nil {
 		return err
 	}
 	res.NewMembers = int(n)
@@ -158,10 +174,13 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 		if err := tx.QueryRow(ctx, q, round, req.RunID).Scan(&res.Dropped); err != nil {
 			return fmt.Errorf("publish round %d: %w", round, err)
 		}
-	}
-	if _, err := exec("统计各户人数", qHouseholdCounts, round); err != nil {
-		return err
+		if _, err := exec("统计各户人数", qHouseholdCounts, round); err != nil {
+			return err
+		}
 	}
 	step("汇总")
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = on`); err != nil {
+		return err
+	}
 	return tx.QueryRow(ctx, qRoundCounts, round).Scan(&res.Households, &res.Persons, &res.Target)
 }

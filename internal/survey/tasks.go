@@ -74,7 +74,7 @@ func householdWhere(f HouseholdFilter) (string, []any) {
 		} else if q[0] >= '0' && q[0] <= '9' {
 			add("h.id IN (SELECT household_id FROM survey_member WHERE round_id = $1 AND id_number LIKE $? || '%')", strings.ToUpper(q))
 		} else {
-			add("h.id IN (SELECT household_id FROM survey_member WHERE round_id = $1 AND left(name, 64) = left($?, 64))", q)
+			add("EXISTS (SELECT 1 FROM survey_member m WHERE m.household_id = h.id AND m.name = $?)", q)
 		}
 	}
 	return strings.Join(where, " AND "), args
