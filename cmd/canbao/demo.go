@@ -72,6 +72,9 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	if _, err := survey.New(pool).Demo(ctx, demoActor, demoCounty, demoTownship); err != nil {
 		return err
 	}
+	if err := survey.NewForms(pool).DemoForms(ctx, demoCounty, demoTownship); err != nil {
+		return fmt.Errorf("demo survey forms: %w", err)
+	}
 	printLogins()
 	return nil
 }

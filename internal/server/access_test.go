@@ -147,6 +147,7 @@ func TestRoutePermissions(t *testing.T) {
 		}
 	}
 	target := e.mustCreateUser("target", actor.County, fixture.County)
+	sf := e.surveyFormCase(run.RunID, town)
 
 	runPath := "/compare/runs/" + strconv.FormatInt(run.RunID, 10)
 	inCounty := "?region=" + fixture.County
@@ -210,6 +211,24 @@ func TestRoutePermissions(t *testing.T) {
 		"POST /survey/teams":                             {action: actor.SurveyAssign, kind: scoped, path: "/survey/teams", form: url.Values{"township": {surveyVillage[:9]}, "name": {"新组"}, "member_name": {"李四"}, "member_phone": {"13900139000"}}},
 		"GET /survey/teams/{team:[0-9]+}":                {action: actor.SurveyAssign, kind: scoped, path: teamPath},
 		"POST /survey/teams/{team:[0-9]+}":               {action: actor.SurveyAssign, kind: scoped, path: teamPath, form: teamForm},
+
+		// survey forms (survey2): a household of another township than 440981107, one submitted form, one member without
+		"GET /survey/entry":                          {action: actor.SurveyEnter, kind: listed, path: "/survey/entry", marker: sf.code},
+		"GET /survey/entry/households/{id}":          {action: actor.SurveyEnter, kind: scoped, path: sf.household},
+		"POST /survey/entry/households/{id}/members": {action: actor.SurveyEnter, kind: scoped, path: sf.household + "/members", form: url.Values{"name": {"新成员"}, "id_number": {sf.newID}}},
+		"GET /survey/entry/members/{id}":             {action: actor.SurveyEnter, kind: scoped, path: sf.member},
+		"POST /survey/entry/members/{id}":            {action: actor.SurveyEnter, kind: scoped, path: sf.member, form: url.Values{"do": {"save"}, "version": {"0"}, "name": {"草稿"}}},
+		"POST /survey/entry/forms/{id}/revise":       {action: actor.SurveyEnter, kind: scoped, path: "/survey/entry/forms/" + sf.formID + "/revise", form: url.Values{}},
+		"GET /survey/review":                         {action: actor.SurveyApprove, kind: listed, path: "/survey/review", marker: sf.name},
+		"GET /survey/forms/{id}":                     {action: actor.PersonRead, kind: scoped, path: sf.form},
+		"POST /survey/forms/{id}/approve":            {action: actor.SurveyApprove, kind: scoped, path: sf.form + "/approve", form: url.Values{"version": {sf.version}}},
+		"POST /survey/forms/{id}/return":             {action: actor.SurveyApprove, kind: scoped, path: sf.form + "/return", form: url.Values{"version": {sf.version}, "reason": {"核实"}}},
+		"GET /survey/progress":                       {action: actor.ReportRead, kind: scoped, path: "/survey/progress?" + sf.inCounty},
+		"GET /survey/progress/list":                  {action: actor.ReportRead, kind: scoped, path: "/survey/progress/list?kind=region&key=440981&metric=persons&" + sf.inCounty},
+		"GET /survey/willing":                        {action: actor.ReportRead, kind: scoped, path: "/survey/willing?" + sf.inCounty},
+		"GET /survey/export/approved.xlsx":           {action: actor.Export, kind: scoped, path: "/survey/export/approved.xlsx?" + sf.inCounty},
+		"GET /survey/export/willing.xlsx":            {action: actor.Export, kind: scoped, path: "/survey/export/willing.xlsx?" + sf.inCounty},
+		"GET /survey/export/reasons.xlsx":            {action: actor.Export, kind: scoped, path: "/survey/export/reasons.xlsx?" + sf.inCounty},
 	}
 
 	// Every route is in the table (or public), and the table names no route
