@@ -19,6 +19,7 @@ import (
 
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/dynamic"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
@@ -97,7 +98,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.LoginInterval = 3 * time.Second
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
-		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
+		imports: imports.New(db).Then(dynamic.New(db).AfterImport), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
