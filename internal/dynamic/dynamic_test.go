@@ -286,3 +286,176 @@ func TestEventsOfEachKind(t *testing.T) {
 		t.Errorf("move out recorded from batch %d by %v, want %d by %d", src, by, hb, w.clerk.UserID)
 	}
 }
+
+// TestDeathThenLateCorrection: a death arrives with one date and is
+// corrected a month later, once from the death extract and once by hand;
+// the history keeps both dates in order and every status says what
+// happened.
+func TestDeathThenLateCorrection(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	z := makeID("19350101", 31) // known from enrollment only: no hukou says 正常
+	m := makeID("19360101", 33)
+	w.seedRegistry(t, map[string]string{z: "吴八", m: "郑九"})
+	w.load(t, source.Death, deathHeader, makeID("19300101", 35)+",某甲,2026-05-01")
+	b1 := w.load(t, source.Death, deathHeader, makeID("19300101", 35)+",某甲,2026-05-01", z+",吴八,2026-10-01")
+	b2 := w.load(t, source.Death, deathHeader, makeID("19300101", 35)+",某甲,2026-05-01", z+",吴八,2026-09-15")
+	want(t, w.events(t, b1), z, got{dynamic.Death, dynamic.Auto, "", "2026-10-01"})
+	want(t, w.events(t, b2), z, got{dynamic.DeathFix, dynamic.Auto, "2026-10-01", "2026-09-15"})
+	if got := w.field(t, z, "pop_status") + " " + w.field(t, z, "death_date"); got != "死亡 2026-09-15" {
+		t.Errorf("after the correction: %s", got)
+	}
+	page, err := registry.NewStore(w.db).Timeline(ctx, w.clerk, z, list.Query{Page: 1, Size: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, e := range page.Items { // newest first
+		lines = append(lines, fmt.Sprintf("%s %s→%s %s %s#%d %s", e.Field, e.OldValue, e.NewValue, e.Effective.Format("2006-01-02"),
+			e.Source.Kind, e.Source.ID, e.SourceName))
+	}
+	wantLines := []string{
+		fmt.Sprintf("death_date 2026-10-01→2026-09-15 2026-09-15 extract#%d 死亡信息-3.csv", b2),
+		fmt.Sprintf("death_date →2026-10-01 2026-10-01 extract#%d 死亡信息-2.csv", b1),
+		fmt.Sprintf("pop_status 正常→死亡 2026-10-01 extract#%d 死亡信息-2.csv", b1),
+	}
+	if strings.Join(lines, "\n") != strings.Join(wantLines, "\n") {
+		t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(wantLines, "\n"))
+	}
+
+	// By hand: a 注销登记 for death, approved, then its date corrected by
+	// a second one a month later.
+	first, err := w.store.Register(ctx, w.clerk, dynamic.ChangeRequest{IDNumber: m, Kind: dynamic.Cancel, CancelReason: dynamic.CancelDeath,
+		Effective: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Reason: "家属报告死亡"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.Approve(ctx, w.reviewer, first, ""); err != nil {
+		t.Fatal(err)
+	}
+	second, err := w.store.Register(ctx, w.clerk, dynamic.ChangeRequest{IDNumber: m, Kind: dynamic.Cancel, CancelReason: dynamic.CancelDeath,
+		Effective: time.Date(2026, 9, 15, 0, 0, 0, 0, time.UTC), Reason: "死亡证明所载日期为9月15日，更正"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.Approve(ctx, w.reviewer, second, "核对死亡证明无误"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := w.db.Query(ctx, `SELECT field || ' ' || coalesce(old_value, '') || '→' || new_value || ' ' || effective || ' ' || source_id
+		FROM person_event WHERE id_number = $1 AND source_kind = 'manual' ORDER BY id`, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		hist = append(hist, s)
+	}
+	wantHist := []string{
+		fmt.Sprintf("pop_status 正常→死亡 2026-10-01 %d", first),
+		fmt.Sprintf("death_date →2026-10-01 2026-10-01 %d", first),
+		fmt.Sprintf("death_date 2026-10-01→2026-09-15 2026-09-15 %d", second),
+	}
+	if strings.Join(hist, "\n") != strings.Join(wantHist, "\n") {
+		t.Errorf("manual history:\n%s\nwant:\n%s", strings.Join(hist, "\n"), strings.Join(wantHist, "\n"))
+	}
+	for _, id := range []int64{first, second} {
+		c, err := w.store.Change(ctx, w.reviewer, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != dynamic.ChangeApproved || c.MadeName != "clerk" || c.DecidedName != "reviewer" {
+			t.Errorf("change %d: %s made by %s decided by %s", id, c.State, c.MadeName, c.DecidedName)
+		}
+	}
+}
+
+// TestMakerChecker: a change reaches the registry only when someone other
+// than its maker approves it; the maker's attempt is refused in Chinese
+// and audited; bad input is refused with nothing stored.
+func TestMakerChecker(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p := makeID("19700101", 41)
+	w.seedRegistry(t, map[string]string{p: "冯十"})
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+	id, err := w.store.Register(ctx, w.clerk, dynamic.ChangeRequest{IDNumber: p, Kind: dynamic.Correct, Name: "冯拾", Phone: "13800138000",
+		Address: "镇江镇镇江村3号", Effective: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Reason: "户口簿姓名为冯拾",
+		DocumentName: "户口簿.pdf", DocumentData: pdf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.field(t, p, "name"); got != "冯十" {
+		t.Fatalf("the change reached the registry before approval: %s", got)
+	}
+	err = w.store.Approve(ctx, w.clerk, id, "")
+	if err == nil || !strings.Contains(err.Error(), "不能审核自己登记的变更") {
+		t.Fatalf("maker approving own change: %v", err)
+	}
+	var refused int
+	if err := w.db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = $1 AND result = 'rejected' AND username = 'clerk'`,
+		dynamic.AuditChangeApprov).Scan(&refused); err != nil || refused != 1 {
+		t.Errorf("refusal audited %d times (%v)", refused, err)
+	}
+	township := w.user(t, "township", actor.Township)
+	if err := w.store.Approve(ctx, township, id, ""); err == nil {
+		t.Error("a township clerk approved a change")
+	}
+	if err := w.store.Approve(ctx, w.reviewer, id, "核对无误"); err != nil {
+		t.Fatal(err)
+	}
+	for col, v := range map[string]string{"name": "冯拾", "phone": "13800138000", "address": "镇江镇镇江村3号"} {
+		if got := w.field(t, p, col); got != v {
+			t.Errorf("%s = %q, want %q", col, got, v)
+		}
+	}
+	doc, err := w.store.Document(ctx, w.reviewer, id)
+	if err != nil || string(doc.Content) != string(pdf) || doc.ContentType != "application/pdf" || len(doc.SHA256) != 64 {
+		t.Errorf("document: %v %q %s", err, doc.ContentType, doc.SHA256)
+	}
+	var approvals int
+	if err := w.db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action IN ($1, $2) AND result = 'ok'`,
+		dynamic.AuditChangeCreate, dynamic.AuditChangeApprov).Scan(&approvals); err != nil || approvals != 2 {
+		t.Errorf("maker and checker audited %d times (%v)", approvals, err)
+	}
+
+	bad := []struct {
+		name string
+		req  dynamic.ChangeRequest
+		msg  string
+	}{
+		{"NothingNew", dynamic.ChangeRequest{Kind: dynamic.Correct, Name: "冯拾"}, "没有需要变更的内容"},
+		{"NoReason", dynamic.ChangeRequest{Kind: dynamic.Correct, Phone: "13900139000", Reason: " "}, "请填写变更原因"},
+		{"BadPhone", dynamic.ChangeRequest{Kind: dynamic.Correct, Phone: "电话"}, "联系电话格式不正确"},
+		{"Future", dynamic.ChangeRequest{Kind: dynamic.Cancel, CancelReason: dynamic.CancelEmigration,
+			Effective: time.Now().AddDate(0, 0, 2)}, "生效日期不能晚于今天"},
+		{"NoCancelReason", dynamic.ChangeRequest{Kind: dynamic.Cancel}, "请选择注销原因"},
+		{"NotAScan", dynamic.ChangeRequest{Kind: dynamic.Correct, Phone: "13900139000", DocumentData: []byte("MZ\x90\x00 an executable")},
+			"只接受 PDF、JPEG 或 PNG"},
+		{"TooLarge", dynamic.ChangeRequest{Kind: dynamic.Correct, Phone: "13900139000", DocumentData: append(pdf, make([]byte, dynamic.MaxDocument)...)},
+			"不能超过 5 MB"},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			req := c.req
+			req.IDNumber = p
+			if req.Reason == "" {
+				req.Reason = "测试"
+			}
+			if req.Effective.IsZero() {
+				req.Effective = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+			}
+			_, err := w.store.Register(ctx, w.clerk, req)
+			if err == nil || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("got %v, want %q", err, c.msg)
+			}
+		})
+	}
+	var n int
+	if err := w.db.QueryRow(ctx, `SELECT count(*) FROM manual_change`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d changes stored after the refusals (%v)", n, err)
+	}
+}
