@@ -146,6 +146,8 @@ func (s *Server) routes() chi.Router {
 			s.routesJobs(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
+			// dynamic management (动态管理): events between extracts, manual changes
+			s.routesDynamic(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
