@@ -105,9 +105,9 @@ type newer struct {
 	dead     map[string]string // IDs (and names) the newer hukou reports dead
 	regions  map[string]bool   // villages seen, for moves within the county
 	villages []string
-	living   []string        // IDs of hukou persons left 正常, for deaths the hukou has not heard of
-	newborns [][2]string     // ID and name of births and moves in, for their enrollment
-	seq      int             // today's births so far
+	living   []string    // IDs of hukou persons left 正常, for deaths the hukou has not heard of
+	newborns [][2]string // ID and name of births and moves in, for their enrollment
+	seq      int         // today's births so far
 }
 
 // chance reports whether a change of base rate (per person, at Rate 1) happens.
@@ -316,7 +316,7 @@ func (n *newer) add(kind string, c cols, header, last []string, w *csv.Writer) (
 		for id := range n.dead {
 			ids = append(ids, id)
 		}
-		slices.Sort(ids) // the same seed, the same file
+		slices.Sort(ids)         // the same seed, the same file
 		for _, id := range ids { // the hukou's deaths, most also recorded by civil affairs
 			if n.r.IntN(3) == 0 {
 				continue
