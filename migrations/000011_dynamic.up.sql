@@ -18,7 +18,7 @@ ALTER TABLE person ADD COLUMN address text,
 CREATE TABLE extract_event (
     id           bigserial PRIMARY KEY,
     batch_id     bigint NOT NULL REFERENCES import_batch (id),
-    prev_batch   bigint NOT NULL REFERENCES import_batch (id),
+    prev_batch   bigint NOT NULL,  -- the superseded batch (no foreign key: a check per event costs seconds in a million-person county)
     kind         text NOT NULL CHECK (kind IN ('birth', 'move_in', 'death', 'death_fix', 'move_out', 'household',
                                                'region', 'enroll_start', 'enroll_pause', 'enroll_resume', 'enroll_end')),
     id_number    text NOT NULL,
