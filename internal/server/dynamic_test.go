@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,8 +18,6 @@ import (
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/source"
 )
-
-var fullID = regexp.MustCompile(`[1-9][0-9]{16}[0-9X]`)
 
 // TestEventsPage: the demo's newer extracts of a generated county give
 // events of several kinds, some applied and some pending; the list filters
