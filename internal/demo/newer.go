@@ -191,7 +191,7 @@ type record struct {
 }
 
 // cols are the columns the changes write.
-type cols struct{ id, name, sex, birth, household, relation, region, pop, death, scheme, enroll, pay, enrollDate int }
+type cols struct{ id, name, sex, birth, household, relation, region, pop, death, enroll, pay, enrollDate int }
 
 func columnsOf(kind string, col func(key, name string) int) cols {
 	c := cols{id: col("id", "公民身份号码"), name: col("name", "姓名")}

@@ -125,7 +125,7 @@ func writeHukou(path string, n int, villages []region.Region) error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	fmt.Fprintln(w, hukouHeader)
+	_, _ = fmt.Fprintln(w, hukouHeader) // a write error shows at Flush
 	base := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC)
 	rel := [3]string{"户主", "配偶", "子女"}
 	for i := range n {
@@ -133,7 +133,7 @@ func writeHukou(path string, n int, villages []region.Region) error {
 		first := fmt.Sprintf("%s%s%03d", county, born.Format("20060102"), i/30000)
 		id := first + string(idcard.CheckChar(first))
 		v := villages[(i/3)%len(villages)].Code
-		fmt.Fprintf(w, "%s,居民%d,%s,%s,H%07d,%s,%s,正常\n", id, i, []string{"女", "男"}[i%2], born.Format("2006-01-02"), i/3, rel[i%3], v)
+		_, _ = fmt.Fprintf(w, "%s,居民%d,%s,%s,H%07d,%s,%s,正常\n", id, i, []string{"女", "男"}[i%2], born.Format("2006-01-02"), i/3, rel[i%3], v)
 	}
 	if err := w.Flush(); err != nil {
 		_ = f.Close()

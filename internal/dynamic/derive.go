@@ -25,10 +25,9 @@ type Derived struct {
 
 // batchPair is a newer batch and the one it superseded.
 type batchPair struct {
-	id, prev          int64
-	kind, region      string
-	newDate, oldDate  time.Time // the days the extracts were imported
-	prevKind, prevSrc string
+	id, prev         int64
+	kind, region     string
+	newDate, oldDate time.Time // the days the extracts were imported
 }
 
 // Derive finds what changed between batch and the batch of the same kind,
