@@ -459,3 +459,31 @@ func TestMakerChecker(t *testing.T) {
 		t.Errorf("%d changes stored after the refusals (%v)", n, err)
 	}
 }
+
+// TestWithdrawnBatch: a pending event of a batch that was withdrawn can
+// only be rejected.
+func TestWithdrawnBatch(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := makeID("19800101", 51)
+	w.seedRegistry(t, map[string]string{a: "张一"})
+	w.load(t, source.Hukou, hukouHeader, hukou(a, "张一", "H1", village, "正常"))
+	w.load(t, source.Death, deathHeader, makeID("19300101", 53)+",某甲,2026-05-01")
+	db := w.load(t, source.Death, deathHeader, makeID("19300101", 53)+",某甲,2026-05-01", a+",张一,2026-09-01")
+	want(t, w.events(t, db), a, got{dynamic.Death, dynamic.Pending, "", "2026-09-01"})
+	admin := w.clerk
+	admin.Role = actor.Admin
+	if err := w.im.Withdraw(ctx, admin, db); err != nil {
+		t.Fatal(err)
+	}
+	ev := w.eventID(t, db, a, dynamic.Death)
+	if err := w.store.Confirm(ctx, w.clerk, ev); err == nil || !strings.Contains(err.Error(), "已撤回") {
+		t.Errorf("confirming an event of a withdrawn batch: %v", err)
+	}
+	if err := w.store.Reject(ctx, w.clerk, ev); err != nil {
+		t.Errorf("rejecting it: %v", err)
+	}
+	if got := w.field(t, a, "pop_status"); got != "正常" {
+		t.Errorf("pop_status %q", got)
+	}
+}

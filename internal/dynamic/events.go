@@ -167,6 +167,13 @@ func (s *Store) decideTx(ctx context.Context, a actor.Actor, id int64, confirm b
 	}
 	state := Rejected
 	if confirm {
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM import_batch WHERE id = $1`, ev.Batch).Scan(&status); err != nil {
+			return fmt.Errorf("decide event %d: %w", id, err)
+		}
+		if status != "done" {
+			return apperr.Conflictf("变化 #%d 所属的导入批次 #%d 已撤回，不能确认入库，只能驳回", id, ev.Batch)
+		}
 		state = Applied
 		if err := applyEvents(ctx, tx, events, a.UserID); err != nil {
 			return err
