@@ -7,25 +7,28 @@ type Action string
 // The actions. Reads of region data that every role may do have an action
 // too, so a route's check is visible in one place.
 const (
-	RegionRead      Action = "region.read"      // the region tree and the home page
-	ImportRead      Action = "import.read"      // batches, their issues, records and error reports
-	Import          Action = "import"           // upload and import an extract
-	BatchWithdraw   Action = "batch.withdraw"   // take a batch out of comparison
-	CompareRead     Action = "compare.read"     // runs, summaries, lists, differences, review queue
-	Compare         Action = "compare"          // start a comparison
-	Review          Action = "review"           // decide a record in review
-	Export          Action = "export"           // download personal data in full: a run's results, an import's error report
-	PersonRead      Action = "person.read"      // a person's full record (audited)
-	SurveyAssign    Action = "survey.assign"    // hand survey targets to teams
-	SurveyEnter     Action = "survey.enter"     // type in a survey form
-	SurveyApprove   Action = "survey.approve"   // approve or return a survey form
-	RegistryChange  Action = "registry.change"  // register a change to a person by hand; confirm or reject an extract's change
-	RegistryApprove Action = "registry.approve" // approve or return a change registered by another user (maker-checker)
-	ReportRead      Action = "report.read"      // dashboards and reports
-	ReportEdit      Action = "report.edit"      // the hand-entered items of the progress table
-	UsersManage     Action = "users.manage"     // create, disable, enable accounts, reset passwords
-	AuditRead       Action = "audit.read"       // the audit log
-	JobRead         Action = "job.read"         // jobs of the region and their progress (cancel: the starter or an administrator)
+	RegionRead     Action = "region.read"     // the region tree and the home page
+	ImportRead     Action = "import.read"     // batches, their issues, records and error reports
+	Import         Action = "import"          // upload and import an extract
+	BatchWithdraw  Action = "batch.withdraw"  // take a batch out of comparison
+	CompareRead    Action = "compare.read"    // runs, summaries, lists, differences, review queue
+	Compare        Action = "compare"         // start a comparison
+	Review         Action = "review"          // decide a record in review
+	Export         Action = "export"          // download personal data in full: a run's results, an import's error report
+	PersonRead     Action = "person.read"     // a person's full record (audited)
+	SurveyAssign   Action = "survey.assign"   // hand survey targets to teams
+	SurveyEnter    Action = "survey.enter"    // type in a survey form
+	SurveyApprove  Action = "survey.approve"  // approve or return a survey form
+	RegistryChange Action = "registry.change" // register a change to a person by hand; confirm or reject a change between extracts
+	ReportRead     Action = "report.read"     // dashboards and reports
+	ReportEdit     Action = "report.edit"     // the hand-entered items of the progress table
+	UsersManage    Action = "users.manage"    // create, disable, enable accounts, reset passwords
+	AuditRead      Action = "audit.read"      // the audit log
+	JobRead        Action = "job.read"        // jobs of the region and their progress (cancel: the starter or an administrator)
+
+	// RegistryApprove approves or returns a change to a person registered
+	// by hand by another user (maker-checker: never one's own).
+	RegistryApprove Action = "registry.approve"
 )
 
 // everyone is every role, for reads.
@@ -38,30 +41,32 @@ var staff = []Role{Admin, City, County}
 // only read; township clerks read and type in survey forms; withdrawing a
 // batch stays with the administrator, as before.
 var permissions = map[Action][]Role{
-	RegionRead:      everyone,
-	ImportRead:      everyone,
-	Import:          staff,
-	BatchWithdraw:   {Admin},
-	CompareRead:     everyone,
-	Compare:         staff,
-	Review:          staff,
-	Export:          {Admin, City, County, Township}, // leaders read aggregates, not personal data
-	PersonRead:      {Admin, City, County, Township}, // a full record is personal data: leaders read aggregates
-	SurveyAssign:    staff,
-	SurveyEnter:     {Admin, County, Township},
-	SurveyApprove:   staff,
-	RegistryChange:  staff,
+	RegionRead:     everyone,
+	ImportRead:     everyone,
+	Import:         staff,
+	BatchWithdraw:  {Admin},
+	CompareRead:    everyone,
+	Compare:        staff,
+	Review:         staff,
+	Export:         {Admin, City, County, Township}, // leaders read aggregates, not personal data
+	PersonRead:     {Admin, City, County, Township}, // a full record is personal data: leaders read aggregates
+	SurveyAssign:   staff,
+	SurveyEnter:    {Admin, County, Township},
+	SurveyApprove:  staff,
+	RegistryChange: staff,
+	ReportRead:     everyone,
+	ReportEdit:     staff,
+	UsersManage:    {Admin},
+	AuditRead:      {Admin},
+	JobRead:        everyone,
+
 	RegistryApprove: staff,
-	ReportRead:      everyone,
-	ReportEdit:      staff,
-	UsersManage:     {Admin},
-	AuditRead:       {Admin},
-	JobRead:         everyone,
 }
 
 // Actions lists every action, in the order above.
 var Actions = []Action{RegionRead, ImportRead, Import, BatchWithdraw, CompareRead, Compare, Review, Export, PersonRead,
-	SurveyAssign, SurveyEnter, SurveyApprove, RegistryChange, RegistryApprove, ReportRead, ReportEdit, UsersManage, AuditRead, JobRead}
+	SurveyAssign, SurveyEnter, SurveyApprove, RegistryChange, ReportRead, ReportEdit, UsersManage, AuditRead, JobRead,
+	RegistryApprove}
 
 // Allowed reports whether role r may do action a; an unknown action is
 // allowed to nobody.
