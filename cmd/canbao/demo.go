@@ -124,8 +124,10 @@ func loadDemoData(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog
 			return fmt.Errorf("import demo file %s: %w", f.Path, err)
 		}
 	}
-	_, err = compareOnce(ctx, pool, demoActor, compare.Request{Region: demoCounty, AsOf: demoAsOf})
-	return err
+	if _, err = compareOnce(ctx, pool, demoActor, compare.Request{Region: demoCounty, AsOf: demoAsOf}); err != nil {
+		return err
+	}
+	return loadNewerExtracts(ctx, pool, dir, log)
 }
 
 func countyVillages(ctx context.Context, pool *pgxpool.Pool, county string) ([]demo.Village, error) {

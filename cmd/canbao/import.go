@@ -12,6 +12,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/dynamic"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
@@ -71,7 +72,8 @@ func importOne(ctx context.Context, pool *pgxpool.Pool, a actor.Actor, req impor
 		}
 	}
 	var res imports.Result
-	j, err := foreground(ctx, pool, imports.New(pool).Job(a, req, total, &res))
+	im := imports.New(pool).Then(dynamic.New(pool).AfterImport) // a newer extract's changes are derived in the same job
+	j, err := foreground(ctx, pool, im.Job(a, req, total, &res))
 	if err != nil {
 		return res, err
 	}

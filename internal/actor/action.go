@@ -20,12 +20,16 @@ const (
 	SurveyAssign   Action = "survey.assign"   // survey teams, assigning households to them, printing forms, archiving
 	SurveyEnter    Action = "survey.enter"    // type in a survey form
 	SurveyApprove  Action = "survey.approve"  // approve or return a survey form
-	RegistryChange Action = "registry.change" // register a change to a person by hand
+	RegistryChange Action = "registry.change" // register a change to a person by hand; confirm or reject a change between extracts
 	ReportRead     Action = "report.read"     // dashboards and reports
 	ReportEdit     Action = "report.edit"     // the hand-entered items of the progress table
 	UsersManage    Action = "users.manage"    // create, disable, enable accounts, reset passwords
 	AuditRead      Action = "audit.read"      // the audit log
 	JobRead        Action = "job.read"        // jobs of the region and their progress (cancel: the starter or an administrator)
+
+	// RegistryApprove approves or returns a change to a person registered
+	// by hand by another user (maker-checker: never one's own).
+	RegistryApprove Action = "registry.approve"
 )
 
 // everyone is every role, for reads.
@@ -57,11 +61,14 @@ var permissions = map[Action][]Role{
 	UsersManage:    {Admin},
 	AuditRead:      {Admin},
 	JobRead:        everyone,
+
+	RegistryApprove: staff,
 }
 
 // Actions lists every action, in the order above.
 var Actions = []Action{RegionRead, ImportRead, Import, BatchWithdraw, CompareRead, Compare, Review, Export, PersonRead,
-	SurveyPublish, SurveyAssign, SurveyEnter, SurveyApprove, RegistryChange, ReportRead, ReportEdit, UsersManage, AuditRead, JobRead}
+	SurveyPublish, SurveyAssign, SurveyEnter, SurveyApprove, RegistryChange, ReportRead, ReportEdit, UsersManage, AuditRead, JobRead,
+	RegistryApprove}
 
 // Allowed reports whether role r may do action a; an unknown action is
 // allowed to nobody.

@@ -89,6 +89,8 @@ var actionLabels = map[Action]string{
 	UsersManage:    "管理用户",
 	AuditRead:      "查看审计日志",
 	JobRead:        "查看任务",
+
+	RegistryApprove: "审核人员变更",
 }
 
 // Narrowed is the actor acting in region code, which must lie inside

@@ -29,6 +29,8 @@ func TestRoleActionTable(t *testing.T) {
 		UsersManage:    "x . . . .",
 		AuditRead:      "x . . . .",
 		JobRead:        "x x x x x",
+
+		RegistryApprove: "x x x . .",
 	}
 	if len(want) != len(Actions) || len(permissions) != len(Actions) {
 		t.Fatalf("%d actions listed, %d in the table, %d expected here", len(Actions), len(permissions), len(want))

@@ -26,6 +26,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/pgcopy"
 	"github.com/canbao/canbao/internal/sheet"
 	"github.com/canbao/canbao/internal/source"
@@ -140,7 +141,18 @@ func HashFile(path string) (string, int64, error) {
 
 // Importer writes batches into the database.
 type Importer struct {
-	db *pgxpool.Pool
+	db   *pgxpool.Pool
+	then FollowUp
+}
+
+// FollowUp is work an import job does after its batch has committed, in
+// the same job (deriving what changed since the superseded extract); an
+// error fails the job, the batch stays.
+type FollowUp func(ctx context.Context, a actor.Actor, res Result, p *job.Progress) error
+
+// Then returns the importer with f run after every successful import job.
+func (im *Importer) Then(f FollowUp) *Importer {
+	return &Importer{db: im.db, then: f}
 }
 
 // New returns an Importer over db.

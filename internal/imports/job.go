@@ -2,8 +2,10 @@ package imports
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/sheet"
 )
@@ -30,6 +32,12 @@ func (im *Importer) Job(a actor.Actor, req Request, total int64, out *Result) jo
 			if err == nil {
 				p.Follow(nil)
 				p.Set(job.Status{Done: int64(res.Read), Total: int64(res.Read), Unit: "行", Message: "完成"})
+			}
+			if err == nil && im.then != nil {
+				if ferr := im.then(ctx, a, res, p); ferr != nil {
+					return res.BatchID, &apperr.Error{Kind: apperr.KindOf(ferr), Err: ferr,
+						Msg: fmt.Sprintf("批次 #%d 已导入，但后续处理（推导与旧数据相比的变化）失败：%s", res.BatchID, apperr.Message(ferr))}
+				}
 			}
 			return res.BatchID, err
 		}}

@@ -106,7 +106,8 @@ func (d *diff) close() {
 
 // entryCols are read in binary: text as its bytes, birth as days since
 // 2000-01-01, whatever the session's DateStyle.
-const entryCols = `p.id_number, p.name, p.sex, p.birth, p.household, p.relation, p.hukou_region, p.pop_status, p.identity_kind, p.region_code`
+const entryCols = `p.id_number, p.name, p.sex, p.birth, p.household, p.relation, p.hukou_region, p.pop_status, p.identity_kind, p.region_code,
+	p.address, p.phone, p.death_date, p.enrollment`
 
 // readRegistry compares the entries of the set's persons. With a region,
 // most are found where the registry manages them in one pass; those new
@@ -219,7 +220,7 @@ func (d *diff) oldValue(raw [][]byte, f Field) []byte {
 	switch {
 	case r == nil:
 		return nil
-	case f == Birth:
+	case f.isDate():
 		d.old = AppendDate(d.old[:0], int32(binary.BigEndian.Uint32(r)))
 	default:
 		d.old = append(d.old[:0], r...)
@@ -248,14 +249,14 @@ func writeField(e *pgcopy.Encoder, id []byte, f Field, v []byte) error {
 		if len(v) == 0 {
 			return apperr.Invalidf("人员 %s 的%s不能为空", idcard.Mask(string(id)), fieldLabels[f])
 		}
-	case Birth:
+	case Birth, DeathDate:
 		if len(v) == 0 {
 			e.Null()
 			return nil
 		}
 		days, ok := parseDate(v)
 		if !ok {
-			return apperr.Invalidf("人员 %s 的出生日期 %q 不是有效日期（应为 YYYY-MM-DD）", idcard.Mask(string(id)), v)
+			return apperr.Invalidf("人员 %s 的%s %q 不是有效日期（应为 YYYY-MM-DD）", idcard.Mask(string(id)), fieldLabels[f], v)
 		}
 		e.Days(days)
 		return nil
@@ -268,7 +269,8 @@ func writeField(e *pgcopy.Encoder, id []byte, f Field, v []byte) error {
 var required = [...]Field{Name, IdentityKind, RegionCode}
 
 // fieldLabels are the fields' Chinese names.
-var fieldLabels = [numFields]string{"姓名", "性别", "出生日期", "户号", "与户主关系", "户籍地区划", "人口状态", "身份信息来源", "管理区划"}
+var fieldLabels = [numFields]string{"姓名", "性别", "出生日期", "户号", "与户主关系", "户籍地区划", "人口状态", "身份信息来源", "管理区划",
+	"地址", "联系电话", "死亡日期", "参保情况"}
 
 // Label is the field's Chinese name.
 func (f Field) Label() string { return fieldLabels[f] }
@@ -282,7 +284,8 @@ func (d *diff) applyUpdates(ctx context.Context, tx pgx.Tx) error {
 	stmts := []string{
 		`DROP TABLE IF EXISTS pg_temp.registry_update`,
 		`CREATE TEMP TABLE registry_update (id_number text, name text, sex text, birth date, household text,
-			relation text, hukou_region text, pop_status text, identity_kind text, region_code text) ON COMMIT DROP`,
+			relation text, hukou_region text, pop_status text, identity_kind text, region_code text,
+			address text, phone text, death_date date, enrollment text) ON COMMIT DROP`,
 	}
 	for _, q := range stmts {
 		if _, err := tx.Exec(ctx, q); err != nil {

@@ -32,6 +32,9 @@ type Person struct {
 	HukouRegion, PopStatus string
 	IdentityKind           string
 	RegionCode             string
+	Address, Phone         string
+	DeathDate              *time.Time
+	Enrollment             string
 	First, Last            Source // the source that added the entry and the one that last changed it
 	UpdatedAt              time.Time
 }
@@ -54,15 +57,24 @@ func (s *Store) Person(ctx context.Context, a actor.Actor, id string) (Person, e
 	return p, nil
 }
 
+// Entry returns the entry of a citizen ID inside scope without auditing
+// the read: for domain methods that write their own audit line (a manual
+// change records who registered it).
+func (s *Store) Entry(ctx context.Context, scope, id string) (Person, error) {
+	return s.person(ctx, scope, id)
+}
+
 func (s *Store) person(ctx context.Context, scope, id string) (Person, error) {
 	const q = `
 		SELECT id_number, name, coalesce(sex, ''), birth, coalesce(household, ''), coalesce(relation, ''),
 		       coalesce(hukou_region, ''), coalesce(pop_status, ''), identity_kind, region_code,
+		       coalesce(address, ''), coalesce(phone, ''), death_date, coalesce(enrollment, ''),
 		       first_kind, first_source, last_kind, last_source, updated_at
 		FROM person WHERE id_number = $1`
 	var p Person
 	err := s.db.QueryRow(ctx, q, id).Scan(&p.IDNumber, &p.Name, &p.Sex, &p.Birth, &p.Household, &p.Relation,
 		&p.HukouRegion, &p.PopStatus, &p.IdentityKind, &p.RegionCode,
+		&p.Address, &p.Phone, &p.DeathDate, &p.Enrollment,
 		&p.First.Kind, &p.First.ID, &p.Last.Kind, &p.Last.ID, &p.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !region.Within(scope, p.RegionCode)) {
 		return Person{}, apperr.NotFoundf("登记库中没有该人员")
@@ -79,6 +91,7 @@ type Event struct {
 	Field, OldValue, NewValue string
 	Effective                 time.Time
 	Source                    Source
+	SourceName                string // an extract batch's file name, "" for other sources
 	ActorID                   *int64
 	ActorName                 string // "" for the system
 	RecordedAt                time.Time
@@ -99,8 +112,9 @@ func (s *Store) Timeline(ctx context.Context, a actor.Actor, id string, lq list.
 	lq.Page = max(lq.Page, 1)
 	q := `
 		SELECT e.id, e.field, coalesce(e.old_value, ''), coalesce(e.new_value, ''), e.effective, e.source_kind, e.source_id,
-		       e.actor_id, coalesce(u.display_name, ''), e.recorded_at
+		       coalesce(b.file_name, ''), e.actor_id, coalesce(u.display_name, ''), e.recorded_at
 		FROM person_event e LEFT JOIN app_user u ON u.id = e.actor_id
+		LEFT JOIN import_batch b ON e.source_kind = 'extract' AND b.id = e.source_id
 		WHERE e.id_number = $1 AND EXISTS (SELECT 1 FROM person p WHERE p.id_number = $1 AND ` + actor.InScope("p.region_code", "$4") + `)
 		ORDER BY e.id DESC LIMIT $2 OFFSET $3`
 	rows, err := s.db.Query(ctx, q, id, lq.Limit(), lq.Offset(), scope)
@@ -110,7 +124,7 @@ func (s *Store) Timeline(ctx context.Context, a actor.Actor, id string, lq list.
 	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
 		var e Event
 		err := row.Scan(&e.ID, &e.Field, &e.OldValue, &e.NewValue, &e.Effective, &e.Source.Kind, &e.Source.ID,
-			&e.ActorID, &e.ActorName, &e.RecordedAt)
+			&e.SourceName, &e.ActorID, &e.ActorName, &e.RecordedAt)
 		return e, err
 	})
 	if err != nil {

@@ -30,14 +30,29 @@ const (
 	PopStatus                 // 人口状态
 	IdentityKind              // the extract the identity comes from; follows the others, so not recorded
 	RegionCode                // where the person is managed
+	Address                   // 地址, set by a manual change; comparisons leave it alone
+	Phone                     // 联系电话, likewise
+	DeathDate                 // 死亡日期, as YYYY-MM-DD: from a death record or a 注销登记
+	Enrollment                // 参保情况: each scheme's state as the extracts last reported it (see EnrollmentValue)
 	numFields
 )
 
 // columns are the person table's columns of the fields.
-var columns = [numFields]string{"name", "sex", "birth", "household", "relation", "hukou_region", "pop_status", "identity_kind", "region_code"}
+var columns = [numFields]string{"name", "sex", "birth", "household", "relation", "hukou_region", "pop_status", "identity_kind", "region_code",
+	"address", "phone", "death_date", "enrollment"}
 
 // Column is the field's column name, also the field name of its events.
 func (f Field) Column() string { return columns[f] }
+
+// FieldOf is the field of a column name.
+func FieldOf(column string) (Field, bool) {
+	for f, c := range columns {
+		if c == column {
+			return Field(f), true
+		}
+	}
+	return 0, false
+}
 
 // FieldLabel is the Chinese name of an event's field (a column name), or
 // the name itself when it is no field of today's registry.
@@ -54,6 +69,9 @@ func FieldLabel(column string) string {
 // the identity kind changes exactly when the identity's source does, and
 // that shows in the fields themselves.
 func (f Field) recorded() bool { return f != IdentityKind }
+
+// isDate reports whether the field is a date column (YYYY-MM-DD as text).
+func (f Field) isDate() bool { return f == Birth || f == DeathDate }
 
 // SourceKind says where a change came from.
 type SourceKind string

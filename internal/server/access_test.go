@@ -119,6 +119,18 @@ func TestRoutePermissions(t *testing.T) {
 	}
 	roundPath, teamPath := fmt.Sprintf("/survey/rounds/%d", sr.Round), fmt.Sprintf("/survey/teams/%d", surveyTeam)
 	teamForm := url.Values{"name": {"权限组"}, "member_name": {"张三"}, "member_phone": {"13800138000"}, "active": {"1"}}
+	// dynamic management: a pending event and a pending manual change of the county
+	var event, change int64
+	q(`INSERT INTO extract_event (batch_id, prev_batch, kind, id_number, name, region_code, effective, state, hold_reason)
+		SELECT $1::bigint, $1::bigint, 'move_out', id_number, '变化标记人', region_code, '2026-11-01', 'pending', '测试'
+		FROM run_person WHERE run_id = (SELECT max(run_id) FROM run_person) AND region_code NOT LIKE '440981107%' ORDER BY id_number LIMIT 1
+		RETURNING id`, batch, &event)
+	q(`INSERT INTO manual_change (id_number, region_code, kind, changes, old_values, effective, reason, state, made_name)
+		SELECT id_number, region_code, 'change', '{"phone": "13800000000"}', '{"phone": ""}', '2026-11-01', '测试', 'pending', 'maker'
+		FROM person WHERE id_number = $1 RETURNING id`, person, &change)
+	q(`INSERT INTO manual_change_document (change_id, file_name, content_type, size, sha256, content)
+		VALUES ($1, 'a.pdf', 'application/pdf', 4, 'x', '%PDF') RETURNING change_id`, change, &change)
+	eventPath, changePath := "/events/"+strconv.FormatInt(event, 10), "/changes/"+strconv.FormatInt(change, 10)
 
 	bindings := []binding{
 		{"own", "440981", true, true},
@@ -229,6 +241,15 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /survey/export/approved.xlsx":           {action: actor.Export, kind: scoped, path: "/survey/export/approved.xlsx?" + sf.inCounty},
 		"GET /survey/export/willing.xlsx":            {action: actor.Export, kind: scoped, path: "/survey/export/willing.xlsx?" + sf.inCounty},
 		"GET /survey/export/reasons.xlsx":            {action: actor.Export, kind: scoped, path: "/survey/export/reasons.xlsx?" + sf.inCounty},
+		"GET /events":                       {action: actor.ImportRead, kind: listed, path: "/events", marker: "变化标记人"},
+		"POST /events/{id:[0-9]+}/confirm":  {action: actor.RegistryChange, kind: scoped, path: eventPath + "/confirm", form: url.Values{}},
+		"POST /events/{id:[0-9]+}/reject":   {action: actor.RegistryChange, kind: scoped, path: eventPath + "/reject", form: url.Values{}},
+		"GET /persons/{id}/change":          {action: actor.RegistryChange, kind: scoped, path: e.srv.PersonURL(person) + "/change"},
+		"POST /persons/{id}/change":         {action: actor.RegistryChange, kind: scoped, path: e.srv.PersonURL(person) + "/change", form: url.Values{}},
+		"GET /changes":                      {action: actor.PersonRead, kind: listed, path: "/changes", marker: `href="` + changePath + `"`},
+		"GET /changes/{id:[0-9]+}":          {action: actor.PersonRead, kind: scoped, path: changePath},
+		"GET /changes/{id:[0-9]+}/document": {action: actor.PersonRead, kind: scoped, path: changePath + "/document"},
+		"POST /changes/{id:[0-9]+}/review":  {action: actor.RegistryApprove, kind: scoped, path: changePath + "/review", form: url.Values{"decision": {"approve"}}},
 	}
 
 	// Every route is in the table (or public), and the table names no route
@@ -302,7 +323,7 @@ func TestRoutePermissions(t *testing.T) {
 		}
 	}
 	// The menu offers exactly what the role may do.
-	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "compare": actor.CompareRead,
+	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "events": actor.ImportRead, "compare": actor.CompareRead,
 		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "survey": actor.CompareRead}
 	for _, u := range users {
 		_, home := u.c.get("/")

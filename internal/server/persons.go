@@ -91,6 +91,13 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	if p.Birth != nil {
 		v.Birth = p.Birth.Format("2006-01-02")
 	}
+	v.Address, v.Phone, v.Enrollment = p.Address, p.Phone, p.Enrollment
+	if p.DeathDate != nil {
+		v.DeathDate = p.DeathDate.Format("2006-01-02")
+	}
+	if a.May(actor.RegistryChange) {
+		v.ChangeLink = s.personURL(p.IDNumber) + "/change"
+	}
 	for i, h := range history {
 		line := web.ResultLine{RunID: h.RunID, RunLink: runURL(h.RunID, ""), AsOf: h.AsOf.Format("2006-01-02"),
 			Region: nameOr(names, h.RunRegion), Universe: h.Universe, Survey: h.Survey, Pension: h.Pension, Medical: h.Medical,
@@ -120,8 +127,13 @@ func eventLine(e registry.Event, linkBatches bool) web.EventLine {
 		l.SourceLink = runURL(e.Source.ID, "")
 	case e.Source.Kind == registry.Survey:
 		l.SourceLink = formURL(e.Source.ID)
+	case e.Source.Kind == registry.Manual:
+		l.SourceLink = "/changes/" + strconv.FormatInt(e.Source.ID, 10)
 	case e.Source.Kind == registry.Extract && linkBatches:
 		l.SourceLink = "/imports/" + strconv.FormatInt(e.Source.ID, 10)
+	}
+	if e.SourceName != "" {
+		l.Source += "（" + e.SourceName + "）"
 	}
 	if e.ActorID == nil {
 		l.Actor = "系统"

@@ -20,6 +20,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/dynamic"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
@@ -106,7 +107,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.LoginInterval = 3 * time.Second
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
-		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), survey: survey.New(db),
+		imports: imports.New(db).Then(dynamic.New(db).AfterImport), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), survey: survey.New(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.forms = survey.NewForms(db)
 	s.regionsCache = newRegionCache(30*time.Second, 20_000)
@@ -176,6 +177,8 @@ func (s *Server) routes() chi.Router {
 			r.With(s.allow(actor.Export)).Get("/survey/export/approved.xlsx", s.handleFormExport("approved"))
 			r.With(s.allow(actor.Export)).Get("/survey/export/willing.xlsx", s.handleFormExport("willing"))
 			r.With(s.allow(actor.Export)).Get("/survey/export/reasons.xlsx", s.handleFormExport("reasons"))
+			// dynamic management (动态管理): events between extracts, manual changes
+			s.routesDynamic(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

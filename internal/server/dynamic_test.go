@@ -1,0 +1,102 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/demo"
+	"github.com/canbao/canbao/internal/dynamic"
+	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/job"
+	"github.com/canbao/canbao/internal/source"
+)
+
+// TestEventsPage: the demo's newer extracts of a generated county give
+// events of several kinds, some applied and some pending; the list filters
+// them, masks every ID, and a clerk's confirmation applies a pending one
+// and returns to the filtered list.
+func TestEventsPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	fixture.ImportCounty(t, e.db, 300, 7, "csv")
+	y, m, d := time.Now().Date()
+	dir := t.TempDir()
+	files, err := demo.NewerExtracts(ctx, e.db, demo.NewerOptions{County: fixture.County, Rate: 5, Seed: 3,
+		Today: time.Date(y, m, d, 0, 0, 0, 0, time.Local), Kinds: []string{demo.KindHukou, demo.KindDeath, demo.KindEnrollment}}, dir)
+	if err != nil || len(files) != 3 {
+		t.Fatalf("newer extracts: %v (%d)", err, len(files))
+	}
+	im := imports.New(e.db).Then(dynamic.New(e.db).AfterImport)
+	for _, f := range files {
+		req := imports.Request{Kind: source.Kind(f.Kind), Region: fixture.County, Source: f.Source, Path: f.Path,
+			FileName: filepath.Base(f.Path), TempDir: dir, Force: true}
+		if _, err := im.Job(fixture.Actor, req, 0, nil).Run(ctx, &job.Progress{}); err != nil {
+			t.Fatalf("import %s: %v", f.Path, err)
+		}
+	}
+	var kinds, pending, auto int
+	if err := e.db.QueryRow(ctx, `SELECT count(DISTINCT kind), count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'auto')
+		FROM extract_event`).Scan(&kinds, &pending, &auto); err != nil {
+		t.Fatal(err)
+	}
+	if kinds < 6 || pending == 0 || auto == 0 {
+		t.Fatalf("events: %d kinds, %d pending, %d auto", kinds, pending, auto)
+	}
+
+	e.mustCreateUser("clerk", actor.County, fixture.County)
+	c := e.client()
+	c.mustLogin("clerk")
+	resp, body := c.get("/events?state=pending")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("events page: %d", resp.StatusCode)
+	}
+	if n := strings.Count(body, `data-testid="event-row"`); n == 0 || n != strings.Count(body, `data-state="pending"`) {
+		t.Errorf("pending filter shows %d rows, %d pending", n, strings.Count(body, `data-state="pending"`))
+	}
+	if id := fullID.FindString(body); id != "" {
+		t.Errorf("the events list shows a full ID %s", id)
+	}
+	if !strings.Contains(body, ">"+strconv.Itoa(pending)+"<") {
+		t.Errorf("the pending count %d is not shown", pending)
+	}
+	resp, _ = c.get("/events?kind=nonsense")
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown kind: status %d", resp.StatusCode)
+	}
+
+	var ev int64
+	if err := e.db.QueryRow(ctx, `SELECT id FROM extract_event WHERE state = 'pending' ORDER BY id LIMIT 1`).Scan(&ev); err != nil {
+		t.Fatal(err)
+	}
+	csrf := c.csrf("/events")
+	back := "/events?state=pending"
+	resp, _ = c.post("/events/"+strconv.FormatInt(ev, 10)+"/confirm", url.Values{"csrf": {csrf}, "back": {back}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/events?") ||
+		!strings.Contains(resp.Header.Get("Location"), "state=pending") {
+		t.Fatalf("confirm: %d to %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var state, by string
+	if err := e.db.QueryRow(ctx, `SELECT state, decided_name FROM extract_event WHERE id = $1`, ev).Scan(&state, &by); err != nil {
+		t.Fatal(err)
+	}
+	if state != "applied" || by != "clerk" {
+		t.Errorf("confirmed event: %s by %s", state, by)
+	}
+	// An open redirect through back is refused.
+	resp, _ = c.post("/events/"+strconv.FormatInt(ev, 10)+"/reject", url.Values{"csrf": {csrf}, "back": {"https://evil.example/"}})
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("rejecting a confirmed event: %d", resp.StatusCode)
+	}
+	if loc := resp.Header.Get("Location"); strings.Contains(loc, "evil") {
+		t.Errorf("redirected to %s", loc)
+	}
+}
