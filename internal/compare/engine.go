@@ -83,6 +83,12 @@ func (e *Engine) Run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 	if err := a.CheckIn(actor.Compare, req.Region, "区划 "+req.Region); err != nil {
 		return RunResult{}, audit.Reject(ctx, e.db, audit.For(a, audit.CompareRun, "region:"+req.Region), err)
 	}
+	if req.AsOf.IsZero() {
+		var err error
+		if req.AsOf, err = e.lastAsOf(ctx, req.Region); err != nil {
+			return RunResult{}, e.recordFailure(a, Request{Region: req.Region, AsOf: time.Now()}, err)
+		}
+	}
 	res, err := e.run(ctx, a, req, prog, start)
 	if err != nil {
 		err = explain(err)
@@ -130,6 +136,22 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 	}
 	prog.set("完成")
 	return res, tx.Commit(ctx)
+}
+
+// lastAsOf is the as-of date of the region's last done run, or today
+// (China Standard Time) when it has none: the date an incremental run
+// keeps when none is given.
+func (e *Engine) lastAsOf(ctx context.Context, region string) (time.Time, error) {
+	var d time.Time
+	err := e.db.QueryRow(ctx, `SELECT as_of FROM comparison_run WHERE region_code = $1 AND status = 'done' ORDER BY id DESC LIMIT 1`, region).Scan(&d)
+	if errors.Is(err, pgx.ErrNoRows) {
+		y, m, day := time.Now().In(time.FixedZone("CST", 8*3600)).Date()
+		return time.Date(y, m, day, 0, 0, 0, 0, time.UTC), nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last as-of date: %w", err)
+	}
+	return d, nil
 }
 
 // step is one named step of a run.

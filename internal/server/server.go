@@ -52,6 +52,8 @@ type Config struct {
 	TempDir string
 	// Jobs is how many jobs (imports, comparisons) run at once; 0 means 2.
 	Jobs int
+	// Nightly, when on, re-compares every county with runs each night.
+	Nightly Nightly
 }
 
 // Server serves canbao's pages.
@@ -164,6 +166,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	// After the last request: jobs are cancelled and recorded as interrupted.
 	defer s.Close()
 	go s.housekeeping(ctx)
+	if s.cfg.Nightly.On {
+		go s.nightly(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
