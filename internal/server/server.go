@@ -147,6 +147,8 @@ func (s *Server) routes() chi.Router {
 			s.routesJobs(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
+			// as of a past day (issue 13)
+			s.routesAsOf(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
