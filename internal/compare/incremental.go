@@ -64,6 +64,7 @@ type incremental struct {
 	base     int64
 	asOf     time.Time
 	mark     int64
+	started  time.Time // when the base run started
 	persons  []basePerson // the base's run_person, in ID order
 	arena    []byte       // their names
 	regions  []string     // region codes, by basePerson.region
@@ -125,9 +126,9 @@ func (r *run) planIncremental(ctx context.Context) error {
 	var baseBatches []int64
 	var mark *int64
 	var region string
-	err := r.tx.QueryRow(ctx, `SELECT id, region_code, as_of, batches, event_mark FROM comparison_run
+	err := r.tx.QueryRow(ctx, `SELECT id, region_code, as_of, batches, event_mark, started_at FROM comparison_run
 		WHERE region_code = $1 AND status = 'done' AND id < $2 ORDER BY id DESC LIMIT 1`, r.req.Region, r.id).
-		Scan(&inc.base, &region, &inc.asOf, &baseBatches, &mark)
+		Scan(&inc.base, &region, &inc.asOf, &baseBatches, &mark, &inc.started)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fallBack("该区划还没有完成的比对")
@@ -363,15 +364,26 @@ type lineHash struct {
 }
 
 func readHashes(ctx context.Context, tx pgx.Tx, batch int64) ([]lineHash, error) {
-	rows, err := tx.Query(ctx, `SELECT line, hashtextextended(raw, 0) FROM source_record WHERE batch_id = $1`, batch)
+	rows, err := tx.Query(ctx, `SELECT line, hashtextextended(raw, 0) FROM source_record WHERE batch_id = $1`,
+		pgx.QueryResultFormats{pgx.BinaryFormatCode}, batch)
 	if err != nil {
 		return nil, fmt.Errorf("read batch %d: %w", batch, err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[lineHash])
-	if err != nil {
+	defer rows.Close()
+	var out []lineHash
+	sorted := true
+	for rows.Next() {
+		v := rows.RawValues()
+		h := lineHash{int32(binary.BigEndian.Uint32(v[0])), int64(binary.BigEndian.Uint64(v[1]))}
+		sorted = sorted && (len(out) == 0 || out[len(out)-1].Line <= h.Line)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read batch %d: %w", batch, err)
 	}
-	slices.SortFunc(out, func(a, b lineHash) int { return int(a.Line - b.Line) })
+	if !sorted {
+		slices.SortFunc(out, func(a, b lineHash) int { return int(a.Line - b.Line) })
+	}
 	return out, nil
 }
 
@@ -586,6 +598,12 @@ func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) e
 	if err := ids(`SELECT DISTINCT id_number FROM person_event WHERE id > $1`, inc.mark); err != nil {
 		return err
 	}
+	// A survey form approved, returned or superseded since may change who
+	// is a survey target.
+	if err := ids(`SELECT DISTINCT m.id_number FROM survey_form f JOIN survey_member m ON m.id = f.member_id
+		WHERE f.updated_at >= $1 OR f.reviewed_at >= $1`, inc.started); err != nil {
+		return err
+	}
 	rows, err := r.tx.Query(ctx, `SELECT batch_id, line FROM link_decision WHERE batch_id = ANY($1)`, batchIDs(r.batches))
 	if err != nil {
 		return fmt.Errorf("decided records: %w", err)
@@ -731,22 +749,32 @@ func (inc *incremental) moved(s *state) int {
 	return n
 }
 
-// classifyIncremental classifies the touched persons and takes the
-// ghosts' results and regions from the base, all in ID order (as
-// classify does for a full run).
+// classifyIncremental classifies the touched persons as classify does
+// for a full run (classify itself, so every rule it applies applies
+// here) and takes the ghosts' results and regions from the base, all in ID
+// order.
 func (r *run) classifyIncremental(ctx context.Context) error {
+	if err := r.classify(ctx); err != nil {
+		return err
+	}
 	s, inc := r.state, r.inc
+	// classify met the ghosts that took a record to explain, as in the
+	// base, and none of the others: all of them take the base's result.
 	type entry struct {
 		id uint64
 		pi int32
+		k  int32 // position in classify's order, -1 for a ghost it did not meet
 	}
-	var sorted []entry
-	for i := range s.persons {
-		if p := &s.persons[i]; p.ghost || p.links > 0 {
-			sorted = append(sorted, entry{p.id, int32(i)})
+	all := make([]entry, 0, len(r.order)+len(inc.persons))
+	for k, pi := range r.order {
+		all = append(all, entry{s.persons[pi].id, pi, int32(k)})
+	}
+	for _, pi := range inc.ghostOf {
+		if pi >= 0 && r.pos[pi] < 0 {
+			all = append(all, entry{s.persons[pi].id, pi, -1})
 		}
 	}
-	slices.SortFunc(sorted, func(a, b entry) int {
+	slices.SortFunc(all, func(a, b entry) int {
 		switch {
 		case a.id < b.id:
 			return -1
@@ -755,29 +783,23 @@ func (r *run) classifyIncremental(ctx context.Context) error {
 		}
 		return 0
 	})
-	r.order = make([]int32, len(sorted))
-	r.pos = make([]int32, len(s.persons))
-	for i := range r.pos {
-		r.pos[i] = -1
-	}
-	r.results = make([]outcome, len(sorted))
-	r.regions = make([]uint32, len(sorted))
-	runRegion := s.dict.id([]byte(r.req.Region))
-	for k, e := range sorted {
-		p := &s.persons[e.pi]
-		r.order[k], r.pos[e.pi] = e.pi, int32(k)
-		if p.ghost {
+	order := make([]int32, len(all))
+	results := make([]outcome, len(all))
+	regions := make([]uint32, len(all))
+	for k, e := range all {
+		order[k] = e.pi
+		if s.persons[e.pi].ghost {
 			bi, _ := inc.find(e.id)
 			b := &inc.persons[bi]
-			r.results[k], r.regions[k] = b.res, s.dict.id([]byte(inc.regions[b.region]))
-			continue
-		}
-		r.results[k] = compact(Classify(p.facts(), r.req.AsOf))
-		r.regions[k] = runRegion
-		if p.homeRank != 0 {
-			r.regions[k] = p.home
+			results[k], regions[k] = b.res, s.dict.id([]byte(inc.regions[b.region]))
+		} else {
+			results[k], regions[k] = r.results[e.k], r.regions[e.k]
 		}
 	}
+	for k, pi := range order {
+		r.pos[pi] = int32(k)
+	}
+	r.order, r.results, r.regions = order, results, regions
 	return ctx.Err()
 }
 

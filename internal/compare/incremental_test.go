@@ -324,7 +324,7 @@ func reviewItems(t *testing.T, db *pgxpool.Pool) {
 
 // readAnyCSV reads a generated CSV file, UTF-8 (with or without BOM) or
 // GB18030.
-func readAnyCSV(t *testing.T, path string) [][]string {
+func readAnyCSV(t testing.TB, path string) [][]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -345,7 +345,7 @@ func readAnyCSV(t *testing.T, path string) [][]string {
 	return rows
 }
 
-func writeCSV(t *testing.T, path string, rows [][]string) {
+func writeCSV(t testing.TB, path string, rows [][]string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
