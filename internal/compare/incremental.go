@@ -64,7 +64,7 @@ type incremental struct {
 	base     int64
 	asOf     time.Time
 	mark     int64
-	started  time.Time // when the base run started
+	started  time.Time    // when the base run started
 	persons  []basePerson // the base's run_person, in ID order
 	arena    []byte       // their names
 	regions  []string     // region codes, by basePerson.region
