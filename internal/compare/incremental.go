@@ -253,11 +253,10 @@ type changes struct {
 
 // pair is a base batch and the batch that superseded it, compared.
 type pair struct {
-	old, new  int64
-	lineMap   []int32 // old line → new line, -1 for a removed record
-	removed   []int32 // old lines
-	addedNew  []int32 // new lines
-	reordered bool
+	old, new int64
+	lineMap  []int32 // old line → new line, -1 for a removed record
+	removed  []int32 // old lines
+	addedNew []int32 // new lines
 }
 
 // batchChanges pairs the base's batches with this run's: the same, one
@@ -447,7 +446,6 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
 	for _, k := range keep {
 		p.lineMap[oldLines[k]] = newLines[k]
 	}
-	p.reordered = len(keep) < len(oldLines)
 	kept := make(map[int32]bool, len(keep))
 	for _, k := range keep {
 		kept[newLines[k]] = true

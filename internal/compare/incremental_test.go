@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -355,4 +356,45 @@ func writeCSV(t testing.TB, path string, rows [][]string) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestIncrementalFallsBack: without a base, with another as-of date, or
+// with most persons touched, an incremental run runs in full and records
+// why; with nothing given it keeps the base's as-of date.
+func TestIncrementalFallsBack(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	fixture.ImportCounty(t, db, 80, 5, "csv")
+	eng := compare.New(db)
+	check := func(req compare.Request, incremental bool, note string) compare.RunResult {
+		t.Helper()
+		res, err := eng.Run(ctx, fixture.Actor, req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mode, stored string
+		pgtest.MustScan(t, db.QueryRow(ctx, `SELECT mode, mode_note FROM comparison_run WHERE id = $1`, res.RunID), &mode, &stored)
+		if res.Incremental != incremental || !strings.Contains(res.Note, note) || stored != res.Note || (mode == "incremental") != incremental {
+			t.Errorf("%+v: incremental %v, note %q (stored %s %q), want %v and %q", req, res.Incremental, res.Note, mode, stored, incremental, note)
+		}
+		return res
+	}
+	check(compare.Request{Region: fixture.County, AsOf: fixture.AsOf, Incremental: true}, false, "还没有完成的比对")
+	check(compare.Request{Region: fixture.County, AsOf: fixture.AsOf.AddDate(0, 1, 0), Incremental: true}, false, "基准日")
+	res := check(compare.Request{Region: fixture.County, Incremental: true}, true, "变动人员")
+	var asOf time.Time
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT as_of FROM comparison_run WHERE id = $1`, res.RunID), &asOf)
+	if !asOf.Equal(fixture.AsOf.AddDate(0, 1, 0)) {
+		t.Errorf("an incremental run without a date compared as of %v", asOf)
+	}
+	// Every person touched: the 户籍人口 extract withdrawn.
+	var hukou int64
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT id FROM import_batch WHERE kind = '户籍人口'`), &hukou)
+	admin := fixture.Actor
+	admin.Role = actor.Admin
+	if err := imports.New(db).Withdraw(ctx, admin, hukou); err != nil {
+		t.Fatal(err)
+	}
+	check(compare.Request{Region: fixture.County, Incremental: true}, false, "超过")
 }
