@@ -383,6 +383,13 @@ func readHashes(ctx context.Context, tx pgx.Tx, batch int64) ([]lineHash, error)
 	if !sorted {
 		slices.SortFunc(out, func(a, b lineHash) int { return int(a.Line - b.Line) })
 	}
+	for i := 1; i < len(out); i++ {
+		if out[i].Line == out[i-1].Line || out[i].Line < 0 {
+			// A record is known by its batch and line: a malformed sheet
+			// whose lines repeat cannot be matched line by line.
+			return nil, fallBack("批次 %d 有重复的行号", batch)
+		}
+	}
 	return out, nil
 }
 
@@ -423,7 +430,15 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
 		return c
 	}
 	oh, nh := byHash(o), byHash(nw)
-	match := map[int32]int32{} // new line → old line
+	// new line → old line, -1 for none (lines are dense: a slice, not a map)
+	maxNew := int32(0)
+	if len(nw) > 0 {
+		maxNew = nw[len(nw)-1].Line
+	}
+	match := make([]int32, maxNew+1)
+	for i := range match {
+		match[i] = -1
+	}
 	for i, j := 0, 0; i < len(oh) && j < len(nh); {
 		switch {
 		case oh[i].Hash < nh[j].Hash:
@@ -438,7 +453,7 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
 	// The matched old lines in new-line order; keep a longest increasing run.
 	var newLines, oldLines []int32
 	for _, r := range nw {
-		if ol, ok := match[r.Line]; ok {
+		if ol := match[r.Line]; ol >= 0 {
 			newLines, oldLines = append(newLines, r.Line), append(oldLines, ol)
 		}
 	}
@@ -446,7 +461,7 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
 	for _, k := range keep {
 		p.lineMap[oldLines[k]] = newLines[k]
 	}
-	kept := make(map[int32]bool, len(keep))
+	kept := make([]bool, maxNew+1)
 	for _, k := range keep {
 		kept[newLines[k]] = true
 	}
