@@ -80,6 +80,9 @@ type Server struct {
 	// csrfKey signs the CSRF tokens of sessions.
 	csrfKey []byte
 	router  chi.Router
+
+	// regionsCache keeps the regions pages look up on every request.
+	regionsCache *regionCache
 }
 
 // New builds the server and its routes, and starts its job runner (which
@@ -101,6 +104,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
+	s.regionsCache = newRegionCache(30*time.Second, 20_000)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {
