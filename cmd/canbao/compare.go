@@ -21,13 +21,17 @@ import (
 func runCompare(ctx context.Context, cfg Config, args []string) error {
 	fl := flag.NewFlagSet("compare", flag.ContinueOnError)
 	regionCode := fl.String("region", "", "region to compare (default: the installation's top region)")
-	asOf := fl.String("as-of", time.Now().Format("2006-01-02"), "as-of date (比对基准日), YYYY-MM-DD")
+	asOf := fl.String("as-of", time.Now().Format("2006-01-02"), "as-of date (比对基准日), YYYY-MM-DD; with --incremental: the last run's")
+	incremental := fl.Bool("incremental", false, "re-compare only the persons touched since the region's last run")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	day, err := time.Parse("2006-01-02", *asOf)
 	if err != nil {
 		return fmt.Errorf("--as-of: %w", err)
+	}
+	if *incremental && !flagSet(fl, "as-of") {
+		day = time.Time{} // the engine keeps the last run's
 	}
 	pool, err := openDB(ctx, cfg)
 	if err != nil {
@@ -40,17 +44,27 @@ func runCompare(ctx context.Context, cfg Config, args []string) error {
 		}
 	}
 	cli := actor.CLI(osUser())
-	res, err := compareOnce(ctx, pool, cli, compare.Request{Region: *regionCode, AsOf: day})
+	res, err := compareOnce(ctx, pool, cli, compare.Request{Region: *regionCode, AsOf: day, Incremental: *incremental})
 	if err != nil {
 		return err
 	}
 	return printSummary(ctx, pool, cli, res.RunID, *regionCode)
 }
 
+// flagSet tells whether a flag was given on the command line.
+func flagSet(fl *flag.FlagSet, name string) bool {
+	set := false
+	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // compareOnce runs a comparison as a job in the foreground.
 func compareOnce(ctx context.Context, pool *pgxpool.Pool, a actor.Actor, req compare.Request) (compare.RunResult, error) {
 	var res compare.RunResult
 	asOf := req.AsOf.Format("2006-01-02")
+	if req.AsOf.IsZero() {
+		asOf = "沿用上次比对"
+	}
 	j, err := foreground(ctx, pool, compare.New(pool).Job(a, req, req.Region+"，基准日 "+asOf, &res))
 	if err != nil {
 		return res, err
@@ -58,6 +72,12 @@ func compareOnce(ctx context.Context, pool *pgxpool.Pool, a actor.Actor, req com
 	fmt.Printf("比对批次 #%d：区划 %s，基准日 %s，记录 %d，关联 %d，待审核 %d，未匹配 %d，人员 %d，用时 %.1f 秒，任务 #%d\n",
 		res.RunID, req.Region, asOf, res.Records, res.Linked, res.Review, res.Unmatched, res.Persons,
 		res.Duration.Seconds(), j.ID)
+	switch {
+	case res.Incremental:
+		fmt.Printf("增量比对：%s\n", res.Note)
+	case req.Incremental:
+		fmt.Printf("已改为全量比对：%s\n", res.Note)
+	}
 	var steps []string
 	for _, st := range res.Steps {
 		steps = append(steps, fmt.Sprintf("%s %.1f 秒", st.Step, st.Duration.Seconds()))

@@ -28,19 +28,23 @@ type Config struct {
 	Jobs          int
 	DataDir       string
 	PGPort        int
+	// NightlyCompare is the time of day (HH:MM, China time) of the nightly
+	// incremental comparison; "" is off.
+	NightlyCompare string
 }
 
 func loadConfig() Config {
 	c := Config{
-		DatabaseURL:   os.Getenv("DATABASE_URL"),
-		Addr:          env("CANBAO_ADDR", "localhost:8080"),
-		LogJSON:       env("CANBAO_LOG_FORMAT", "text") == "json",
-		SecureCookies: envBool("CANBAO_SECURE_COOKIES"),
-		MaxUploadMB:   int64(envInt("CANBAO_MAX_UPLOAD_MB", 512)),
-		TempDir:       env("CANBAO_TMPDIR", os.TempDir()),
-		Jobs:          envInt("CANBAO_JOBS", 2),
-		DataDir:       env("CANBAO_DATA_DIR", ".data"),
-		PGPort:        envInt("CANBAO_PG_PORT", 54329),
+		DatabaseURL:    os.Getenv("DATABASE_URL"),
+		Addr:           env("CANBAO_ADDR", "localhost:8080"),
+		LogJSON:        env("CANBAO_LOG_FORMAT", "text") == "json",
+		SecureCookies:  envBool("CANBAO_SECURE_COOKIES"),
+		MaxUploadMB:    int64(envInt("CANBAO_MAX_UPLOAD_MB", 512)),
+		TempDir:        env("CANBAO_TMPDIR", os.TempDir()),
+		Jobs:           envInt("CANBAO_JOBS", 2),
+		DataDir:        env("CANBAO_DATA_DIR", ".data"),
+		PGPort:         envInt("CANBAO_PG_PORT", 54329),
+		NightlyCompare: strings.TrimSpace(os.Getenv("CANBAO_NIGHTLY_COMPARE")),
 	}
 	_ = c.LogLevel.UnmarshalText([]byte(env("CANBAO_LOG_LEVEL", "info"))) // an unknown level leaves info
 	c.TrustProxy, c.ProxyNets = proxyConfig(os.Getenv("CANBAO_TRUST_PROXY"))

@@ -23,7 +23,7 @@ usage:
   canbao user disable U | enable U
   canbao import --kind K [--region CODE] [--source S] FILE...
                                     import department extracts (K: 户籍人口 居住人口 参保信息 死亡信息 在校学生)
-  canbao compare [--region CODE] [--as-of YYYY-MM-DD]
+  canbao compare [--region CODE] [--as-of YYYY-MM-DD] [--incremental]
                                     run a comparison (数据比对) and print its summary
   canbao export comparison|unmatched [--run ID|latest] [--region CODE] --out FILE.csv|.xlsx
   canbao demo                       migrate and load the demo city (茂名), accounts, data and a comparison

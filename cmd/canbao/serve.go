@@ -11,6 +11,10 @@ import (
 )
 
 func runServe(ctx context.Context, cfg Config, log *slog.Logger) error {
+	nightly, err := server.ParseNightly(cfg.NightlyCompare)
+	if err != nil {
+		return err
+	}
 	pool, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
@@ -28,6 +32,7 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger) error {
 		MaxUpload:     cfg.MaxUploadMB << 20,
 		TempDir:       cfg.TempDir,
 		Jobs:          cfg.Jobs,
+		Nightly:       nightly,
 	}, pool, log)
 	url := "http://" + ln.Addr().String()
 	if host, port, _ := net.SplitHostPort(cfg.Addr); host == "localhost" {

@@ -55,6 +55,7 @@ func BenchmarkComparisonCity(b *testing.B) {
 	b.ReportMetric(full.Seconds(), "run-s")
 	b.ReportMetric(base.Seconds(), "baseline-s")
 	b.ReportMetric(full.Seconds()/base.Seconds(), "ratio")
+	benchIncremental(b, db, gen)
 }
 
 func baseline(b *testing.B) func(context.Context, dbExec) time.Duration {

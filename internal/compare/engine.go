@@ -21,6 +21,10 @@ import (
 type Request struct {
 	Region string
 	AsOf   time.Time
+	// Incremental re-links and re-classifies only the persons touched
+	// since the region's last run and reuses that run's results for the
+	// rest; it runs in full when it cannot (see incremental.go).
+	Incremental bool
 }
 
 // Progress reports a running comparison's current step.
@@ -47,6 +51,9 @@ type RunResult struct {
 	RunID                              int64
 	Records, Linked, Review, Unmatched int
 	Persons                            int
+	Read                               int    // records read: all of them in a full run
+	Incremental                        bool   // the run was incremental
+	Note                               string // why a requested incremental run ran in full, or what it touched
 	Duration                           time.Duration
 	Steps                              []StepTime // how long each step took
 }
@@ -75,6 +82,12 @@ func (e *Engine) Run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 	start := time.Now()
 	if err := a.CheckIn(actor.Compare, req.Region, "区划 "+req.Region); err != nil {
 		return RunResult{}, audit.Reject(ctx, e.db, audit.For(a, audit.CompareRun, "region:"+req.Region), err)
+	}
+	if req.AsOf.IsZero() {
+		var err error
+		if req.AsOf, err = e.lastAsOf(ctx, req.Region); err != nil {
+			return RunResult{}, e.recordFailure(a, Request{Region: req.Region, AsOf: time.Now()}, err)
+		}
 	}
 	res, err := e.run(ctx, a, req, prog, start)
 	if err != nil {
@@ -112,26 +125,9 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		return RunResult{}, fmt.Errorf("insert run: %w", err)
 	}
 	r := &run{tx: tx, id: runID, req: req, by: a, batches: batches}
-	steps := []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"读取记录", r.load},
-		{"模糊关联", r.fuzzyLinks},
-		{"分类", r.classify},
-		{"与上次比对", r.compareWithBase},
-		{"更新登记库", r.updateRegistry},
-		{"汇总", r.summarize},
-		{"保存结果", r.save},
-	}
-	var times []StepTime
-	for _, s := range steps {
-		prog.set(s.name)
-		t := time.Now()
-		if err := s.fn(ctx); err != nil {
-			return RunResult{}, &stepError{step: s.name, err: err}
-		}
-		times = append(times, StepTime{s.name, time.Since(t)})
+	times, err := r.execute(ctx, prog)
+	if err != nil {
+		return RunResult{}, err
 	}
 	res, err := r.finish(ctx, start)
 	res.Steps = times
@@ -140,6 +136,74 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 	}
 	prog.set("完成")
 	return res, tx.Commit(ctx)
+}
+
+// lastAsOf is the as-of date of the region's last done run, or today
+// (China Standard Time) when it has none: the date an incremental run
+// keeps when none is given.
+func (e *Engine) lastAsOf(ctx context.Context, region string) (time.Time, error) {
+	var d time.Time
+	err := e.db.QueryRow(ctx, `SELECT as_of FROM comparison_run WHERE region_code = $1 AND status = 'done' ORDER BY id DESC LIMIT 1`, region).Scan(&d)
+	if errors.Is(err, pgx.ErrNoRows) {
+		y, m, day := time.Now().In(time.FixedZone("CST", 8*3600)).Date()
+		return time.Date(y, m, day, 0, 0, 0, 0, time.UTC), nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last as-of date: %w", err)
+	}
+	return d, nil
+}
+
+// step is one named step of a run.
+type step struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// fullSteps read every record and compute everything.
+func (r *run) fullSteps() []step {
+	return []step{
+		{"读取记录", r.load},
+		{"模糊关联", r.fuzzyLinks},
+		{"分类", r.classify},
+		{"与上次比对", r.compareWithBase},
+		{"更新登记库", r.updateRegistry},
+		{"汇总", r.summarize},
+		{"保存结果", r.save},
+	}
+}
+
+// execute runs the run's steps: incremental ones when asked and possible,
+// else (or when an incremental run finds too much changed) the full ones.
+// Incremental steps write nothing before they are sure, so falling back
+// midway is safe.
+func (r *run) execute(ctx context.Context, prog *Progress) ([]StepTime, error) {
+	if r.req.Incremental {
+		times, err := r.runSteps(ctx, prog, r.incrementalSteps())
+		var fb *fallback
+		if !errors.As(err, &fb) {
+			return times, err
+		}
+		r.inc, r.state, r.note = nil, nil, fb.reason
+	}
+	return r.runSteps(ctx, prog, r.fullSteps())
+}
+
+func (r *run) runSteps(ctx context.Context, prog *Progress, steps []step) ([]StepTime, error) {
+	var times []StepTime
+	for _, s := range steps {
+		prog.set(s.name)
+		t := time.Now()
+		if err := s.fn(ctx); err != nil {
+			var fb *fallback
+			if errors.As(err, &fb) {
+				return times, err
+			}
+			return times, &stepError{step: s.name, err: err}
+		}
+		times = append(times, StepTime{s.name, time.Since(t)})
+	}
+	return times, nil
 }
 
 // workConn opens a connection of its own for a run, set up for reading
@@ -210,15 +274,17 @@ type run struct {
 	by      actor.Actor // who runs it
 	batches []batch
 	state   *state
-	order   []int32   // the persons with a linked record, in ID order
-	pos     []int32   // persons index → position in order, -1 when not there
-	results []outcome // their classification
-	regions []uint32  // and region (dict ids)
-	base    int64     // the region's previous run, 0 when none
-	changed []bool    // by position in order: new since base, or a result unlike base's
-	gone    []gone    // base's persons no longer there
-	links   string    // this run's run_link partition, filled before it is attached
-	persons string    // this run's run_person partition, likewise
+	order   []int32      // the persons with a linked record, in ID order
+	pos     []int32      // persons index → position in order, -1 when not there
+	results []outcome    // their classification
+	regions []uint32     // and region (dict ids)
+	base    int64        // the region's previous run, 0 when none
+	changed []bool       // by position in order: new since base, or a result unlike base's
+	gone    []gone       // base's persons no longer there
+	links   string       // this run's run_link partition, filled before it is attached
+	persons string       // this run's run_person partition, likewise
+	inc     *incremental // an incremental run's base and touched persons; nil for a full run
+	note    string       // see RunResult.Note
 }
 
 // exec runs statements in order, stopping at the first error.
@@ -297,7 +363,8 @@ func (r *run) save(ctx context.Context) error {
 // finish records the run's counts.
 func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
 	s := r.state
-	c := RunResult{RunID: r.id, Records: s.records, Linked: len(s.linkPerson), Persons: len(r.order)}
+	c := RunResult{RunID: r.id, Records: s.records, Read: s.records, Linked: len(s.linkPerson), Persons: len(r.order),
+		Incremental: r.inc != nil, Note: r.note}
 	for _, p := range s.pending {
 		switch {
 		case p.method == "review":
@@ -306,16 +373,31 @@ func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
 			c.Unmatched++
 		}
 	}
+	mode := "full"
+	if r.inc != nil {
+		// An incremental run read only some records: every record is
+		// either linked or still pending.
+		mode, c.Records = "incremental", 0
+		for _, b := range r.batches {
+			c.Records += b.Rows
+		}
+		c.Linked = c.Records - c.Review - c.Unmatched
+	}
 	c.Duration = time.Since(start)
 	const upd = `UPDATE comparison_run SET records = $2, linked = $3, review = $4, unmatched = $5, persons = $6, duration_ms = $7,
-		base_run = $8 WHERE id = $1`
+		base_run = $8, mode = $9, mode_note = $10, event_mark = (SELECT coalesce(max(id), 0) FROM person_event) WHERE id = $1`
 	if _, err := r.tx.Exec(ctx, upd, r.id, c.Records, c.Linked, c.Review, c.Unmatched, c.Persons, c.Duration.Milliseconds(),
-		nullID(r.base)); err != nil {
+		nullID(r.base), mode, r.note); err != nil {
 		return RunResult{}, err
 	}
 	e := audit.For(r.by, audit.CompareRun, "run:"+strconv.FormatInt(r.id, 10))
 	e.Detail = fmt.Sprintf("%s 基准日 %s 记录%d 关联%d 待审核%d 未匹配%d 人员%d", r.req.Region, r.req.AsOf.Format("2006-01-02"),
 		c.Records, c.Linked, c.Review, c.Unmatched, c.Persons)
+	if r.inc != nil {
+		e.Detail += " 增量比对（" + r.note + "）"
+	} else if r.note != "" {
+		e.Detail += " 全量比对（" + r.note + "）"
+	}
 	return c, audit.Record(ctx, r.tx, e)
 }
 

@@ -70,6 +70,7 @@ type person struct {
 	line      int32 // ... and line
 	unnamed   bool  // the identity's record has no name
 	merged    bool  // a mangled copy of another person's ID, merged into that person (see mergeMangled)
+	ghost     bool  // an incremental run's untouched person: ID and name only, result reused (see incremental.go)
 	links     int32 // records linked
 
 	mask             uint16 // the fact bits (bitHukouLocal ...) ORed over the linked records
@@ -121,6 +122,9 @@ type state struct {
 	pending   []*pending
 	decisions map[recordKey]decision
 	records   int
+	// ghostHits are the ghosts that took an exact link or a merge: an
+	// incremental run must re-read them (see incremental.go).
+	ghostHits []int32
 }
 
 type recordKey struct {
@@ -250,6 +254,9 @@ func (s *state) add(bi int32, b *runBatch, r *rawRecord) {
 	}
 	d, decided := s.decisions[recordKey{b.ID, r.line}]
 	if !decided && pi >= 0 && s.nameAgrees(r.name, &s.persons[pi]) {
+		if s.persons[pi].ghost {
+			s.ghostHits = append(s.ghostHits, pi)
+		}
 		c := s.contrib(b, r)
 		s.link(pi, bi, r.line, &c)
 		return
@@ -289,7 +296,7 @@ func (s *state) identify(bi int32, b *runBatch, r *rawRecord) int32 {
 		return pi
 	}
 	p := &s.persons[pi]
-	if p.unnamed && r.name != nil && s.batches[p.batch].tier == b.tier {
+	if !p.ghost && p.unnamed && r.name != nil && s.batches[p.batch].tier == b.tier {
 		s.setIdentity(p, bi, r)
 	}
 	return pi

@@ -64,6 +64,9 @@ func (s *state) mangledOf(known knownIDs, p *person) (int32, bool) {
 // real's, with a damaged ID (信息有误). Lookups of pi's ID find real.
 func (s *state) merge(pi, real int32) {
 	p, r := &s.persons[pi], &s.persons[real]
+	if r.ghost {
+		s.ghostHits = append(s.ghostHits, real)
+	}
 	c := contrib{mask: p.mask | bitInfoError, pension: p.pension, medical: p.medical, death: p.death,
 		homeRank: p.homeRank, home: p.home, scheme: -1}
 	s.addFacts(real, r, &c)

@@ -10,13 +10,18 @@ import (
 // set: the run is the source, its starter the actor, its as-of date the
 // date the changes took effect.
 func (r *run) updateRegistry(ctx context.Context) error {
-	_, err := registry.Apply(ctx, r.tx, registry.ChangeSet{
+	cs := registry.ChangeSet{
 		Source:    registry.Source{Kind: registry.Comparison, ID: r.id},
 		Actor:     r.by.UserID,
 		Effective: r.req.AsOf,
 		Region:    r.req.Region,
 		Persons:   runPersons{r},
-	})
+	}
+	if r.inc != nil {
+		// Only the touched persons: looked up by ID, not the region read whole.
+		cs.Region, cs.Persons = "", newTouchedPersons(r)
+	}
+	_, err := registry.Apply(ctx, r.tx, cs)
 	return err
 }
 

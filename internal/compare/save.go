@@ -122,12 +122,16 @@ func (r *run) writePersons(ctx context.Context) error {
 		for _, k := range r.byRegion() {
 			pi := r.order[k]
 			batches, lines = batches[:0], lines[:0]
-			for _, li := range byPerson[start[pi]:start[pi+1]] {
-				batches = append(batches, s.batches[s.linkBatch[li]].ID)
-				lines = append(lines, s.linkLine[li])
+			p := &s.persons[pi]
+			if p.ghost {
+				batches, lines = r.inc.ghostRefs(p.id, batches, lines)
+			} else {
+				for _, li := range byPerson[start[pi]:start[pi+1]] {
+					batches = append(batches, s.batches[s.linkBatch[li]].ID)
+					lines = append(lines, s.linkLine[li])
+				}
 			}
 			o := r.results[k]
-			p := &s.persons[pi]
 			id = appendID(id[:0], p.id)
 			e.FlushIfFull()
 			e.Row(12)

@@ -24,10 +24,11 @@ type Run struct {
 	CreatedName                                 string
 	StartedAt                                   time.Time
 	DurationMS                                  int
+	Mode, ModeNote                              string // full or incremental, and what it touched or why it ran in full
 }
 
 const runCols = `c.id, c.region_code, coalesce(r.name, ''), c.as_of, c.status, c.error, c.records, c.linked, c.review,
-	c.unmatched, c.persons, c.created_name, c.started_at, c.duration_ms`
+	c.unmatched, c.persons, c.created_name, c.started_at, c.duration_ms, c.mode, c.mode_note`
 
 // visible: a run of the viewer's region, of a region inside it, or of a
 // region above it (a township clerk reads the county run's township part).

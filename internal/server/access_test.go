@@ -197,6 +197,10 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /compare/runs/{id:[0-9]+}/unmatched.xlsx":                       {action: actor.Export, kind: scoped, path: runPath + "/unmatched.xlsx" + inCounty},
 		"GET /persons/{id}": {action: actor.PersonRead, kind: scoped, path: e.srv.PersonURL(person)},
 
+		// as of a past day (issue 13)
+		"GET /asof":              {action: actor.CompareRead, kind: scoped, path: "/asof?region=" + fixture.County + "&date=2026-07-15"},
+		"GET /persons/{id}/asof": {action: actor.PersonRead, kind: scoped, path: e.srv.PersonURL(person) + "/asof?date=2026-07-15"},
+
 		"GET /users":                {action: actor.UsersManage, kind: listed, path: "/users?q=target", marker: ">target<"},
 		"POST /users":               {action: actor.UsersManage, kind: scoped, path: "/users", form: url.Values{"username": {"made"}, "display_name": {"新用户"}, "role": {"county"}, "region": {fixture.County}, "password": {testPassword}}, denied: "只能在本人管辖区划"},
 		"POST /users/{id}/disable":  {action: actor.UsersManage, kind: scoped, path: userPath + "/disable", form: url.Values{}},
@@ -325,6 +329,7 @@ func TestRoutePermissions(t *testing.T) {
 	// The menu offers exactly what the role may do.
 	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "events": actor.ImportRead, "compare": actor.CompareRead,
 		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "survey": actor.CompareRead}
+	nav["asof"] = actor.CompareRead // 历史查询 (issue 13)
 	for _, u := range users {
 		_, home := u.c.get("/")
 		for item, act := range nav {

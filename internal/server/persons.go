@@ -88,6 +88,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		Household: p.Household, Relation: p.Relation, PopStatus: p.PopStatus, IdentityKind: p.IdentityKind,
 		Region: regionLabel(names, p.RegionCode), HukouRegion: regionLabel(names, p.HukouRegion), CountyNote: countyNote(p.IDNumber),
 		FirstSource: sourceLabel(p.First), Timeline: web.PagerOf(events.Query, events.Total, s.personURL(p.IDNumber))}
+	v.AsOfURL = s.personURL(p.IDNumber) + "/asof"
 	if p.Birth != nil {
 		v.Birth = p.Birth.Format("2006-01-02")
 	}

@@ -72,7 +72,8 @@ func runRow(c compare.Run) web.RunRow {
 	return web.RunRow{ID: c.ID, Region: name, RegionCode: c.RegionCode, AsOf: c.AsOf.Format("2006-01-02"),
 		Status: c.Status, Done: c.Status == "done", Error: c.Error, By: c.CreatedName,
 		At: c.StartedAt.In(cst).Format("2006-01-02 15:04"), Duration: fmt.Sprintf("%.1f 秒", float64(c.DurationMS)/1000),
-		Records: c.Records, Linked: c.Linked, Review: c.Review, Unmatched: c.Unmatched, Persons: c.Persons}
+		Records: c.Records, Linked: c.Linked, Review: c.Review, Unmatched: c.Unmatched, Persons: c.Persons,
+		Incremental: c.Mode == "incremental", ModeNote: c.ModeNote}
 }
 
 // handleCompareStart runs a comparison as a job; the browser follows its
@@ -90,14 +91,18 @@ func (s *Server) handleCompareStart(w http.ResponseWriter, r *http.Request) {
 		s.renderCompare(w, r, form)
 		return
 	}
-	day, err := time.Parse("2006-01-02", form.AsOf)
-	if err != nil || day.Year() < 1990 || day.Year() > 2100 {
-		form.Error = "请填写比对基准日（如 2017-06-30）"
-		s.renderCompare(w, r, form)
-		return
+	a, req := currentActor(r), compare.Request{Region: reg.Code, Incremental: r.PostFormValue("mode") == "incremental"}
+	title := reg.Name + "，增量比对，沿用上次比对的基准日"
+	if !req.Incremental { // an incremental run keeps its base's as-of date
+		day, err := time.Parse("2006-01-02", form.AsOf)
+		if err != nil || day.Year() < 1990 || day.Year() > 2100 {
+			form.Error = "请填写比对基准日（如 2017-06-30）"
+			s.renderCompare(w, r, form)
+			return
+		}
+		req.AsOf, title = day, reg.Name+"，基准日 "+form.AsOf
 	}
-	a, req := currentActor(r), compare.Request{Region: reg.Code, AsOf: day}
-	id, err := s.jobs.Submit(r.Context(), s.compare.Job(a, req, reg.Name+"，基准日 "+form.AsOf, nil))
+	id, err := s.jobs.Submit(r.Context(), s.compare.Job(a, req, title, nil))
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -55,6 +55,8 @@ type Config struct {
 	TempDir string
 	// Jobs is how many jobs (imports, comparisons) run at once; 0 means 2.
 	Jobs int
+	// Nightly, when on, re-compares every county with runs each night.
+	Nightly Nightly
 }
 
 // Server serves canbao's pages.
@@ -179,6 +181,8 @@ func (s *Server) routes() chi.Router {
 			r.With(s.allow(actor.Export)).Get("/survey/export/reasons.xlsx", s.handleFormExport("reasons"))
 			// dynamic management (动态管理): events between extracts, manual changes
 			s.routesDynamic(r)
+			// as of a past day (issue 13)
+			s.routesAsOf(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -198,6 +202,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	// After the last request: jobs are cancelled and recorded as interrupted.
 	defer s.Close()
 	go s.housekeeping(ctx)
+	if s.cfg.Nightly.On {
+		go s.nightly(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -1,0 +1,892 @@
+package compare
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/registry"
+)
+
+// An incremental run gives the result a full run would give, reading only
+// what changed since the region's last done run (its base):
+//
+//   - Batches: a batch that superseded one of the base's is compared with
+//     it record by record (a hash of each row's cells, the same header and
+//     column mapping): records in both, in the same relative order, are the
+//     same records under new line numbers; the others are added or removed.
+//     A withdrawn batch removes all its records, a batch new to the region
+//     adds all its own.
+//   - Touched persons are the IDs of added and removed records, the persons
+//     the base linked a removed record to, the persons whose registry entry
+//     changed after the base run committed (another source may have changed
+//     it, and a full run would set it back), and persons whose ID ends in 000
+//     (see mergeMangled).
+//   - Every other person of the base is a ghost: known by ID and name (so
+//     candidate searches see them as a full run would) but with no records
+//     read; their result, region and records are the base's.
+//   - Records read: every record of a touched ID, every record the base had
+//     to explain (run_link: damaged IDs, names that disagree), every record
+//     a reviewer decided and every record with an ID ending in 000. All of
+//     them are linked again as in a full run; reviewers' decisions since
+//     the base take effect there.
+//   - When a record now goes to another person than in the base, or a ghost
+//     takes a link or a merge, that person is touched too and the records
+//     are read again, until nothing more changes.
+//
+// An incremental run runs in full instead when there is no base, the as-of
+// date differs from the base's, or more than maxTouchedShare of the base's
+// persons are touched (reading a few records by ID then costs more than
+// reading them all).
+
+// maxTouchedShare is the share of the base's persons above which an
+// incremental run runs in full.
+const maxTouchedShare = 0.10
+
+// maxRounds bounds the re-reads when links move to untouched persons.
+const maxRounds = 4
+
+// fallback stops an incremental run before it writes anything: the run
+// goes on in full, and says why.
+type fallback struct{ reason string }
+
+func (f *fallback) Error() string { return "incremental comparison falls back: " + f.reason }
+
+func fallBack(format string, args ...any) error { return &fallback{fmt.Sprintf(format, args...)} }
+
+// incremental is an incremental run's view of its base.
+type incremental struct {
+	base     int64
+	asOf     time.Time
+	mark     int64
+	started  time.Time    // when the base run started
+	persons  []basePerson // the base's run_person, in ID order
+	arena    []byte       // their names
+	regions  []string     // region codes, by basePerson.region
+	refBatch []int64      // their records, by basePerson.refs, in current batches and lines
+	refLine  []int32
+	links    map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
+	lines    map[int64][]int32    // current batch → lines to read besides touched IDs
+	touched  map[uint64]bool
+	ghostOf  []int32 // by base person: its index in the run's state, -1 when touched
+}
+
+// basePerson is a person of the base run.
+type basePerson struct {
+	id         uint64
+	name       text
+	region     uint16
+	res        outcome
+	refs, nref int32 // into refBatch and refLine
+}
+
+func (inc *incremental) find(id uint64) (int, bool) {
+	return slices.BinarySearchFunc(inc.persons, id, func(p basePerson, id uint64) int {
+		switch {
+		case p.id < id:
+			return -1
+		case p.id > id:
+			return 1
+		}
+		return 0
+	})
+}
+
+func (inc *incremental) touch(id uint64) { inc.touched[id] = true }
+
+func (inc *incremental) touchText(id string) {
+	if v, ok := pack(id); ok {
+		inc.touch(v)
+	}
+}
+
+// incrementalSteps are an incremental run's steps; the first two only
+// read, and may fall back to a full run.
+func (r *run) incrementalSteps() []step {
+	return []step{
+		{"确定变动范围", r.planIncremental},
+		{"读取变动记录", r.linkTouched},
+		{"分类", r.classifyIncremental},
+		{"与上次比对", r.compareIncremental},
+		{"更新登记库", r.updateRegistry},
+		{"汇总", r.summarize},
+		{"保存结果", r.save},
+	}
+}
+
+// planIncremental finds the base, what changed since and the persons it
+// touches.
+func (r *run) planIncremental(ctx context.Context) error {
+	inc := &incremental{links: map[recordKey]string{}, lines: map[int64][]int32{}, touched: map[uint64]bool{}}
+	var baseBatches []int64
+	var mark *int64
+	var region string
+	err := r.tx.QueryRow(ctx, `SELECT id, region_code, as_of, batches, event_mark, started_at FROM comparison_run
+		WHERE region_code = $1 AND status = 'done' AND id < $2 ORDER BY id DESC LIMIT 1`, r.req.Region, r.id).
+		Scan(&inc.base, &region, &inc.asOf, &baseBatches, &mark, &inc.started)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fallBack("该区划还没有完成的比对")
+	case err != nil:
+		return fmt.Errorf("base run: %w", err)
+	case !inc.asOf.Equal(r.req.AsOf):
+		return fallBack("基准日与上次比对（%s）不同", inc.asOf.Format("2006-01-02"))
+	case mark == nil:
+		return fallBack("上次比对早于增量比对功能")
+	}
+	inc.mark = *mark
+	if err := inc.readBase(ctx, r.tx); err != nil {
+		return err
+	}
+	ch, err := r.batchChanges(ctx, baseBatches)
+	if err != nil {
+		return err
+	}
+	if err := inc.remap(ch); err != nil {
+		return err
+	}
+	if err := inc.readLinks(ctx, r.tx, ch); err != nil {
+		return err
+	}
+	if err := r.touchChanged(ctx, inc, ch); err != nil {
+		return err
+	}
+	r.inc = inc
+	return inc.checkSize()
+}
+
+func (inc *incremental) checkSize() error {
+	if limit := int(maxTouchedShare * float64(len(inc.persons))); len(inc.touched) > limit {
+		return fallBack("变动人员 %d 人，超过上次比对人员的 %d%%", len(inc.touched), int(maxTouchedShare*100))
+	}
+	return nil
+}
+
+// readBase reads the base's persons: ID, name, region, result and records.
+func (inc *incremental) readBase(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines
+		FROM run_person WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
+	if err != nil {
+		return fmt.Errorf("base persons: %w", err)
+	}
+	defer rows.Close()
+	regions := map[string]uint16{}
+	for rows.Next() {
+		v := rows.RawValues()
+		id, ok := packBytes(v[0])
+		if !ok {
+			continue // cannot happen: run_person holds valid IDs
+		}
+		reg, ok := regions[string(v[2])]
+		if !ok {
+			reg = uint16(len(inc.regions))
+			regions[string(v[2])] = reg
+			inc.regions = append(inc.regions, string(v[2]))
+		}
+		p := basePerson{id: id, name: text{uint32(len(inc.arena)), uint32(len(v[1]))}, region: reg,
+			res: outcome{pension: statusIndex(v[4]), medical: statusIndex(v[5]), flags: uint16(binary.BigEndian.Uint32(v[6])),
+				universe: v[3][0] == 1, survey: v[7][0] == 1},
+			refs: int32(len(inc.refBatch))}
+		inc.arena = append(inc.arena, v[1]...)
+		inc.refBatch = appendInt8Array(inc.refBatch, v[8])
+		inc.refLine = appendInt4Array(inc.refLine, v[9])
+		p.nref = int32(len(inc.refBatch)) - p.refs
+		inc.persons = append(inc.persons, p)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("base persons: %w", err)
+	}
+	slices.SortFunc(inc.persons, func(a, b basePerson) int {
+		switch {
+		case a.id < b.id:
+			return -1
+		case a.id > b.id:
+			return 1
+		}
+		return 0
+	})
+	return nil
+}
+
+func statusIndex(b []byte) uint8 {
+	return uint8(max(0, slices.Index(statuses, string(b))))
+}
+
+// arrayElems walks a one-dimensional binary array's elements.
+func arrayElems(b []byte, fn func([]byte)) {
+	if len(b) < 12 || binary.BigEndian.Uint32(b) == 0 {
+		return
+	}
+	b = b[20:] // ndim, flags, element type, then one dimension's size and lower bound
+	for len(b) >= 4 {
+		n := int32(binary.BigEndian.Uint32(b))
+		b = b[4:]
+		if n < 0 {
+			continue
+		}
+		fn(b[:n])
+		b = b[n:]
+	}
+}
+
+func appendInt8Array(out []int64, b []byte) []int64 {
+	arrayElems(b, func(e []byte) { out = append(out, int64(binary.BigEndian.Uint64(e))) })
+	return out
+}
+
+func appendInt4Array(out []int32, b []byte) []int32 {
+	arrayElems(b, func(e []byte) { out = append(out, int32(binary.BigEndian.Uint32(e))) })
+	return out
+}
+
+// changes are the batch changes since the base.
+type changes struct {
+	pairs     map[int64]*pair // by the old batch
+	withdrawn []int64         // the base's batches gone without a successor in this run
+	added     []int64         // this run's batches new without a predecessor
+}
+
+// pair is a base batch and the batch that superseded it, compared.
+type pair struct {
+	old, new int64
+	lineMap  []int32 // old line → new line, -1 for a removed record
+	removed  []int32 // old lines
+	addedNew []int32 // new lines
+}
+
+// batchChanges pairs the base's batches with this run's: the same, one
+// superseding the other, withdrawn or added.
+func (r *run) batchChanges(ctx context.Context, baseBatches []int64) (*changes, error) {
+	ch := &changes{pairs: map[int64]*pair{}}
+	current := map[int64]bool{}
+	for _, b := range r.batches {
+		current[b.ID] = true
+	}
+	inBase := map[int64]bool{}
+	for _, id := range baseBatches {
+		inBase[id] = true
+	}
+	paired := map[int64]bool{}
+	for _, old := range baseBatches {
+		if current[old] {
+			continue
+		}
+		n, ok, err := r.successor(ctx, old, current)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || inBase[n] || paired[n] || !r.sameSlot(old, n, inBase) {
+			ch.withdrawn = append(ch.withdrawn, old)
+			continue
+		}
+		same, err := sameLayout(ctx, r.tx, old, n)
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			ch.withdrawn = append(ch.withdrawn, old)
+			continue
+		}
+		paired[n] = true
+		p, err := diffBatches(ctx, r.tx, old, n)
+		if err != nil {
+			return nil, err
+		}
+		ch.pairs[old] = p
+	}
+	for _, b := range r.batches {
+		if !inBase[b.ID] && !paired[b.ID] {
+			ch.added = append(ch.added, b.ID)
+		}
+	}
+	return ch, nil
+}
+
+// successor follows a batch's chain of superseding batches to one of this
+// run's.
+func (r *run) successor(ctx context.Context, id int64, current map[int64]bool) (int64, bool, error) {
+	for range 100 {
+		var next *int64
+		if err := r.tx.QueryRow(ctx, `SELECT superseded_by FROM import_batch WHERE id = $1`, id).Scan(&next); err != nil {
+			return 0, false, fmt.Errorf("successor of batch %d: %w", id, err)
+		}
+		if next == nil {
+			return 0, false, nil
+		}
+		if current[*next] {
+			return *next, true, nil
+		}
+		id = *next
+	}
+	return 0, false, nil
+}
+
+// sameSlot tells whether batch n takes old's place in the order records
+// are read (by tier, then batch id): no other batch of the tier, in the
+// base or now, lies between them.
+func (r *run) sameSlot(old, n int64, inBase map[int64]bool) bool {
+	tier := 0
+	for _, b := range r.batches {
+		if b.ID == n {
+			tier = kindPriority(b.Kind)
+		}
+	}
+	for _, b := range r.batches {
+		if b.ID != n && kindPriority(b.Kind) == tier && b.ID > old && b.ID < n {
+			return false
+		}
+	}
+	return true
+}
+
+// sameLayout tells whether two batches read their files the same way, so
+// that equal cells make equal records.
+func sameLayout(ctx context.Context, tx pgx.Tx, a, b int64) (bool, error) {
+	var same bool
+	err := tx.QueryRow(ctx, `SELECT x.kind = y.kind AND x.region_code = y.region_code AND x.header = y.header AND x.mapping = y.mapping
+		FROM import_batch x, import_batch y WHERE x.id = $1 AND y.id = $2`, a, b).Scan(&same)
+	if err != nil {
+		return false, fmt.Errorf("batch layout: %w", err)
+	}
+	return same, nil
+}
+
+// lineHash is a record's line and a hash of its cells.
+type lineHash struct {
+	Line int32
+	Hash int64
+}
+
+func readHashes(ctx context.Context, tx pgx.Tx, batch int64) ([]lineHash, error) {
+	rows, err := tx.Query(ctx, `SELECT line, hashtextextended(raw, 0) FROM source_record WHERE batch_id = $1`,
+		pgx.QueryResultFormats{pgx.BinaryFormatCode}, batch)
+	if err != nil {
+		return nil, fmt.Errorf("read batch %d: %w", batch, err)
+	}
+	defer rows.Close()
+	var out []lineHash
+	sorted := true
+	for rows.Next() {
+		v := rows.RawValues()
+		h := lineHash{int32(binary.BigEndian.Uint32(v[0])), int64(binary.BigEndian.Uint64(v[1]))}
+		sorted = sorted && (len(out) == 0 || out[len(out)-1].Line <= h.Line)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read batch %d: %w", batch, err)
+	}
+	if !sorted {
+		slices.SortFunc(out, func(a, b lineHash) int { return int(a.Line - b.Line) })
+	}
+	for i := 1; i < len(out); i++ {
+		if out[i].Line == out[i-1].Line || out[i].Line < 0 {
+			// A record is known by its batch and line: a malformed sheet
+			// whose lines repeat cannot be matched line by line.
+			return nil, fallBack("批次 %d 有重复的行号", batch)
+		}
+	}
+	return out, nil
+}
+
+// diffBatches matches the records of batch n with those of old, the batch
+// it superseded: equal cells, and kept in the same relative order (a
+// longest increasing run of old lines; records that moved against the
+// others count as removed and added, since order decides identities).
+func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
+	o, err := readHashes(ctx, tx, old)
+	if err != nil {
+		return nil, err
+	}
+	nw, err := readHashes(ctx, tx, n)
+	if err != nil {
+		return nil, err
+	}
+	p := &pair{old: old, new: n}
+	maxLine := int32(0)
+	if len(o) > 0 {
+		maxLine = o[len(o)-1].Line
+	}
+	p.lineMap = make([]int32, maxLine+1)
+	for i := range p.lineMap {
+		p.lineMap[i] = -1
+	}
+	// Equal hashes pair up in line order on both sides.
+	byHash := func(s []lineHash) []lineHash {
+		c := slices.Clone(s)
+		slices.SortStableFunc(c, func(a, b lineHash) int {
+			switch {
+			case a.Hash < b.Hash:
+				return -1
+			case a.Hash > b.Hash:
+				return 1
+			}
+			return 0
+		})
+		return c
+	}
+	oh, nh := byHash(o), byHash(nw)
+	// new line → old line, -1 for none (lines are dense: a slice, not a map)
+	maxNew := int32(0)
+	if len(nw) > 0 {
+		maxNew = nw[len(nw)-1].Line
+	}
+	match := make([]int32, maxNew+1)
+	for i := range match {
+		match[i] = -1
+	}
+	for i, j := 0, 0; i < len(oh) && j < len(nh); {
+		switch {
+		case oh[i].Hash < nh[j].Hash:
+			i++
+		case oh[i].Hash > nh[j].Hash:
+			j++
+		default:
+			match[nh[j].Line] = oh[i].Line
+			i, j = i+1, j+1
+		}
+	}
+	// The matched old lines in new-line order; keep a longest increasing run.
+	var newLines, oldLines []int32
+	for _, r := range nw {
+		if ol := match[r.Line]; ol >= 0 {
+			newLines, oldLines = append(newLines, r.Line), append(oldLines, ol)
+		}
+	}
+	keep := longestIncreasing(oldLines)
+	for _, k := range keep {
+		p.lineMap[oldLines[k]] = newLines[k]
+	}
+	kept := make([]bool, maxNew+1)
+	for _, k := range keep {
+		kept[newLines[k]] = true
+	}
+	for _, r := range nw {
+		if !kept[r.Line] {
+			p.addedNew = append(p.addedNew, r.Line)
+		}
+	}
+	for _, r := range o {
+		if p.lineMap[r.Line] < 0 {
+			p.removed = append(p.removed, r.Line)
+		}
+	}
+	return p, nil
+}
+
+// longestIncreasing returns the indexes of a longest strictly increasing
+// subsequence of v (patience sorting).
+func longestIncreasing(v []int32) []int {
+	tails := []int{} // index into v of the smallest tail of each length
+	prev := make([]int, len(v))
+	for i, x := range v {
+		k, _ := slices.BinarySearchFunc(tails, x, func(t int, x int32) int { return int(v[t] - x) })
+		if k > 0 {
+			prev[i] = tails[k-1]
+		} else {
+			prev[i] = -1
+		}
+		if k == len(tails) {
+			tails = append(tails, i)
+		} else {
+			tails[k] = i
+		}
+	}
+	out := make([]int, len(tails))
+	for k, i := len(tails)-1, -1; k >= 0; k-- {
+		if k == len(tails)-1 {
+			i = tails[k]
+		}
+		out[k] = i
+		i = prev[i]
+	}
+	return out
+}
+
+// remap moves the base persons' records to this run's batches and lines,
+// touching the persons that lost one.
+func (inc *incremental) remap(ch *changes) error {
+	withdrawn := map[int64]bool{}
+	for _, b := range ch.withdrawn {
+		withdrawn[b] = true
+	}
+	for i := range inc.persons {
+		p := &inc.persons[i]
+		for j := p.refs; j < p.refs+p.nref; j++ {
+			b, line := inc.refBatch[j], inc.refLine[j]
+			if withdrawn[b] {
+				inc.touch(p.id)
+				continue
+			}
+			pr, ok := ch.pairs[b]
+			if !ok {
+				continue
+			}
+			if int(line) >= len(pr.lineMap) || pr.lineMap[line] < 0 {
+				inc.touch(p.id)
+				continue
+			}
+			inc.refBatch[j], inc.refLine[j] = pr.new, pr.lineMap[line]
+		}
+		if endsIn000(p.id) {
+			inc.touch(p.id)
+		}
+	}
+	return nil
+}
+
+// readLinks reads the base's explained records (run_link) under their
+// current batch and line, and the lines to read again.
+func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) error {
+	withdrawn := map[int64]bool{}
+	for _, b := range ch.withdrawn {
+		withdrawn[b] = true
+	}
+	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, '') FROM run_link WHERE run_id = $1`, inc.base)
+	if err != nil {
+		return fmt.Errorf("base links: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k recordKey
+		var id string
+		if err := rows.Scan(&k.batch, &k.line, &id); err != nil {
+			return err
+		}
+		if withdrawn[k.batch] {
+			inc.touchText(id)
+			continue
+		}
+		if pr, ok := ch.pairs[k.batch]; ok {
+			if int(k.line) >= len(pr.lineMap) || pr.lineMap[k.line] < 0 {
+				inc.touchText(id)
+				continue
+			}
+			k = recordKey{pr.new, pr.lineMap[k.line]}
+		}
+		inc.links[k] = id
+		inc.lines[k.batch] = append(inc.lines[k.batch], k.line)
+	}
+	return rows.Err()
+}
+
+// touchChanged touches the IDs of added and removed records, those of
+// batches new to the run, and the persons whose registry entry changed
+// after the base; and adds the lines to read of decided and added records.
+func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) error {
+	ids := func(q string, args ...any) error {
+		rows, err := r.tx.Query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("touched persons: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			inc.touchText(id)
+		}
+		return rows.Err()
+	}
+	const lineIDs = `SELECT id_norm FROM source_record WHERE batch_id = $1 AND line = ANY($2) AND id_norm IS NOT NULL`
+	for _, p := range ch.pairs {
+		if err := ids(lineIDs, p.old, p.removed); err != nil {
+			return err
+		}
+		if err := ids(lineIDs, p.new, p.addedNew); err != nil {
+			return err
+		}
+		inc.lines[p.new] = append(inc.lines[p.new], p.addedNew...)
+	}
+	for _, b := range ch.added {
+		if err := ids(`SELECT DISTINCT id_norm FROM source_record WHERE batch_id = $1 AND id_norm IS NOT NULL`, b); err != nil {
+			return err
+		}
+	}
+	if err := ids(`SELECT DISTINCT id_number FROM person_event WHERE id > $1`, inc.mark); err != nil {
+		return err
+	}
+	// A survey form approved, returned or superseded since may change who
+	// is a survey target.
+	if err := ids(`SELECT DISTINCT m.id_number FROM survey_form f JOIN survey_member m ON m.id = f.member_id
+		WHERE f.updated_at >= $1 OR f.reviewed_at >= $1`, inc.started); err != nil {
+		return err
+	}
+	rows, err := r.tx.Query(ctx, `SELECT batch_id, line FROM link_decision WHERE batch_id = ANY($1)`, batchIDs(r.batches))
+	if err != nil {
+		return fmt.Errorf("decided records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k recordKey
+		if err := rows.Scan(&k.batch, &k.line); err != nil {
+			return err
+		}
+		inc.lines[k.batch] = append(inc.lines[k.batch], k.line)
+	}
+	return rows.Err()
+}
+
+// linkTouched reads the touched persons' records and every record to
+// explain, with the untouched persons as ghosts, and links them as a full
+// run does; until no link moves to or from an untouched person.
+func (r *run) linkTouched(ctx context.Context) error {
+	inc := r.inc
+	for round := 1; ; round++ {
+		decisions, err := r.decisions(ctx)
+		if err != nil {
+			return err
+		}
+		r.state = newState(r.req.Region, r.batches, decisions)
+		inc.addGhosts(r.state)
+		if err := r.loadTouched(ctx); err != nil {
+			return err
+		}
+		if err := r.fuzzyLinks(ctx); err != nil {
+			return err
+		}
+		more := inc.moved(r.state)
+		if more == 0 {
+			r.note = fmt.Sprintf("变动人员 %d 人，读取 %d 条记录", len(inc.touched), r.state.records)
+			return nil
+		}
+		if err := inc.checkSize(); err != nil {
+			return err
+		}
+		if round == maxRounds {
+			return fallBack("关联变动未能在 %d 轮内确定", maxRounds)
+		}
+	}
+}
+
+// addGhosts adds the untouched base persons to a fresh state, before any
+// record: known by ID and name, never an identity to improve.
+func (inc *incremental) addGhosts(s *state) {
+	inc.ghostOf = make([]int32, len(inc.persons))
+	for i := range inc.persons {
+		p := &inc.persons[i]
+		if inc.touched[p.id] {
+			inc.ghostOf[i] = -1
+			continue
+		}
+		pi := int32(len(s.persons))
+		s.persons = append(s.persons, person{id: p.id, name: s.store(inc.arena[p.name.off : p.name.off+p.name.n]),
+			death: noDate, ghost: true})
+		s.index[p.id] = pi
+		inc.ghostOf[i] = pi
+	}
+}
+
+// loadTouched reads, batch by batch in line order, the records of touched
+// IDs, the lines listed, damaged IDs and IDs ending in 000.
+func (r *run) loadTouched(ctx context.Context) error {
+	s, inc := r.state, r.inc
+	ids := make([]string, 0, len(inc.touched))
+	for id := range inc.touched {
+		ids = append(ids, unpack(id))
+	}
+	// The rows read are a few in a hundred: sorting them costs little.
+	const q = `SELECT ` + recordColumns + ` FROM source_record WHERE batch_id = $1
+		AND (id_norm = ANY($2) OR line = ANY($3) OR id_damage IS NOT NULL OR (id_damage IS NULL AND id_norm LIKE '%000'))
+		ORDER BY line`
+	var rec rawRecord
+	for bi := range s.batches {
+		b := &s.batches[bi]
+		lines := inc.lines[b.ID]
+		if lines == nil {
+			lines = []int32{}
+		}
+		if err := s.loadBatch(ctx, r.tx, q, int32(bi), b, &rec, b.ID, ids, lines); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadBatch streams one batch's rows of a query into the state, in line
+// order.
+func (s *state) loadBatch(ctx context.Context, tx pgx.Tx, q string, bi int32, b *runBatch, rec *rawRecord, args ...any) error {
+	rows, err := tx.Query(ctx, q, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)...)
+	if err != nil {
+		return fmt.Errorf("read batch %d: %w", b.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec.parse(rows.RawValues())
+		s.add(bi, b, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read batch %d: %w", b.ID, err)
+	}
+	return nil
+}
+
+// moved touches the persons a record now reaches or no longer reaches
+// that were ghosts, and returns how many it touched.
+func (inc *incremental) moved(s *state) int {
+	n := 0
+	touchGhost := func(pi int32) {
+		if pi >= 0 && s.persons[pi].ghost && !inc.touched[s.persons[pi].id] {
+			inc.touch(s.persons[pi].id)
+			n++
+		}
+	}
+	for _, pi := range s.ghostHits {
+		touchGhost(pi)
+	}
+	pending := make(map[recordKey]bool, len(s.pending))
+	for _, p := range s.pending {
+		k := recordKey{p.batchID, p.line}
+		pending[k] = true
+		if was := inc.links[k]; was != p.linked {
+			if pi, ok := s.lookup(was); ok {
+				touchGhost(pi)
+			}
+			if pi, ok := s.lookup(p.linked); ok {
+				touchGhost(pi)
+			}
+		}
+	}
+	for k, was := range inc.links {
+		if !pending[k] {
+			if pi, ok := s.lookup(was); ok {
+				touchGhost(pi)
+			}
+		}
+	}
+	return n
+}
+
+// classifyIncremental classifies the touched persons as classify does
+// for a full run (classify itself, so every rule it applies applies
+// here) and takes the ghosts' results and regions from the base, all in ID
+// order.
+func (r *run) classifyIncremental(ctx context.Context) error {
+	if err := r.classify(ctx); err != nil {
+		return err
+	}
+	s, inc := r.state, r.inc
+	// classify met the ghosts that took a record to explain, as in the
+	// base, and none of the others: all of them take the base's result.
+	type entry struct {
+		id uint64
+		pi int32
+		k  int32 // position in classify's order, -1 for a ghost it did not meet
+	}
+	all := make([]entry, 0, len(r.order)+len(inc.persons))
+	for k, pi := range r.order {
+		all = append(all, entry{s.persons[pi].id, pi, int32(k)})
+	}
+	for _, pi := range inc.ghostOf {
+		if pi >= 0 && r.pos[pi] < 0 {
+			all = append(all, entry{s.persons[pi].id, pi, -1})
+		}
+	}
+	slices.SortFunc(all, func(a, b entry) int {
+		switch {
+		case a.id < b.id:
+			return -1
+		case a.id > b.id:
+			return 1
+		}
+		return 0
+	})
+	order := make([]int32, len(all))
+	results := make([]outcome, len(all))
+	regions := make([]uint32, len(all))
+	for k, e := range all {
+		order[k] = e.pi
+		if s.persons[e.pi].ghost {
+			bi, _ := inc.find(e.id)
+			b := &inc.persons[bi]
+			results[k], regions[k] = b.res, s.dict.id([]byte(inc.regions[b.region]))
+		} else {
+			results[k], regions[k] = r.results[e.k], r.regions[e.k]
+		}
+	}
+	for k, pi := range order {
+		r.pos[pi] = int32(k)
+	}
+	r.order, r.results, r.regions = order, results, regions
+	return ctx.Err()
+}
+
+// compareIncremental marks what changed since the base, as
+// compareWithBase does: ghosts are as they were.
+func (r *run) compareIncremental(ctx context.Context) error {
+	s, inc := r.state, r.inc
+	r.base = inc.base
+	r.changed = make([]bool, len(r.order))
+	for k, pi := range r.order {
+		p := &s.persons[pi]
+		if p.ghost {
+			continue
+		}
+		bi, ok := inc.find(p.id)
+		r.changed[k] = !ok || inc.persons[bi].res != r.results[k]
+	}
+	for i := range inc.persons {
+		b := &inc.persons[i]
+		if pi, ok := s.index[b.id]; ok && r.pos[pi] >= 0 && s.persons[pi].id == b.id {
+			continue
+		}
+		r.gone = append(r.gone, gone{unpack(b.id), string(inc.arena[b.name.off : b.name.off+b.name.n]), inc.regions[b.region]})
+	}
+	return ctx.Err()
+}
+
+// ghostRefs are a ghost's records: the base's, under their current batch
+// and line.
+func (inc *incremental) ghostRefs(id uint64, batches []int64, lines []int32) ([]int64, []int32) {
+	bi, _ := inc.find(id)
+	b := &inc.persons[bi]
+	batches = append(batches, inc.refBatch[b.refs:b.refs+b.nref]...)
+	lines = append(lines, inc.refLine[b.refs:b.refs+b.nref]...)
+	return batches, lines
+}
+
+// touchedPersons shows an incremental run's touched persons to the
+// registry: the ghosts' entries are as the base left them, or changed
+// since by another source, which touches the person.
+type touchedPersons struct {
+	runPersons
+	ks  []int32 // positions in the run's order
+	pos []int32 // run order position → index into ks, -1 for a ghost
+}
+
+func newTouchedPersons(r *run) touchedPersons {
+	t := touchedPersons{runPersons: runPersons{r}, pos: make([]int32, len(r.order))}
+	for k, pi := range r.order {
+		t.pos[k] = -1
+		if !r.state.persons[pi].ghost {
+			t.pos[k] = int32(len(t.ks))
+			t.ks = append(t.ks, int32(k))
+		}
+	}
+	return t
+}
+
+// Len implements registry.Persons.
+func (t touchedPersons) Len() int { return len(t.ks) }
+
+// ID implements registry.Persons.
+func (t touchedPersons) ID(buf []byte, k int) []byte { return t.runPersons.ID(buf, int(t.ks[k])) }
+
+// Find implements registry.Persons.
+func (t touchedPersons) Find(id []byte) (int, bool) {
+	k, ok := t.runPersons.Find(id)
+	if !ok || t.pos[k] < 0 {
+		return 0, false
+	}
+	return int(t.pos[k]), true
+}
+
+// Value implements registry.Persons.
+func (t touchedPersons) Value(buf []byte, k int, f registry.Field) ([]byte, bool) {
+	return t.runPersons.Value(buf, int(t.ks[k]), f)
+}
