@@ -174,6 +174,12 @@ func TestRoutePermissions(t *testing.T) {
 		"POST /users/{id}/enable":   {action: actor.UsersManage, kind: scoped, path: userPath + "/enable", form: url.Values{}},
 		"POST /users/{id}/password": {action: actor.UsersManage, kind: scoped, path: userPath + "/password", form: url.Values{"password": {"New@2026pw"}}},
 		"GET /audit":                {action: actor.AuditRead, kind: listed, path: "/audit?user=fixture", marker: ">fixture<"},
+
+		// report
+		"GET /dashboard":            {action: actor.ReportRead, kind: scoped, path: "/dashboard" + inCounty},
+		"GET /dashboard/notinsured": {action: actor.ReportRead, kind: scoped, path: "/dashboard/notinsured" + inCounty},
+		"GET /dashboard/persons":    {action: actor.ReportRead, kind: scoped, path: "/dashboard/persons" + inCounty + "&part=population"},
+		"POST /dashboard/snapshot":  {action: actor.ReportEdit, kind: owned, path: "/dashboard/snapshot", form: url.Values{}},
 	}
 
 	// Every route is in the table (or public), and the table names no route
@@ -248,7 +254,7 @@ func TestRoutePermissions(t *testing.T) {
 	}
 	// The menu offers exactly what the role may do.
 	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "compare": actor.CompareRead,
-		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead}
+		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "dashboard": actor.ReportRead}
 	for _, u := range users {
 		_, home := u.c.get("/")
 		for item, act := range nav {
