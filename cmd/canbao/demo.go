@@ -68,6 +68,9 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	if err := loadDemoData(ctx, pool, cfg, log); err != nil {
 		return err
 	}
+	if err := loadDemoReport(ctx, pool, log); err != nil {
+		return err
+	}
 	printLogins()
 	return nil
 }

@@ -461,3 +461,14 @@ func TestJudge(t *testing.T) {
 		})
 	}
 }
+
+func TestNextRun(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 30, 1, 0, 0, 0, loc)
+	if got := NextRun(now, 1, 30); !got.Equal(time.Date(2026, 11, 30, 1, 30, 0, 0, loc)) {
+		t.Errorf("later today: %v", got)
+	}
+	if got := NextRun(now, 1, 0); !got.Equal(time.Date(2026, 12, 1, 1, 0, 0, 0, loc)) {
+		t.Errorf("now itself: %v, want tomorrow", got)
+	}
+}
