@@ -15,17 +15,6 @@ func (a *args) add(v any) string {
 	return "$" + strconv.Itoa(len(*a))
 }
 
-// factColumns are the facts query's columns after id_number, name and
-// region_code: one boolean per part (in Parts order), then the dimensions
-// of a not-insured person (NULL for everyone else).
-var factColumns = func() []string {
-	cols := make([]string, 0, len(Parts)+4)
-	for _, p := range Parts {
-		cols = append(cols, string(p))
-	}
-	return append(cols, "reason", "age_band", "sex", "scheme")
-}()
-
 // facts is one row per person and source with a boolean per part: the one
 // place each part's predicate is written. Counting a part is counting its
 // rows where the part's column is true, and its list is those rows; so a
