@@ -21,6 +21,13 @@ func (a *args) add(v any) string {
 // figure and its list cannot disagree. It returns the SQL (a UNION ALL, to
 // wrap as a subquery) and its parameters.
 func (s Scope) facts() (string, []any) {
+	parts, a := s.factBranches()
+	return strings.Join(parts, "\nUNION ALL\n"), a
+}
+
+// factBranches are the facts query's parts, one per source (and one with
+// no rows), which UNION ALL joins into the facts.
+func (s Scope) factBranches() ([]string, []any) {
 	var a args
 	// Casts name each parameter's type: some go unused when a scope has
 	// no run or no round.
@@ -37,7 +44,7 @@ func (s Scope) facts() (string, []any) {
 	covered := a.add(nonNil(roundPatterns)) + "::text[]"
 	bound := "(" + end + "::date + 1)::timestamptz"
 	p := params{region: region, bound: bound, rounds: rounds, infoErr: infoErr, insured: insured,
-		notInsured: notInsured, covered: covered, day: end}
+		notInsured: notInsured, covered: covered, day: end, roundCount: len(s.rounds)}
 
 	var parts []string
 	for _, r := range s.runs {
@@ -55,11 +62,12 @@ func (s Scope) facts() (string, []any) {
 	parts = append(parts, `SELECT NULL::text COLLATE "C" AS id_number, NULL::text COLLATE "C" AS name, NULL::text COLLATE "C" AS region_code, `+
 		falses(len(Parts), Parts)+`, NULL::text AS reason, NULL::text AS age_band, NULL::text AS sex, NULL::text AS scheme
 		WHERE false AND `+strings.Join([]string{region, end, rounds, infoErr, insured, notInsured, covered}, " IS NULL AND ")+` IS NULL`)
-	return strings.Join(parts, "\nUNION ALL\n"), a
+	return parts, a
 }
 
 type params struct {
 	region, bound, rounds, infoErr, insured, notInsured, covered, day string
+	roundCount                                                        int
 }
 
 // falses is "false AS p" for each part.
@@ -75,13 +83,21 @@ func falses(n int, ps []Part) string {
 // in two): their flags as listed and whether their live form is approved
 // (as of the day), with its 未参保原因.
 func (p params) member() string {
-	return `(SELECT DISTINCT ON (sm.id_number) sm.id_number, sm.flags,
+	// One round lists a person at most once; only several need the newest.
+	distinct := ""
+	if p.roundCount > 1 {
+		distinct = "DISTINCT ON (sm.id_number) "
+	}
+	order := ""
+	if p.roundCount > 1 {
+		order = "\n\t\tORDER BY sm.id_number, sm.round_id DESC"
+	}
+	return `(SELECT ` + distinct + `sm.id_number, sm.flags,
 			coalesce(f.state = 'approved' AND coalesce(f.reviewed_at, f.updated_at) < ` + p.bound + `, false) AS confirmed,
 			f.reason
 		FROM survey_member sm
 		LEFT JOIN survey_form f ON f.member_id = sm.id AND f.state <> 'superseded'
-		WHERE sm.round_id = ANY (` + p.rounds + `)
-		ORDER BY sm.id_number, sm.round_id DESC)`
+		WHERE sm.round_id = ANY (` + p.rounds + `)` + order + `)`
 }
 
 // notInsuredDims are the statistics' dimensions of a not-insured person:
@@ -111,8 +127,7 @@ func (p params) runFacts(a *args, r runSource) string {
 	notInsured := `(rp.in_universe AND (rp.pension = ` + p.notInsured + ` OR rp.medical = ` + p.notInsured + `))`
 	return `SELECT rp.id_number COLLATE "C" AS id_number, rp.name COLLATE "C" AS name, rp.region_code COLLATE "C" AS region_code,
 		rp.in_universe AS population,
-		rp.in_universe AND (NOT rp.survey OR coalesce(m.confirmed, false))
-			AND EXISTS (SELECT 1 FROM person pe WHERE pe.id_number = rp.id_number) AS registered,
+		rp.in_universe AND (NOT rp.survey OR coalesce(m.confirmed, false)) AND pe.id_number IS NOT NULL AS registered,
 		rp.survey AND NOT (rp.region_code LIKE ANY (` + p.covered + `)) AS to_survey,
 		false AS visited, false AS confirmed,
 		rp.in_universe AND ` + infoErr + ` AS errors_found,
@@ -124,6 +139,9 @@ func (p params) runFacts(a *args, r runSource) string {
 		` + p.notInsuredDims(notInsured, "rp.id_number", "rp.pension", "rp.medical", "CASE WHEN m.confirmed THEN m.reason END") + `
 	FROM run_person rp
 	LEFT JOIN ` + p.member() + ` m ON m.id_number = rp.id_number
+	-- person's key is in the database's collation, run_person's in C: the
+	-- join names the collation so the two compare (and hash) alike.
+	LEFT JOIN person pe ON pe.id_number = rp.id_number COLLATE "default"
 	WHERE rp.run_id = ` + run + ` AND rp.region_code LIKE ` + p.region + ` || '%'
 	  AND NOT (rp.region_code LIKE ANY (` + exclude + `))`
 }

@@ -472,3 +472,32 @@ func TestNextRun(t *testing.T) {
 		t.Errorf("now itself: %v, want tomorrow", got)
 	}
 }
+
+// A second round (county B's, with nobody listed yet) takes B's survey
+// over from its run: B has nobody to survey until the round lists them,
+// and A counts as before.
+func TestTwoRounds(t *testing.T) {
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	day := today()
+	load(t, db, day)
+	if _, err := db.Exec(ctx, `INSERT INTO survey_round (id, region_code, title, run_id) VALUES (2, '440982', '化州', 3)`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadScope(ctx, db, "", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Compute(ctx, db, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range Parts {
+		if got := res.Counts[countyA][p]; got != want[countyA][p] {
+			t.Errorf("A %s = %d, want %d", p, got, want[countyA][p])
+		}
+	}
+	if got := res.Counts[countyB][ToSurvey]; got != 0 {
+		t.Errorf("B to survey %d, want 0 (its round lists nobody)", got)
+	}
+}
