@@ -105,11 +105,12 @@ func (p params) member() string {
 // from the ID number), and which schemes they lack.
 func (p params) notInsuredDims(notInsured, id, pension, medical, reason string) string {
 	birth := `CASE WHEN ` + id + ` ~ '^[0-9]{17}[0-9X]$' THEN to_date(substr(` + id + `, 7, 8), 'YYYYMMDD') END`
-	age := `extract(year FROM age(` + p.day + `::date, ` + birth + `))`
+	// The age is worked out once; width_bucket finds its band (NULL, and
+	// so 出生日期不详, when the ID holds no birth date).
+	age := `extract(year FROM age(` + p.day + `, ` + birth + `))`
 	return `CASE WHEN ` + notInsured + ` THEN coalesce(nullif(` + reason + `, ''), '` + ReasonUnknown + `') END AS reason,
-		CASE WHEN ` + notInsured + ` THEN CASE WHEN ` + birth + ` IS NULL THEN '` + AgeUnknown + `'
-			WHEN ` + age + ` < 16 THEN '16岁以下' WHEN ` + age + ` < 30 THEN '16–29岁' WHEN ` + age + ` < 40 THEN '30–39岁'
-			WHEN ` + age + ` < 50 THEN '40–49岁' WHEN ` + age + ` < 60 THEN '50–59岁' ELSE '60岁及以上' END END AS age_band,
+		CASE WHEN ` + notInsured + ` THEN coalesce((ARRAY['16岁以下', '16–29岁', '30–39岁', '40–49岁', '50–59岁', '60岁及以上'])
+			[width_bucket(` + age + `, ARRAY[16, 30, 40, 50, 60]::numeric[]) + 1], '` + AgeUnknown + `') END AS age_band,
 		CASE WHEN ` + notInsured + ` THEN CASE WHEN substr(` + id + `, 17, 1) ~ '^[13579]$' THEN '男'
 			WHEN substr(` + id + `, 17, 1) ~ '^[02468]$' THEN '女' ELSE '未知' END END AS sex,
 		CASE WHEN ` + notInsured + ` THEN CASE WHEN ` + pension + ` = ` + p.notInsured + ` AND ` + medical + ` = ` + p.notInsured + ` THEN '` + SchemeBoth + `'

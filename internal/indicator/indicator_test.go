@@ -208,7 +208,7 @@ func TestComputeByHand(t *testing.T) {
 	}
 	// Not insured in A: p2 (男, 46, pension, 个人未参保), p4 (女, 26, both, no approved form).
 	wantB := map[Bucket]int64{{DimReason, "个人未参保"}: 1, {DimReason, ReasonUnknown}: 1, {DimSex, "男"}: 1, {DimSex, "女"}: 1,
-		{DimScheme, SchemePension}: 1, {DimScheme, SchemeBoth}: 1}
+		{DimScheme, SchemePension}: 1, {DimScheme, SchemeBoth}: 1, {DimAge, "40–49岁"}: 1, {DimAge, "16–29岁"}: 1}
 	for b, n := range wantB {
 		if got := res.Breakdown[countyA][b]; got != n {
 			t.Errorf("breakdown %v = %d, want %d", b, got, n)
