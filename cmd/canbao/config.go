@@ -26,6 +26,7 @@ type Config struct {
 	MaxUploadMB   int64
 	TempDir       string
 	Jobs          int
+	SnapshotAt    string // CANBAO_SNAPSHOT_AT: HH:MM of the nightly indicator snapshot, or off
 	DataDir       string
 	PGPort        int
 	// NightlyCompare is the time of day (HH:MM, China time) of the nightly
@@ -45,6 +46,7 @@ func loadConfig() Config {
 		DataDir:        env("CANBAO_DATA_DIR", ".data"),
 		PGPort:         envInt("CANBAO_PG_PORT", 54329),
 		NightlyCompare: strings.TrimSpace(os.Getenv("CANBAO_NIGHTLY_COMPARE")),
+		SnapshotAt:     env("CANBAO_SNAPSHOT_AT", ""),
 	}
 	_ = c.LogLevel.UnmarshalText([]byte(env("CANBAO_LOG_LEVEL", "info"))) // an unknown level leaves info
 	c.TrustProxy, c.ProxyNets = proxyConfig(os.Getenv("CANBAO_TRUST_PROXY"))

@@ -75,6 +75,9 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	if err := survey.NewForms(pool).DemoForms(ctx, demoCounty, demoTownship); err != nil {
 		return fmt.Errorf("demo survey forms: %w", err)
 	}
+	if err := loadDemoReport(ctx, pool, log); err != nil {
+		return err
+	}
 	printLogins()
 	return nil
 }

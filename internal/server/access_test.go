@@ -245,15 +245,20 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /survey/export/approved.xlsx":           {action: actor.Export, kind: scoped, path: "/survey/export/approved.xlsx?" + sf.inCounty},
 		"GET /survey/export/willing.xlsx":            {action: actor.Export, kind: scoped, path: "/survey/export/willing.xlsx?" + sf.inCounty},
 		"GET /survey/export/reasons.xlsx":            {action: actor.Export, kind: scoped, path: "/survey/export/reasons.xlsx?" + sf.inCounty},
-		"GET /events":                       {action: actor.ImportRead, kind: listed, path: "/events", marker: "变化标记人"},
-		"POST /events/{id:[0-9]+}/confirm":  {action: actor.RegistryChange, kind: scoped, path: eventPath + "/confirm", form: url.Values{}},
-		"POST /events/{id:[0-9]+}/reject":   {action: actor.RegistryChange, kind: scoped, path: eventPath + "/reject", form: url.Values{}},
-		"GET /persons/{id}/change":          {action: actor.RegistryChange, kind: scoped, path: e.srv.PersonURL(person) + "/change"},
-		"POST /persons/{id}/change":         {action: actor.RegistryChange, kind: scoped, path: e.srv.PersonURL(person) + "/change", form: url.Values{}},
-		"GET /changes":                      {action: actor.PersonRead, kind: listed, path: "/changes", marker: `href="` + changePath + `"`},
-		"GET /changes/{id:[0-9]+}":          {action: actor.PersonRead, kind: scoped, path: changePath},
-		"GET /changes/{id:[0-9]+}/document": {action: actor.PersonRead, kind: scoped, path: changePath + "/document"},
-		"POST /changes/{id:[0-9]+}/review":  {action: actor.RegistryApprove, kind: scoped, path: changePath + "/review", form: url.Values{"decision": {"approve"}}},
+		"GET /events":                                {action: actor.ImportRead, kind: listed, path: "/events", marker: "变化标记人"},
+		"POST /events/{id:[0-9]+}/confirm":           {action: actor.RegistryChange, kind: scoped, path: eventPath + "/confirm", form: url.Values{}},
+		"POST /events/{id:[0-9]+}/reject":            {action: actor.RegistryChange, kind: scoped, path: eventPath + "/reject", form: url.Values{}},
+		"GET /persons/{id}/change":                   {action: actor.RegistryChange, kind: scoped, path: e.srv.PersonURL(person) + "/change"},
+		"POST /persons/{id}/change":                  {action: actor.RegistryChange, kind: scoped, path: e.srv.PersonURL(person) + "/change", form: url.Values{}},
+		"GET /changes":                               {action: actor.PersonRead, kind: listed, path: "/changes", marker: `href="` + changePath + `"`},
+		"GET /changes/{id:[0-9]+}":                   {action: actor.PersonRead, kind: scoped, path: changePath},
+		"GET /changes/{id:[0-9]+}/document":          {action: actor.PersonRead, kind: scoped, path: changePath + "/document"},
+		"POST /changes/{id:[0-9]+}/review":           {action: actor.RegistryApprove, kind: scoped, path: changePath + "/review", form: url.Values{"decision": {"approve"}}},
+		// report
+		"GET /dashboard":            {action: actor.ReportRead, kind: scoped, path: "/dashboard" + inCounty},
+		"GET /dashboard/notinsured": {action: actor.ReportRead, kind: scoped, path: "/dashboard/notinsured" + inCounty},
+		"GET /dashboard/persons":    {action: actor.ReportRead, kind: scoped, path: "/dashboard/persons" + inCounty + "&part=population"},
+		"POST /dashboard/snapshot":  {action: actor.ReportEdit, kind: owned, path: "/dashboard/snapshot", form: url.Values{}},
 	}
 
 	// Every route is in the table (or public), and the table names no route
@@ -328,7 +333,8 @@ func TestRoutePermissions(t *testing.T) {
 	}
 	// The menu offers exactly what the role may do.
 	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "events": actor.ImportRead, "compare": actor.CompareRead,
-		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "survey": actor.CompareRead}
+		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "survey": actor.CompareRead,
+		"dashboard": actor.ReportRead}
 	nav["asof"] = actor.CompareRead // 历史查询 (issue 13)
 	for _, u := range users {
 		_, home := u.c.get("/")

@@ -22,6 +22,7 @@ import (
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/dynamic"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/indicator"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/registry"
@@ -57,6 +58,10 @@ type Config struct {
 	Jobs int
 	// Nightly, when on, re-compares every county with runs each night.
 	Nightly Nightly
+	// SnapshotOn starts the daily indicator snapshot at SnapshotHour:
+	// SnapshotMinute local time (CANBAO_SNAPSHOT_AT, see ParseSnapshotAt).
+	SnapshotOn                   bool
+	SnapshotHour, SnapshotMinute int
 }
 
 // Server serves canbao's pages.
@@ -80,6 +85,11 @@ type Server struct {
 	survey *survey.Store
 	// forms keeps the survey forms: entry, review, progress.
 	forms *survey.Forms
+	// indicators reads the progress indicators' snapshots and lists.
+	indicators *indicator.Store
+	// dashViews and notInsuredViews keep dashboard parts per region and snapshot.
+	dashViews       *viewCache[web.DashboardView]
+	notInsuredViews *viewCache[web.NotInsuredView]
 	// logins throttles login attempts per client address.
 	logins *throttle
 	// keys make the opaque person keys of URLs.
@@ -112,6 +122,8 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		imports: imports.New(db).Then(dynamic.New(db).AfterImport), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), survey: survey.New(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.forms = survey.NewForms(db)
+	s.indicators = indicator.NewStore(db)
+	s.dashViews, s.notInsuredViews = newViewCache[web.DashboardView](1024), newViewCache[web.NotInsuredView](1024)
 	s.regionsCache = newRegionCache(30*time.Second, 20_000)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
@@ -183,6 +195,8 @@ func (s *Server) routes() chi.Router {
 			s.routesDynamic(r)
 			// as of a past day (issue 13)
 			s.routesAsOf(r)
+			// report
+			s.routesReport(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -205,6 +219,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if s.cfg.Nightly.On {
 		go s.nightly(ctx)
 	}
+	go s.snapshots(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
