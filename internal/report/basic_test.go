@@ -39,12 +39,12 @@ func id(county, birth, seq string) string {
 // The tiny data set: six persons of the city, two counties. Expected values
 // in the tests below are counted by hand from these lines.
 var (
-	p1 = id(countyA, "19860101", "011") // A, hukou; 职工养老 + 职工医疗 in A
-	p2 = id(countyA, "19960101", "021") // A, hukou; 居民养老 only → medical 应参未参, survey
-	p3 = id(countyA, "19760101", "031") // A, hukou; nothing → pension and medical 应参未参, survey
+	p1 = id(countyA, "19860101", "011")  // A, hukou; 职工养老 + 职工医疗 in A
+	p2 = id(countyA, "19960101", "021")  // A, hukou; 居民养老 only → medical 应参未参, survey
+	p3 = id(countyA, "19760101", "031")  // A, hukou; nothing → pension and medical 应参未参, survey
 	p4 = id("450102", "19810101", "041") // no hukou here; five employee schemes in A → 非本省户籍
-	p5 = id(countyB, "20060101", "051") // B, hukou; 居民医疗 + 新农合 (跨制度-医疗), pension 应参未参, survey
-	p6 = id(countyB, "19700101", "061") // B, hukou; 职工养老 in A and in B, 居民养老 → 跨制度 and 跨地区 pension; medical 应参未参, survey
+	p5 = id(countyB, "20060101", "051")  // B, hukou; 居民医疗 + 新农合 (跨制度-医疗), pension 应参未参, survey
+	p6 = id(countyB, "19700101", "061")  // B, hukou; 职工养老 in A and in B, 居民养老 → 跨制度 and 跨地区 pension; medical 应参未参, survey
 )
 
 // loadTiny imports the data set and runs the city's comparison.
@@ -140,7 +140,6 @@ func values(tb report.Table, r report.Row, nos ...int) string {
 	}
 	return strings.Join(out, " ")
 }
-
 
 func TestBasicTablesByHand(t *testing.T) {
 	t.Parallel()

@@ -20,11 +20,11 @@ var progressColumns = []Column{
 	{No: 11, Group: "经费保障情况", Label: "是否已将工作经费纳入财政预算", Kind: YesNo, Manual: true},
 	{No: 12, Group: "经费保障情况", Label: "工作经费投入数额（万元）", Kind: Number, Manual: true, Sum: true},
 	{No: 13, Group: "信息比对情况", Label: "社保系统内部登记信息完成率（%）", Kind: Rate, Key: "internal_compare_rate"}, // item 1
-	{No: 14, Group: "信息比对情况", Label: "跨部门登记信息完成率（%）", Kind: Rate, Key: "cross_compare_rate"},          // item 2
-	{No: 15, Group: "信息比对情况", Label: "跨市登记信息完成率（%）", Kind: Rate},                                        // item 3: no data here
-	{No: 16, Group: "信息比对情况", Label: "跨省登记信息完成率（%）", Kind: Rate},                                        // item 4: no data here
-	{No: 17, Group: "入户调查情况", Label: "入户率（%）", Kind: Rate, Key: "visit_rate"},                                // item 5
-	{No: 18, Group: "入户调查情况", Label: "入户调查完成率（%）", Kind: Rate, Key: "survey_rate"},                         // item 6
+	{No: 14, Group: "信息比对情况", Label: "跨部门登记信息完成率（%）", Kind: Rate, Key: "cross_compare_rate"},       // item 2
+	{No: 15, Group: "信息比对情况", Label: "跨市登记信息完成率（%）", Kind: Rate},                                   // item 3: no data here
+	{No: 16, Group: "信息比对情况", Label: "跨省登记信息完成率（%）", Kind: Rate},                                   // item 4: no data here
+	{No: 17, Group: "入户调查情况", Label: "入户率（%）", Kind: Rate, Key: "visit_rate"},                      // item 5
+	{No: 18, Group: "入户调查情况", Label: "入户调查完成率（%）", Kind: Rate, Key: "survey_rate"},                 // item 6
 	{No: 19, Group: "数据库建设情况", Label: "是否建立省级集中的全民参保登记数据库", Kind: YesNo, Manual: true},
 	{No: 20, Group: "数据库建设情况", Label: "是否建立地市级集中的全民参保登记数据库", Kind: YesNo, Manual: true},
 	{No: 21, Group: "数据库建设情况", Label: "是否建立信息库", Kind: YesNo, Manual: true},

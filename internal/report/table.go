@@ -7,11 +7,11 @@ type Kind int
 
 // Column kinds.
 const (
-	Count Kind = iota // persons, from the data
-	Rate              // a percentage, from the data
-	Number            // a number entered by hand (persons, 万元, sessions)
-	YesNo             // 是 / 否, entered by hand
-	Text              // free text, entered by hand
+	Count  Kind = iota // persons, from the data
+	Rate               // a percentage, from the data
+	Number             // a number entered by hand (persons, 万元, sessions)
+	YesNo              // 是 / 否, entered by hand
+	Text               // free text, entered by hand
 )
 
 // Column is one numbered column (宾栏) of a ministry table.
