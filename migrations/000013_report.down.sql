@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS indicator_day;
+DROP TABLE IF EXISTS indicator_breakdown;
+DROP TABLE IF EXISTS indicator_snapshot;
