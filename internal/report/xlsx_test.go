@@ -148,7 +148,9 @@ func TestExportsOpenInLibreOffice(t *testing.T) {
 					}
 				}
 			}
-			if !slices.ContainsFunc(rows, func(r []string) bool { return strings.Contains(r[0], "“本省”") && strings.Contains(r[0], "本报表区划") }) {
+			if !slices.ContainsFunc(rows, func(r []string) bool {
+				return strings.Contains(r[0], "“本省”") && strings.Contains(r[0], "本报表区划")
+			}) {
 				t.Error("the note on 本省 is missing from the file")
 			}
 		})
