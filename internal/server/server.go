@@ -145,6 +145,8 @@ func (s *Server) routes() chi.Router {
 			s.routesJobs(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
+			// reports: the ministry's tables and the bulletins
+			s.routesReports(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
