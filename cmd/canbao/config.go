@@ -26,6 +26,7 @@ type Config struct {
 	MaxUploadMB   int64
 	TempDir       string
 	Jobs          int
+	SnapshotAt    string // CANBAO_SNAPSHOT_AT: HH:MM of the nightly indicator snapshot, or off
 	DataDir       string
 	PGPort        int
 }
@@ -39,6 +40,7 @@ func loadConfig() Config {
 		MaxUploadMB:   int64(envInt("CANBAO_MAX_UPLOAD_MB", 512)),
 		TempDir:       env("CANBAO_TMPDIR", os.TempDir()),
 		Jobs:          envInt("CANBAO_JOBS", 2),
+		SnapshotAt:    env("CANBAO_SNAPSHOT_AT", ""),
 		DataDir:       env("CANBAO_DATA_DIR", ".data"),
 		PGPort:        envInt("CANBAO_PG_PORT", 54329),
 	}

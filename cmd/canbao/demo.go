@@ -69,6 +69,9 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	if err := loadDemoData(ctx, pool, cfg, log); err != nil {
 		return err
 	}
+	if err := loadDemoReport(ctx, pool, log); err != nil {
+		return err
+	}
 	if err := report.Demo(ctx, report.NewStore(pool), demoActor, demoCity, demoCounty, time.Now()); err != nil {
 		return fmt.Errorf("demo reports: %w", err)
 	}

@@ -16,18 +16,25 @@ func runServe(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
+	hour, minute, snapshotOn, err := server.ParseSnapshotAt(cfg.SnapshotAt)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := server.New(server.Config{
-		SecureCookies: cfg.SecureCookies,
-		TrustProxy:    cfg.TrustProxy,
-		ProxyNets:     cfg.ProxyNets,
-		ProxyHeader:   cfg.ProxyHeader,
-		MaxUpload:     cfg.MaxUploadMB << 20,
-		TempDir:       cfg.TempDir,
-		Jobs:          cfg.Jobs,
+		SecureCookies:  cfg.SecureCookies,
+		TrustProxy:     cfg.TrustProxy,
+		ProxyNets:      cfg.ProxyNets,
+		ProxyHeader:    cfg.ProxyHeader,
+		MaxUpload:      cfg.MaxUploadMB << 20,
+		TempDir:        cfg.TempDir,
+		Jobs:           cfg.Jobs,
+		SnapshotOn:     snapshotOn,
+		SnapshotHour:   hour,
+		SnapshotMinute: minute,
 	}, pool, log)
 	url := "http://" + ln.Addr().String()
 	if host, port, _ := net.SplitHostPort(cfg.Addr); host == "localhost" {

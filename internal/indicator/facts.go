@@ -55,7 +55,10 @@ func (s Scope) facts() (string, []any) {
 		parts = append(parts, p.runFacts(&a, r))
 	}
 	for _, r := range s.rounds {
-		parts = append(parts, p.roundFacts(&a, r), p.expansionFacts(&a, r))
+		parts = append(parts, p.roundFacts(&a, r))
+		if r.Baseline != 0 {
+			parts = append(parts, p.expansionFacts(&a, r))
+		}
 	}
 	// A branch with no rows names every shared parameter, so a scope with
 	// no run or no round leaves none untyped, and gives the columns when

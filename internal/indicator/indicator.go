@@ -68,7 +68,8 @@ const (
 	// ExpansionBase 应保未保人数 (seed 003 item 9): persons who were 应参未参
 	// (pension or medical) in the run a current round was published from
 	// (the round's first run: min(survey_household.added_run)), in the
-	// round's places. A place without a round has no base.
+	// round's places. A place without a round (or, as of a past day, whose
+	// round's run had not started yet) has no base.
 	ExpansionBase Part = "expansion_base"
 	// Expanded 通过扩面新增入库人数: persons of ExpansionBase who, in the
 	// current run covering the round's region, are 已参保 in every scheme

@@ -275,7 +275,7 @@ func TestListsEqualCounts(t *testing.T) {
 	lq := list.Query{Page: 1, Size: 100}
 	for code, w := range want {
 		for _, p := range Parts {
-			page, err := st.Persons(ctx, leader, code, p, Filter{}, lq)
+			page, err := st.Persons(ctx, leader, code, time.Time{}, p, Filter{}, lq)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,7 +284,7 @@ func TestListsEqualCounts(t *testing.T) {
 			}
 		}
 	}
-	page, err := st.Persons(ctx, leader, countyA, Registered, Filter{}, lq)
+	page, err := st.Persons(ctx, leader, countyA, time.Time{}, Registered, Filter{}, lq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,12 +296,12 @@ func TestListsEqualCounts(t *testing.T) {
 	if w := []string{"p1", "p2", "p3", "p7", "p8"}; !slices.Equal(got, w) {
 		t.Errorf("registered in A: %v, want %v", got, w)
 	}
-	page, err = st.Persons(ctx, leader, countyA, NotInsured, Filter{DimReason, "个人未参保"}, lq)
+	page, err = st.Persons(ctx, leader, countyA, today(), NotInsured, Filter{DimReason, "个人未参保"}, lq)
 	if err != nil || page.Total != 1 || page.Items[0].Name != "p2" {
 		t.Errorf("not insured for 个人未参保: %+v, %v; want p2", page, err)
 	}
 	outsider := actor.Actor{Username: "o", Role: actor.Leader, Region: countyB}
-	if _, err := st.Persons(ctx, outsider, countyA, Population, Filter{}, lq); err == nil {
+	if _, err := st.Persons(ctx, outsider, countyA, time.Time{}, Population, Filter{}, lq); err == nil {
 		t.Error("a leader of county B read county A's list")
 	}
 }
@@ -430,5 +430,45 @@ func TestBoardAndTrend(t *testing.T) {
 	d, ok, err := st.LatestDay(ctx)
 	if err != nil || !ok || !d.Day.Equal(day) {
 		t.Errorf("latest day %v %v %v, want %v", d.Day, ok, err, day)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, time.UTC) }
+	// A 100-day round: 1 March to 9 June; on 20 April (50 days) half is due.
+	round := Schedule{Start: d(3, 1), Deadline: d(6, 9)}
+	for _, c := range []struct {
+		name string
+		done Value
+		s    Schedule
+		day  time.Time
+		want Light
+	}{
+		{"OnSchedule", Value{50, 100}, round, d(4, 20), Green},
+		{"Ahead", Value{80, 100}, round, d(4, 20), Green},
+		{"SlightlyBehind", Value{41, 100}, round, d(4, 20), Amber},
+		{"FarBehind", Value{39, 100}, round, d(4, 20), Red},
+		{"DoneAfterDeadline", Value{100, 100}, round, d(7, 1), Green},
+		{"LateAfterDeadline", Value{99, 100}, round, d(7, 1), Red},
+		{"BeforeStart", Value{0, 100}, round, d(2, 1), Green},
+		{"NoDeadline", Value{0, 100}, Schedule{Start: d(3, 1)}, d(4, 20), None},
+		{"NothingToSurvey", Value{0, 0}, round, d(4, 20), None},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got, _ := Judge(c.done, c.s, c.day); got != c.want {
+				t.Errorf("Judge(%v) = %q, want %q", c.done, got, c.want)
+			}
+		})
+	}
+}
+
+func TestNextRun(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 30, 1, 0, 0, 0, loc)
+	if got := NextRun(now, 1, 30); !got.Equal(time.Date(2026, 11, 30, 1, 30, 0, 0, loc)) {
+		t.Errorf("later today: %v", got)
+	}
+	if got := NextRun(now, 1, 0); !got.Equal(time.Date(2026, 12, 1, 1, 0, 0, 0, loc)) {
+		t.Errorf("now itself: %v, want tomorrow", got)
 	}
 }

@@ -33,16 +33,20 @@ type Store struct {
 // NewStore returns a Store over db.
 func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db, now: time.Now} }
 
-// Persons lists the persons of part in region (inside the actor's) today,
-// counted by the same facts as the snapshot, in region then ID order.
-func (st *Store) Persons(ctx context.Context, a actor.Actor, region string, part Part, f Filter, lq list.Query) (list.Page[PersonRow], error) {
+// Persons lists the persons of part in region (inside the actor's) as of
+// the end of day (zero: today), found by the same facts as that day's
+// snapshot, in region then ID order.
+func (st *Store) Persons(ctx context.Context, a actor.Actor, region string, day time.Time, part Part, f Filter, lq list.Query) (list.Page[PersonRow], error) {
 	if err := a.CheckIn(actor.ReportRead, region, "区划 "+region); err != nil {
 		return list.Page[PersonRow]{}, err
 	}
 	if _, ok := PartByKey(string(part)); !ok {
 		return list.Page[PersonRow]{}, fmt.Errorf("indicator: unknown part %q", part)
 	}
-	s, err := LoadScope(ctx, st.db, region, st.now())
+	if day.IsZero() {
+		day = st.now()
+	}
+	s, err := LoadScope(ctx, st.db, region, day)
 	if err != nil {
 		return list.Page[PersonRow]{}, err
 	}

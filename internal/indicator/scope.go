@@ -90,9 +90,11 @@ func LoadScope(ctx context.Context, db Querier, region string, day time.Time) (S
 		return s, fmt.Errorf("indicator runs: %w", err)
 	}
 	qRounds := `
-		SELECT DISTINCT ON (r.region_code) r.id, r.region_code,
-		       coalesce((SELECT min(h.added_run) FROM survey_household h WHERE h.round_id = r.id), r.run_id)
+		SELECT DISTINCT ON (r.region_code) r.id, r.region_code, coalesce(b.id, 0)
 		FROM survey_round r
+		-- the run it was published from, once that run had started
+		LEFT JOIN comparison_run b ON b.id = coalesce((SELECT min(h.added_run) FROM survey_household h WHERE h.round_id = r.id), r.run_id)
+		     AND b.started_at < ($2::date + 1)::timestamptz
 		WHERE r.created_at < ($2::date + 1)::timestamptz
 		  AND (` + actor.InScope("r.region_code", "$1") + ` OR ` + actor.InScope("$1", "r.region_code") + `)
 		ORDER BY r.region_code, r.id DESC`

@@ -74,3 +74,18 @@ func write(ctx context.Context, tx pgx.Tx, res Result, took time.Duration) error
 	}
 	return nil
 }
+
+// Backfill computes the snapshot of every day from from to to (inclusive),
+// each as of the end of its day from the data as it stood then (runs and
+// rounds started by then, forms submitted and reviewed by then): how a
+// trend gets its past when snapshots start later than the work did.
+func Backfill(ctx context.Context, db *pgxpool.Pool, from, to time.Time) (int, error) {
+	n := 0
+	for d := dayOf(from); !d.After(dayOf(to)); d = d.AddDate(0, 0, 1) {
+		if _, err := Snapshot(ctx, db, d); err != nil {
+			return n, fmt.Errorf("snapshot of %s: %w", d.Format(time.DateOnly), err)
+		}
+		n++
+	}
+	return n, nil
+}

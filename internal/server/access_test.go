@@ -190,6 +190,12 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /reports/bulletins/{id:[0-9]+}":             {action: actor.ReportRead, kind: scoped, path: bulletinPath},
 		"GET /reports/bulletins/{id:[0-9]+}/export.xlsx": {action: actor.ReportRead, kind: scoped, path: bulletinPath + "/export.xlsx"},
 		"POST /reports/bulletins/{id:[0-9]+}/issue":      {action: actor.ReportEdit, kind: scoped, path: bulletinPath + "/issue", form: url.Values{}},
+
+		// report
+		"GET /dashboard":            {action: actor.ReportRead, kind: scoped, path: "/dashboard" + inCounty},
+		"GET /dashboard/notinsured": {action: actor.ReportRead, kind: scoped, path: "/dashboard/notinsured" + inCounty},
+		"GET /dashboard/persons":    {action: actor.ReportRead, kind: scoped, path: "/dashboard/persons" + inCounty + "&part=population"},
+		"POST /dashboard/snapshot":  {action: actor.ReportEdit, kind: owned, path: "/dashboard/snapshot", form: url.Values{}},
 	}
 
 	// Every route is in the table (or public), and the table names no route
@@ -264,7 +270,7 @@ func TestRoutePermissions(t *testing.T) {
 	}
 	// The menu offers exactly what the role may do.
 	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "compare": actor.CompareRead,
-		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "reports": actor.ReportRead}
+		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "dashboard": actor.ReportRead, "reports": actor.ReportRead}
 	for _, u := range users {
 		_, home := u.c.get("/")
 		for item, act := range nav {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/indicator"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/web"
@@ -43,6 +44,8 @@ var jobKinds = map[string]struct {
 		func(id int64) string { return "/imports/" + strconv.FormatInt(id, 10) }, "导入批次"},
 	job.KindCompare: {"数据比对", "compare", "比对失败，未保存任何结果", "/compare", "返回数据比对",
 		func(id int64) string { return runURL(id, "") }, "比对批次"},
+	indicator.JobKind: {"统计快照", "dashboard", "统计失败，未保存任何结果", "/dashboard", "返回领导驾驶舱",
+		func(int64) string { return "/dashboard" }, "领导驾驶舱"},
 }
 
 // jobStatus is the JSON the progress script polls; the page shows the

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/web"
 )
@@ -33,7 +34,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, web.Login(form))
 		return
 	}
-	_, token, err := s.users.Login(r.Context(), name, r.PostFormValue("password"), clientIP(r), r.UserAgent())
+	u, token, err := s.users.Login(r.Context(), name, r.PostFormValue("password"), clientIP(r), r.UserAgent())
 	if err != nil {
 		if apperr.KindOf(err) == apperr.Internal {
 			s.error(w, r, err)
@@ -52,6 +53,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.setSessionCookie(w, token)
+	if next == "/" && u.Role == actor.Leader {
+		next = "/dashboard" // leaders land on their dashboard
+	}
 	redirect(w, r, next)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/indicator"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/registry"
@@ -52,6 +53,10 @@ type Config struct {
 	TempDir string
 	// Jobs is how many jobs (imports, comparisons) run at once; 0 means 2.
 	Jobs int
+	// SnapshotOn starts the daily indicator snapshot at SnapshotHour:
+	// SnapshotMinute local time (CANBAO_SNAPSHOT_AT, see ParseSnapshotAt).
+	SnapshotOn                   bool
+	SnapshotHour, SnapshotMinute int
 }
 
 // Server serves canbao's pages.
@@ -71,6 +76,8 @@ type Server struct {
 	jobs    *job.Runner
 	// registry reads persons and their timelines.
 	registry *registry.Store
+	// indicators reads the progress indicators' snapshots and lists.
+	indicators *indicator.Store
 	// logins throttles login attempts per client address.
 	logins *throttle
 	// keys make the opaque person keys of URLs.
@@ -99,6 +106,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
+	s.indicators = indicator.NewStore(db)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {
@@ -147,6 +155,8 @@ func (s *Server) routes() chi.Router {
 			s.routesAudit(r)
 			// reports: the ministry's tables and the bulletins
 			s.routesReports(r)
+			// report
+			s.routesReport(r)
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -166,6 +176,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	// After the last request: jobs are cancelled and recorded as interrupted.
 	defer s.Close()
 	go s.housekeeping(ctx)
+	go s.snapshots(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
