@@ -109,7 +109,7 @@ func (s *Store) Basic(ctx context.Context, a actor.Actor, table, region string, 
 	if err != nil {
 		return Table{}, err
 	}
-	own, sums, err := s.manualValues(ctx, codes, t.Period, cols)
+	_, sums, err := s.manualValues(ctx, codes, t.Period, cols)
 	if err != nil {
 		return Table{}, err
 	}
@@ -132,7 +132,6 @@ func (s *Store) Basic(ctx context.Context, a actor.Actor, table, region string, 
 		}
 		return Cell{}
 	}
-	_ = own
 	total := Row{Code: self.Code, Name: "合计", Total: true}
 	for _, c := range cols {
 		total.Cells = append(total.Cells, cell(c, self.Code, survey[""], true))

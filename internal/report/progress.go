@@ -29,6 +29,7 @@ func PeriodEnd(period string, now time.Time) (time.Time, error) {
 type lines struct {
 	byCode map[string]map[string]indicator.Value
 	basis  string
+	day    time.Time // the snapshot's day, or the day computed for
 }
 
 // indicatorLines reads the indicators of region and its children at the
@@ -52,6 +53,7 @@ func (s *Store) indicatorLines(ctx context.Context, a actor.Actor, region string
 			}
 		}
 		out.basis = "计算类指标取自 " + snap.Format("2006-01-02") + " 的每日指标快照。"
+		out.day = *snap
 		return out, nil
 	}
 	scope, err := indicator.LoadScope(ctx, s.db, region, day)
@@ -70,6 +72,7 @@ func (s *Store) indicatorLines(ctx context.Context, a actor.Actor, region string
 		out.byCode[code] = vals
 	}
 	out.basis = "计算类指标按截至 " + day.Format("2006-01-02") + " 的比对与调查数据实时计算（尚无当日快照）。"
+	out.day = day
 	return out, nil
 }
 
@@ -103,6 +106,7 @@ func (s *Store) Progress(ctx context.Context, a actor.Actor, region, period stri
 		return Table{}, err
 	}
 	t.Basis = ls.basis + "填报项：报告期 " + period + "。"
+	t.RatesDay = ls.day
 	own, sums, err := s.manualValues(ctx, codes, period, progressColumns)
 	if err != nil {
 		return Table{}, err

@@ -1,6 +1,9 @@
 package report
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // Kind is how a column's values read.
 type Kind int
@@ -82,8 +85,9 @@ type Table struct {
 	Unit       string // "单位：人"
 	RegionCode string
 	RegionName string
-	Period     string // YYYY-MM, for hand-entered items
-	Basis      string // what the numbers come from, for the reader
+	Period     string    // YYYY-MM, for hand-entered items
+	Basis      string    // what the numbers come from, for the reader
+	RatesDay   time.Time // the day the computed rates are as of (progress)
 	Notes      []string
 	Columns    []Column
 	Rows       []Row // the 合计 row first, as the seed prints it, then one per child region

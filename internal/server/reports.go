@@ -16,6 +16,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/indicator"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/report"
 	"github.com/canbao/canbao/web"
@@ -127,6 +128,9 @@ func (s *Server) handleReportTable(w http.ResponseWriter, r *http.Request) {
 	}
 	a := currentActor(r)
 	v := tableView(t, func(code string) string { return "/reports/" + p.table + "?" + p.query(code) })
+	if t.Key == "progress" {
+		rateLinks(t, &v)
+	}
 	v.Page = s.page(r, t.Title, "reports")
 	v.Form = web.ReportForm{Action: "/reports/" + p.table, Region: t.RegionCode, DateName: "date", DateValue: p.day.Format("2006-01-02")}
 	if p.table == "progress" {
@@ -201,6 +205,9 @@ func tableView(t report.Table, drill func(code string) string) web.ReportTableVi
 		for i, c := range t.Columns {
 			cell := r.Cells[i]
 			wc := web.ReportCell{Text: cell.Show(c.Kind), Link: cell.Link}
+			if c.Kind == report.Rate && cell.Known {
+				wc.Title = fmt.Sprintf("%d / %d", cell.Num, cell.Den)
+			}
 			switch {
 			case !cell.Known || (c.Kind == report.Rate && cell.Den == 0):
 				wc.Class = "nodata"
@@ -222,6 +229,20 @@ func tableView(t report.Table, drill func(code string) string) web.ReportTableVi
 		v.Rows = append(v.Rows, row)
 	}
 	return v
+}
+
+// rateLinks links each computed rate of the progress table to the list of
+// its numerator's persons (the dashboard's lists, as of the rates' day).
+func rateLinks(t report.Table, v *web.ReportTableView) {
+	for i, r := range t.Rows {
+		for j, c := range t.Columns {
+			ind, ok := indicator.ByKey(c.Key)
+			if c.Kind != report.Rate || !ok || !r.Cells[j].Known || r.Rest {
+				continue
+			}
+			v.Rows[i].Cells[j].Link = personsURL(r.Code, ind.Num, t.RatesDay, "", "")
+		}
+	}
 }
 
 func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {

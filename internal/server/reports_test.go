@@ -31,6 +31,8 @@ func reportEnv(t *testing.T, households int) *env {
 
 var (
 	figureLink      = regexp.MustCompile(`<a href="(/reports/list\?[^"]+)">([0-9]+)</a>`)
+	rateLink        = regexp.MustCompile(`title="([0-9]+) / [0-9]+"><a href="(/dashboard/persons\?[^"]+)">`)
+	dashListTotal   = regexp.MustCompile(`data-testid="list-total" data-n="([0-9]+)"`)
 	reportListTotal = regexp.MustCompile(`data-testid="list-total">([0-9]+)<`)
 )
 
@@ -74,6 +76,18 @@ func TestReportFiguresAreTheirLists(t *testing.T) {
 					t.Errorf("%s: an unmasked ID on the list", href)
 				}
 				checked++
+			}
+		}
+		// each rate of the progress table links to its numerator's persons
+		_, prog := c.get("/reports/progress?region=" + fixture.County)
+		rates := rateLink.FindAllStringSubmatch(prog, -1)
+		if len(rates) < 6 {
+			t.Errorf("%s: %d rates link to lists", name, len(rates))
+		}
+		for _, m := range rates[:min(len(rates), 8)] {
+			_, list := c.get(html.UnescapeString(m[2]))
+			if got := dashListTotal.FindStringSubmatch(list); got == nil || got[1] != m[1] {
+				t.Errorf("%s: numerator %s, its list %v", html.UnescapeString(m[2]), m[1], got)
 			}
 		}
 		if resp, _ := c.get("/reports/progress/edit?region=" + fixture.County); (name == "repleader") != (resp.StatusCode == 403) {
