@@ -33,46 +33,32 @@ type lines struct {
 }
 
 // indicatorLines reads the indicators of region and its children at the
-// end of day: from the newest daily snapshot taken on or before day when
-// there is one, else computed now from the runs and rounds current then.
+// end of day from the newest daily snapshot taken on or before day. Pages
+// read snapshots only (package indicator computes them once a day for
+// every region); without one the rates are 无数据, never computed per
+// request over a million persons.
 func (s *Store) indicatorLines(ctx context.Context, a actor.Actor, region string, day time.Time) (lines, error) {
 	out := lines{byCode: map[string]map[string]indicator.Value{}}
 	var snap *time.Time
 	if err := s.db.QueryRow(ctx, `SELECT max(day) FROM indicator_day WHERE day <= $1`, day).Scan(&snap); err != nil {
 		return out, fmt.Errorf("snapshot day: %w", err)
 	}
-	if snap != nil {
-		total, kids, err := indicator.NewStore(s.db).Board(ctx, a, region, *snap)
-		if err != nil {
-			return out, err
-		}
-		out.byCode[total.Code] = total.Values
-		for _, k := range kids {
-			if !k.Rest {
-				out.byCode[k.Code] = k.Values
-			}
-		}
-		out.basis = "计算类指标取自 " + snap.Format("2006-01-02") + " 的每日指标快照。"
-		out.day = *snap
+	if snap == nil {
+		out.basis = "截至 " + day.Format("2006-01-02") + " 尚无每日指标快照，计算类指标暂无数据（快照每日自动生成，也可在领导驾驶舱更新）。"
 		return out, nil
 	}
-	scope, err := indicator.LoadScope(ctx, s.db, region, day)
+	total, kids, err := indicator.NewStore(s.db).Board(ctx, a, region, *snap)
 	if err != nil {
 		return out, err
 	}
-	res, err := indicator.Compute(ctx, s.db, scope)
-	if err != nil {
-		return out, err
-	}
-	for code, c := range res.Counts {
-		vals := map[string]indicator.Value{}
-		for _, ind := range indicator.All {
-			vals[ind.Key] = ind.Of(c)
+	out.byCode[total.Code] = total.Values
+	for _, k := range kids {
+		if !k.Rest {
+			out.byCode[k.Code] = k.Values
 		}
-		out.byCode[code] = vals
 	}
-	out.basis = "计算类指标按截至 " + day.Format("2006-01-02") + " 的比对与调查数据实时计算（尚无当日快照）。"
-	out.day = day
+	out.basis = "计算类指标取自 " + snap.Format("2006-01-02") + " 的每日指标快照。"
+	out.day = *snap
 	return out, nil
 }
 

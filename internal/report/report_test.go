@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/indicator"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/report"
 )
@@ -89,6 +90,16 @@ func TestProgressByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// no snapshot yet: the rates have no data, the entries show
+	if got := values(tb, row(t, tb, "4409"), 1, 22); got != "1=是 22=无数据" {
+		t.Errorf("before any snapshot: %s, want 1=是 22=无数据", got)
+	}
+	if _, err := indicator.Snapshot(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
+	if tb, err = st.Progress(ctx, city, "4409", period, now); err != nil {
+		t.Fatal(err)
+	}
 	// 常住人口 = the universe: A 4 (p1–p4), B 2 (p5, p6). 登记入库 = not a
 	// survey target (p1, p4) or approved (p3): A 3, B 0. 入户率 and 完成率:
 	// the round lists p3 only (A), visited and approved.
@@ -147,6 +158,9 @@ func TestBulletins(t *testing.T) {
 	}
 	st := report.NewStore(db)
 	now := time.Now()
+	if _, err := indicator.Snapshot(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
 	first, err := st.CreateBulletin(ctx, city, "4409", "第一期通报", "")
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +201,9 @@ func TestBulletins(t *testing.T) {
 	}
 	// B's member is approved now: the draft moves, the issued one does not.
 	approve(t, db, runID, p5, "乙五", villB, "缴费中断")
+	if _, err := indicator.Snapshot(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
 	issued, err := st.GetBulletin(ctx, city, first, now)
 	if err != nil {
 		t.Fatal(err)

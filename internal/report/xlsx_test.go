@@ -15,6 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/canbao/canbao/internal/indicator"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/report"
 )
@@ -78,6 +79,9 @@ func TestExportsOpenInLibreOffice(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := st.Save(ctx, city, "progress", countyA, period, map[string]string{"p.29": "2.5"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indicator.Snapshot(ctx, db, day); err != nil {
 		t.Fatal(err)
 	}
 	prog, err := st.Progress(ctx, city, "4409", period, day)
@@ -156,8 +160,9 @@ func TestExportsOpenInLibreOffice(t *testing.T) {
 		})
 	}
 	// spot checks against hand-counted values
-	if r := rowStarting(sofficeCSV(t, mustXLSX(t, one)), "合计"); at(one, r, 1) != "5" || at(one, r, 4) != "无数据" || at(one, r, 5) != "4" {
-		t.Errorf("table 一 合计 in the file: %v, want (1)=5 (4)=无数据 (5)=4", r)
+	if r := rowStarting(sofficeCSV(t, mustXLSX(t, one)), "合计"); at(one, r, 1) != "5" || at(one, r, 4) != "无数据" || at(one, r, 5) != "4" ||
+		!strings.Contains(r[len(r)-1], "(2) ≥ (3) 通过：(2)=2 (3)=1") || !strings.Contains(r[len(r)-1], "(1) = (2) − (3) + (4) + (5) 未校验") {
+		t.Errorf("table 一 合计 in the file: %v, want (1)=5 (4)=无数据 (5)=4 and the checks", r)
 	}
 	r := rowStarting(sofficeCSV(t, mustXLSX(t, prog)), "合计")
 	if at(prog, r, 1) != "是" || at(prog, r, 9) != "=1+1" || at(prog, r, 29) != "5.5" {

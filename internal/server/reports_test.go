@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -16,6 +17,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/indicator"
 )
 
 // reportEnv is a generated county with one comparison run.
@@ -24,6 +26,9 @@ func reportEnv(t *testing.T, households int) *env {
 	e := newEnv(t)
 	e.importDemoCounty(households)
 	if _, err := compare.New(e.db).Run(context.Background(), fixture.Actor, compare.Request{Region: fixture.County, AsOf: demoAsOf}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indicator.Snapshot(context.Background(), e.db, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return e
