@@ -9,9 +9,11 @@ CREATE TABLE indicator_snapshot (
     indicator    text NOT NULL,
     numerator    bigint NOT NULL,
     denominator  bigint NOT NULL,
-    PRIMARY KEY (region_code, indicator, day)
+    -- a day's region and its children (a prefix of one day's codes)
+    PRIMARY KEY (day, region_code, indicator)
 );
-CREATE INDEX indicator_snapshot_day ON indicator_snapshot (day);
+-- a region's trend over the days
+CREATE INDEX indicator_snapshot_trend ON indicator_snapshot (region_code, day);
 
 -- The not-insured persons of a snapshot counted by one dimension (reason,
 -- age band, sex, scheme): the statistics page reads these rows.
@@ -21,9 +23,8 @@ CREATE TABLE indicator_breakdown (
     dimension    text NOT NULL,
     bucket       text NOT NULL,
     n            bigint NOT NULL,
-    PRIMARY KEY (region_code, dimension, bucket, day)
+    PRIMARY KEY (day, region_code, dimension, bucket)
 );
-CREATE INDEX indicator_breakdown_day ON indicator_breakdown (day);
 
 -- One row per snapshot day: when it was computed and from what, so a page
 -- says how fresh its numbers are. A day is recomputed whole (its rows

@@ -26,14 +26,7 @@ type Result struct {
 // grouped by the persons' own region codes and added up to every level
 // above them (up to the scope's region).
 func Compute(ctx context.Context, db Querier, s Scope) (Result, error) {
-	facts, params := s.facts()
-	sel := make([]string, 0, len(Parts))
-	for _, p := range Parts {
-		sel = append(sel, "count(*) FILTER (WHERE "+string(p)+")")
-	}
-	q := `SELECT region_code, reason, age_band, sex, scheme, ` + strings.Join(sel, ", ") + `
-		FROM (` + facts + `) f
-		GROUP BY region_code, reason, age_band, sex, scheme`
+	q, params := s.computeSQL()
 	rows, err := db.Query(ctx, q, params...)
 	if err != nil {
 		return Result{}, fmt.Errorf("indicators: %w", err)
@@ -121,3 +114,25 @@ var notInsuredCol = func() int {
 	}
 	panic("indicator: NotInsured is not a part")
 }()
+
+// computeSQL counts every part of the scope's facts by region and the
+// not-insured dimensions: each source's branch is counted on its own (its
+// row estimate is sound there, so PostgreSQL hashes the groups instead of
+// sorting a million rows) and the counts are added up.
+func (s Scope) computeSQL() (string, []any) {
+	branches, params := s.factBranches()
+	counts := make([]string, 0, len(Parts))
+	sums := make([]string, 0, len(Parts))
+	for _, p := range Parts {
+		counts = append(counts, "count(*) FILTER (WHERE "+string(p)+") AS "+string(p))
+		sums = append(sums, "sum("+string(p)+")::bigint")
+	}
+	const dims = `region_code, reason, age_band, sex, scheme`
+	grouped := make([]string, len(branches))
+	for i, b := range branches {
+		grouped[i] = `SELECT ` + dims + `, ` + strings.Join(counts, ", ") + ` FROM (` + b + `) f GROUP BY ` + dims
+	}
+	return `SELECT ` + dims + `, ` + strings.Join(sums, ", ") + `
+		FROM (` + strings.Join(grouped, "\nUNION ALL\n") + `) g
+		GROUP BY ` + dims, params
+}

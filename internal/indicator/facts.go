@@ -15,23 +15,19 @@ func (a *args) add(v any) string {
 	return "$" + strconv.Itoa(len(*a))
 }
 
-// factColumns are the facts query's columns after id_number, name and
-// region_code: one boolean per part (in Parts order), then the dimensions
-// of a not-insured person (NULL for everyone else).
-var factColumns = func() []string {
-	cols := make([]string, 0, len(Parts)+4)
-	for _, p := range Parts {
-		cols = append(cols, string(p))
-	}
-	return append(cols, "reason", "age_band", "sex", "scheme")
-}()
-
 // facts is one row per person and source with a boolean per part: the one
 // place each part's predicate is written. Counting a part is counting its
 // rows where the part's column is true, and its list is those rows; so a
 // figure and its list cannot disagree. It returns the SQL (a UNION ALL, to
 // wrap as a subquery) and its parameters.
 func (s Scope) facts() (string, []any) {
+	parts, a := s.factBranches()
+	return strings.Join(parts, "\nUNION ALL\n"), a
+}
+
+// factBranches are the facts query's parts, one per source (and one with
+// no rows), which UNION ALL joins into the facts.
+func (s Scope) factBranches() ([]string, []any) {
 	var a args
 	// Casts name each parameter's type: some go unused when a scope has
 	// no run or no round.
@@ -48,7 +44,7 @@ func (s Scope) facts() (string, []any) {
 	covered := a.add(nonNil(roundPatterns)) + "::text[]"
 	bound := "(" + end + "::date + 1)::timestamptz"
 	p := params{region: region, bound: bound, rounds: rounds, infoErr: infoErr, insured: insured,
-		notInsured: notInsured, covered: covered, day: end}
+		notInsured: notInsured, covered: covered, day: end, roundCount: len(s.rounds)}
 
 	var parts []string
 	for _, r := range s.runs {
@@ -66,11 +62,12 @@ func (s Scope) facts() (string, []any) {
 	parts = append(parts, `SELECT NULL::text COLLATE "C" AS id_number, NULL::text COLLATE "C" AS name, NULL::text COLLATE "C" AS region_code, `+
 		falses(len(Parts), Parts)+`, NULL::text AS reason, NULL::text AS age_band, NULL::text AS sex, NULL::text AS scheme
 		WHERE false AND `+strings.Join([]string{region, end, rounds, infoErr, insured, notInsured, covered}, " IS NULL AND ")+` IS NULL`)
-	return strings.Join(parts, "\nUNION ALL\n"), a
+	return parts, a
 }
 
 type params struct {
 	region, bound, rounds, infoErr, insured, notInsured, covered, day string
+	roundCount                                                        int
 }
 
 // falses is "false AS p" for each part.
@@ -86,13 +83,21 @@ func falses(n int, ps []Part) string {
 // in two): their flags as listed and whether their live form is approved
 // (as of the day), with its 未参保原因.
 func (p params) member() string {
-	return `(SELECT DISTINCT ON (sm.id_number) sm.id_number, sm.flags,
+	// One round lists a person at most once; only several need the newest.
+	distinct := ""
+	if p.roundCount > 1 {
+		distinct = "DISTINCT ON (sm.id_number) "
+	}
+	order := ""
+	if p.roundCount > 1 {
+		order = "\n\t\tORDER BY sm.id_number, sm.round_id DESC"
+	}
+	return `(SELECT ` + distinct + `sm.id_number, sm.flags,
 			coalesce(f.state = 'approved' AND coalesce(f.reviewed_at, f.updated_at) < ` + p.bound + `, false) AS confirmed,
 			f.reason
 		FROM survey_member sm
 		LEFT JOIN survey_form f ON f.member_id = sm.id AND f.state <> 'superseded'
-		WHERE sm.round_id = ANY (` + p.rounds + `)
-		ORDER BY sm.id_number, sm.round_id DESC)`
+		WHERE sm.round_id = ANY (` + p.rounds + `)` + order + `)`
 }
 
 // notInsuredDims are the statistics' dimensions of a not-insured person:
@@ -100,11 +105,12 @@ func (p params) member() string {
 // from the ID number), and which schemes they lack.
 func (p params) notInsuredDims(notInsured, id, pension, medical, reason string) string {
 	birth := `CASE WHEN ` + id + ` ~ '^[0-9]{17}[0-9X]$' THEN to_date(substr(` + id + `, 7, 8), 'YYYYMMDD') END`
-	age := `extract(year FROM age(` + p.day + `::date, ` + birth + `))`
+	// The age is worked out once; width_bucket finds its band (NULL, and
+	// so 出生日期不详, when the ID holds no birth date).
+	age := `extract(year FROM age(` + p.day + `, ` + birth + `))`
 	return `CASE WHEN ` + notInsured + ` THEN coalesce(nullif(` + reason + `, ''), '` + ReasonUnknown + `') END AS reason,
-		CASE WHEN ` + notInsured + ` THEN CASE WHEN ` + birth + ` IS NULL THEN '` + AgeUnknown + `'
-			WHEN ` + age + ` < 16 THEN '16岁以下' WHEN ` + age + ` < 30 THEN '16–29岁' WHEN ` + age + ` < 40 THEN '30–39岁'
-			WHEN ` + age + ` < 50 THEN '40–49岁' WHEN ` + age + ` < 60 THEN '50–59岁' ELSE '60岁及以上' END END AS age_band,
+		CASE WHEN ` + notInsured + ` THEN coalesce((ARRAY['16岁以下', '16–29岁', '30–39岁', '40–49岁', '50–59岁', '60岁及以上'])
+			[width_bucket(` + age + `, ARRAY[16, 30, 40, 50, 60]::numeric[]) + 1], '` + AgeUnknown + `') END AS age_band,
 		CASE WHEN ` + notInsured + ` THEN CASE WHEN substr(` + id + `, 17, 1) ~ '^[13579]$' THEN '男'
 			WHEN substr(` + id + `, 17, 1) ~ '^[02468]$' THEN '女' ELSE '未知' END END AS sex,
 		CASE WHEN ` + notInsured + ` THEN CASE WHEN ` + pension + ` = ` + p.notInsured + ` AND ` + medical + ` = ` + p.notInsured + ` THEN '` + SchemeBoth + `'
@@ -122,8 +128,7 @@ func (p params) runFacts(a *args, r runSource) string {
 	notInsured := `(rp.in_universe AND (rp.pension = ` + p.notInsured + ` OR rp.medical = ` + p.notInsured + `))`
 	return `SELECT rp.id_number COLLATE "C" AS id_number, rp.name COLLATE "C" AS name, rp.region_code COLLATE "C" AS region_code,
 		rp.in_universe AS population,
-		rp.in_universe AND (NOT rp.survey OR coalesce(m.confirmed, false))
-			AND EXISTS (SELECT 1 FROM person pe WHERE pe.id_number = rp.id_number) AS registered,
+		rp.in_universe AND (NOT rp.survey OR coalesce(m.confirmed, false)) AND pe.id_number IS NOT NULL AS registered,
 		rp.survey AND NOT (rp.region_code LIKE ANY (` + p.covered + `)) AS to_survey,
 		false AS visited, false AS confirmed,
 		rp.in_universe AND ` + infoErr + ` AS errors_found,
@@ -135,6 +140,9 @@ func (p params) runFacts(a *args, r runSource) string {
 		` + p.notInsuredDims(notInsured, "rp.id_number", "rp.pension", "rp.medical", "CASE WHEN m.confirmed THEN m.reason END") + `
 	FROM run_person rp
 	LEFT JOIN ` + p.member() + ` m ON m.id_number = rp.id_number
+	-- person's key is in the database's collation, run_person's in C: the
+	-- join names the collation so the two compare (and hash) alike.
+	LEFT JOIN person pe ON pe.id_number = rp.id_number COLLATE "default"
 	WHERE rp.run_id = ` + run + ` AND rp.region_code LIKE ` + p.region + ` || '%'
 	  AND NOT (rp.region_code LIKE ANY (` + exclude + `))`
 }

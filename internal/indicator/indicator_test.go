@@ -208,7 +208,7 @@ func TestComputeByHand(t *testing.T) {
 	}
 	// Not insured in A: p2 (男, 46, pension, 个人未参保), p4 (女, 26, both, no approved form).
 	wantB := map[Bucket]int64{{DimReason, "个人未参保"}: 1, {DimReason, ReasonUnknown}: 1, {DimSex, "男"}: 1, {DimSex, "女"}: 1,
-		{DimScheme, SchemePension}: 1, {DimScheme, SchemeBoth}: 1}
+		{DimScheme, SchemePension}: 1, {DimScheme, SchemeBoth}: 1, {DimAge, "40–49岁"}: 1, {DimAge, "16–29岁"}: 1}
 	for b, n := range wantB {
 		if got := res.Breakdown[countyA][b]; got != n {
 			t.Errorf("breakdown %v = %d, want %d", b, got, n)
@@ -470,5 +470,34 @@ func TestNextRun(t *testing.T) {
 	}
 	if got := NextRun(now, 1, 0); !got.Equal(time.Date(2026, 12, 1, 1, 0, 0, 0, loc)) {
 		t.Errorf("now itself: %v, want tomorrow", got)
+	}
+}
+
+// A second round (county B's, with nobody listed yet) takes B's survey
+// over from its run: B has nobody to survey until the round lists them,
+// and A counts as before.
+func TestTwoRounds(t *testing.T) {
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	day := today()
+	load(t, db, day)
+	if _, err := db.Exec(ctx, `INSERT INTO survey_round (id, region_code, title, run_id) VALUES (2, '440982', '化州', 3)`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadScope(ctx, db, "", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Compute(ctx, db, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range Parts {
+		if got := res.Counts[countyA][p]; got != want[countyA][p] {
+			t.Errorf("A %s = %d, want %d", p, got, want[countyA][p])
+		}
+	}
+	if got := res.Counts[countyB][ToSurvey]; got != 0 {
+		t.Errorf("B to survey %d, want 0 (its round lists nobody)", got)
 	}
 }

@@ -46,11 +46,19 @@ func (st *Store) Persons(ctx context.Context, a actor.Actor, region string, day 
 	if day.IsZero() {
 		day = st.now()
 	}
-	s, err := LoadScope(ctx, st.db, region, day)
+	tx, err := st.db.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return list.Page[PersonRow]{}, err
 	}
-	return persons(ctx, st.db, s, part, f, lq)
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := tune(ctx, tx); err != nil {
+		return list.Page[PersonRow]{}, err
+	}
+	s, err := LoadScope(ctx, tx, region, day)
+	if err != nil {
+		return list.Page[PersonRow]{}, err
+	}
+	return persons(ctx, tx, s, part, f, lq)
 }
 
 func persons(ctx context.Context, db Querier, s Scope, part Part, f Filter, lq list.Query) (list.Page[PersonRow], error) {

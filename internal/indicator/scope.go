@@ -67,8 +67,38 @@ func (s Scope) Rounds() []int64 {
 	return ids
 }
 
-// LoadScope finds the runs and rounds current in region at the end of day.
+// LoadScope finds the runs and rounds current in region at the end of day,
+// and each round's baseline run.
 func LoadScope(ctx context.Context, db Querier, region string, day time.Time) (Scope, error) {
+	s, err := loadSources(ctx, db, region, day)
+	if err != nil {
+		return s, err
+	}
+	// The run a round was published from, once that run had started.
+	const qBase = `
+		SELECT coalesce((SELECT b.id FROM comparison_run b
+		                 WHERE b.id = coalesce((SELECT min(h.added_run) FROM survey_household h WHERE h.round_id = r.id), r.run_id)
+		                   AND b.started_at < ($2::date + 1)::timestamptz), 0)
+		FROM survey_round r WHERE r.id = $1`
+	for i := range s.rounds {
+		if err := db.QueryRow(ctx, qBase, s.rounds[i].ID, s.Day).Scan(&s.rounds[i].Baseline); err != nil {
+			return s, fmt.Errorf("indicator round %d: %w", s.rounds[i].ID, err)
+		}
+		s.rounds[i].Current = s.coveringRun(s.rounds[i].Region)
+	}
+	return s, nil
+}
+
+// Sources are the ids of the runs and rounds current in the whole
+// installation at the end of day, as a snapshot of that day records them:
+// a cheap check whether a snapshot still shows the data.
+func Sources(ctx context.Context, db Querier, day time.Time) (runs, rounds []int64, err error) {
+	s, err := loadSources(ctx, db, "", day)
+	return s.Runs(), s.Rounds(), err
+}
+
+// loadSources finds the current runs and rounds, without baselines.
+func loadSources(ctx context.Context, db Querier, region string, day time.Time) (Scope, error) {
 	s := Scope{Region: region, Day: dayOf(day)}
 	qRuns := `
 		SELECT DISTINCT ON (c.region_code) c.id, c.region_code,
@@ -90,11 +120,8 @@ func LoadScope(ctx context.Context, db Querier, region string, day time.Time) (S
 		return s, fmt.Errorf("indicator runs: %w", err)
 	}
 	qRounds := `
-		SELECT DISTINCT ON (r.region_code) r.id, r.region_code, coalesce(b.id, 0)
+		SELECT DISTINCT ON (r.region_code) r.id, r.region_code
 		FROM survey_round r
-		-- the run it was published from, once that run had started
-		LEFT JOIN comparison_run b ON b.id = coalesce((SELECT min(h.added_run) FROM survey_household h WHERE h.round_id = r.id), r.run_id)
-		     AND b.started_at < ($2::date + 1)::timestamptz
 		WHERE r.created_at < ($2::date + 1)::timestamptz
 		  AND (` + actor.InScope("r.region_code", "$1") + ` OR ` + actor.InScope("$1", "r.region_code") + `)
 		ORDER BY r.region_code, r.id DESC`
@@ -104,16 +131,13 @@ func LoadScope(ctx context.Context, db Querier, region string, day time.Time) (S
 	}
 	rounds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (roundSource, error) {
 		var x roundSource
-		return x, r.Scan(&x.ID, &x.Region, &x.Baseline)
+		return x, r.Scan(&x.ID, &x.Region)
 	})
 	if err != nil {
 		return s, fmt.Errorf("indicator rounds: %w", err)
 	}
 	s.runs = current(runs, func(r *runSource) (int64, string, *[]string) { return r.ID, r.Region, &r.Exclude })
 	s.rounds = current(rounds, func(r *roundSource) (int64, string, *[]string) { return r.ID, r.Region, &r.Exclude })
-	for i := range s.rounds {
-		s.rounds[i].Current = s.coveringRun(s.rounds[i].Region)
-	}
 	return s, nil
 }
 

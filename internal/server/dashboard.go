@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -153,40 +154,92 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	total, kids, err := s.indicators.Board(ctx, a, reg.Code, day.Day)
+	// What follows depends only on the region and the snapshot: kept per
+	// both, so leaders opening the same dashboard repeat no query. The
+	// scope check ran above (dashRegion) for this viewer.
+	key := dashKey{reg.Code, day.ComputedAt.UnixNano()}
+	parts, ok := s.dashViews.get(key)
+	if !ok {
+		if parts, err = s.dashParts(ctx, a, reg.Code, day.Day); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.dashViews.put(key, parts)
+	}
+	v.Cards, v.Kids, v.KidColumns, v.Trend, v.TrendColumns, v.Charts = parts.Cards, parts.Kids, parts.KidColumns, parts.Trend, parts.TrendColumns, parts.Charts
+	s.render(w, r, web.Dashboard(v))
+}
+
+// dashParts are the dashboard's numbers for region from the snapshot of day.
+func (s *Server) dashParts(ctx context.Context, a actor.Actor, code string, day time.Time) (web.DashboardView, error) {
+	var v web.DashboardView
+	total, kids, err := s.indicators.Board(ctx, a, code, day)
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return v, err
 	}
 	for _, ind := range dashCards {
 		val := total.Get(ind)
 		c := web.DashCard{Key: ind.Key, Label: ind.Label, Rate: ind.Rate(), Percent: val.Percent(), Title: ind.Num.Label(),
-			Num: web.Fig{N: val.Num, Link: personsURL(reg.Code, ind.Num, day.Day, "", "")}, NumLabel: ind.Num.Label()}
+			Num: web.Fig{N: val.Num, Link: personsURL(code, ind.Num, day, "", "")}, NumLabel: ind.Num.Label()}
 		if ind.Rate() {
-			c.Den, c.DenLabel = web.Fig{N: val.Den, Link: personsURL(reg.Code, ind.Den, day.Day, "", "")}, ind.Den.Label()
+			c.Den, c.DenLabel = web.Fig{N: val.Den, Link: personsURL(code, ind.Den, day, "", "")}, ind.Den.Label()
 			c.Title = ind.Num.Label() + " ÷ " + ind.Den.Label()
 		}
 		v.Cards = append(v.Cards, c)
 	}
 	charts := map[string]chart{}
-	if v.Kids, charts["kids"], err = s.dashKids(ctx, a, kids, day.Day); err != nil {
-		s.error(w, r, err)
-		return
+	if v.Kids, charts["kids"], err = s.dashKids(ctx, a, kids, day); err != nil {
+		return v, err
 	}
 	for _, ind := range kidColumns {
 		v.KidColumns = append(v.KidColumns, ind.Label)
 	}
-	trend, err := s.indicators.Trend(ctx, a, reg.Code)
+	trend, err := s.indicators.Trend(ctx, a, code)
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return v, err
 	}
-	v.Trend, charts["trend"] = dashTrend(trend, reg.Code)
+	v.Trend, charts["trend"] = dashTrend(trend, code)
 	for _, ind := range trendColumns {
 		v.TrendColumns = append(v.TrendColumns, ind.Label)
 	}
 	v.Charts = charts
-	s.render(w, r, web.Dashboard(v))
+	return v, nil
+}
+
+// dashKey names a region's dashboard as of one computed snapshot; a
+// recomputed day has a new computed time, so it never reads stale parts.
+type dashKey struct {
+	region string
+	at     int64 // the snapshot's computed time, in nanoseconds
+}
+
+// viewCache keeps the parts of dashboard pages, which hold no personal
+// data and are the same for every viewer allowed the region. Bounded: when
+// full it starts over.
+type viewCache[V any] struct {
+	mu  sync.Mutex
+	max int
+	m   map[dashKey]V
+}
+
+func newViewCache[V any](max int) *viewCache[V] {
+	return &viewCache[V]{max: max, m: map[dashKey]V{}}
+}
+
+func (c *viewCache[V]) get(k dashKey) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *viewCache[V]) put(k dashKey, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[k] = v
 }
 
 // dashKids ranks the children by survey completion (those with nothing to
@@ -294,11 +347,11 @@ func (s *Server) staleness(ctx context.Context, day indicator.Day) (string, erro
 	if day.Day.Before(dayUTC(time.Now())) {
 		return "统计快照不是今天的，数字截至 " + day.Day.Format(time.DateOnly) + "。", nil
 	}
-	sc, err := indicator.LoadScope(ctx, s.db, "", day.Day)
+	runs, rounds, err := indicator.Sources(ctx, s.db, day.Day)
 	if err != nil {
 		return "", err
 	}
-	if !slices.Equal(sc.Runs(), day.Runs) || !slices.Equal(sc.Rounds(), day.Rounds) {
+	if !slices.Equal(runs, day.Runs) || !slices.Equal(rounds, day.Rounds) {
 		return "统计快照生成后又有新的比对或调查轮次，数字可能不是最新；请更新统计。", nil
 	}
 	return "", nil
@@ -405,18 +458,33 @@ func (s *Server) handleNotInsured(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, web.NotInsured(v))
 		return
 	}
-	total, kids, err := s.indicators.Board(ctx, a, reg.Code, day.Day)
-	if err != nil {
-		s.error(w, r, err)
-		return
+	key := dashKey{reg.Code, day.ComputedAt.UnixNano()}
+	parts, ok := s.notInsuredViews.get(key)
+	if !ok {
+		if parts, err = s.notInsuredParts(ctx, a, reg.Code, day.Day); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.notInsuredViews.put(key, parts)
 	}
-	bd, err := s.indicators.Breakdown(ctx, a, reg.Code, day.Day)
+	v.HasData, v.Day, v.Total, v.Blocks, v.Charts = true, parts.Day, parts.Total, parts.Blocks, parts.Charts
+	s.render(w, r, web.NotInsured(v))
+}
+
+// notInsuredParts are the statistics of the not insured in code from the
+// snapshot of day: each dimension's buckets, and the children.
+func (s *Server) notInsuredParts(ctx context.Context, a actor.Actor, code string, day time.Time) (web.NotInsuredView, error) {
+	var v web.NotInsuredView
+	total, kids, err := s.indicators.Board(ctx, a, code, day)
 	if err != nil {
-		s.error(w, r, err)
-		return
+		return v, err
 	}
-	v.HasData, v.Day = true, day.Day.Format(time.DateOnly)
-	v.Total = web.Fig{N: total.Get(indicator.NotInsuredCount).Num, Link: personsURL(reg.Code, indicator.NotInsured, day.Day, "", "")}
+	bd, err := s.indicators.Breakdown(ctx, a, code, day)
+	if err != nil {
+		return v, err
+	}
+	v.Day = day.Format(time.DateOnly)
+	v.Total = web.Fig{N: total.Get(indicator.NotInsuredCount).Num, Link: personsURL(code, indicator.NotInsured, day, "", "")}
 	charts := map[string]chart{}
 	add := func(key, label string, rows []web.NotInsuredRow, kind string) {
 		v.Blocks = append(v.Blocks, web.NotInsuredBlock{Key: key, Label: label, Rows: rows})
@@ -432,7 +500,7 @@ func (s *Server) handleNotInsured(w http.ResponseWriter, r *http.Request) {
 		var rows []web.NotInsuredRow
 		for _, b := range bd[d.Key] {
 			rows = append(rows, web.NotInsuredRow{Label: b.Value,
-				Fig: web.Fig{N: b.N, Link: personsURL(reg.Code, indicator.NotInsured, day.Day, d.Key, b.Value)}})
+				Fig: web.Fig{N: b.N, Link: personsURL(code, indicator.NotInsured, day, d.Key, b.Value)}})
 		}
 		kind := "bar"
 		if d.Key == indicator.DimSex || d.Key == indicator.DimScheme {
@@ -444,7 +512,7 @@ func (s *Server) handleNotInsured(w http.ResponseWriter, r *http.Request) {
 			for _, k := range kids {
 				f := web.Fig{N: k.Get(indicator.NotInsuredCount).Num}
 				if !k.Rest {
-					f.Link = personsURL(k.Code, indicator.NotInsured, day.Day, "", "")
+					f.Link = personsURL(k.Code, indicator.NotInsured, day, "", "")
 				}
 				kr = append(kr, web.NotInsuredRow{Label: k.Name, Fig: f})
 			}
@@ -454,7 +522,7 @@ func (s *Server) handleNotInsured(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v.Charts = charts
-	s.render(w, r, web.NotInsured(v))
+	return v, nil
 }
 
 // handleSnapshotStart recomputes today's snapshot as a job and opens its

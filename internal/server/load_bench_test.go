@@ -61,6 +61,7 @@ func BenchmarkPagesUnderLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	township := village[:9]
+	snapshot := loadSurveyAndSnapshot(b, e, res.RunID)
 	e.mustCreateUser("lcounty", actor.County, fixture.County)
 	e.mustCreateUser("ltownship", actor.Township, township)
 	e.mustCreateUser("lleader", actor.Leader, fixture.County)
@@ -78,6 +79,9 @@ func BenchmarkPagesUnderLoad(b *testing.B) {
 		{"list search name", run + "/list?region=" + fixture.County + "&metric=universe&q=" + url.QueryEscape(name), clerks},
 		{"person", e.srv.PersonURL(someone), []actor.Role{actor.County, actor.Township, actor.City}},
 		{"home", "/", all},
+		{"dashboard county", "/dashboard?region=" + fixture.County, []actor.Role{actor.County, actor.Leader, actor.City}},
+		{"dashboard township", "/dashboard?region=" + township, all},
+		{"not insured county", "/dashboard/notinsured?region=" + fixture.County, []actor.Role{actor.County, actor.Leader, actor.City}},
 	}
 	// One logged-in session per role, shared by that role's simulated users.
 	tr := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
@@ -103,7 +107,9 @@ func BenchmarkPagesUnderLoad(b *testing.B) {
 		}
 		mixes = append(mixes, m)
 	}
+	timeLists(b, sessions[actor.County], e.http.URL, township)
 	b.ResetTimer()
+	b.ReportMetric(snapshot.Seconds(), "snapshot-s")
 	for _, users := range []int{20, 100} {
 		ds, elapsed, err := drive(e.http.URL, pages, users, mixes, time.Duration(seconds)*time.Second, 20_000)
 		if err != nil {

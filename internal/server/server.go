@@ -78,6 +78,9 @@ type Server struct {
 	registry *registry.Store
 	// indicators reads the progress indicators' snapshots and lists.
 	indicators *indicator.Store
+	// dashViews and notInsuredViews keep dashboard parts per region and snapshot.
+	dashViews       *viewCache[web.DashboardView]
+	notInsuredViews *viewCache[web.NotInsuredView]
 	// logins throttles login attempts per client address.
 	logins *throttle
 	// keys make the opaque person keys of URLs.
@@ -107,6 +110,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.indicators = indicator.NewStore(db)
+	s.dashViews, s.notInsuredViews = newViewCache[web.DashboardView](1024), newViewCache[web.NotInsuredView](1024)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {
