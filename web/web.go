@@ -58,6 +58,10 @@ type Pager struct {
 	// Param is the query parameter naming the page ("page" when empty), so
 	// two lists on one page can page separately.
 	Param string
+	// Cursor, when set, is the opaque key of this page's last row: the
+	// next link carries it, so the next page is read after that key
+	// instead of by counting rows from the start.
+	Cursor string
 }
 
 // PagerOf is the pager of a list at path: the one way from a list.Query
@@ -94,6 +98,15 @@ func (p Pager) URL(n int) string {
 	}
 	v.Set(param, strconv.Itoa(n))
 	return p.Path + "?" + v.Encode()
+}
+
+// NextURL is the link to the next page, with the cursor when there is one.
+func (p Pager) NextURL() string {
+	u := p.URL(p.Page + 1)
+	if p.Cursor != "" {
+		u += "&" + url.Values{list.CursorParam: {p.Cursor}}.Encode()
+	}
+	return u
 }
 
 // Offset is the first row of the current page.

@@ -3,9 +3,7 @@ package compare
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -60,46 +58,39 @@ func (e *Engine) Results(ctx context.Context, a actor.Actor, id string) ([]Perso
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[PersonResult])
 }
 
-// LinkedRecords reads a person's records in a run, batch by batch: each
-// query is pruned to its batch's partition when planned, and each line is
-// found through the partition's BRIN index. A person the run placed
-// outside the actor's region has no records for them.
+// LinkedRecords reads a person's records in a run, with how each was
+// linked, in one round trip: the records are found line by line, each
+// lookup pruned to its batch's partition as it runs and read through that
+// partition's BRIN index. A person the run placed outside the actor's
+// region has no records for them.
 func (e *Engine) LinkedRecords(ctx context.Context, a actor.Actor, runID int64, id string) ([]LinkedRecord, error) {
 	if err := a.Check(actor.CompareRead); err != nil {
 		return nil, err
 	}
-	var batches []int64
-	var lines []int32
-	err := e.db.QueryRow(ctx, `SELECT record_batches, record_lines FROM run_person
-		WHERE run_id = $1 AND id_number = $2 AND `+actor.InScope("region_code", "$3"), runID, id, a.Region).
-		Scan(&batches, &lines)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("linked records: %w", err)
-	}
-	byBatch := map[int64][]int32{}
-	for i, b := range batches {
-		byBatch[b] = append(byBatch[b], lines[i])
-	}
-	how, err := e.linkMethods(ctx, runID, id)
-	if err != nil {
-		return nil, err
-	}
+	// A record absent from run_link was linked by its own valid ID.
+	q := `
+		SELECT b.id, l.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping,
+		       coalesce(k.method, 'exact'), coalesce(k.name_diff, false)
+		FROM run_person rp
+		CROSS JOIN LATERAL unnest(rp.record_batches, rp.record_lines) AS l(batch, line)
+		JOIN import_batch b ON b.id = l.batch
+		-- OFFSET 0: one line at a time, not a join over the partitions
+		CROSS JOIN LATERAL (SELECT s.id_damage, s.raw FROM source_record s WHERE s.batch_id = l.batch AND s.line = l.line OFFSET 0) s
+		LEFT JOIN run_link k ON k.run_id = $1 AND k.id_number = $2 AND k.batch_id = l.batch AND k.line = l.line
+		WHERE rp.run_id = $1 AND rp.id_number = $2 AND ` + actor.InScope("rp.region_code", "$3")
 	var out []LinkedRecord
-	err = e.byLine(ctx, func(tx pgx.Tx) error {
-		for _, b := range slices.Sorted(maps.Keys(byBatch)) {
-			recs, err := batchRecords(ctx, tx, b, byBatch[b], how)
-			if err != nil {
-				return err
-			}
-			out = append(out, recs...)
+	err := e.byLine(ctx, q, []any{runID, id, a.Region}, func(row pgx.CollectableRow) error {
+		var r LinkedRecord
+		var raw string
+		if err := row.Scan(&r.BatchID, &r.Line, &r.Kind, &r.FileName, &r.IDDamage, &r.Header, &raw, &r.Mapping, &r.Method, &r.NameDiff); err != nil {
+			return err
 		}
+		r.Cells = splitRaw(raw)
+		out = append(out, r)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("linked records: %w", err)
 	}
 	slices.SortFunc(out, func(a, b LinkedRecord) int {
 		return cmp.Or(kindPriority(a.Kind)-kindPriority(b.Kind), cmp.Compare(a.BatchID, b.BatchID), a.Line-b.Line)
@@ -107,73 +98,40 @@ func (e *Engine) LinkedRecords(ctx context.Context, a actor.Actor, runID int64, 
 	return out, nil
 }
 
-// byLine runs fn in a read-only transaction set for finding records by
-// batch and line: a batch imported minutes ago has no statistics yet, and
+// byLine runs a query that finds records by batch and line in a read-only
+// transaction set for it, sent with the transaction's statements in one
+// round trip: a batch imported minutes ago has no statistics yet, and
 // without them the planner would rather scan the whole batch (a million
-// rows) than use its BRIN index, for every line.
-func (e *Engine) byLine(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := e.db.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
-// batchRecords reads lines of one batch, with how each was linked.
-func batchRecords(ctx context.Context, tx pgx.Tx, batch int64, lines []int32, how map[recordKey]linkMethod) ([]LinkedRecord, error) {
-	rows, err := tx.Query(ctx, `
-			SELECT b.id, s.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping
-			FROM import_batch b
-			CROSS JOIN unnest($2::int[]) AS l(line)
-			-- OFFSET 0: one line at a time, not a join over the partition
-			CROSS JOIN LATERAL (SELECT * FROM source_record s WHERE s.batch_id = $1 AND s.line = l.line OFFSET 0) s
-			WHERE b.id = $1`, batch, lines)
-	if err != nil {
-		return nil, fmt.Errorf("linked records: %w", err)
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (LinkedRecord, error) {
-		var r LinkedRecord
-		var raw string
-		err := row.Scan(&r.BatchID, &r.Line, &r.Kind, &r.FileName, &r.IDDamage, &r.Header, &raw, &r.Mapping)
-		r.Cells = splitRaw(raw)
-		r.Method = "exact" // a record not in run_link was linked by its own valid ID
-		if m, ok := how[recordKey{r.BatchID, int32(r.Line)}]; ok {
-			r.Method, r.NameDiff = m.method, m.nameDiff
+// rows) than use its BRIN index, for every line. A failure leaves the
+// connection inside the transaction, and the pool then discards it.
+func (e *Engine) byLine(ctx context.Context, q string, args []any, row func(pgx.CollectableRow) error) error {
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN READ ONLY`)
+	b.Queue(`SET LOCAL enable_seqscan = off`)
+	b.Queue(q, args...)
+	b.Queue(`COMMIT`)
+	br := e.db.SendBatch(ctx, b)
+	defer func() { _ = br.Close() }() // an error is the first statement's that failed, returned below
+	for range 2 {
+		if _, err := br.Exec(); err != nil {
+			return err
 		}
-		return r, err
-	})
-}
-
-type linkMethod struct {
-	method   string
-	nameDiff bool
-}
-
-// linkMethods returns how a person's records not linked by their own ID
-// were linked in a run.
-func (e *Engine) linkMethods(ctx context.Context, runID int64, id string) (map[recordKey]linkMethod, error) {
-	rows, err := e.db.Query(ctx, `SELECT batch_id, line, method, name_diff FROM run_link WHERE run_id = $1 AND id_number = $2`, runID, id)
-	if err != nil {
-		return nil, fmt.Errorf("link methods: %w", err)
 	}
-	defer rows.Close()
-	out := map[recordKey]linkMethod{}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
 	for rows.Next() {
-		var k recordKey
-		var m linkMethod
-		if err := rows.Scan(&k.batch, &k.line, &m.method, &m.nameDiff); err != nil {
-			return nil, err
+		if err := row(rows); err != nil {
+			rows.Close()
+			return err
 		}
-		out[k] = m
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_, err = br.Exec()
+	return err
 }
 
 // DiffRow is a person whose result changed between two runs.

@@ -55,16 +55,20 @@ func (e *Engine) ReviewItem(ctx context.Context, a actor.Actor, runID, batchID i
 	}
 	var raw string
 	var decided *string
-	err = e.byLine(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `
-			SELECT s.batch_id, s.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping,
-			       d.batch_id IS NOT NULL, d.id_number
-			FROM source_record s JOIN import_batch b ON b.id = s.batch_id
-			LEFT JOIN link_decision d ON d.batch_id = s.batch_id AND d.line = s.line
-			WHERE s.batch_id = $1 AND s.line = $2`, batchID, line).
-			Scan(&it.Record.BatchID, &it.Record.Line, &it.Record.Kind, &it.Record.FileName, &it.Record.IDDamage, &it.Record.Header, &raw,
-				&it.Record.Mapping, &it.Decided, &decided)
+	found := false
+	err = e.byLine(ctx, `
+		SELECT s.batch_id, s.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping,
+		       d.batch_id IS NOT NULL, d.id_number
+		FROM source_record s JOIN import_batch b ON b.id = s.batch_id
+		LEFT JOIN link_decision d ON d.batch_id = s.batch_id AND d.line = s.line
+		WHERE s.batch_id = $1 AND s.line = $2`, []any{batchID, line}, func(row pgx.CollectableRow) error {
+		found = true
+		return row.Scan(&it.Record.BatchID, &it.Record.Line, &it.Record.Kind, &it.Record.FileName, &it.Record.IDDamage, &it.Record.Header, &raw,
+			&it.Record.Mapping, &it.Decided, &decided)
 	})
+	if err == nil && !found {
+		err = pgx.ErrNoRows
+	}
 	if err != nil {
 		return it, fmt.Errorf("review record: %w", err)
 	}

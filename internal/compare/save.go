@@ -113,7 +113,9 @@ func (r *run) writePersons(ctx context.Context) error {
 		next[pi]++
 	}
 	const cols = `run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines, changed`
-	_, err := pgcopy.From(ctx, r.tx.Conn().PgConn(), r.persons+" ("+cols+")", func(e *pgcopy.Encoder) error {
+	// Frozen: the lists' index-only scans work from the run's first page
+	// view on, not only once autovacuum has been round.
+	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+cols+")", func(e *pgcopy.Encoder) error {
 		var batches []int64
 		var lines []int32
 		var id []byte

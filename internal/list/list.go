@@ -35,8 +35,15 @@ type Query struct {
 	Sort    string
 	Desc    bool
 	Filters url.Values // only the parameters the Spec accepts, trimmed
-	param   string
-	size    int // the Spec's default size: a page link names only another
+	// After is the sort key of the previous page's last row when the
+	// request followed a "next" link carrying a valid cursor: the domain
+	// method then reads the rows after it (keyset) instead of skipping
+	// Offset rows, which a deep page would pay for with every row before
+	// it. Nil for a jump to a page; Parse never sets it, the handler does
+	// once it has checked the cursor.
+	After []string
+	param string
+	size  int // the Spec's default size: a page link names only another
 }
 
 // Parse reads a Query from request parameters under spec.
@@ -99,6 +106,10 @@ func (q Query) Limit() int { return q.Size }
 
 // Offset is the SQL OFFSET of the page.
 func (q Query) Offset() int { return (q.Page - 1) * q.Size }
+
+// CursorParam names the parameter of a "next" link that carries the
+// previous page's last key (sealed by the handler).
+const CursorParam = "after"
 
 // Params are the parameters that reproduce the query on another page:
 // filters, sort and a page size other than the default, without the page

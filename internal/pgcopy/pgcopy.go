@@ -219,6 +219,18 @@ var errCopyEnded = errors.New("copy ended")
 // connection sends, so the rows are never all in memory and producing them
 // overlaps the server's work. fill must call FlushIfFull between rows.
 func From(ctx context.Context, conn *pgconn.PgConn, target string, fill func(*Encoder) error) (int64, error) {
+	return from(ctx, conn, target, "FORMAT binary", fill)
+}
+
+// FromFrozen is From into a table created in the current transaction
+// (PostgreSQL refuses FREEZE for any other): the rows are written frozen
+// and their pages marked all-visible, so index-only scans need not visit
+// the table and vacuum has nothing left to do to it.
+func FromFrozen(ctx context.Context, conn *pgconn.PgConn, target string, fill func(*Encoder) error) (int64, error) {
+	return from(ctx, conn, target, "FORMAT binary, FREEZE", fill)
+}
+
+func from(ctx context.Context, conn *pgconn.PgConn, target, options string, fill func(*Encoder) error) (int64, error) {
 	pr, pw := io.Pipe()
 	produced := make(chan error, 1)
 	go func() {
@@ -230,7 +242,7 @@ func From(ctx context.Context, conn *pgconn.PgConn, target string, fill func(*En
 		pw.CloseWithError(err)
 		produced <- err
 	}()
-	tag, err := conn.CopyFrom(ctx, pr, `COPY `+target+` FROM STDIN (FORMAT binary)`)
+	tag, err := conn.CopyFrom(ctx, pr, `COPY `+target+` FROM STDIN (`+options+`)`)
 	pr.CloseWithError(errCopyEnded) // unblocks the producer if the server stopped early
 	if perr := <-produced; perr != nil && !errors.Is(perr, errCopyEnded) {
 		return 0, perr

@@ -124,3 +124,49 @@ func TestFromProducerError(t *testing.T) {
 		t.Errorf("%d rows written after a failed COPY", n)
 	}
 }
+
+// TestFromFrozen: rows go frozen into a table made in the same
+// transaction, and PostgreSQL refuses the freeze for any other table (so
+// the option does reach it).
+func TestFromFrozen(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	if _, err := db.Exec(ctx, `CREATE TABLE old (i bigint)`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `CREATE TABLE fresh (i bigint)`); err != nil {
+		t.Fatal(err)
+	}
+	fill := func(e *pgcopy.Encoder) error {
+		for i := range 3 {
+			e.FlushIfFull()
+			e.Row(1)
+			e.Int64(int64(i))
+		}
+		return nil
+	}
+	if n, err := pgcopy.FromFrozen(ctx, tx.Conn().PgConn(), "fresh (i)", fill); err != nil || n != 3 {
+		t.Fatalf("frozen copy into a fresh table: %d rows, %v", n, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM fresh`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("fresh holds %d rows, %v", n, err)
+	}
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := pgcopy.FromFrozen(ctx, conn.Conn().PgConn(), "old (i)", fill); err == nil {
+		t.Error("frozen copy into a table made before the transaction succeeded")
+	}
+}

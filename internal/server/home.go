@@ -17,7 +17,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	n, err := s.regions.Count(r.Context(), a)
+	n, err := s.regionCount(r.Context(), a)
 	if err != nil {
 		s.error(w, r, err)
 		return

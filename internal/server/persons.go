@@ -79,7 +79,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	for _, h := range history {
 		codes = append(codes, h.RunRegion)
 	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := s.regionNames(ctx, codes)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -51,15 +51,15 @@ func (s *Server) handleRegion(w http.ResponseWriter, r *http.Request) {
 
 // regionView loads a region the actor may see, its path and its children.
 func (s *Server) regionView(ctx context.Context, a actor.Actor, code string) (web.RegionView, error) {
-	cur, err := s.regions.Get(ctx, a, code)
+	cur, err := s.region(ctx, a, code)
 	if err != nil {
 		return web.RegionView{}, err
 	}
-	path, err := s.regions.Path(ctx, code)
+	path, err := s.regionPath(ctx, code)
 	if err != nil {
 		return web.RegionView{}, err
 	}
-	children, err := s.regions.Children(ctx, code)
+	children, err := s.regionChildren(ctx, code)
 	if err != nil {
 		return web.RegionView{}, err
 	}

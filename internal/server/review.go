@@ -103,7 +103,7 @@ func (s *Server) handleReviewItem(w http.ResponseWriter, r *http.Request) {
 	for _, i := range visible {
 		codes, ids = append(codes, it.Candidates[i].RegionCode), append(ids, it.Candidates[i].IDNumber)
 	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := s.regionNames(ctx, codes)
 	if err != nil {
 		s.error(w, r, err)
 		return

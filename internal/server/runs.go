@@ -159,7 +159,7 @@ func (s *Server) runRegion(r *http.Request, run compare.Run) (region.Region, err
 	if !region.Within(run.RegionCode, code) || !a.Sees(code) {
 		return region.Region{}, apperr.NotFoundf("区划 %s 不在本次比对或本人管辖范围内", code)
 	}
-	return s.regions.Get(r.Context(), a, code)
+	return s.region(r.Context(), a, code)
 }
 
 // runAndRegion is runOf and runRegion together, as most run pages need.
@@ -175,7 +175,7 @@ func (s *Server) runAndRegion(r *http.Request) (compare.Run, region.Region, erro
 // runCrumbs is the region path of a run page; regions the viewer may open
 // in this run link to link(code).
 func (s *Server) runCrumbs(ctx context.Context, a actor.Actor, run compare.Run, code string, link func(string) string) ([]web.Crumb, error) {
-	path, err := s.regions.Path(ctx, code)
+	path, err := s.regionPath(ctx, code)
 	if err != nil {
 		return nil, err
 	}
@@ -279,10 +279,7 @@ func (s *Server) handleRunSummary(w http.ResponseWriter, r *http.Request) {
 		v.Cards = append(v.Cards, web.Card{Label: label, Cell: web.Cell{N: data.counts[k], Link: listURL(run.ID, reg.Code, k), ID: "card-" + k}})
 	}
 	v.Lines, v.Rows, v.Total = data.lines, data.rows, data.total
-	if prev, ok, err := s.previousRun(ctx, currentActor(r), run); err != nil {
-		s.error(w, r, err)
-		return
-	} else if ok && region.Within(prev.RegionCode, reg.Code) {
+	if prev := data.prev; data.hasPrev && region.Within(prev.RegionCode, reg.Code) {
 		v.DiffLink = runPath(run.ID, "diff", url.Values{"base": {strconv.FormatInt(prev.ID, 10)}, "region": {reg.Code}})
 	}
 	// The table of a finished run never changes; the rest of the page is
@@ -313,6 +310,10 @@ func (s *Server) runSummary(r *http.Request, run compare.Run, reg region.Region)
 	}
 	cols := summaryColumns()
 	d := &summaryData{counts: total.Counts}
+	// The viewer sees the previous run: it is of the same region as run.
+	if d.prev, d.hasPrev, err = s.previousRun(ctx, currentActor(r), run); err != nil {
+		return nil, err
+	}
 	// Every child region gets a row, with zeros where nobody lives, and
 	// the rest line when the children do not add up.
 	got := make([]region.Line, len(children))
@@ -409,6 +410,7 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 	path := runPath(run.ID, "list", nil)
 	lq := list.Parse(r.URL.Query(), runListSpec)
 	lq.Filters.Set("region", reg.Code) // the default region, named in page links
+	s.listAfter(r, &lq, 2)
 	crumbs, err := s.runCrumbs(ctx, currentActor(r), run, reg.Code, func(code string) string { return listURL(run.ID, code, metric) })
 	if err != nil {
 		s.error(w, r, err)
@@ -432,11 +434,14 @@ func (s *Server) handleRunList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Pager = web.PagerOf(page.Query, page.Total, path)
+		if n := len(page.Items); n == lq.Size {
+			v.Pager.Cursor = s.listCursor(lq, page.Items[n-1].RegionCode, page.Items[n-1].IDNumber)
+		}
 		codes := make([]string, len(page.Items))
 		for i, p := range page.Items {
 			codes[i] = p.RegionCode
 		}
-		names, err := s.regions.Names(ctx, codes)
+		names, err := s.regionNames(ctx, codes)
 		if err != nil {
 			s.error(w, r, err)
 			return

@@ -88,6 +88,9 @@ type Server struct {
 	// csrfKey signs the CSRF tokens of sessions.
 	csrfKey []byte
 	router  chi.Router
+
+	// regionsCache keeps the regions pages look up on every request.
+	regionsCache *regionCache
 }
 
 // New builds the server and its routes, and starts its job runner (which
@@ -111,6 +114,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.indicators = indicator.NewStore(db)
 	s.dashViews, s.notInsuredViews = newViewCache[web.DashboardView](1024), newViewCache[web.NotInsuredView](1024)
+	s.regionsCache = newRegionCache(30*time.Second, 20_000)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {

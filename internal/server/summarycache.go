@@ -10,6 +10,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/web"
 )
 
@@ -22,6 +23,12 @@ type summaryData struct {
 	lines  []web.SummaryLine
 	rows   templ.Component // lines, rendered once
 	total  web.SummaryLine
+	// prev is the run's previous run of the same region (hasPrev false
+	// when there is none), which the page links its differences to; runs
+	// are never deleted and a region's runs finish in order, so a finished
+	// run's previous one never changes.
+	prev    compare.Run
+	hasPrev bool
 }
 
 type summaryKey struct {
