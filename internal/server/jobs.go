@@ -46,6 +46,8 @@ var jobKinds = map[string]struct {
 		func(id int64) string { return runURL(id, "") }, "比对批次"},
 	indicator.JobKind: {"统计快照", "dashboard", "统计失败，未保存任何结果", "/dashboard", "返回领导驾驶舱",
 		func(int64) string { return "/dashboard" }, "领导驾驶舱"},
+	job.KindSurvey: {"入户调查发布", "survey", "发布失败，未写入任何数据", "/survey", "返回入户调查",
+		func(id int64) string { return roundURL(id, "", nil) }, "调查批次"},
 }
 
 // jobStatus is the JSON the progress script polls; the page shows the
