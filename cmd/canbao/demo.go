@@ -18,6 +18,7 @@ import (
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/report"
 	"github.com/canbao/canbao/internal/source"
 	"github.com/canbao/canbao/internal/survey"
 )
@@ -77,6 +78,9 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	}
 	if err := loadDemoReport(ctx, pool, log); err != nil {
 		return err
+	}
+	if err := report.Demo(ctx, report.NewStore(pool), demoActor, demoCity, demoCounty, time.Now()); err != nil {
+		return fmt.Errorf("demo reports: %w", err)
 	}
 	printLogins()
 	return nil

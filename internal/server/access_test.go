@@ -104,6 +104,9 @@ func TestRoutePermissions(t *testing.T) {
 	var job int64 // a job of the county that has ended (cancelling it is a no-op for anyone who sees it)
 	q(`INSERT INTO job (kind, region_code, title, state, owner) VALUES ('import', $1, 'hukou.csv', 'failed', 'test') RETURNING id`, fixture.County, &job)
 	jobID := strconv.FormatInt(job, 10)
+	var bulletin int64 // a draft bulletin of the county
+	q(`INSERT INTO report_bulletin (region_code, number, title) VALUES ($1, 1, '第一期') RETURNING id`, fixture.County, &bulletin)
+	bulletinPath := "/reports/bulletins/" + strconv.FormatInt(bulletin, 10)
 	// survey rounds (survey1): a round of the county, one of its villages
 	// outside 440981107 and a team of that village's township.
 	sr, err := survey.New(e.db).Publish(ctx, fixture.Actor, survey.PublishRequest{Region: fixture.County, RunID: run.RunID, Title: "权限"}, nil)
@@ -207,6 +210,19 @@ func TestRoutePermissions(t *testing.T) {
 		"POST /users/{id}/enable":   {action: actor.UsersManage, kind: scoped, path: userPath + "/enable", form: url.Values{}},
 		"POST /users/{id}/password": {action: actor.UsersManage, kind: scoped, path: userPath + "/password", form: url.Values{"password": {"New@2026pw"}}},
 		"GET /audit":                {action: actor.AuditRead, kind: listed, path: "/audit?user=fixture", marker: ">fixture<"},
+
+		// reports
+		"GET /reports":                                   {action: actor.ReportRead, kind: owned, path: "/reports"},
+		"GET /reports/list":                              {action: actor.ReportRead, kind: scoped, path: "/reports/list?col=b1.1&region=" + fixture.County},
+		"GET /reports/{table:[a-z0-9]+}":                 {action: actor.ReportRead, kind: scoped, path: "/reports/basic1" + inCounty},
+		"GET /reports/{table:[a-z0-9]+}/export.xlsx":     {action: actor.ReportRead, kind: scoped, path: "/reports/progress/export.xlsx" + inCounty},
+		"GET /reports/{table:[a-z0-9]+}/edit":            {action: actor.ReportEdit, kind: scoped, path: "/reports/progress/edit" + inCounty},
+		"POST /reports/{table:[a-z0-9]+}/edit":           {action: actor.ReportEdit, kind: scoped, path: "/reports/progress/edit", form: url.Values{"region": {fixture.County}, "period": {"2026-06"}, "p.1": {"是"}}},
+		"GET /reports/bulletins":                         {action: actor.ReportRead, kind: listed, path: "/reports/bulletins", marker: `data-testid="bulletin-` + strconv.FormatInt(bulletin, 10) + `"`},
+		"POST /reports/bulletins":                        {action: actor.ReportEdit, kind: scoped, path: "/reports/bulletins", form: url.Values{"region": {fixture.County}, "title": {"测试通报"}}},
+		"GET /reports/bulletins/{id:[0-9]+}":             {action: actor.ReportRead, kind: scoped, path: bulletinPath},
+		"GET /reports/bulletins/{id:[0-9]+}/export.xlsx": {action: actor.ReportRead, kind: scoped, path: bulletinPath + "/export.xlsx"},
+		"POST /reports/bulletins/{id:[0-9]+}/issue":      {action: actor.ReportEdit, kind: scoped, path: bulletinPath + "/issue", form: url.Values{}},
 
 		// survey rounds, teams, printing, archive (survey1)
 		"GET /survey":                                    {action: actor.CompareRead, kind: listed, path: "/survey", marker: fmt.Sprintf(`data-testid="round-%d"`, sr.Round), parentSees: true},
@@ -334,7 +350,7 @@ func TestRoutePermissions(t *testing.T) {
 	// The menu offers exactly what the role may do.
 	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "events": actor.ImportRead, "compare": actor.CompareRead,
 		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "survey": actor.CompareRead,
-		"dashboard": actor.ReportRead}
+		"dashboard": actor.ReportRead, "reports": actor.ReportRead}
 	nav["asof"] = actor.CompareRead // 历史查询 (issue 13)
 	for _, u := range users {
 		_, home := u.c.get("/")

@@ -173,6 +173,8 @@ func (s *Server) routes() chi.Router {
 			s.routesSurveyRounds(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
+			// reports: the ministry's tables and the bulletins
+			s.routesReports(r)
 
 			// survey forms: entry, review, progress (issue 11, survey2)
 			r.With(s.allow(actor.SurveyEnter)).Get("/survey/entry", s.handleFormTasks)
