@@ -105,7 +105,7 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 		first          error
 		wg             sync.WaitGroup
 		deadline       = time.Now().Add(time.Duration(seconds) * time.Second)
-		perClerk       = workers / len(clerks)
+		perClerk       = (workers + len(clerks) - 1) / len(clerks) // workers per clerk, rounded up: slots never overlap
 		base           = e.http.URL
 		post           = func(c *http.Client, path string, form url.Values) (int, string, error) {
 			resp, err := c.PostForm(base+path, form)
