@@ -21,6 +21,7 @@ import (
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/survey"
 )
 
 // publicRoutes read or write no region data (static files answer every method).
@@ -103,6 +104,21 @@ func TestRoutePermissions(t *testing.T) {
 	var job int64 // a job of the county that has ended (cancelling it is a no-op for anyone who sees it)
 	q(`INSERT INTO job (kind, region_code, title, state, owner) VALUES ('import', $1, 'hukou.csv', 'failed', 'test') RETURNING id`, fixture.County, &job)
 	jobID := strconv.FormatInt(job, 10)
+	// survey rounds (survey1): a round of the county, one of its villages
+	// outside 440981107 and a team of that village's township.
+	sr, err := survey.New(e.db).Publish(ctx, fixture.Actor, survey.PublishRequest{Region: fixture.County, RunID: run.RunID, Title: "权限"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var surveyVillage string
+	q(`SELECT min(region_code) FROM survey_household WHERE round_id = $1 AND length(region_code) = 12 AND region_code NOT LIKE '440981107%'`, sr.Round, &surveyVillage)
+	surveyTeam, err := survey.New(e.db).SaveTeam(ctx, fixture.Actor, 0, survey.TeamForm{Township: surveyVillage[:9], Name: "权限组",
+		Members: []survey.TeamMember{{Name: "张三", Phone: "13800138000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundPath, teamPath := fmt.Sprintf("/survey/rounds/%d", sr.Round), fmt.Sprintf("/survey/teams/%d", surveyTeam)
+	teamForm := url.Values{"name": {"权限组"}, "member_name": {"张三"}, "member_phone": {"13800138000"}, "active": {"1"}}
 	// dynamic management: a pending event and a pending manual change of the county
 	var event, change int64
 	q(`INSERT INTO extract_event (batch_id, prev_batch, kind, id_number, name, region_code, effective, state, hold_reason)
@@ -187,6 +203,26 @@ func TestRoutePermissions(t *testing.T) {
 		"POST /users/{id}/password": {action: actor.UsersManage, kind: scoped, path: userPath + "/password", form: url.Values{"password": {"New@2026pw"}}},
 		"GET /audit":                {action: actor.AuditRead, kind: listed, path: "/audit?user=fixture", marker: ">fixture<"},
 
+		// survey rounds, teams, printing, archive (survey1)
+		"GET /survey":                                    {action: actor.CompareRead, kind: listed, path: "/survey", marker: fmt.Sprintf(`data-testid="round-%d"`, sr.Round), parentSees: true},
+		"POST /survey":                                   {action: actor.SurveyPublish, kind: scoped, path: "/survey", form: url.Values{"region": {fixture.County}, "run": {strconv.FormatInt(run.RunID, 10)}, "title": {""}}, denied: "只能在本人管辖区划内发布调查"},
+		"GET /survey/rounds/{id:[0-9]+}":                 {action: actor.CompareRead, kind: scoped, path: roundPath + inCounty},
+		"POST /survey/rounds/{id:[0-9]+}/topup":          {action: actor.SurveyPublish, kind: scoped, path: roundPath + "/topup", form: url.Values{"run": {strconv.FormatInt(run.RunID, 10)}}},
+		"GET /survey/rounds/{id:[0-9]+}/households":      {action: actor.CompareRead, kind: scoped, path: roundPath + "/households" + inCounty},
+		"GET /survey/rounds/{id:[0-9]+}/members":         {action: actor.CompareRead, kind: scoped, path: roundPath + "/members" + inCounty},
+		"GET /survey/rounds/{id:[0-9]+}/tasks.xlsx":      {action: actor.Export, kind: scoped, path: roundPath + "/tasks.xlsx" + inCounty},
+		"GET /survey/rounds/{id:[0-9]+}/teams":           {action: actor.CompareRead, kind: scoped, path: roundPath + "/teams" + inCounty},
+		"POST /survey/rounds/{id:[0-9]+}/assign":         {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/assign", form: url.Values{"region": {fixture.County}}},
+		"POST /survey/rounds/{id:[0-9]+}/assign-village": {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/assign-village", form: url.Values{"region": {fixture.County}, "village": {surveyVillage}, "team": {"0"}}},
+		"POST /survey/rounds/{id:[0-9]+}/rebalance":      {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/rebalance", form: url.Values{"region": {fixture.County}, "village": {surveyVillage}}},
+		"GET /survey/rounds/{id:[0-9]+}/print":           {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/print?village=" + surveyVillage},
+		"GET /survey/rounds/{id:[0-9]+}/archive":         {action: actor.CompareRead, kind: scoped, path: roundPath + "/archive" + inCounty},
+		"POST /survey/rounds/{id:[0-9]+}/archive":        {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/archive", form: url.Values{"region": {fixture.County}, "village": {surveyVillage}, "boxes": {"1"}}},
+		"GET /survey/teams":                              {action: actor.CompareRead, kind: listed, path: "/survey/teams", marker: fmt.Sprintf(`data-testid="team-%d"`, surveyTeam)},
+		"POST /survey/teams":                             {action: actor.SurveyAssign, kind: scoped, path: "/survey/teams", form: url.Values{"township": {surveyVillage[:9]}, "name": {"新组"}, "member_name": {"李四"}, "member_phone": {"13900139000"}}},
+		"GET /survey/teams/{team:[0-9]+}":                {action: actor.SurveyAssign, kind: scoped, path: teamPath},
+		"POST /survey/teams/{team:[0-9]+}":               {action: actor.SurveyAssign, kind: scoped, path: teamPath, form: teamForm},
+
 		"GET /events":                       {action: actor.ImportRead, kind: listed, path: "/events", marker: "变化标记人"},
 		"POST /events/{id:[0-9]+}/confirm":  {action: actor.RegistryChange, kind: scoped, path: eventPath + "/confirm", form: url.Values{}},
 		"POST /events/{id:[0-9]+}/reject":   {action: actor.RegistryChange, kind: scoped, path: eventPath + "/reject", form: url.Values{}},
@@ -269,8 +305,8 @@ func TestRoutePermissions(t *testing.T) {
 		}
 	}
 	// The menu offers exactly what the role may do.
-	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "events": actor.ImportRead, "compare": actor.CompareRead,
-		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead}
+	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "compare": actor.CompareRead,
+		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "survey": actor.CompareRead, "events": actor.ImportRead}
 	for _, u := range users {
 		_, home := u.c.get("/")
 		for item, act := range nav {

@@ -24,6 +24,7 @@ import (
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/registry"
+	"github.com/canbao/canbao/internal/survey"
 	"github.com/canbao/canbao/web"
 )
 
@@ -72,6 +73,8 @@ type Server struct {
 	jobs    *job.Runner
 	// registry reads persons and their timelines.
 	registry *registry.Store
+	// survey holds the household survey's rounds, teams and forms.
+	survey *survey.Store
 	// logins throttles login attempts per client address.
 	logins *throttle
 	// keys make the opaque person keys of URLs.
@@ -101,7 +104,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.LoginInterval = 3 * time.Second
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
-		imports: imports.New(db).Then(dynamic.New(db).AfterImport), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
+		imports: imports.New(db).Then(dynamic.New(db).AfterImport), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), survey: survey.New(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
 	s.regionsCache = newRegionCache(30*time.Second, 20_000)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
@@ -148,6 +151,8 @@ func (s *Server) routes() chi.Router {
 			s.routesReview(r)
 			s.routesPersons(r)
 			s.routesJobs(r)
+			// survey rounds, teams, printing, archive
+			s.routesSurveyRounds(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
 			// dynamic management (动态管理): events between extracts, manual changes
