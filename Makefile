@@ -28,7 +28,7 @@ test: build check-generated
 # BenchmarkPagesUnderLoad) once each on generated city-sized data.
 bench: build
 	$(GO) test -run '^$$' -bench . ./internal/idcard ./internal/names ./internal/sheet ./internal/source
-	$(BIN) pg run --temp -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/imports ./internal/compare ./internal/server
+	$(BIN) pg run --temp -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/imports ./internal/compare ./internal/survey ./internal/server
 
 generate:
 	$(GO) tool templ generate

@@ -5,3 +5,4 @@ DROP TABLE IF EXISTS survey_member;
 DROP TABLE IF EXISTS survey_household;
 DROP TABLE IF EXISTS survey_team;
 DROP TABLE IF EXISTS survey_round;
+DROP FUNCTION IF EXISTS survey_task_code(bigint);

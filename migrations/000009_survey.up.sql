@@ -1,3 +1,29 @@
+-- Task codes: 6 characters from an alphabet without look-alikes (no 0/O,
+-- 1/I/L) and a check character, so a code typed back from paper is
+-- recognised and a mistyped one refused. The six come from the household's
+-- id through a bijection of [0, 31^6), so codes are unique without a
+-- lookup and a publish can make them in one INSERT ... SELECT. Character
+-- k (1-6) is digit 6-k of that number in base 31; the check character is
+-- the sum of k times digit k, mod 31.
+-- survey.TaskCode computes the same in Go (a test holds them together).
+-- One SQL expression, so the planner inlines it: a publish computes a
+-- hundred thousand codes, and a plpgsql loop costs twice as much.
+CREATE FUNCTION survey_task_code(id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+SELECT substr('23456789ABCDEFGHJKMNPQRSTUVWXYZ', ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 28629151 % 31)::int + 1, 1)
+    || substr('23456789ABCDEFGHJKMNPQRSTUVWXYZ', ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 923521 % 31)::int + 1, 1)
+    || substr('23456789ABCDEFGHJKMNPQRSTUVWXYZ', ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 29791 % 31)::int + 1, 1)
+    || substr('23456789ABCDEFGHJKMNPQRSTUVWXYZ', ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 961 % 31)::int + 1, 1)
+    || substr('23456789ABCDEFGHJKMNPQRSTUVWXYZ', ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 31 % 31)::int + 1, 1)
+    || substr('23456789ABCDEFGHJKMNPQRSTUVWXYZ', ((((id % 887503681) * 387420489 + 123456789) % 887503681) % 31)::int + 1, 1)
+    || substr('23456789ABCDEFGHJKMNPQRSTUVWXYZ', ((1 * ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 28629151 % 31)
+                                                       + 2 * ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 923521 % 31)
+                                                       + 3 * ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 29791 % 31)
+                                                       + 4 * ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 961 % 31)
+                                                       + 5 * ((((id % 887503681) * 387420489 + 123456789) % 887503681) / 31 % 31)
+                                                       + 6 * ((((id % 887503681) * 387420489 + 123456789) % 887503681) % 31)) % 31)::int + 1, 1)
+$$;
+
 -- 入户调查: a survey round is published from a comparison run for a region
 -- (usually a county). Its targets are visited by household: every member
 -- of a target's household is listed (户不漏人), split county → township →
@@ -43,8 +69,12 @@ CREATE TABLE survey_household (
     team_id      bigint REFERENCES survey_team (id),
     targets      integer NOT NULL DEFAULT 0,    -- members who are targets now
     added_run    bigint NOT NULL,               -- the run that brought it into the round
-    UNIQUE (round_id, household, region_code)
+    persons      integer NOT NULL DEFAULT 0     -- members listed (found ones included)
 );
+-- A 户号 is one household per round and village; households of one
+-- (household = '') are told apart by their member (survey_member is
+-- unique per round and person), so they stay out of this key.
+CREATE UNIQUE INDEX survey_household_key ON survey_household (round_id, household, region_code) WHERE household <> '';
 CREATE INDEX survey_household_region ON survey_household (round_id, region_code, id);
 CREATE INDEX survey_household_team ON survey_household (team_id) WHERE team_id IS NOT NULL;
 
@@ -52,9 +82,13 @@ CREATE INDEX survey_household_team ON survey_household (team_id) WHERE team_id I
 -- what is wrong, the other members so the visit covers them all. A member
 -- who is no longer a target after a top-up keeps target = false and
 -- dropped_run set; nothing entered for them is lost.
+-- No foreign key to the household (as person's runs have none): a county's
+-- publish inserts some 400,000 members in one statement, and a check a row
+-- was 40% of it. Members are written only with their household, by the
+-- publish, and no household is ever deleted.
 CREATE TABLE survey_member (
     id           bigserial PRIMARY KEY,
-    household_id bigint NOT NULL REFERENCES survey_household (id) ON DELETE CASCADE,
+    household_id bigint NOT NULL,
     round_id     bigint NOT NULL,
     id_number    text COLLATE "C" NOT NULL,
     name         text NOT NULL,

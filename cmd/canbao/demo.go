@@ -19,6 +19,7 @@ import (
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
+	"github.com/canbao/canbao/internal/survey"
 )
 
 // The demo city is 茂名 (4409), with 高州 (440981) as the county whose
@@ -67,6 +68,12 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	}
 	if err := loadDemoData(ctx, pool, cfg, log); err != nil {
 		return err
+	}
+	if _, err := survey.New(pool).Demo(ctx, demoActor, demoCounty, demoTownship); err != nil {
+		return err
+	}
+	if err := survey.NewForms(pool).DemoForms(ctx, demoCounty, demoTownship); err != nil {
+		return fmt.Errorf("demo survey forms: %w", err)
 	}
 	printLogins()
 	return nil

@@ -16,7 +16,8 @@ const (
 	Review         Action = "review"          // decide a record in review
 	Export         Action = "export"          // download personal data in full: a run's results, an import's error report
 	PersonRead     Action = "person.read"     // a person's full record (audited)
-	SurveyAssign   Action = "survey.assign"   // hand survey targets to teams
+	SurveyPublish  Action = "survey.publish"  // publish a survey round from a comparison run, top it up
+	SurveyAssign   Action = "survey.assign"   // survey teams, assigning households to them, printing forms, archiving
 	SurveyEnter    Action = "survey.enter"    // type in a survey form
 	SurveyApprove  Action = "survey.approve"  // approve or return a survey form
 	RegistryChange Action = "registry.change" // register a change to a person by hand
@@ -46,7 +47,8 @@ var permissions = map[Action][]Role{
 	Review:         staff,
 	Export:         {Admin, City, County, Township}, // leaders read aggregates, not personal data
 	PersonRead:     {Admin, City, County, Township}, // a full record is personal data: leaders read aggregates
-	SurveyAssign:   staff,
+	SurveyPublish:  staff,
+	SurveyAssign:   {Admin, City, County, Township}, // township clerks run their teams
 	SurveyEnter:    {Admin, County, Township},
 	SurveyApprove:  staff,
 	RegistryChange: staff,
@@ -59,7 +61,7 @@ var permissions = map[Action][]Role{
 
 // Actions lists every action, in the order above.
 var Actions = []Action{RegionRead, ImportRead, Import, BatchWithdraw, CompareRead, Compare, Review, Export, PersonRead,
-	SurveyAssign, SurveyEnter, SurveyApprove, RegistryChange, ReportRead, ReportEdit, UsersManage, AuditRead, JobRead}
+	SurveyPublish, SurveyAssign, SurveyEnter, SurveyApprove, RegistryChange, ReportRead, ReportEdit, UsersManage, AuditRead, JobRead}
 
 // Allowed reports whether role r may do action a; an unknown action is
 // allowed to nobody.

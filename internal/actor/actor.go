@@ -79,6 +79,7 @@ var actionLabels = map[Action]string{
 	Review:         "审核比对记录",
 	Export:         "下载含个人信息的明细",
 	PersonRead:     "查看人员完整信息",
+	SurveyPublish:  "发布入户调查批次",
 	SurveyAssign:   "分派入户调查",
 	SurveyEnter:    "录入调查表",
 	SurveyApprove:  "审核调查表",

@@ -28,9 +28,14 @@ func (o outcome) result() Result {
 }
 
 // classify applies Classify to every person with a linked record, in ID
-// order (the order run_person and the registry are written in).
+// order (the order run_person and the registry are written in). A person
+// with an approved survey form is not surveyed again (see surveyed).
 func (r *run) classify(ctx context.Context) error {
 	s := r.state
+	surveyed, err := r.surveyed(ctx)
+	if err != nil {
+		return err
+	}
 	type entry struct {
 		id uint64
 		pi int32
@@ -61,7 +66,9 @@ func (r *run) classify(ctx context.Context) error {
 	for k, e := range sorted {
 		p := &s.persons[e.pi]
 		r.order[k], r.pos[e.pi] = e.pi, int32(k)
-		r.results[k] = compact(Classify(p.facts(), r.req.AsOf))
+		res := Classify(p.facts(), r.req.AsOf)
+		res.Survey = res.Survey && !surveyed[p.id] // an approved survey form settled it
+		r.results[k] = compact(res)
 		// The person's region: hukou, else residence, else a local
 		// enrollment, else (not in the universe) the run's region.
 		r.regions[k] = runRegion

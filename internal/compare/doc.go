@@ -38,7 +38,9 @@
 //
 // Survey (入户调查): a person in the universe with local hukou or residence
 // whose pension or medical status is 应参未参, or who is flagged 信息有误; a
-// hukou person is visited with their whole household.
+// hukou person is visited with their whole household. A person whose live
+// survey form is approved (已入库) is not a target again: the visit's result
+// is in the registry (issue 11).
 //
 // The export has one row per known person: 公民身份号码, 姓名, 登记对象 (是/否),
 // 养老参保状态, 医疗参保状态, 问题标记 (joined by 、), 入户调查 (是/否), 来源记录

@@ -27,6 +27,7 @@ import (
 const (
 	KindImport  = "import"
 	KindCompare = "compare"
+	KindSurvey  = "survey" // publishing or topping up a survey round
 )
 
 // State is where a job is in its life.

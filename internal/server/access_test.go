@@ -21,6 +21,7 @@ import (
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/survey"
 )
 
 // publicRoutes read or write no region data (static files answer every method).
@@ -103,6 +104,21 @@ func TestRoutePermissions(t *testing.T) {
 	var job int64 // a job of the county that has ended (cancelling it is a no-op for anyone who sees it)
 	q(`INSERT INTO job (kind, region_code, title, state, owner) VALUES ('import', $1, 'hukou.csv', 'failed', 'test') RETURNING id`, fixture.County, &job)
 	jobID := strconv.FormatInt(job, 10)
+	// survey rounds (survey1): a round of the county, one of its villages
+	// outside 440981107 and a team of that village's township.
+	sr, err := survey.New(e.db).Publish(ctx, fixture.Actor, survey.PublishRequest{Region: fixture.County, RunID: run.RunID, Title: "权限"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var surveyVillage string
+	q(`SELECT min(region_code) FROM survey_household WHERE round_id = $1 AND length(region_code) = 12 AND region_code NOT LIKE '440981107%'`, sr.Round, &surveyVillage)
+	surveyTeam, err := survey.New(e.db).SaveTeam(ctx, fixture.Actor, 0, survey.TeamForm{Township: surveyVillage[:9], Name: "权限组",
+		Members: []survey.TeamMember{{Name: "张三", Phone: "13800138000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundPath, teamPath := fmt.Sprintf("/survey/rounds/%d", sr.Round), fmt.Sprintf("/survey/teams/%d", surveyTeam)
+	teamForm := url.Values{"name": {"权限组"}, "member_name": {"张三"}, "member_phone": {"13800138000"}, "active": {"1"}}
 
 	bindings := []binding{
 		{"own", "440981", true, true},
@@ -131,6 +147,7 @@ func TestRoutePermissions(t *testing.T) {
 		}
 	}
 	target := e.mustCreateUser("target", actor.County, fixture.County)
+	sf := e.surveyFormCase(run.RunID, town)
 
 	runPath := "/compare/runs/" + strconv.FormatInt(run.RunID, 10)
 	inCounty := "?region=" + fixture.County
@@ -178,6 +195,44 @@ func TestRoutePermissions(t *testing.T) {
 		"POST /users/{id}/enable":   {action: actor.UsersManage, kind: scoped, path: userPath + "/enable", form: url.Values{}},
 		"POST /users/{id}/password": {action: actor.UsersManage, kind: scoped, path: userPath + "/password", form: url.Values{"password": {"New@2026pw"}}},
 		"GET /audit":                {action: actor.AuditRead, kind: listed, path: "/audit?user=fixture", marker: ">fixture<"},
+
+		// survey rounds, teams, printing, archive (survey1)
+		"GET /survey":                                    {action: actor.CompareRead, kind: listed, path: "/survey", marker: fmt.Sprintf(`data-testid="round-%d"`, sr.Round), parentSees: true},
+		"POST /survey":                                   {action: actor.SurveyPublish, kind: scoped, path: "/survey", form: url.Values{"region": {fixture.County}, "run": {strconv.FormatInt(run.RunID, 10)}, "title": {""}}, denied: "只能在本人管辖区划内发布调查"},
+		"GET /survey/rounds/{id:[0-9]+}":                 {action: actor.CompareRead, kind: scoped, path: roundPath + inCounty},
+		"POST /survey/rounds/{id:[0-9]+}/topup":          {action: actor.SurveyPublish, kind: scoped, path: roundPath + "/topup", form: url.Values{"run": {strconv.FormatInt(run.RunID, 10)}}},
+		"GET /survey/rounds/{id:[0-9]+}/households":      {action: actor.CompareRead, kind: scoped, path: roundPath + "/households" + inCounty},
+		"GET /survey/rounds/{id:[0-9]+}/members":         {action: actor.CompareRead, kind: scoped, path: roundPath + "/members" + inCounty},
+		"GET /survey/rounds/{id:[0-9]+}/tasks.xlsx":      {action: actor.Export, kind: scoped, path: roundPath + "/tasks.xlsx" + inCounty},
+		"GET /survey/rounds/{id:[0-9]+}/teams":           {action: actor.CompareRead, kind: scoped, path: roundPath + "/teams" + inCounty},
+		"POST /survey/rounds/{id:[0-9]+}/assign":         {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/assign", form: url.Values{"region": {fixture.County}}},
+		"POST /survey/rounds/{id:[0-9]+}/assign-village": {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/assign-village", form: url.Values{"region": {fixture.County}, "village": {surveyVillage}, "team": {"0"}}},
+		"POST /survey/rounds/{id:[0-9]+}/rebalance":      {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/rebalance", form: url.Values{"region": {fixture.County}, "village": {surveyVillage}}},
+		"GET /survey/rounds/{id:[0-9]+}/print":           {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/print?village=" + surveyVillage},
+		"GET /survey/rounds/{id:[0-9]+}/archive":         {action: actor.CompareRead, kind: scoped, path: roundPath + "/archive" + inCounty},
+		"POST /survey/rounds/{id:[0-9]+}/archive":        {action: actor.SurveyAssign, kind: scoped, path: roundPath + "/archive", form: url.Values{"region": {fixture.County}, "village": {surveyVillage}, "boxes": {"1"}}},
+		"GET /survey/teams":                              {action: actor.CompareRead, kind: listed, path: "/survey/teams", marker: fmt.Sprintf(`data-testid="team-%d"`, surveyTeam)},
+		"POST /survey/teams":                             {action: actor.SurveyAssign, kind: scoped, path: "/survey/teams", form: url.Values{"township": {surveyVillage[:9]}, "name": {"新组"}, "member_name": {"李四"}, "member_phone": {"13900139000"}}},
+		"GET /survey/teams/{team:[0-9]+}":                {action: actor.SurveyAssign, kind: scoped, path: teamPath},
+		"POST /survey/teams/{team:[0-9]+}":               {action: actor.SurveyAssign, kind: scoped, path: teamPath, form: teamForm},
+
+		// survey forms (survey2): a household of another township than 440981107, one submitted form, one member without
+		"GET /survey/entry":                          {action: actor.SurveyEnter, kind: listed, path: "/survey/entry", marker: sf.code},
+		"GET /survey/entry/households/{id}":          {action: actor.SurveyEnter, kind: scoped, path: sf.household},
+		"POST /survey/entry/households/{id}/members": {action: actor.SurveyEnter, kind: scoped, path: sf.household + "/members", form: url.Values{"name": {"新成员"}, "id_number": {sf.newID}}},
+		"GET /survey/entry/members/{id}":             {action: actor.SurveyEnter, kind: scoped, path: sf.member},
+		"POST /survey/entry/members/{id}":            {action: actor.SurveyEnter, kind: scoped, path: sf.member, form: url.Values{"do": {"save"}, "version": {"0"}, "name": {"草稿"}}},
+		"POST /survey/entry/forms/{id}/revise":       {action: actor.SurveyEnter, kind: scoped, path: "/survey/entry/forms/" + sf.formID + "/revise", form: url.Values{}},
+		"GET /survey/review":                         {action: actor.SurveyApprove, kind: listed, path: "/survey/review", marker: sf.name},
+		"GET /survey/forms/{id}":                     {action: actor.PersonRead, kind: scoped, path: sf.form},
+		"POST /survey/forms/{id}/approve":            {action: actor.SurveyApprove, kind: scoped, path: sf.form + "/approve", form: url.Values{"version": {sf.version}}},
+		"POST /survey/forms/{id}/return":             {action: actor.SurveyApprove, kind: scoped, path: sf.form + "/return", form: url.Values{"version": {sf.version}, "reason": {"核实"}}},
+		"GET /survey/progress":                       {action: actor.ReportRead, kind: scoped, path: "/survey/progress?" + sf.inCounty},
+		"GET /survey/progress/list":                  {action: actor.ReportRead, kind: scoped, path: "/survey/progress/list?kind=region&key=440981&metric=persons&" + sf.inCounty},
+		"GET /survey/willing":                        {action: actor.ReportRead, kind: scoped, path: "/survey/willing?" + sf.inCounty},
+		"GET /survey/export/approved.xlsx":           {action: actor.Export, kind: scoped, path: "/survey/export/approved.xlsx?" + sf.inCounty},
+		"GET /survey/export/willing.xlsx":            {action: actor.Export, kind: scoped, path: "/survey/export/willing.xlsx?" + sf.inCounty},
+		"GET /survey/export/reasons.xlsx":            {action: actor.Export, kind: scoped, path: "/survey/export/reasons.xlsx?" + sf.inCounty},
 	}
 
 	// Every route is in the table (or public), and the table names no route
@@ -252,7 +307,7 @@ func TestRoutePermissions(t *testing.T) {
 	}
 	// The menu offers exactly what the role may do.
 	nav := map[string]actor.Action{"regions": actor.RegionRead, "imports": actor.ImportRead, "compare": actor.CompareRead,
-		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead}
+		"jobs": actor.JobRead, "users": actor.UsersManage, "audit": actor.AuditRead, "survey": actor.CompareRead}
 	nav["asof"] = actor.CompareRead // 历史查询 (issue 13)
 	for _, u := range users {
 		_, home := u.c.get("/")

@@ -18,7 +18,10 @@ import (
 
 // newBrowser starts headless Chromium with a fresh profile. Without a
 // browser the test is skipped locally and fails under CI=true.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T) context.Context { return newBrowserFor(t, 90*time.Second) }
+
+// newBrowserFor is newBrowser for a walk that may take up to d.
+func newBrowserFor(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
 	path := ""
 	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
@@ -48,7 +51,7 @@ func newBrowser(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
 	return ctx
 }

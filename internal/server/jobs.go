@@ -43,6 +43,8 @@ var jobKinds = map[string]struct {
 		func(id int64) string { return "/imports/" + strconv.FormatInt(id, 10) }, "导入批次"},
 	job.KindCompare: {"数据比对", "compare", "比对失败，未保存任何结果", "/compare", "返回数据比对",
 		func(id int64) string { return runURL(id, "") }, "比对批次"},
+	job.KindSurvey: {"入户调查发布", "survey", "发布失败，未写入任何数据", "/survey", "返回入户调查",
+		func(id int64) string { return roundURL(id, "", nil) }, "调查批次"},
 }
 
 // jobStatus is the JSON the progress script polls; the page shows the

@@ -105,6 +105,10 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	for _, e := range events.Items {
 		v.Events = append(v.Events, eventLine(e, a.May(actor.Import)))
 	}
+	if v.SurveyForms, err = s.personSurveyForms(r, p.IDNumber); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	s.render(w, r, web.Person(v))
 }
 
@@ -115,6 +119,8 @@ func eventLine(e registry.Event, linkBatches bool) web.EventLine {
 	switch {
 	case e.Source.Kind == registry.Comparison:
 		l.SourceLink = runURL(e.Source.ID, "")
+	case e.Source.Kind == registry.Survey:
+		l.SourceLink = formURL(e.Source.ID)
 	case e.Source.Kind == registry.Extract && linkBatches:
 		l.SourceLink = "/imports/" + strconv.FormatInt(e.Source.ID, 10)
 	}

@@ -17,12 +17,14 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/auth"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/imports"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/registry"
+	"github.com/canbao/canbao/internal/survey"
 	"github.com/canbao/canbao/web"
 )
 
@@ -73,6 +75,10 @@ type Server struct {
 	jobs    *job.Runner
 	// registry reads persons and their timelines.
 	registry *registry.Store
+	// survey holds the household survey's rounds, teams and forms.
+	survey *survey.Store
+	// forms keeps the survey forms: entry, review, progress.
+	forms *survey.Forms
 	// logins throttles login attempts per client address.
 	logins *throttle
 	// keys make the opaque person keys of URLs.
@@ -102,8 +108,9 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 		cfg.LoginInterval = 3 * time.Second
 	}
 	s := &Server{cfg: cfg, db: db, log: log, users: auth.NewStore(db), regions: region.NewStore(db), logins: newThrottle(cfg.LoginBurst, cfg.LoginInterval),
-		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db),
+		imports: imports.New(db), uploads: newUploads(), compare: compare.New(db), registry: registry.NewStore(db), survey: survey.New(db),
 		jobs: job.NewRunner(db, log, cfg.Jobs), summaries: newSummaryCache(256), homes: newSummaryCache(1024)}
+	s.forms = survey.NewForms(db)
 	s.regionsCache = newRegionCache(30*time.Second, 20_000)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
@@ -149,10 +156,30 @@ func (s *Server) routes() chi.Router {
 			s.routesReview(r)
 			s.routesPersons(r)
 			s.routesJobs(r)
+			// survey rounds, teams, printing, archive
+			s.routesSurveyRounds(r)
 			s.routesUsers(r)
 			s.routesAudit(r)
 			// as of a past day (issue 13)
 			s.routesAsOf(r)
+
+			// survey forms: entry, review, progress (issue 11, survey2)
+			r.With(s.allow(actor.SurveyEnter)).Get("/survey/entry", s.handleFormTasks)
+			r.With(s.allow(actor.SurveyEnter)).Get("/survey/entry/households/{id}", s.handleFormHousehold)
+			r.With(s.allow(actor.SurveyEnter)).Post("/survey/entry/households/{id}/members", s.handleFormFound)
+			r.With(s.allow(actor.SurveyEnter)).Get("/survey/entry/members/{id}", s.handleFormEntry)
+			r.With(s.allow(actor.SurveyEnter)).Post("/survey/entry/members/{id}", s.handleFormSave)
+			r.With(s.allow(actor.SurveyEnter)).Post("/survey/entry/forms/{id}/revise", s.handleFormRevise)
+			r.With(s.allow(actor.SurveyApprove)).Get("/survey/review", s.handleFormQueue)
+			r.With(s.allow(actor.PersonRead)).Get("/survey/forms/{id}", s.handleFormView)
+			r.With(s.allow(actor.SurveyApprove)).Post("/survey/forms/{id}/approve", s.handleFormApprove)
+			r.With(s.allow(actor.SurveyApprove)).Post("/survey/forms/{id}/return", s.handleFormReturn)
+			r.With(s.allow(actor.ReportRead)).Get("/survey/progress", s.handleFormProgress)
+			r.With(s.allow(actor.ReportRead)).Get("/survey/progress/list", s.handleFormProgressList)
+			r.With(s.allow(actor.ReportRead)).Get("/survey/willing", s.handleFormWilling)
+			r.With(s.allow(actor.Export)).Get("/survey/export/approved.xlsx", s.handleFormExport("approved"))
+			r.With(s.allow(actor.Export)).Get("/survey/export/willing.xlsx", s.handleFormExport("willing"))
+			r.With(s.allow(actor.Export)).Get("/survey/export/reasons.xlsx", s.handleFormExport("reasons"))
 		})
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,275 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/survey"
+)
+
+// BenchmarkSurveyFormsUnderLoad publishes a round of the city-sized county
+// (CANBAO_BENCH_HOUSEHOLDS overrides the 290,000 households), then has 200
+// concurrent clerks (19 township accounts sharing them, over loopback)
+// open, save and submit forms of distinct members for
+// CANBAO_BENCH_LOAD_SECONDS (default 10); every submission is posted twice
+// with its key, as after a lost connection. It reports p50/p95 of the saves
+// and submissions and checks that no submission was lost or doubled; then
+// it drives the survey pages (tasks, household, form, review queue,
+// progress) at 20 users.
+func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
+	households := 290_000
+	if n, err := strconv.Atoi(os.Getenv("CANBAO_BENCH_HOUSEHOLDS")); err == nil && n > 0 {
+		households = n
+	}
+	seconds := 10
+	if n, err := strconv.Atoi(os.Getenv("CANBAO_BENCH_LOAD_SECONDS")); err == nil && n > 0 {
+		seconds = n
+	}
+	e := newEnv(b)
+	ctx := context.Background()
+	fixture.ImportCounty(b, e.db, households, 5, "csv")
+	run, err := compare.New(e.db).Run(ctx, fixture.Actor, compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, err := survey.New(e.db).Publish(ctx, fixture.Actor, survey.PublishRequest{Region: fixture.County, RunID: run.RunID, Title: "bench"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// 19 townships with the most targets, one clerk account each (with the
+	// reviewer, within the 20 logins a client address may make at once).
+	rows, err := e.db.Query(ctx, `SELECT left(h.region_code, 9), array_agg(m.id ORDER BY m.id), array_agg(m.id_number ORDER BY m.id), array_agg(m.name ORDER BY m.id)
+		FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+		WHERE m.round_id = $1 AND m.target AND m.name <> '' AND length(h.region_code) >= 9 GROUP BY 1 ORDER BY count(*) DESC LIMIT 19`, pub.Round)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type target struct {
+		member   int64
+		id, name string
+	}
+	type clerk struct {
+		c       *http.Client
+		csrf    string
+		targets []target
+	}
+	tr := &http.Transport{MaxIdleConns: 400, MaxIdleConnsPerHost: 400}
+	b.Cleanup(tr.CloseIdleConnections)
+	var clerks []*clerk
+	for rows.Next() {
+		var town string
+		var ids []int64
+		var nums, names []string
+		if err := rows.Scan(&town, &ids, &nums, &names); err != nil {
+			b.Fatal(err)
+		}
+		ck := &clerk{}
+		for i := range ids {
+			ck.targets = append(ck.targets, target{ids[i], nums[i], names[i]})
+		}
+		clerks = append(clerks, ck)
+		name := "bclerk" + strconv.Itoa(len(clerks))
+		e.mustCreateUser(name, actor.Township, town)
+		c := e.client()
+		c.mustLogin(name)
+		ck.csrf = c.csrf("/")
+		jar, _ := cookiejar.New(nil)
+		base, _ := url.Parse(e.http.URL)
+		jar.SetCookies(base, c.c.Jar.Cookies(base))
+		ck.c = &http.Client{Jar: jar, Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+
+	const workers = 200
+	var (
+		mu             sync.Mutex
+		saves, submits []time.Duration
+		done           []int64 // members submitted
+		first          error
+		wg             sync.WaitGroup
+		deadline       = time.Now().Add(time.Duration(seconds) * time.Second)
+		perClerk       = workers / len(clerks)
+		base           = e.http.URL
+		post           = func(c *http.Client, path string, form url.Values) (int, string, error) {
+			resp, err := c.PostForm(base+path, form)
+			if err != nil {
+				return 0, "", err
+			}
+			defer func() { _ = resp.Body.Close() }()
+			body, err := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(body), err
+		}
+	)
+	start := time.Now()
+	for w := range workers {
+		ck := clerks[w%len(clerks)]
+		slot := w / len(clerks)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Worker slot takes every perClerk-th target of its clerk: no two workers share a member.
+			for k := slot; k < len(ck.targets) && time.Now().Before(deadline); k += perClerk {
+				t := ck.targets[k]
+				path := "/survey/entry/members/" + strconv.FormatInt(t.member, 10)
+				status, page, err := getPage(ck.c, base+path)
+				if err == nil && status != http.StatusOK {
+					err = fmt.Errorf("form page: %d", status)
+				}
+				var form url.Values
+				if err == nil {
+					form, err = benchForm(page, ck.csrf, t.name, t.id)
+				}
+				if err == nil {
+					form.Set("do", "save")
+					t0 := time.Now()
+					status, _, err = post(ck.c, path, form)
+					d := time.Since(t0)
+					if err == nil && status != http.StatusSeeOther {
+						err = fmt.Errorf("save: %d", status)
+					}
+					mu.Lock()
+					saves = append(saves, d)
+					mu.Unlock()
+				}
+				if err == nil {
+					// Submit on top of the saved version, twice with one key.
+					v, _ := strconv.Atoi(form.Get("version"))
+					form.Set("version", strconv.Itoa(v+1))
+					form.Set("do", "submit")
+					for range 2 {
+						t0 := time.Now()
+						status, _, err = post(ck.c, path, form)
+						d := time.Since(t0)
+						if err == nil && status != http.StatusSeeOther {
+							err = fmt.Errorf("submit: %d", status)
+						}
+						mu.Lock()
+						submits = append(submits, d)
+						mu.Unlock()
+						if err != nil {
+							break
+						}
+					}
+				}
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				if err == nil {
+					done = append(done, t.member)
+				}
+				stop := first != nil
+				mu.Unlock()
+				if stop {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if first != nil {
+		b.Fatal(first)
+	}
+	var lost, doubled int
+	if err := e.db.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE f.state IS DISTINCT FROM 'submitted'),
+		       count(*) FILTER (WHERE (SELECT count(*) FROM survey_form_event v WHERE v.form_id = f.id AND v.to_state = 'submitted') <> 1)
+		FROM unnest($1::bigint[]) AS d(member) LEFT JOIN survey_form f ON f.member_id = d.member AND f.state <> 'superseded'`, done).
+		Scan(&lost, &doubled); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("%d concurrent clerks, %.1f s: %d forms saved and submitted (each submission posted twice)\n", workers, elapsed.Seconds(), len(done))
+	fmt.Printf("%-10s %7s %8s %8s %8s\n", "request", "n", "p50 ms", "p95 ms", "p99 ms")
+	for _, s := range []struct {
+		name string
+		d    []time.Duration
+	}{{"save", saves}, {"submit", submits}} {
+		fmt.Printf("%-10s %7d %8.1f %8.1f %8.1f\n", s.name, len(s.d), ms(percentile(s.d, 50)), ms(percentile(s.d, 95)), ms(percentile(s.d, 99)))
+		b.ReportMetric(ms(percentile(s.d, 95)), "p95-ms/"+s.name+"@200")
+	}
+	fmt.Printf("lost submissions %d, duplicated %d\n", lost, doubled)
+	b.ReportMetric(float64(lost), "lost")
+	b.ReportMetric(float64(doubled), "duplicated")
+	if lost != 0 || doubled != 0 {
+		b.Errorf("%d submissions lost, %d duplicated", lost, doubled)
+	}
+
+	// The survey pages at 20 users, as the first clerk and a county reviewer.
+	ck := clerks[0]
+	var household int64
+	if err := e.db.QueryRow(ctx, `SELECT household_id FROM survey_member WHERE id = $1`, ck.targets[0].member).Scan(&household); err != nil {
+		b.Fatal(err)
+	}
+	e.mustCreateUser("breviewer", actor.County, fixture.County)
+	rc := e.client()
+	rc.mustLogin("breviewer")
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(base)
+	jar.SetCookies(u, rc.c.Jar.Cookies(u))
+	reviewer := &http.Client{Jar: jar, Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	round := strconv.FormatInt(pub.Round, 10)
+	pages := []loadPage{
+		{"tasks search", "/survey/entry?q=" + url.QueryEscape(ck.targets[1].name), nil},
+		{"household", "/survey/entry/households/" + strconv.FormatInt(household, 10), nil},
+		{"form", "/survey/entry/members/" + strconv.FormatInt(ck.targets[1].member, 10), nil},
+		{"review queue", "/survey/review", nil},
+		{"progress county", "/survey/progress?round=" + round + "&region=" + fixture.County, nil},
+		{"progress list", "/survey/progress/list?round=" + round + "&region=" + fixture.County + "&kind=region&key=" + fixture.County + "&metric=visited", nil},
+	}
+	mixes := [][]loadJob{{{0, ck.c}, {1, ck.c}, {2, ck.c}}, {{3, reviewer}, {4, reviewer}, {5, reviewer}}}
+	ds, el, err := drive(base, pages, 20, mixes, time.Duration(seconds)*time.Second, 20_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var every []time.Duration
+	fmt.Printf("survey pages, 20 concurrent users, %.1f s:\n", el.Seconds())
+	fmt.Printf("%-16s %7s %8s %8s %8s\n", "page", "n", "p50 ms", "p95 ms", "p99 ms")
+	for p, pg := range pages {
+		every = append(every, ds[p]...)
+		fmt.Printf("%-16s %7d %8.1f %8.1f %8.1f\n", pg.name, len(ds[p]), ms(percentile(ds[p], 50)), ms(percentile(ds[p], 95)), ms(percentile(ds[p], 99)))
+		b.ReportMetric(ms(percentile(ds[p], 95)), "p95-ms/"+strings.ReplaceAll(pg.name, " ", "-")+"@20")
+	}
+	b.ReportMetric(ms(percentile(every, 95)), "p95-ms/survey-pages@20")
+}
+
+// getPage reads a page whole.
+func getPage(c *http.Client, u string) (int, string, error) {
+	resp, err := c.Get(u)
+	if err != nil {
+		return 0, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+// benchForm fills a member's form from its page's hidden fields.
+func benchForm(page, csrf, name, id string) (url.Values, error) {
+	v, k := versionField.FindStringSubmatch(page), keyField.FindStringSubmatch(page)
+	if v == nil || k == nil {
+		return nil, fmt.Errorf("no version or key on the form page")
+	}
+	born, _ := idcard.Birth(id)
+	sex := map[bool]string{true: "男", false: "女"}[idcard.Male(id)]
+	return url.Values{"csrf": {csrf}, "version": {v[1]}, "key": {k[1]}, "name": {name}, "id_number": {id}, "sex": {sex},
+		"birth": {born.Format("2006-01-02")}, "method": {"入户"}, "surveyor": {"调查员"}, "surveyed_on": {"2026-07-01"}, "outcome": {"在户"},
+		"willing": {"愿意参保"}, "reason": {"个人未参保"}, "phone": {"13800138000"}}, nil
+}

@@ -1,0 +1,586 @@
+package survey
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/idcard"
+)
+
+// Forms keeps the survey forms: entry by township clerks, review by county
+// reviewers, and what the progress pages count.
+type Forms struct {
+	db *pgxpool.Pool
+	// Today is the calendar day dates are validated against (Beijing);
+	// tests may replace it.
+	Today func() time.Time
+}
+
+// NewForms returns the form store over db.
+func NewForms(db *pgxpool.Pool) *Forms {
+	return &Forms{db: db, Today: func() time.Time {
+		y, m, d := time.Now().In(beijing).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}}
+}
+
+var beijing = time.FixedZone("CST", 8*3600)
+
+// Audit actions of the forms.
+const (
+	AuditFormSave    = "survey.form.save"
+	AuditFormSubmit  = "survey.form.submit"
+	AuditFormApprove = "survey.form.approve"
+	AuditFormReturn  = "survey.form.return"
+	AuditFormRevise  = "survey.form.revise"
+	AuditMemberAdd   = "survey.member.add"
+)
+
+// EntryMember is one person listed for a household, with their survey state.
+type EntryMember struct {
+	ID, HouseholdID, RoundID int64
+	IDNumber, Name, Relation string
+	Target, Found            bool
+	Pension, Medical         string
+	Flags                    int
+	State                    State // the live form's, Pending without one
+	FormID                   int64 // 0 without a live form
+	Outcome                  string
+	ReturnReason             string
+}
+
+// EntryHousehold is a household task of a round with its members.
+type EntryHousehold struct {
+	ID, RoundID                                int64
+	RoundTitle                                 string
+	Deadline                                   *time.Time
+	Code, Household, RegionCode, Address, Head string
+	TeamName                                   string
+	Members                                    []EntryMember
+}
+
+// FormRecord is a stored form.
+type FormRecord struct {
+	ID, MemberID, HouseholdID, RoundID int64
+	State                              State
+	Version                            int
+	Data                               Form
+	EnteredName, ReviewedName          string
+	SubmittedAt, ReviewedAt            *time.Time
+	ReturnReason                       string
+	Supersedes                         *int64
+	Corrected                          int
+	UpdatedAt                          time.Time
+}
+
+// FormEvent is one change of a form's state.
+type FormEvent struct {
+	From, To  State
+	Version   int
+	ActorName string
+	Note      string
+	At        time.Time
+}
+
+// ValidationError carries a form's field errors.
+type ValidationError struct{ Fields FieldErrors }
+
+func (e *ValidationError) Error() string { return "调查表有误，请按提示修改后再保存" }
+
+// ConflictError says the form changed since the user loaded it: Current is
+// the stored version, to be shown beside what the user typed.
+type ConflictError struct{ Current FormRecord }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("保存冲突：您打开后，%s 已将该调查表保存为第 %d 版。下面并排列出两个版本，您填写的内容没有丢失；核对后再次保存将以您的版本为准。",
+		orName(e.Current.EnteredName), e.Current.Version)
+}
+
+func orName(n string) string {
+	if n == "" {
+		return "他人"
+	}
+	return n
+}
+
+// entryMemberCols read a member with its live form (aliases m, h, f).
+const entryMemberCols = `m.id, m.household_id, m.round_id, m.id_number, m.name, m.relation, m.target, m.found, m.pension, m.medical, m.flags,
+	coalesce(f.state, 'pending'), coalesce(f.id, 0), coalesce(f.outcome, ''), coalesce(f.return_reason, '')`
+
+func scanMember(row pgx.Row) (EntryMember, error) {
+	var m EntryMember
+	err := row.Scan(&m.ID, &m.HouseholdID, &m.RoundID, &m.IDNumber, &m.Name, &m.Relation, &m.Target, &m.Found, &m.Pension, &m.Medical,
+		&m.Flags, &m.State, &m.FormID, &m.Outcome, &m.ReturnReason)
+	return m, err
+}
+
+// Household returns a household task of the actor's region with every
+// member listed (户不漏人) and each member's state.
+func (s *Forms) Household(ctx context.Context, a actor.Actor, id int64) (EntryHousehold, error) {
+	if err := a.Check(actor.SurveyEnter); err != nil {
+		return EntryHousehold{}, err
+	}
+	h, err := s.household(ctx, s.db, id)
+	if err == nil && !a.Sees(h.RegionCode) {
+		err = apperr.NotFoundf("调查户不存在")
+	}
+	if err != nil {
+		return EntryHousehold{}, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+entryMemberCols+`
+		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+		WHERE m.household_id = $1 ORDER BY m.found, m.id`, id)
+	if err != nil {
+		return EntryHousehold{}, fmt.Errorf("household members: %w", err)
+	}
+	h.Members, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (EntryMember, error) { return scanMember(r) })
+	if err != nil {
+		return EntryHousehold{}, fmt.Errorf("household members: %w", err)
+	}
+	return h, nil
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (s *Forms) household(ctx context.Context, db querier, id int64) (EntryHousehold, error) {
+	const q = `
+		SELECT h.id, h.round_id, r.title, r.deadline, h.code, h.household, h.region_code, h.address, h.head_name, coalesce(t.name, '')
+		FROM survey_household h JOIN survey_round r ON r.id = h.round_id LEFT JOIN survey_team t ON t.id = h.team_id
+		WHERE h.id = $1`
+	var h EntryHousehold
+	err := db.QueryRow(ctx, q, id).Scan(&h.ID, &h.RoundID, &h.RoundTitle, &h.Deadline, &h.Code, &h.Household, &h.RegionCode,
+		&h.Address, &h.Head, &h.TeamName)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, apperr.NotFoundf("调查户不存在")
+	}
+	if err != nil {
+		return h, fmt.Errorf("household %d: %w", id, err)
+	}
+	return h, nil
+}
+
+// formCols read a stored form (alias f).
+const formCols = `f.id, f.member_id, f.household_id, f.round_id, f.state, f.version, f.data, f.entered_name, f.reviewed_name,
+	f.submitted_at, f.reviewed_at, f.return_reason, f.supersedes, f.corrected, f.updated_at`
+
+func scanForm(row pgx.Row) (FormRecord, error) {
+	var f FormRecord
+	var data []byte
+	err := row.Scan(&f.ID, &f.MemberID, &f.HouseholdID, &f.RoundID, &f.State, &f.Version, &data, &f.EnteredName, &f.ReviewedName,
+		&f.SubmittedAt, &f.ReviewedAt, &f.ReturnReason, &f.Supersedes, &f.Corrected, &f.UpdatedAt)
+	if err != nil {
+		return f, err
+	}
+	if err := json.Unmarshal(data, &f.Data); err != nil {
+		return f, fmt.Errorf("form %d data: %w", f.ID, err)
+	}
+	return f, nil
+}
+
+// Entry is what the form page needs: the member, their household, their
+// live form (nil before the first save) and the form pre-filled from the
+// list and the registry when there is none.
+type Entry struct {
+	Household EntryHousehold
+	Member    EntryMember
+	Live      *FormRecord
+	Prefill   Form
+	Events    []FormEvent
+}
+
+// Entry returns member id's form for entry by a clerk of its region, and
+// audits the read (the form carries the whole ID).
+func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry, error) {
+	if err := a.Check(actor.SurveyEnter); err != nil {
+		return Entry{}, err
+	}
+	var e Entry
+	m, err := scanMember(s.db.QueryRow(ctx, `SELECT `+entryMemberCols+`
+		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.id = $1`, memberID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, apperr.NotFoundf("调查对象不存在")
+	}
+	if err != nil {
+		return e, fmt.Errorf("member %d: %w", memberID, err)
+	}
+	if e.Household, err = s.household(ctx, s.db, m.HouseholdID); err != nil {
+		return e, err
+	}
+	if !a.Sees(e.Household.RegionCode) {
+		return Entry{}, apperr.NotFoundf("调查对象不存在")
+	}
+	e.Member = m
+	if m.FormID != 0 {
+		f, err := scanForm(s.db.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, m.FormID))
+		if err != nil {
+			return e, fmt.Errorf("form %d: %w", m.FormID, err)
+		}
+		e.Live = &f
+		if e.Events, err = s.events(ctx, f.ID); err != nil {
+			return e, err
+		}
+	}
+	if e.Prefill, err = s.prefill(ctx, e.Household, m); err != nil {
+		return e, err
+	}
+	// The form shows the whole ID and the registry's entry: a full-record read.
+	ae := audit.For(a, audit.RecordView, "survey_member:"+strconv.FormatInt(memberID, 10))
+	ae.Result = "ok"
+	if err := audit.Record(ctx, s.db, ae); err != nil {
+		return Entry{}, err
+	}
+	return e, nil
+}
+
+// prefill is a blank form with what the list and the registry know.
+func (s *Forms) prefill(ctx context.Context, h EntryHousehold, m EntryMember) (Form, error) {
+	f := Form{Name: m.Name, IDNumber: m.IDNumber, Relation: m.Relation, HeadName: h.Head, HukouAddress: h.Address, Outcome: OutcomePresent}
+	const q = `SELECT name, coalesce(sex, ''), coalesce(to_char(birth, 'YYYY-MM-DD'), ''), coalesce(relation, '') FROM person WHERE id_number = $1`
+	var name, sex, birth, relation string
+	err := s.db.QueryRow(ctx, q, m.IDNumber).Scan(&name, &sex, &birth, &relation)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return f, fmt.Errorf("prefill %d: %w", m.ID, err)
+	default:
+		if name != "" {
+			f.Name = name
+		}
+		f.Sex, f.Birth = sex, birth
+		if relation != "" {
+			f.Relation = relation
+		}
+	}
+	if f.Sex == "" && m.IDNumber != "" {
+		if male, ok := idcardSex(m.IDNumber); ok {
+			f.Sex = map[bool]string{true: "男", false: "女"}[male]
+		}
+	}
+	if f.Birth == "" {
+		f.Birth = idcardBirth(m.IDNumber)
+	}
+	return f, nil
+}
+
+func (s *Forms) events(ctx context.Context, formID int64) ([]FormEvent, error) {
+	rows, err := s.db.Query(ctx, `
+		SELECT e.from_state, e.to_state, e.version, e.actor_name, e.note, e.at FROM survey_form_event e
+		WHERE e.form_id = $1 OR e.form_id = (SELECT supersedes FROM survey_form WHERE id = $1) ORDER BY e.id`, formID)
+	if err != nil {
+		return nil, fmt.Errorf("form events: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[FormEvent])
+}
+
+// Save is one save of a member's form by a clerk.
+type Save struct {
+	// Version is the version the clerk opened (0: there was no form).
+	Version int
+	Data    Form
+	Submit  bool
+	// Key is the submission's idempotency key, rendered once per form
+	// page: a retried submission with the same key returns the form it
+	// submitted, never a second submission.
+	Key string
+}
+
+// Saved is what a save did.
+type Saved struct {
+	Form FormRecord
+	// Warnings are a draft's items not yet as they must be: a draft keeps
+	// whatever was typed, and a submission refuses them.
+	Warnings FieldErrors
+	// Repeated says the submission's key had submitted the form already:
+	// nothing was written this time.
+	Repeated bool
+}
+
+// Save stores a draft or submits member id's form. It refuses (with the
+// stored version in a *ConflictError) a save based on an older version,
+// and a submission (with a *ValidationError) whose items are not as typed
+// or miss a required one; a retried submission answers the form its key
+// already submitted.
+func (s *Forms) Save(ctx context.Context, a actor.Actor, memberID int64, in Save) (Saved, error) {
+	if err := a.Check(actor.SurveyEnter); err != nil {
+		return Saved{}, err
+	}
+	var out Saved
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var err error
+		out, err = s.save(ctx, tx, a, memberID, in)
+		return err
+	})
+	return out, err
+}
+
+func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int64, in Save) (Saved, error) {
+	// The member's row is the lock every writer of its forms takes first,
+	// so two saves (or a save and a retried submission) take turns.
+	var region, listedID string
+	var found bool
+	err := tx.QueryRow(ctx, `SELECT h.region_code, m.id_number, m.found FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+		WHERE m.id = $1 FOR UPDATE OF m`, memberID).Scan(&region, &listedID, &found)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !a.Sees(region)) {
+		return Saved{}, apperr.NotFoundf("调查对象不存在")
+	}
+	if err != nil {
+		return Saved{}, fmt.Errorf("lock member %d: %w", memberID, err)
+	}
+	if in.Submit && in.Key != "" {
+		done, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.submit_key = $1 AND f.member_id = $2`, in.Key, memberID))
+		if err == nil {
+			return Saved{Form: done, Repeated: true}, nil // this submission happened already
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Saved{}, fmt.Errorf("submission %s: %w", in.Key, err)
+		}
+	}
+	live, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.member_id = $1 AND f.state <> 'superseded'`, memberID))
+	hasLive := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Saved{}, fmt.Errorf("live form of %d: %w", memberID, err)
+	}
+	from := Pending
+	if hasLive {
+		from = live.State
+	}
+	if (hasLive && live.Version != in.Version) || (!hasLive && in.Version != 0) {
+		if hasLive {
+			return Saved{}, &ConflictError{Current: live}
+		}
+		return Saved{}, apperr.Conflictf("该调查表已不存在，请重新打开")
+	}
+	step := StepSave
+	if in.Submit {
+		step = StepSubmit
+	}
+	to, err := Next(from, step)
+	if err != nil {
+		return Saved{}, err
+	}
+	errs := in.Data.Validate(in.Submit, s.Today())
+	if !found && in.Data.IDNumber != "" && in.Data.IDNumber != listedID {
+		errs["id_number"] = "公民身份号码须与名单一致；名单上的号码有误时请在备注中说明"
+	}
+	if in.Submit && len(errs) > 0 {
+		return Saved{}, &ValidationError{Fields: errs}
+	}
+	data, err := json.Marshal(in.Data)
+	if err != nil {
+		return Saved{}, err
+	}
+	key := (*string)(nil)
+	if in.Submit && in.Key != "" {
+		key = &in.Key
+	}
+	var id int64
+	if hasLive {
+		id = live.ID
+		const q = `UPDATE survey_form SET state = $2, version = version + 1, data = $3, outcome = $4, outcome_date = $5, willing = $6,
+			reason = $7, surveyed_on = $8, submit_key = coalesce($9, submit_key), entered_by = $10, entered_name = $11,
+			submitted_at = CASE WHEN $2 = 'submitted' THEN now() ELSE submitted_at END, updated_at = now()
+			WHERE id = $1`
+		_, err = tx.Exec(ctx, q, id, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
+			nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username)
+	} else {
+		const q = `INSERT INTO survey_form (member_id, household_id, round_id, state, data, outcome, outcome_date, willing, reason,
+			surveyed_on, submit_key, entered_by, entered_name, submitted_at)
+			SELECT m.id, m.household_id, m.round_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $2 = 'submitted' THEN now() END
+			FROM survey_member m WHERE m.id = $1 RETURNING id`
+		err = tx.QueryRow(ctx, q, memberID, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
+			nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username).Scan(&id)
+	}
+	if err != nil {
+		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
+	}
+	action := AuditFormSave
+	if in.Submit {
+		action = AuditFormSubmit
+	}
+	if err := s.record(ctx, tx, a, id, from, to, "", action); err != nil {
+		return Saved{}, err
+	}
+	f, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, id))
+	if len(errs) == 0 {
+		errs = nil
+	}
+	return Saved{Form: f, Warnings: errs}, err
+}
+
+// record writes a form's state change to its history and the audit log,
+// in the change's transaction.
+func (s *Forms) record(ctx context.Context, tx pgx.Tx, a actor.Actor, formID int64, from, to State, note, action string) error {
+	const q = `INSERT INTO survey_form_event (form_id, from_state, to_state, version, actor_id, actor_name, note)
+		SELECT $1, $2, $3, version, $4, $5, $6 FROM survey_form WHERE id = $1`
+	if _, err := tx.Exec(ctx, q, formID, from, to, nullID(a.UserID), a.Username, note); err != nil {
+		return fmt.Errorf("form event: %w", err)
+	}
+	e := audit.For(a, action, "survey_form:"+strconv.FormatInt(formID, 10))
+	e.Result = "ok"
+	e.Detail = from.Label() + " → " + to.Label()
+	if note != "" {
+		e.Detail += "：" + note
+	}
+	return audit.Record(ctx, tx, e)
+}
+
+// Revise starts a new form for a member whose live form is approved: the
+// approved one is superseded (kept, no longer live) and the new draft
+// starts from its data. It returns the new form.
+func (s *Forms) Revise(ctx context.Context, a actor.Actor, formID int64) (FormRecord, error) {
+	if err := a.Check(actor.SurveyEnter); err != nil {
+		return FormRecord{}, err
+	}
+	var out FormRecord
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		old, region, err := lockForm(ctx, tx, formID)
+		if err != nil || !a.Sees(region) {
+			return notFound(err)
+		}
+		to, err := Next(old.State, StepRevise)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE survey_form SET state = $2, version = version + 1, updated_at = now() WHERE id = $1`, formID, to); err != nil {
+			return fmt.Errorf("supersede form %d: %w", formID, err)
+		}
+		if err := s.record(ctx, tx, a, formID, old.State, to, "", AuditFormRevise); err != nil {
+			return err
+		}
+		var id int64
+		const q = `INSERT INTO survey_form (member_id, household_id, round_id, state, data, outcome, outcome_date, willing, reason, surveyed_on,
+			entered_by, entered_name, supersedes)
+			SELECT member_id, household_id, round_id, 'draft', data, outcome, outcome_date, willing, reason, surveyed_on, $2, $3, id
+			FROM survey_form WHERE id = $1 RETURNING id`
+		if err := tx.QueryRow(ctx, q, formID, nullID(a.UserID), a.Username).Scan(&id); err != nil {
+			return fmt.Errorf("revise form %d: %w", formID, err)
+		}
+		if err := s.record(ctx, tx, a, id, Pending, Draft, "替代第 "+strconv.FormatInt(formID, 10)+" 号调查表", AuditFormRevise); err != nil {
+			return err
+		}
+		out, err = scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, id))
+		return err
+	})
+	return out, err
+}
+
+// lockForm reads and locks a form (after its member, the order every
+// writer follows) and returns it with its household's region.
+func lockForm(ctx context.Context, tx pgx.Tx, formID int64) (FormRecord, string, error) {
+	var region string
+	err := tx.QueryRow(ctx, `SELECT h.region_code FROM survey_form f JOIN survey_member m ON m.id = f.member_id
+		JOIN survey_household h ON h.id = f.household_id WHERE f.id = $1 FOR UPDATE OF m`, formID).Scan(&region)
+	if err != nil {
+		return FormRecord{}, "", err
+	}
+	f, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1 FOR UPDATE`, formID))
+	return f, region, err
+}
+
+func notFound(err error) error {
+	if err == nil || errors.Is(err, pgx.ErrNoRows) {
+		return apperr.NotFoundf("调查表不存在")
+	}
+	return fmt.Errorf("form: %w", err)
+}
+
+// AddFound adds a person found at the door who was on no list to a
+// household: a member of their own (found = true) whose form makes them a
+// new registry person on approval.
+func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, name, idNumber, relation string) (EntryMember, error) {
+	if err := a.Check(actor.SurveyEnter); err != nil {
+		return EntryMember{}, err
+	}
+	errs := Form{Name: name, IDNumber: idNumber, Relation: relation, Outcome: OutcomePresent}.Validate(false, s.Today())
+	switch {
+	case name == "":
+		errs["name"] = "姓名为必填项"
+	case idNumber == "":
+		errs["id_number"] = "公民身份号码为必填项（新增人员入库须有号码）"
+	}
+	if len(errs) > 0 {
+		return EntryMember{}, &ValidationError{Fields: errs}
+	}
+	var m EntryMember
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		h, err := s.household(ctx, tx, householdID)
+		if err != nil || !a.Sees(h.RegionCode) {
+			return apperr.NotFoundf("调查户不存在")
+		}
+		var other string
+		err = tx.QueryRow(ctx, `SELECT h.code FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+			WHERE m.round_id = $1 AND m.id_number = $2`, h.RoundID, idNumber).Scan(&other)
+		if err == nil {
+			return &ValidationError{Fields: FieldErrors{"id_number": "该号码已在本批次调查名单中（任务编码 " + other + "）"}}
+		}
+		const q = `INSERT INTO survey_member (household_id, round_id, id_number, name, relation, target, added_run, found)
+			SELECT $1, $2, $3, $4, $5, true, r.run_id, true FROM survey_round r WHERE r.id = $2 RETURNING id`
+		var id int64
+		if err := tx.QueryRow(ctx, q, householdID, h.RoundID, idNumber, name, relation).Scan(&id); err != nil {
+			return fmt.Errorf("add member: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE survey_household SET targets = targets + 1, persons = persons + 1 WHERE id = $1`, householdID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE survey_round SET persons = persons + 1, targets = targets + 1, updated_at = now() WHERE id = $1`, h.RoundID); err != nil {
+			return err
+		}
+		e := audit.For(a, AuditMemberAdd, "survey_member:"+strconv.FormatInt(id, 10))
+		e.Result, e.Detail = "ok", "入户新发现人员，调查户 "+h.Code
+		if err := audit.Record(ctx, tx, e); err != nil {
+			return err
+		}
+		m = EntryMember{ID: id, HouseholdID: householdID, RoundID: h.RoundID, IDNumber: idNumber, Name: name, Relation: relation,
+			Target: true, Found: true, State: Pending}
+		return nil
+	})
+	return m, err
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// nullDate is a valid YYYY-MM-DD as a date, anything else NULL (a draft
+// keeps the text in data; only valid dates reach the columns).
+func nullDate(s string) *time.Time {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return nil
+	}
+	return &d
+}
+
+// idcardSex reads the sex from a valid ID.
+func idcardSex(id string) (male, ok bool) {
+	if !idcard.Parse(id).Valid() {
+		return false, false
+	}
+	return idcard.Sex(id)
+}
+
+// idcardBirth is a valid ID's birth date as YYYY-MM-DD, "" otherwise.
+func idcardBirth(id string) string {
+	if !idcard.Parse(id).Valid() {
+		return ""
+	}
+	if b, ok := idcard.Birth(id); ok {
+		return b.Format("2006-01-02")
+	}
+	return ""
+}

@@ -1,0 +1,319 @@
+package survey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
+	"github.com/canbao/canbao/internal/registry"
+)
+
+// QueueItem is one line of the review queue.
+type QueueItem struct {
+	FormID, MemberID       int64
+	State                  State
+	Name, IDNumber         string
+	HouseholdCode, Village string
+	EnteredName            string
+	SubmittedAt            *time.Time
+	Found                  bool
+	Outcome                string
+}
+
+// QueueSpec is the review queue's list contract: filters by state
+// (submitted by default), region (a township or village inside the
+// viewer's) and round.
+var QueueSpec = list.Spec{Size: 50, Filters: []string{"state", "region", "round"}}
+
+// Queue returns a page of forms for review in the actor's region.
+func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.Page[QueueItem], error) {
+	if err := a.Check(actor.SurveyApprove); err != nil {
+		return list.Page[QueueItem]{}, err
+	}
+	state := State(lq.Filter("state"))
+	if _, ok := stateLabels[state]; !ok || state == Pending {
+		state = Submitted
+	}
+	scope := a.Region
+	if r := lq.Filter("region"); r != "" && a.Sees(r) {
+		scope = r
+	}
+	round, _ := strconv.ParseInt(lq.Filter("round"), 10, 64)
+	where := `FROM survey_form f JOIN survey_member m ON m.id = f.member_id JOIN survey_household h ON h.id = f.household_id
+		WHERE f.state = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = 0 OR f.round_id = $3)`
+	var total int
+	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, state, scope, round).Scan(&total); err != nil {
+		return list.Page[QueueItem]{}, fmt.Errorf("review queue: %w", err)
+	}
+	rows, err := s.db.Query(ctx, `SELECT f.id, m.id, f.state, m.name, m.id_number, h.code, h.region_code, f.entered_name, f.submitted_at, m.found, f.outcome `+
+		where+` ORDER BY f.submitted_at NULLS LAST, f.id LIMIT $4 OFFSET $5`, state, scope, round, lq.Limit(), lq.Offset())
+	if err != nil {
+		return list.Page[QueueItem]{}, fmt.Errorf("review queue: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[QueueItem])
+	if err != nil {
+		return list.Page[QueueItem]{}, fmt.Errorf("review queue: %w", err)
+	}
+	return list.Of(items, total, lq), nil
+}
+
+// Review is a form with what the registry says beside it.
+type Review struct {
+	Form      FormRecord
+	Member    EntryMember
+	Household EntryHousehold
+	Person    *registry.Person // nil: the registry does not know the person (found at the door)
+	Events    []FormEvent
+	// Diffs are the registry fields the form would change on approval.
+	Diffs []Diff
+}
+
+// Diff is one registry field the form disagrees with.
+type Diff struct {
+	Field, Registry, Form string
+}
+
+// Form returns form id in full with the registry's entry beside it, for a
+// reviewer or a clerk of its region (a full record: the read is audited).
+func (s *Forms) Form(ctx context.Context, a actor.Actor, formID int64) (Review, error) {
+	if err := a.Check(actor.PersonRead); err != nil {
+		return Review{}, err
+	}
+	var r Review
+	f, err := scanForm(s.db.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, formID))
+	if err != nil {
+		return r, notFound(err)
+	}
+	if r.Household, err = s.household(ctx, s.db, f.HouseholdID); err != nil {
+		return r, err
+	}
+	if !a.Sees(r.Household.RegionCode) {
+		return Review{}, apperr.NotFoundf("调查表不存在")
+	}
+	r.Form = f
+	if r.Member, err = scanMember(s.db.QueryRow(ctx, `SELECT `+entryMemberCols+`
+		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.id = $1`, f.MemberID)); err != nil {
+		return r, fmt.Errorf("member %d: %w", f.MemberID, err)
+	}
+	if r.Events, err = s.events(ctx, formID); err != nil {
+		return r, err
+	}
+	p, err := registryPerson(ctx, s.db, r.Member.IDNumber)
+	if err != nil {
+		return r, err
+	}
+	r.Person = p
+	entry := formEntry(r.Member, r.Household, f.Data, p != nil)
+	r.Diffs = diffs(p, entry)
+	ae := audit.For(a, audit.RecordView, "survey_form:"+strconv.FormatInt(formID, 10))
+	ae.Result = "ok"
+	if err := audit.Record(ctx, s.db, ae); err != nil {
+		return Review{}, err
+	}
+	return r, nil
+}
+
+// registryPerson reads a registry entry, nil when there is none.
+func registryPerson(ctx context.Context, db querier, id string) (*registry.Person, error) {
+	const q = `SELECT name, coalesce(sex, ''), birth, coalesce(household, ''), coalesce(relation, ''), coalesce(hukou_region, ''),
+		coalesce(pop_status, ''), identity_kind, region_code FROM person WHERE id_number = $1`
+	p := registry.Person{IDNumber: id}
+	err := db.QueryRow(ctx, q, id).Scan(&p.Name, &p.Sex, &p.Birth, &p.Household, &p.Relation, &p.HukouRegion, &p.PopStatus,
+		&p.IdentityKind, &p.RegionCode)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", id, err)
+	}
+	return &p, nil
+}
+
+// Pop statuses an approved form sets (DOMAIN §4's 人口状态 values).
+const (
+	PopDied  = "死亡"
+	PopMoved = "迁出"
+)
+
+// IdentitySurvey is the identity kind of a person the registry first
+// learns of from a survey form.
+const IdentitySurvey = "入户调查"
+
+// formEntry is what an approved form tells the registry about its member:
+// the corrected identity items, the household, and a move or death as the
+// 人口状态. A person the registry lacks (found at the door) also gets what
+// a new entry needs.
+func formEntry(m EntryMember, h EntryHousehold, f Form, known bool) registry.Entry {
+	v := map[registry.Field]string{}
+	set := func(field registry.Field, s string) {
+		if s != "" {
+			v[field] = s
+		}
+	}
+	set(registry.Name, f.Name)
+	set(registry.Sex, f.Sex)
+	set(registry.Birth, f.Birth)
+	set(registry.Household, h.Household)
+	set(registry.Relation, f.Relation)
+	switch f.Outcome {
+	case OutcomeDied:
+		v[registry.PopStatus] = PopDied
+	case OutcomeMoved:
+		v[registry.PopStatus] = PopMoved
+	}
+	if !known {
+		v[registry.IdentityKind] = IdentitySurvey
+		v[registry.RegionCode] = h.RegionCode
+		if h.Household != "" {
+			v[registry.HukouRegion] = h.RegionCode
+			if _, ok := v[registry.PopStatus]; !ok {
+				v[registry.PopStatus] = "正常"
+			}
+		}
+	}
+	return registry.Entry{ID: m.IDNumber, Values: v}
+}
+
+// diffFields are the registry fields a reviewer compares, in order.
+var diffFields = []registry.Field{registry.Name, registry.Sex, registry.Birth, registry.Household, registry.Relation, registry.PopStatus}
+
+// diffs lists the fields where the form's entry disagrees with the
+// registry's (every field given, for a person the registry lacks).
+func diffs(p *registry.Person, e registry.Entry) []Diff {
+	var out []Diff
+	for _, f := range diffFields {
+		nv, ok := e.Values[f]
+		if !ok {
+			continue
+		}
+		old := ""
+		if p != nil {
+			old = personValue(*p, f)
+		}
+		if old != nv {
+			out = append(out, Diff{Field: f.Label(), Registry: old, Form: nv})
+		}
+	}
+	return out
+}
+
+func personValue(p registry.Person, f registry.Field) string {
+	switch f {
+	case registry.Name:
+		return p.Name
+	case registry.Sex:
+		return p.Sex
+	case registry.Birth:
+		if p.Birth == nil {
+			return ""
+		}
+		return p.Birth.Format("2006-01-02")
+	case registry.Household:
+		return p.Household
+	case registry.Relation:
+		return p.Relation
+	case registry.PopStatus:
+		return p.PopStatus
+	}
+	return ""
+}
+
+// Approve is 登记入库: in one transaction the form becomes approved and
+// the registry takes its items (registry.Apply, the form as the source,
+// the survey date as the date they took effect); corrected counts the
+// registry fields it changed. A person found at the door is added.
+// version is the version the reviewer saw.
+func (s *Forms) Approve(ctx context.Context, a actor.Actor, formID int64, version int) (FormRecord, error) {
+	return s.review(ctx, a, formID, version, StepApprove, "")
+}
+
+// Return sends a submitted form back to its clerk with a reason they see.
+func (s *Forms) Return(ctx context.Context, a actor.Actor, formID int64, version int, reason string) (FormRecord, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return FormRecord{}, &ValidationError{Fields: FieldErrors{"reason": "请填写退回原因，录入人员将据此修改"}}
+	}
+	return s.review(ctx, a, formID, version, StepReturn, reason)
+}
+
+func (s *Forms) review(ctx context.Context, a actor.Actor, formID int64, version int, step Step, reason string) (FormRecord, error) {
+	if err := a.Check(actor.SurveyApprove); err != nil {
+		return FormRecord{}, err
+	}
+	var out FormRecord
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		f, region, err := lockForm(ctx, tx, formID)
+		if err != nil || !a.Sees(region) {
+			return notFound(err)
+		}
+		if f.Version != version {
+			return apperr.Conflictf("该调查表在您打开后已被修改（现为第 %d 版），请重新打开后再审核", f.Version)
+		}
+		to, err := Next(f.State, step)
+		if err != nil {
+			return err
+		}
+		corrected := 0
+		if step == StepApprove {
+			if corrected, err = s.applyToRegistry(ctx, tx, a, f); err != nil {
+				return err
+			}
+		}
+		const q = `UPDATE survey_form SET state = $2, version = version + 1, reviewed_by = $3, reviewed_name = $4, reviewed_at = now(),
+			return_reason = $5, corrected = $6, updated_at = now() WHERE id = $1`
+		if _, err := tx.Exec(ctx, q, formID, to, nullID(a.UserID), a.Username, reason, corrected); err != nil {
+			return fmt.Errorf("review form %d: %w", formID, err)
+		}
+		action := AuditFormApprove
+		if step == StepReturn {
+			action = AuditFormReturn
+		}
+		if err := s.record(ctx, tx, a, formID, f.State, to, reason, action); err != nil {
+			return err
+		}
+		out, err = scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, formID))
+		return err
+	})
+	return out, err
+}
+
+// applyToRegistry hands an approved form's items to the registry and
+// returns how many registry fields changed.
+func (s *Forms) applyToRegistry(ctx context.Context, tx pgx.Tx, a actor.Actor, f FormRecord) (int, error) {
+	h, err := s.household(ctx, tx, f.HouseholdID)
+	if err != nil {
+		return 0, err
+	}
+	m, err := scanMember(tx.QueryRow(ctx, `SELECT `+entryMemberCols+`
+		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.id = $1`, f.MemberID))
+	if err != nil {
+		return 0, fmt.Errorf("member %d: %w", f.MemberID, err)
+	}
+	p, err := registryPerson(ctx, tx, m.IDNumber)
+	if err != nil {
+		return 0, err
+	}
+	effective, err := time.Parse("2006-01-02", f.Data.SurveyedOn)
+	if err != nil {
+		return 0, apperr.Invalidf("调查表缺少有效的调查日期，无法入库")
+	}
+	res, err := registry.Apply(ctx, tx, registry.ChangeSet{
+		Source:    registry.Source{Kind: registry.Survey, ID: f.ID},
+		Actor:     a.UserID,
+		Effective: effective,
+		Persons:   registry.NewEntries(formEntry(m, h, f.Data, p != nil)),
+	})
+	if err != nil {
+		return 0, err
+	}
+	return res.Events, nil
+}

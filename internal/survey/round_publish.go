@@ -1,0 +1,186 @@
+package survey
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// A publish and a top-up are the same merge of a run into a round: a new
+// round is an empty one. Every step is one statement over whole sets (a
+// county's round is some 100,000 households), in the publish's
+// transaction, through temporary tables dropped at commit.
+const qTempTables = `
+	CREATE TEMP TABLE pub_target (id_number text COLLATE "C", household text COLLATE "C", place text COLLATE "C") ON COMMIT DROP;
+	CREATE TEMP TABLE pub_household (id bigint, household text COLLATE "C", place text COLLATE "C", single text COLLATE "C", new boolean) ON COMMIT DROP;
+	CREATE TEMP TABLE pub_member (household_id bigint, id_number text COLLATE "C", name text, relation text,
+		target boolean, pension text, medical text, flags integer) ON COMMIT DROP`
+
+const (
+	// The run's targets in the region ($2), each with its household key: a
+	// 户号 in the region, or none (a household of one at the person's
+	// region).
+	qTargets = `
+		INSERT INTO pub_target (id_number, household, place)
+		SELECT rp.id_number,
+		       CASE WHEN coalesce(p.household, '') <> '' AND p.hukou_region LIKE $2 || '%' THEN p.household ELSE '' END,
+		       CASE WHEN coalesce(p.household, '') <> '' AND p.hukou_region LIKE $2 || '%' THEN p.hukou_region ELSE rp.region_code END
+		FROM run_person rp LEFT JOIN person p ON p.id_number = rp.id_number
+		WHERE rp.run_id = $1 AND rp.survey AND rp.region_code LIKE $2 || '%'`
+
+	// Households the round ($1) must hold: those of the targets' 户号
+	// (already in the round or new) and a new household of one for each
+	// target without 户号 the round does not list yet. A target already
+	// listed stays where it is.
+	qHouseholds = `
+		INSERT INTO pub_household (id, household, place, single, new)
+		SELECT coalesce(h.id, nextval('survey_household_id_seq')), k.household, k.place, NULL, h.id IS NULL
+		FROM (SELECT DISTINCT household, place FROM pub_target WHERE household <> '') k
+		LEFT JOIN survey_household h ON h.round_id = $1 AND h.household = k.household AND h.region_code = k.place
+		UNION ALL
+		SELECT nextval('survey_household_id_seq'), '', t.place, t.id_number, true
+		FROM pub_target t
+		WHERE t.household = '' AND NOT EXISTS (SELECT 1 FROM survey_member m WHERE m.round_id = $1 AND m.id_number = t.id_number)`
+
+	// Every member of those households by the registry ($1 region), with
+	// what the run ($2) says of them: the register's current members, and
+	// the targets themselves whatever their status.
+	qMembers = `
+		INSERT INTO pub_member (household_id, id_number, name, relation, target, pension, medical, flags)
+		SELECT m.household_id, m.id_number, coalesce(nullif(m.name, ''), rp.name, ''), m.relation,
+		       t.id_number IS NOT NULL, coalesce(rp.pension, ''), coalesce(rp.medical, ''), coalesce(rp.flags, 0)
+		FROM (SELECT h.id AS household_id, p.id_number, p.name, coalesce(p.relation, '') AS relation
+		      FROM pub_household h
+		      JOIN person p ON p.household = h.household AND p.hukou_region = h.place
+		      WHERE h.single IS NULL AND p.hukou_region LIKE $1 || '%'
+		        AND (coalesce(p.pop_status, '正常') = '正常' OR p.id_number IN (SELECT id_number FROM pub_target))
+		      UNION ALL
+		      SELECT h.id, h.single, coalesce(p.name, ''), coalesce(p.relation, '')
+		      FROM pub_household h LEFT JOIN person p ON p.id_number = h.single
+		      WHERE h.single IS NOT NULL) m
+		LEFT JOIN pub_target t ON t.id_number = m.id_number
+		LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number`
+
+	// New households of round $1 from run $2 with their counts, their
+	// head (户主, else a member) and the team their village is assigned
+	// to whole.
+	qInsertHouseholds = `
+		INSERT INTO survey_household (id, round_id, code, household, region_code, added_run, persons, targets, head_name, team_id)
+		SELECT h.id, $1, survey_task_code(h.id), h.household, h.place, $2, c.persons, c.targets, c.head, v.team_id
+		FROM pub_household h
+		JOIN (SELECT household_id, count(*) AS persons, count(*) FILTER (WHERE target) AS targets,
+		             coalesce(min(name) FILTER (WHERE relation = '户主'), min(name)) AS head
+		      FROM pub_member GROUP BY household_id) c ON c.household_id = h.id
+		LEFT JOIN survey_team_village v ON v.round_id = $1 AND v.village_code = h.place
+		WHERE h.new`
+
+	// New members of round $1 from run $2. In a top-up someone the round
+	// lists already (in this or another household) keeps their row.
+	qInsertMembers = `
+		INSERT INTO survey_member (household_id, round_id, id_number, name, relation, target, pension, medical, flags, added_run)
+		SELECT household_id, $1, id_number, name, relation, target, pension, medical, flags, $2
+		FROM pub_member`
+
+	// Members of round $1 listed before run $2: the later run's statuses,
+	// target or not now. A member no longer a target is marked dropped by
+	// this run; one that is a target again is no longer dropped. Members
+	// found at the door are the survey's own and stay as entered.
+	qUpdateMembers = `
+		UPDATE survey_member m
+		SET target = n.target, pension = n.pension, medical = n.medical, flags = n.flags,
+		    dropped_run = CASE WHEN n.target THEN NULL WHEN m.target THEN $2::bigint ELSE m.dropped_run END
+		FROM (SELECT x.id, t.id_number IS NOT NULL AS target, coalesce(rp.pension, x.pension) AS pension,
+		             coalesce(rp.medical, x.medical) AS medical, coalesce(rp.flags, x.flags) AS flags
+		      FROM survey_member x
+		      LEFT JOIN pub_target t ON t.id_number = x.id_number
+		      LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = x.id_number
+		      WHERE x.round_id = $1 AND NOT x.found AND x.added_run <> $2) n
+		WHERE m.id = n.id AND (m.target, m.pension, m.medical, m.flags) IS DISTINCT FROM (n.target, n.pension, n.medical, n.flags)`
+
+	// Household counts of round $1 after a top-up, where they changed.
+	qHouseholdCounts = `
+		UPDATE survey_household h
+		SET targets = c.targets, persons = c.persons, head_name = c.head
+		FROM (SELECT household_id, count(*) FILTER (WHERE target) AS targets, count(*) AS persons,
+		             coalesce(min(name) FILTER (WHERE relation = '户主'), min(name)) AS head
+		      FROM survey_member WHERE round_id = $1 GROUP BY household_id) c
+		WHERE h.id = c.household_id AND h.round_id = $1
+		  AND (h.targets, h.persons, h.head_name) IS DISTINCT FROM (c.targets, c.persons, c.head)`
+
+	qRoundCounts = `
+		UPDATE survey_round r SET households = c.households, persons = c.persons, targets = c.targets, updated_at = now()
+		FROM (SELECT count(*) AS households, coalesce(sum(persons), 0) AS persons, coalesce(sum(targets), 0) AS targets
+		      FROM survey_household WHERE round_id = $1) c
+		WHERE r.id = $1
+		RETURNING r.households, r.persons, r.targets`
+)
+
+// merge runs the steps of a publish or top-up of round from req.RunID.
+func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step func(string), res *PublishResult) error {
+	exec := func(label, q string, args ...any) (int64, error) {
+		if label != "" {
+			step(label)
+		}
+		tag, err := tx.Exec(ctx, q, args...)
+		if err != nil {
+			return 0, fmt.Errorf("publish round %d: %s: %w", round, label, err)
+		}
+		return tag.RowsAffected(), nil
+	}
+	// The temporary tables have no statistics until analysed; without
+	// them the planner guesses a few rows and loops over a million
+	// persons where it should hash.
+	steps := []struct {
+		label string
+		q     string
+		args  []any
+	}{
+		// Every step is a join of whole sets; a nested loop, which the
+		// planner picks when it underestimates a join's rows, costs a
+		// random read per row (400,000 of them for a county).
+		{"", `SET LOCAL enable_nestloop = off`, nil},
+		{"", qTempTables, nil},
+		{"读取调查对象", qTargets, []any{req.RunID, req.Region}},
+		{"", `ANALYZE pub_target`, nil},
+		{"归户", qHouseholds, []any{round}},
+		{"", `ANALYZE pub_household`, nil},
+		{"列出户内成员", qMembers, []any{req.Region, req.RunID}},
+		{"", `ANALYZE pub_member`, nil},
+	}
+	for _, s := range steps {
+		if _, err := exec(s.label, s.q, s.args...); err != nil {
+			return err
+		}
+	}
+	n, err := exec("写入调查户", qInsertHouseholds, round, req.RunID)
+	if err != nil {
+		return err
+	}
+	res.NewHouseholds = int(n)
+	insertMembers := qInsertMembers
+	if req.Round != 0 {
+		insertMembers += ` ON CONFLICT (round_id, id_number) DO NOTHING`
+	}
+	if n, err = exec("写入户内成员", insertMembers, round, req.RunID); err != nil {
+		return err
+	}
+	res.NewMembers = int(n)
+	if req.Round != 0 {
+		if _, err := exec("更新已列成员", qUpdateMembers, round, req.RunID); err != nil {
+			return err
+		}
+		const q = `SELECT count(*) FROM survey_member WHERE round_id = $1 AND dropped_run = $2`
+		if err := tx.QueryRow(ctx, q, round, req.RunID).Scan(&res.Dropped); err != nil {
+			return fmt.Errorf("publish round %d: %w", round, err)
+		}
+		if _, err := exec("统计各户人数", qHouseholdCounts, round); err != nil {
+			return err
+		}
+	}
+	step("汇总")
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = on`); err != nil {
+		return err
+	}
+	return tx.QueryRow(ctx, qRoundCounts, round).Scan(&res.Households, &res.Persons, &res.Target)
+}

@@ -1,0 +1,251 @@
+package survey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/list"
+	"github.com/canbao/canbao/internal/sheet"
+)
+
+// Household is a household to visit, as listed.
+type Household struct {
+	ID                 int64
+	Code               string
+	Household          string // 户号; "" for a household of one
+	RegionCode         string
+	RegionName         string
+	Address, HeadName  string
+	Targets, Persons   int
+	TeamID             int64 // 0: not assigned
+	TeamName           string
+	AddedRun           int64
+	Visited, Confirmed int // members whose live form is visited, approved (000009)
+}
+
+// HouseholdFilter selects households of a round.
+type HouseholdFilter struct {
+	Region string
+	// Team: 0 any, -1 none assigned, else that team.
+	Team int64
+	// Assigned keeps only households assigned to a team.
+	Assigned bool
+	// Query is a task code, a member's name or the start of a member's ID.
+	Query string
+}
+
+// HouseholdSpec is how household lists page: the filters their links keep.
+var HouseholdSpec = list.Spec{Size: 50, Filters: []string{"region", "team", "assigned", "q"}}
+
+const householdCols = `h.id, h.code, h.household, h.region_code, coalesce(g.name, ''), h.address, h.head_name, h.targets, h.persons,
+	coalesce(h.team_id, 0), coalesce(t.name, ''), h.added_run,
+	(SELECT count(*) FROM survey_form f WHERE f.household_id = h.id AND f.state IN ('submitted', 'approved', 'returned')),
+	(SELECT count(*) FROM survey_form f WHERE f.household_id = h.id AND f.state = 'approved')`
+
+// householdWhere is the predicate of f over survey_household h, with its
+// arguments after $1 (the round).
+func householdWhere(f HouseholdFilter) (string, []any) {
+	where := []string{"h.round_id = $1", actor.InScope("h.region_code", "$2")}
+	args := []any{f.Region}
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args)+1)))
+	}
+	switch {
+	case f.Team > 0:
+		add("h.team_id = $?", f.Team)
+	case f.Team < 0:
+		where = append(where, "h.team_id IS NULL")
+	case f.Assigned:
+		where = append(where, "h.team_id IS NOT NULL")
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		if code, ok := NormalizeCode(q); ok {
+			add("h.code = $?", code)
+		} else if q[0] >= '0' && q[0] <= '9' {
+			add("h.id IN (SELECT household_id FROM survey_member WHERE round_id = $1 AND id_number LIKE $? || '%')", strings.ToUpper(q))
+		} else {
+			add("EXISTS (SELECT 1 FROM survey_member m WHERE m.household_id = h.id AND m.name = $?)", q)
+		}
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// Households lists a page of the round's households in f.Region (inside
+// the actor's region and the round's), by village and id.
+func (s *Store) Households(ctx context.Context, a actor.Actor, r Round, f HouseholdFilter, lq list.Query) (list.Page[Household], error) {
+	if err := s.Scope(a, r, f.Region); err != nil {
+		return list.Page[Household]{}, err
+	}
+	where, args := householdWhere(f)
+	args = append([]any{r.ID}, args...)
+	var total int
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM survey_household h WHERE `+where, args...).Scan(&total); err != nil {
+		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
+	}
+	n := len(args)
+	q := `SELECT ` + householdCols + ` FROM survey_household h
+		LEFT JOIN region g ON g.code = h.region_code LEFT JOIN survey_team t ON t.id = h.team_id
+		WHERE ` + where + ` ORDER BY h.region_code, h.id LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2)
+	rows, err := s.db.Query(ctx, q, append(args, lq.Limit(), lq.Offset())...)
+	if err != nil {
+		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Household])
+	return list.Of(out, total, lq), err
+}
+
+// FindTask returns the household of a task code in a round visible to the
+// actor; a code outside the actor's region does not exist for them.
+func (s *Store) FindTask(ctx context.Context, a actor.Actor, code string) (Round, Household, error) {
+	c, ok := NormalizeCode(code)
+	if !ok {
+		return Round{}, Household{}, apperr.Invalidf("任务码 %s 不正确，请核对（7 位，不含 0、1、I、L、O）", strings.TrimSpace(code))
+	}
+	var round int64
+	var place string
+	err := s.db.QueryRow(ctx, `SELECT round_id, region_code FROM survey_household WHERE code = $1`, c).Scan(&round, &place)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !a.Sees(place)) {
+		return Round{}, Household{}, apperr.NotFoundf("任务码 %s 不存在", c)
+	}
+	if err != nil {
+		return Round{}, Household{}, fmt.Errorf("find task %s: %w", c, err)
+	}
+	r, err := s.GetRound(ctx, a, round)
+	if err != nil {
+		return r, Household{}, err
+	}
+	p, err := s.Households(ctx, a, r, HouseholdFilter{Region: place, Query: c}, list.Query{Page: 1, Size: 1})
+	if err != nil || len(p.Items) == 0 {
+		return r, Household{}, errors.Join(err, apperr.NotFoundf("任务码 %s 不存在", c))
+	}
+	return r, p.Items[0], nil
+}
+
+// Member is one person listed for a household.
+type Member struct {
+	ID               int64
+	HouseholdID      int64
+	Code             string // the household's task code
+	IDNumber, Name   string
+	Relation         string
+	Target           bool
+	Pension, Medical string
+	Flags            int
+	AddedRun         int64
+	DroppedRun       int64 // 0: not dropped
+	Found            bool
+	State            string // the live form's state; "" 待调查
+}
+
+// FlagNames names the member's flags (问题标记), joined by 、.
+func (m Member) FlagNames() string { return compare.FlagNames(m.Flags) }
+
+const memberCols = `m.id, m.household_id, h.code, m.id_number, m.name, m.relation, m.target, m.pension, m.medical, m.flags,
+	m.added_run, coalesce(m.dropped_run, 0), m.found,
+	coalesce((SELECT f.state FROM survey_form f WHERE f.member_id = m.id AND f.state <> 'superseded'), '')`
+
+// MemberSpec is how member lists page.
+var MemberSpec = list.Spec{Size: 50, Filters: []string{"region", "targets", "q"}}
+
+// Members lists a page of the members of the round's households in region
+// (all of them, or the targets only), by village, household and member.
+func (s *Store) Members(ctx context.Context, a actor.Actor, r Round, region string, targetsOnly bool, lq list.Query) (list.Page[Member], error) {
+	if err := s.Scope(a, r, region); err != nil {
+		return list.Page[Member]{}, err
+	}
+	where := `m.round_id = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = false OR m.target)`
+	var total int
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM survey_member m JOIN survey_household h ON h.id = m.household_id WHERE `+where,
+		r.ID, region, targetsOnly).Scan(&total); err != nil {
+		return list.Page[Member]{}, fmt.Errorf("members: %w", err)
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+memberCols+` FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+		WHERE `+where+` ORDER BY h.region_code, h.id, m.id LIMIT $4 OFFSET $5`, r.ID, region, targetsOnly, lq.Limit(), lq.Offset())
+	if err != nil {
+		return list.Page[Member]{}, fmt.Errorf("members: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
+	return list.Of(out, total, lq), err
+}
+
+// HouseholdMembers returns the members of some households of a round, by
+// household and member, for lists that show each household's people.
+func (s *Store) HouseholdMembers(ctx context.Context, r Round, ids []int64) (map[int64][]Member, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+memberCols+` FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+		WHERE m.round_id = $1 AND m.household_id = ANY($2) ORDER BY m.household_id, m.relation <> '户主', m.id`, r.ID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("household members: %w", err)
+	}
+	ms, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
+	out := map[int64][]Member{}
+	for _, m := range ms {
+		out[m.HouseholdID] = append(out[m.HouseholdID], m)
+	}
+	return out, err
+}
+
+// TaskHeader is the header of the task list export.
+var TaskHeader = []string{"任务码", "区划代码", "村（居）", "户号", "户主", "调查组", "姓名", "公民身份号码", "与户主关系", "调查对象",
+	"养老参保状态", "医疗参保状态", "问题标记"}
+
+// ExportTasks writes the task list of a village (or any region inside the
+// round): one row per member with the whole ID, as the paper lists need,
+// and audits the download.
+func (s *Store) ExportTasks(ctx context.Context, a actor.Actor, r Round, region string, w sheet.Writer) (int, error) {
+	if err := a.Check(actor.Export); err != nil {
+		return 0, err
+	}
+	if err := s.Scope(a, r, region); err != nil {
+		return 0, err
+	}
+	rows, err := s.db.Query(ctx, `
+		SELECT h.code, h.region_code, coalesce(g.name, ''), h.household, h.head_name, coalesce(t.name, ''),
+		       m.name, m.id_number, m.relation, m.target, m.pension, m.medical, m.flags
+		FROM survey_household h
+		JOIN survey_member m ON m.household_id = h.id
+		LEFT JOIN region g ON g.code = h.region_code LEFT JOIN survey_team t ON t.id = h.team_id
+		WHERE h.round_id = $1 AND `+actor.InScope("h.region_code", "$2")+`
+		ORDER BY h.region_code, h.id, m.relation <> '户主', m.id`, r.ID, region)
+	if err != nil {
+		return 0, fmt.Errorf("export tasks: %w", err)
+	}
+	defer rows.Close()
+	if err := w.Write(TaskHeader); err != nil {
+		return 0, err
+	}
+	n := 0
+	for rows.Next() {
+		var code, place, placeName, hh, head, team, name, id, rel, pension, medical string
+		var target bool
+		var flags int
+		if err := rows.Scan(&code, &place, &placeName, &hh, &head, &team, &name, &id, &rel, &target, &pension, &medical, &flags); err != nil {
+			return n, err
+		}
+		yes := "否"
+		if target {
+			yes = "是"
+		}
+		row := []string{code, place, sheet.Escape(placeName), sheet.Escape(hh), sheet.Escape(head), sheet.Escape(team), sheet.Escape(name),
+			sheet.Escape(id), sheet.Escape(rel), yes, pension, medical, compare.FlagNames(flags)}
+		if err := w.Write(row); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	e := audit.For(a, AuditExport, "round:"+strconv.FormatInt(r.ID, 10))
+	e.Detail = fmt.Sprintf("任务清单 %s %d 行", region, n)
+	return n, audit.Record(ctx, s.db, e)
+}
