@@ -44,9 +44,9 @@ func (s *Server) dashRegion(r *http.Request) (region.Region, error) {
 	return s.regions.Get(r.Context(), a, code)
 }
 
-// dashCrumbs is the path down to code; the regions the viewer may open
-// link to link(code).
-func (s *Server) dashCrumbs(ctx context.Context, a actor.Actor, code string, link func(string) string) ([]web.Crumb, error) {
+// regionCrumbs is the path from the top down to code; the regions the
+// viewer may open link to link(code). Dashboards and reports share it.
+func (s *Server) regionCrumbs(ctx context.Context, a actor.Actor, code string, link func(string) string) ([]web.Crumb, error) {
 	path, err := s.regions.Path(ctx, code)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	crumbs, err := s.dashCrumbs(ctx, a, reg.Code, dashURL)
+	crumbs, err := s.regionCrumbs(ctx, a, reg.Code, dashURL)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -414,7 +414,7 @@ func (s *Server) handleIndicatorPersons(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	crumbs, err := s.dashCrumbs(ctx, a, reg.Code, func(code string) string {
+	crumbs, err := s.regionCrumbs(ctx, a, reg.Code, func(code string) string {
 		return personsURL(code, part, day, f.Dim, f.Value)
 	})
 	if err != nil {
@@ -442,7 +442,7 @@ func (s *Server) handleNotInsured(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	crumbs, err := s.dashCrumbs(ctx, a, reg.Code, notInsuredURL)
+	crumbs, err := s.regionCrumbs(ctx, a, reg.Code, notInsuredURL)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -140,7 +140,7 @@ func (s *Server) handleReportTable(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	if v.Crumbs, err = s.reportCrumbs(r.Context(), a, t.RegionCode, func(code string) string { return "/reports/" + p.table + "?" + p.query(code) }); err != nil {
+	if v.Crumbs, err = s.regionCrumbs(r.Context(), a, t.RegionCode, func(code string) string { return "/reports/" + p.table + "?" + p.query(code) }); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -160,24 +160,6 @@ func (s *Server) reportRegions(ctx context.Context, a actor.Actor, code, name st
 	}
 	if code != a.Region {
 		out = append([]web.Option{{Value: a.Region, Label: a.RegionName + "（本人区划）"}}, out...)
-	}
-	return out, nil
-}
-
-// reportCrumbs is the path from the top down to code; regions the viewer
-// sees link to link(code).
-func (s *Server) reportCrumbs(ctx context.Context, a actor.Actor, code string, link func(string) string) ([]web.Crumb, error) {
-	path, err := s.regions.Path(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	var out []web.Crumb
-	for _, p := range path {
-		c := web.Crumb{Name: p.Name}
-		if p.Code != code && a.Sees(p.Code) {
-			c.Link = link(p.Code)
-		}
-		out = append(out, c)
 	}
 	return out, nil
 }
