@@ -230,9 +230,10 @@ func (e *Engine) workConn(ctx context.Context) (*pgx.Conn, error) {
 
 // batch is an import batch taking part in a run.
 type batch struct {
-	ID   int64
-	Kind string
-	Rows int // accepted rows
+	ID       int64
+	Kind     string
+	Rows     int       // accepted rows
+	Imported time.Time // when the extract reached the system
 }
 
 // currentBatches are the batches that concern region: inside it or above
@@ -240,7 +241,7 @@ type batch struct {
 // superseded.
 func currentBatches(ctx context.Context, tx pgx.Tx, region string) ([]batch, error) {
 	q := `
-		SELECT id, kind, rows_accepted FROM import_batch
+		SELECT id, kind, rows_accepted, created_at FROM import_batch
 		WHERE status = 'done' AND superseded_by IS NULL
 		  AND (` + actor.InScope("region_code", "$1") + ` OR ` + actor.InScope("$1", "region_code") + `)
 		ORDER BY id`

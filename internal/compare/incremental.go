@@ -877,6 +877,9 @@ func (t touchedPersons) Len() int { return len(t.ks) }
 // ID implements registry.Persons.
 func (t touchedPersons) ID(buf []byte, k int) []byte { return t.runPersons.ID(buf, int(t.ks[k])) }
 
+// Asserted implements registry.Dated.
+func (t touchedPersons) Asserted(k int) time.Time { return t.runPersons.Asserted(int(t.ks[k])) }
+
 // Find implements registry.Persons.
 func (t touchedPersons) Find(id []byte) (int, bool) {
 	k, ok := t.runPersons.Find(id)

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"time"
 
 	"github.com/canbao/canbao/internal/registry"
 )
@@ -48,6 +49,13 @@ func (p runPersons) Find(id []byte) (int, bool) {
 		return 0, false
 	}
 	return int(p.r.pos[pi]), true
+}
+
+// Asserted implements registry.Dated: the k-th person's facts are as
+// new as the extract their identity comes from.
+func (p runPersons) Asserted(k int) time.Time {
+	s := p.r.state
+	return s.batches[s.persons[p.r.order[k]].batch].Imported
 }
 
 // Value implements registry.Persons: a run sets every field, from the

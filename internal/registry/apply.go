@@ -33,6 +33,11 @@ func Apply(ctx context.Context, tx pgx.Tx, cs ChangeSet) (Result, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writerLock); err != nil {
 		return Result{}, fmt.Errorf("registry: %w", err)
 	}
+	kept, err := keepCorrections(ctx, tx, cs)
+	if err != nil {
+		return Result{}, err
+	}
+	cs.Persons = kept
 	d, err := newDiff(cs)
 	if err != nil {
 		return Result{}, err
