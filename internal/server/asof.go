@@ -143,7 +143,7 @@ func (s *Server) handleAsOf(w http.ResponseWriter, r *http.Request) {
 	for _, c := range children {
 		codes = append(codes, c.Code)
 	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := s.regionNames(ctx, codes)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -405,11 +405,7 @@ func (s *Server) handleIndicatorPersons(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	codes := make([]string, 0, len(page.Items))
-	for _, p := range page.Items {
-		codes = append(codes, p.RegionCode)
-	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := namesOf(ctx, s, page.Items, func(it indicator.PersonRow) string { return it.RegionCode })
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -241,3 +241,12 @@ func (s *Server) regionCount(ctx context.Context, a actor.Actor) (int, error) {
 	}
 	return n, err
 }
+
+// namesOf is regionNames of the region codes of a page's items.
+func namesOf[T any](ctx context.Context, s *Server, items []T, code func(T) string) (map[string]string, error) {
+	codes := make([]string, 0, len(items))
+	for _, it := range items {
+		codes = append(codes, code(it))
+	}
+	return s.regionNames(ctx, codes)
+}

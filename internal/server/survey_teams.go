@@ -195,7 +195,7 @@ func (s *Server) handleRoundTeams(w http.ResponseWriter, r *http.Request) {
 	for _, l := range loads {
 		codes = append(codes, l.Villages...)
 	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := s.regionNames(ctx, codes)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -54,11 +54,7 @@ func (s *Server) handleFormTasks(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, householdURL(page.Items[0].HouseholdID), http.StatusSeeOther)
 		return
 	}
-	codes := []string{}
-	for _, t := range page.Items {
-		codes = append(codes, t.RegionCode)
-	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := namesOf(ctx, s, page.Items, func(it survey.TaskRow) string { return it.RegionCode })
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -99,7 +95,7 @@ func (s *Server) renderHousehold(w http.ResponseWriter, r *http.Request, status 
 		s.error(w, r, err)
 		return
 	}
-	names, err := s.regions.Names(ctx, []string{h.RegionCode})
+	names, err := s.regionNames(ctx, []string{h.RegionCode})
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -136,11 +136,7 @@ func (s *Server) handleFormProgressList(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	var codes []string
-	for _, it := range page.Items {
-		codes = append(codes, it.RegionCode)
-	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := namesOf(ctx, s, page.Items, func(it survey.ProgressItem) string { return it.RegionCode })
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -173,11 +169,7 @@ func (s *Server) handleFormWilling(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	var codes []string
-	for _, it := range page.Items {
-		codes = append(codes, it.RegionCode)
-	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := namesOf(ctx, s, page.Items, func(it survey.WillingItem) string { return it.RegionCode })
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -26,11 +26,7 @@ func (s *Server) handleFormQueue(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	var codes []string
-	for _, it := range page.Items {
-		codes = append(codes, it.Village)
-	}
-	names, err := s.regions.Names(ctx, codes)
+	names, err := namesOf(ctx, s, page.Items, func(it survey.QueueItem) string { return it.Village })
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -69,7 +65,7 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 		s.error(w, r, err)
 		return
 	}
-	names, err := s.regions.Names(ctx, []string{rv.Household.RegionCode})
+	names, err := s.regionNames(ctx, []string{rv.Household.RegionCode})
 	if err != nil {
 		s.error(w, r, err)
 		return
