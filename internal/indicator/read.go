@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/region"
 )
 
 // Day is a snapshot day: when it was computed and from which runs and
@@ -79,7 +80,7 @@ func (st *Store) Board(ctx context.Context, a actor.Actor, region string, day ti
 		SELECT $2, coalesce((SELECT name FROM region WHERE code = $2), ''), s.indicator, s.numerator, s.denominator
 		FROM indicator_snapshot s WHERE s.day = $1 AND s.region_code = $2
 		ORDER BY 1`
-	rows, err := st.db.Query(ctx, q, day, region, childLength(region))
+	rows, err := st.db.Query(ctx, q, day, region, childLen(region))
 	if err != nil {
 		return Line{}, nil, fmt.Errorf("board: %w", err)
 	}
@@ -133,21 +134,6 @@ func restLine(total Line, kids []Line) (Line, bool) {
 		rest.Values[k] = v
 	}
 	return rest, some && len(kids) > 0
-}
-
-// childLength is the length of the codes directly below region.
-func childLength(region string) int {
-	switch len(region) {
-	case 0:
-		return 2
-	case 2:
-		return 4
-	case 4:
-		return 6
-	case 6:
-		return 9
-	}
-	return 12
 }
 
 // Trend is region's values on every snapshot day, oldest first.
@@ -219,3 +205,6 @@ func (st *Store) Live(ctx context.Context, a actor.Actor, region string, day tim
 	}
 	return Compute(ctx, st.db, s)
 }
+
+// childLen is region.ChildLen, named apart from the many region parameters here.
+var childLen = region.ChildLen

@@ -44,6 +44,22 @@ func LevelOf(code string) int {
 	return -1
 }
 
+// ChildLen is the code length of the regions directly below code (a
+// village's, 12, for a village).
+func ChildLen(code string) int {
+	switch len(code) {
+	case 0:
+		return 2
+	case 2:
+		return 4
+	case 4:
+		return 6
+	case 6:
+		return 9
+	}
+	return 12
+}
+
 // Short turns a 12-digit statistical code into its natural length by
 // dropping trailing all-zero segments: 440981000000 → 440981.
 func Short(code12 string) string {

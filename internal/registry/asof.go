@@ -208,7 +208,7 @@ func (s *Store) CountsAsOf(ctx context.Context, a actor.Actor, code string, d ti
 		FROM per
 		WHERE ` + actor.InScope("region", "$1") + ` AND (since IS NULL OR since <= $2)
 		GROUP BY 1, 2`
-	rows, err := s.db.Query(ctx, q, code, d, childLength(code), d.Format("2006-01-02"), source.PopDead)
+	rows, err := s.db.Query(ctx, q, code, d, region.ChildLen(code), d.Format("2006-01-02"), source.PopDead)
 	if err != nil {
 		return RegionCount{}, nil, fmt.Errorf("registry as of: %w", err)
 	}
@@ -245,14 +245,4 @@ func (s *Store) CountsAsOf(ctx context.Context, a actor.Actor, code string, d ti
 		children = append(children, *byCode[c])
 	}
 	return total, children, nil
-}
-
-// childLength is the code length of the regions directly below code.
-func childLength(code string) int {
-	for _, n := range []int{2, 4, 6, 9, 12} {
-		if n > len(code) {
-			return n
-		}
-	}
-	return len(code)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/list"
+	"github.com/canbao/canbao/internal/region"
 )
 
 // Progress numbers count 000009's definitions over one round:
@@ -231,7 +232,7 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	today := s.Today()
 	// Every household lies in exactly one child (its code's prefix), so
 	// the region's numbers are the children's sums: one pass, not two.
-	if n := childLen(code); n > len(code) {
+	if n := region.ChildLen(code); n > len(code) {
 		if p.Children, err = s.count(ctx, round.ID, code, today, `left(h.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
 			return p, err
 		}

@@ -37,21 +37,6 @@ func MetricLabel(m string) string {
 	return m
 }
 
-// childLen is the code length of the regions directly below code.
-func childLen(code string) int {
-	switch len(code) {
-	case 0:
-		return 2
-	case 2:
-		return 4
-	case 4:
-		return 6
-	case 6:
-		return 9
-	}
-	return 12
-}
-
 // Scope checks that the actor may read the round's part in code: code lies
 // inside the actor's region and inside the round's.
 func (s *Store) Scope(a actor.Actor, r Round, code string) error {
@@ -75,7 +60,7 @@ func (s *Store) Counts(ctx context.Context, a actor.Actor, r Round, code string)
 		FROM survey_household
 		WHERE round_id = $1 AND region_code LIKE $2 || '%'
 		GROUP BY 1 ORDER BY 1`
-	rows, err := s.db.Query(ctx, q, r.ID, code, childLen(code))
+	rows, err := s.db.Query(ctx, q, r.ID, code, region.ChildLen(code))
 	if err != nil {
 		return nil, nil, fmt.Errorf("round %d counts: %w", r.ID, err)
 	}
