@@ -22,14 +22,18 @@ import (
 //     same records under new line numbers; the others are added or removed.
 //     A withdrawn batch removes all its records, a batch new to the region
 //     adds all its own.
-//   - Touched persons are the IDs of added and removed records, the persons
-//     the base linked a removed record to, the persons whose registry entry
-//     changed after the base run committed (another source may have changed
-//     it, and a full run would set it back), and persons whose ID ends in 000
-//     (see mergeMangled).
+//   - Touched persons are the IDs of added and removed records (a record
+//     not in run_link was linked by its own ID), the persons the base
+//     linked a removed record in run_link to, the persons whose registry
+//     entry changed after the base run committed (another source may have
+//     changed it, and a full run would set it back), and persons whose ID
+//     ends in 000 with those they may have been merged into (see
+//     mergeMangled).
 //   - Every other person of the base is a ghost: known by ID and name (so
 //     candidate searches see them as a full run would) but with no records
-//     read; their result, region and records are the base's.
+//     read; their result, region and records are the base's. Their rows
+//     are copied from the base's on the server (copyGhosts), their records
+//     moved to the lines the superseding batches give them.
 //   - Records read: every record of a touched ID, every record the base had
 //     to explain (run_link: damaged IDs, names that disagree), every record
 //     a reviewer decided and every record with an ID ending in 000. All of
@@ -61,28 +65,26 @@ func fallBack(format string, args ...any) error { return &fallback{fmt.Sprintf(f
 
 // incremental is an incremental run's view of its base.
 type incremental struct {
-	base     int64
-	asOf     time.Time
-	mark     int64
-	started  time.Time    // when the base run started
-	persons  []basePerson // the base's run_person, in ID order
-	arena    []byte       // their names
-	regions  []string     // region codes, by basePerson.region
-	refBatch []int64      // their records, by basePerson.refs, in current batches and lines
-	refLine  []int32
-	links    map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
-	lines    map[int64][]int32    // current batch → lines to read besides touched IDs
-	touched  map[uint64]bool
-	ghostOf  []int32 // by base person: its index in the run's state, -1 when touched
+	base    int64
+	asOf    time.Time
+	mark    int64
+	started time.Time    // when the base run started
+	persons []basePerson // the base's run_person, in ID order
+	arena   []byte       // their names
+	regions []string     // region codes, by basePerson.region
+	changes *changes
+	links   map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
+	lines   map[int64][]int32    // current batch → lines to read besides touched IDs
+	touched map[uint64]bool
+	ghostOf []int32 // by base person: its index in the run's state, -1 when touched
 }
 
 // basePerson is a person of the base run.
 type basePerson struct {
-	id         uint64
-	name       text
-	region     uint16
-	res        outcome
-	refs, nref int32 // into refBatch and refLine
+	id     uint64
+	name   text
+	region uint16
+	res    outcome
 }
 
 func (inc *incremental) find(id uint64) (int, bool) {
@@ -147,15 +149,15 @@ func (r *run) planIncremental(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := inc.remap(ch); err != nil {
-		return err
-	}
+	inc.changes = ch
+	inc.remap()
 	if err := inc.readLinks(ctx, r.tx, ch); err != nil {
 		return err
 	}
 	if err := r.touchChanged(ctx, inc, ch); err != nil {
 		return err
 	}
+	inc.touchMangledTargets()
 	r.inc = inc
 	return inc.checkSize()
 }
@@ -167,9 +169,11 @@ func (inc *incremental) checkSize() error {
 	return nil
 }
 
-// readBase reads the base's persons: ID, name, region, result and records.
+// readBase reads the base's persons: ID, name, region and result. Their
+// records stay on the server: save copies the untouched persons' rows
+// there (copyGhosts).
 func (inc *incremental) readBase(ctx context.Context, tx pgx.Tx) error {
-	rows, err := tx.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines
+	rows, err := tx.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey
 		FROM run_person WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
 	if err != nil {
 		return fmt.Errorf("base persons: %w", err)
@@ -190,12 +194,8 @@ func (inc *incremental) readBase(ctx context.Context, tx pgx.Tx) error {
 		}
 		p := basePerson{id: id, name: text{uint32(len(inc.arena)), uint32(len(v[1]))}, region: reg,
 			res: outcome{pension: statusIndex(v[4]), medical: statusIndex(v[5]), flags: uint16(binary.BigEndian.Uint32(v[6])),
-				universe: v[3][0] == 1, survey: v[7][0] == 1},
-			refs: int32(len(inc.refBatch))}
+				universe: v[3][0] == 1, survey: v[7][0] == 1}}
 		inc.arena = append(inc.arena, v[1]...)
-		inc.refBatch = appendInt8Array(inc.refBatch, v[8])
-		inc.refLine = appendInt4Array(inc.refLine, v[9])
-		p.nref = int32(len(inc.refBatch)) - p.refs
 		inc.persons = append(inc.persons, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -215,33 +215,6 @@ func (inc *incremental) readBase(ctx context.Context, tx pgx.Tx) error {
 
 func statusIndex(b []byte) uint8 {
 	return uint8(max(0, slices.Index(statuses, string(b))))
-}
-
-// arrayElems walks a one-dimensional binary array's elements.
-func arrayElems(b []byte, fn func([]byte)) {
-	if len(b) < 12 || binary.BigEndian.Uint32(b) == 0 {
-		return
-	}
-	b = b[20:] // ndim, flags, element type, then one dimension's size and lower bound
-	for len(b) >= 4 {
-		n := int32(binary.BigEndian.Uint32(b))
-		b = b[4:]
-		if n < 0 {
-			continue
-		}
-		fn(b[:n])
-		b = b[n:]
-	}
-}
-
-func appendInt8Array(out []int64, b []byte) []int64 {
-	arrayElems(b, func(e []byte) { out = append(out, int64(binary.BigEndian.Uint64(e))) })
-	return out
-}
-
-func appendInt4Array(out []int32, b []byte) []int32 {
-	arrayElems(b, func(e []byte) { out = append(out, int32(binary.BigEndian.Uint32(e))) })
-	return out
 }
 
 // changes are the batch changes since the base.
@@ -507,36 +480,35 @@ func longestIncreasing(v []int32) []int {
 	return out
 }
 
-// remap moves the base persons' records to this run's batches and lines,
-// touching the persons that lost one.
-func (inc *incremental) remap(ch *changes) error {
-	withdrawn := map[int64]bool{}
-	for _, b := range ch.withdrawn {
-		withdrawn[b] = true
-	}
+// remap touches the base persons whose ID ends in 000 (see mergeMangled).
+// The base persons' records move to this run's batches and lines on the
+// server, when save copies their rows (copyGhosts).
+func (inc *incremental) remap() {
 	for i := range inc.persons {
-		p := &inc.persons[i]
-		for j := p.refs; j < p.refs+p.nref; j++ {
-			b, line := inc.refBatch[j], inc.refLine[j]
-			if withdrawn[b] {
-				inc.touch(p.id)
-				continue
-			}
-			pr, ok := ch.pairs[b]
-			if !ok {
-				continue
-			}
-			if int(line) >= len(pr.lineMap) || pr.lineMap[line] < 0 {
-				inc.touch(p.id)
-				continue
-			}
-			inc.refBatch[j], inc.refLine[j] = pr.new, pr.lineMap[line]
-		}
-		if endsIn000(p.id) {
+		if p := &inc.persons[i]; endsIn000(p.id) {
 			inc.touch(p.id)
 		}
 	}
-	return nil
+}
+
+// touchMangledTargets touches, for every touched ID ending in 000, the
+// base persons mergeMangled may have merged it into (IDs sharing its first
+// 15 digits, or rounded up to them): when its record is gone, nothing else
+// says that the person it was merged into lost it.
+func (inc *incremental) touchMangledTargets() {
+	var mangled []uint64
+	for id := range inc.touched {
+		if endsIn000(id) {
+			mangled = append(mangled, id)
+		}
+	}
+	for _, id := range mangled {
+		lo, hi := id-min(id, 1100), id+1100
+		i, _ := inc.find(lo)
+		for ; i < len(inc.persons) && inc.persons[i].id < hi; i++ {
+			inc.touch(inc.persons[i].id)
+		}
+	}
 }
 
 // readLinks reads the base's explained records (run_link) under their
@@ -575,7 +547,7 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 }
 
 // touchChanged touches the IDs of added and removed records, those of
-// batches new to the run, and the persons whose registry entry changed
+// batches new to the run or withdrawn, and the persons whose registry entry changed
 // after the base; and adds the lines to read of decided and added records.
 func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) error {
 	ids := func(q string, args ...any) error {
@@ -603,7 +575,10 @@ func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) e
 		}
 		inc.lines[p.new] = append(inc.lines[p.new], p.addedNew...)
 	}
-	for _, b := range ch.added {
+	// The records of a withdrawn batch are gone; those of a new one new.
+	// Either way their IDs are touched (the persons linked to them by
+	// another ID are in run_link: readLinks touched them).
+	for _, b := range append(slices.Clone(ch.added), ch.withdrawn...) {
 		if err := ids(`SELECT DISTINCT id_norm FROM source_record WHERE batch_id = $1 AND id_norm IS NOT NULL`, b); err != nil {
 			return err
 		}
@@ -838,16 +813,6 @@ func (r *run) compareIncremental(ctx context.Context) error {
 		r.gone = append(r.gone, gone{unpack(b.id), string(inc.arena[b.name.off : b.name.off+b.name.n]), inc.regions[b.region]})
 	}
 	return ctx.Err()
-}
-
-// ghostRefs are a ghost's records: the base's, under their current batch
-// and line.
-func (inc *incremental) ghostRefs(id uint64, batches []int64, lines []int32) ([]int64, []int32) {
-	bi, _ := inc.find(id)
-	b := &inc.persons[bi]
-	batches = append(batches, inc.refBatch[b.refs:b.refs+b.nref]...)
-	lines = append(lines, inc.refLine[b.refs:b.refs+b.nref]...)
-	return batches, lines
 }
 
 // touchedPersons shows an incremental run's touched persons to the

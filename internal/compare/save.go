@@ -113,6 +113,11 @@ func (r *run) writePersons(ctx context.Context) error {
 		next[pi]++
 	}
 	const cols = `run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines, changed`
+	if r.inc != nil {
+		if err := r.copyGhosts(ctx, cols); err != nil {
+			return err
+		}
+	}
 	// Frozen: the lists' index-only scans work from the run's first page
 	// view on, not only once autovacuum has been round.
 	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+cols+")", func(e *pgcopy.Encoder) error {
@@ -124,12 +129,11 @@ func (r *run) writePersons(ctx context.Context) error {
 			batches, lines = batches[:0], lines[:0]
 			p := &s.persons[pi]
 			if p.ghost {
-				batches, lines = r.inc.ghostRefs(p.id, batches, lines)
-			} else {
-				for _, li := range byPerson[start[pi]:start[pi+1]] {
-					batches = append(batches, s.batches[s.linkBatch[li]].ID)
-					lines = append(lines, s.linkLine[li])
-				}
+				continue // copied (copyGhosts)
+			}
+			for _, li := range byPerson[start[pi]:start[pi+1]] {
+				batches = append(batches, s.batches[s.linkBatch[li]].ID)
+				lines = append(lines, s.linkLine[li])
 			}
 			o := r.results[k]
 			id = appendID(id[:0], p.id)
