@@ -76,7 +76,9 @@ type incremental struct {
 	links   map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
 	lines   map[int64][]int32    // current batch → lines to read besides touched IDs
 	touched map[uint64]bool
-	ghostOf []int32 // by base person: its index in the run's state, -1 when touched
+	read    map[uint64]bool       // the touched IDs whose records are in cache
+	cache   map[int64][]cachedRow // the records read so far, by batch, in line order
+	ghostOf []int32               // by base person: its index in the run's state, -1 when touched
 }
 
 // basePerson is a person of the base run.
@@ -518,16 +520,25 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 	for _, b := range ch.withdrawn {
 		withdrawn[b] = true
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, '') FROM run_link WHERE run_id = $1`, inc.base)
+	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END
+		FROM run_link WHERE run_id = $1`, inc.base)
 	if err != nil {
 		return fmt.Errorf("base links: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k recordKey
-		var id string
-		if err := rows.Scan(&k.batch, &k.line, &id); err != nil {
+		var id, own string
+		if err := rows.Scan(&k.batch, &k.line, &id, &own); err != nil {
 			return err
+		}
+		// A record with a valid ID of its own links to that person when
+		// read again (its name disagrees), or to the person a mangled ID
+		// (ending in 000) was merged into: both touched now are read in
+		// the first round instead of costing a second one.
+		if own != "" {
+			inc.touchText(own)
+			inc.touchText(id)
 		}
 		if withdrawn[k.batch] {
 			inc.touchText(id)
@@ -655,50 +666,6 @@ func (inc *incremental) addGhosts(s *state) {
 		s.index[p.id] = pi
 		inc.ghostOf[i] = pi
 	}
-}
-
-// loadTouched reads, batch by batch in line order, the records of touched
-// IDs, the lines listed, damaged IDs and IDs ending in 000.
-func (r *run) loadTouched(ctx context.Context) error {
-	s, inc := r.state, r.inc
-	ids := make([]string, 0, len(inc.touched))
-	for id := range inc.touched {
-		ids = append(ids, unpack(id))
-	}
-	// The rows read are a few in a hundred: sorting them costs little.
-	const q = `SELECT ` + recordColumns + ` FROM source_record WHERE batch_id = $1
-		AND (id_norm = ANY($2) OR line = ANY($3) OR id_damage IS NOT NULL OR (id_damage IS NULL AND id_norm LIKE '%000'))
-		ORDER BY line`
-	var rec rawRecord
-	for bi := range s.batches {
-		b := &s.batches[bi]
-		lines := inc.lines[b.ID]
-		if lines == nil {
-			lines = []int32{}
-		}
-		if err := s.loadBatch(ctx, r.tx, q, int32(bi), b, &rec, b.ID, ids, lines); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// loadBatch streams one batch's rows of a query into the state, in line
-// order.
-func (s *state) loadBatch(ctx context.Context, tx pgx.Tx, q string, bi int32, b *runBatch, rec *rawRecord, args ...any) error {
-	rows, err := tx.Query(ctx, q, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)...)
-	if err != nil {
-		return fmt.Errorf("read batch %d: %w", b.ID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		rec.parse(rows.RawValues())
-		s.add(bi, b, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read batch %d: %w", b.ID, err)
-	}
-	return nil
 }
 
 // moved touches the persons a record now reaches or no longer reaches
