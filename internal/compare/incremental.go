@@ -65,21 +65,25 @@ func fallBack(format string, args ...any) error { return &fallback{fmt.Sprintf(f
 
 // incremental is an incremental run's view of its base.
 type incremental struct {
-	base    int64
-	asOf    time.Time
-	mark    int64
-	started time.Time    // when the base run started
-	persons []basePerson // the base's run_person, in ID order
-	arena   []byte       // their names
-	regions []string     // region codes, by basePerson.region
-	changes *changes
-	links   map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
-	lines   map[int64][]int32    // current batch → lines to read besides touched IDs
-	touched map[uint64]bool
-	read    map[uint64]bool       // the touched IDs whose records are in cache
-	cache   map[int64][]cachedRow // the records read so far, by batch, in line order
-	ghostOf []int32               // by base person: its index in the run's state, -1 when touched
+	base     int64
+	asOf     time.Time
+	mark     int64
+	started  time.Time    // when the base run started
+	persons  []basePerson // the base's run_person, in ID order
+	arena    []byte       // their names
+	regions  []string     // region codes, by basePerson.region
+	changes  *changes
+	links    map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
+	lines    map[int64][]int32    // current batch → lines to read besides touched IDs
+	touched  map[uint64]bool
+	read     map[uint64]bool       // the touched IDs whose records are in cache
+	unlinked []unlinked            // the base's records linked to nobody
+	cache    map[int64][]cachedRow // the records read so far, by batch, in line order
+	ghostOf  []int32               // by base person: its index in the run's state, -1 when touched
 }
+
+// unlinked is a record of the base nobody was linked to, as counted.
+type unlinked struct{ method, region string }
 
 // basePerson is a person of the base run.
 type basePerson struct {
@@ -118,7 +122,7 @@ func (r *run) incrementalSteps() []step {
 		{"分类", r.classifyIncremental},
 		{"与上次比对", r.compareIncremental},
 		{"更新登记库", r.updateRegistry},
-		{"汇总", r.summarize},
+		{"汇总", r.summarizeIncremental},
 		{"保存结果", r.save},
 	}
 }
@@ -520,8 +524,8 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 	for _, b := range ch.withdrawn {
 		withdrawn[b] = true
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END
-		FROM run_link WHERE run_id = $1`, inc.base)
+	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END,
+		method, coalesce(region_code, '') FROM run_link WHERE run_id = $1`, inc.base)
 	if err != nil {
 		return fmt.Errorf("base links: %w", err)
 	}
@@ -529,8 +533,12 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 	for rows.Next() {
 		var k recordKey
 		var id, own string
-		if err := rows.Scan(&k.batch, &k.line, &id, &own); err != nil {
+		var u unlinked
+		if err := rows.Scan(&k.batch, &k.line, &id, &own, &u.method, &u.region); err != nil {
 			return err
+		}
+		if id == "" {
+			inc.unlinked = append(inc.unlinked, u)
 		}
 		// A record with a valid ID of its own links to that person when
 		// read again (its name disagrees), or to the person a mangled ID

@@ -128,3 +128,88 @@ func arrayData(b []byte) []byte {
 	}
 	return b[20:] // ndim, flags, element type, then one dimension's size and lower bound
 }
+
+// summarizeIncremental counts as summarize does, from the base's numbers:
+// the touched persons' results in the base and the base's unlinked
+// records out, this run's touched persons and unlinked records in;
+// ghosts count as they did. A metric the base has no number for (none of
+// its persons had it, or the metric is newer than the base) counts the
+// ghosts again. A metric the base has and this code does not know: all
+// counted as summarize does.
+func (r *run) summarizeIncremental(ctx context.Context) error {
+	inc, s := r.inc, r.state
+	index := map[string]int{MetricReview: len(Metrics) + tallyReview, MetricUnmatched: len(Metrics) + tallyUnmatched}
+	for m, metric := range Metrics {
+		index[metric.Key] = m
+	}
+	t := newTally(r.req.Region)
+	rows, err := r.tx.Query(ctx, `SELECT region_code, metric, n FROM run_summary WHERE run_id = $1`, inc.base)
+	if err != nil {
+		return fmt.Errorf("base summary: %w", err)
+	}
+	defer rows.Close()
+	seen := make([]bool, len(Metrics)+2)
+	for rows.Next() {
+		var code, metric string
+		var n int
+		if err := rows.Scan(&code, &metric, &n); err != nil {
+			return fmt.Errorf("base summary: %w", err)
+		}
+		m, ok := index[metric]
+		if !ok {
+			rows.Close()
+			return r.summarize(ctx)
+		}
+		seen[m] = true
+		c := t.counts[code]
+		if c == nil {
+			c = make([]int, len(Metrics)+2)
+			t.counts[code] = c
+		}
+		c[m] = n
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("base summary: %w", err)
+	}
+	if !seen[0] { // no persons at all: nothing to start from
+		return r.summarize(ctx)
+	}
+	for i := range inc.persons {
+		if p := &inc.persons[i]; inc.touched[p.id] {
+			t.person(inc.regions[p.region], p.res, -1)
+		}
+	}
+	for k, pi := range r.order {
+		if !s.persons[pi].ghost {
+			t.person(s.dict.vals[r.regions[k]], r.results[k], 1)
+		}
+	}
+	var unseen []int
+	for m := range Metrics {
+		if !seen[m] {
+			unseen = append(unseen, m)
+		}
+	}
+	if len(unseen) > 0 {
+		for k, pi := range r.order {
+			if !s.persons[pi].ghost {
+				continue
+			}
+			res := r.results[k].result()
+			for _, m := range unseen {
+				if Metrics[m].has(res) {
+					t.add(s.dict.vals[r.regions[k]], m, 1)
+				}
+			}
+		}
+	}
+	for _, u := range inc.unlinked {
+		t.record(u.region, u.method, -1)
+	}
+	for _, p := range s.pending {
+		if p.linked == "" {
+			t.record(p.region, p.method, 1)
+		}
+	}
+	return r.writeSummary(ctx, t)
+}

@@ -17,52 +17,81 @@ import (
 // down to their own village, each unmatched or in-review record in the
 // region it names (the run's when it names one outside).
 func (r *run) summarize(ctx context.Context) error {
-	levels := levelLengths(r.req.Region)
-	counts := map[string][]int{}
-	add := func(code string, metric int) {
-		for _, n := range levels {
-			if n > len(code) {
-				break
-			}
-			c := counts[code[:n]]
-			if c == nil {
-				c = make([]int, len(Metrics)+2)
-				counts[code[:n]] = c
-			}
-			c[metric]++
-		}
-	}
+	t := newTally(r.req.Region)
 	for k, o := range r.results {
-		res := o.result()
-		for m, metric := range Metrics {
-			if metric.has(res) {
-				add(r.state.dict.vals[r.regions[k]], m)
-			}
-		}
+		t.person(r.state.dict.vals[r.regions[k]], o, 1)
 	}
-	review, unmatched := len(Metrics), len(Metrics)+1
 	for _, p := range r.state.pending {
-		if p.linked != "" {
-			continue
-		}
-		code := r.req.Region
-		if p.region != "" && strings.HasPrefix(p.region, r.req.Region) {
-			code = p.region
-		}
-		if p.method == "review" {
-			add(code, review)
-		} else {
-			add(code, unmatched)
+		if p.linked == "" {
+			t.record(p.region, p.method, 1)
 		}
 	}
+	return r.writeSummary(ctx, t)
+}
+
+// tally counts the metrics by region code.
+type tally struct {
+	region string
+	levels []int
+	counts map[string][]int
+}
+
+func newTally(region string) *tally {
+	return &tally{region: region, levels: levelLengths(region), counts: map[string][]int{}}
+}
+
+// Summary columns past Metrics': records in review, and unmatched.
+const tallyReview, tallyUnmatched = 0, 1
+
+func (t *tally) add(code string, metric, n int) {
+	for _, l := range t.levels {
+		if l > len(code) {
+			break
+		}
+		c := t.counts[code[:l]]
+		if c == nil {
+			c = make([]int, len(Metrics)+2)
+			t.counts[code[:l]] = c
+		}
+		c[metric] += n
+	}
+}
+
+// person counts (n = 1) or uncounts (n = -1) a person of region code.
+func (t *tally) person(code string, o outcome, n int) {
+	res := o.result()
+	for m, metric := range Metrics {
+		if metric.has(res) {
+			t.add(code, m, n)
+		}
+	}
+}
+
+// record counts a record nobody is linked to, in the region it names.
+func (t *tally) record(region, method string, n int) {
+	code := t.region
+	if region != "" && strings.HasPrefix(region, t.region) {
+		code = region
+	}
+	if method == "review" {
+		t.add(code, len(Metrics)+tallyReview, n)
+	} else {
+		t.add(code, len(Metrics)+tallyUnmatched, n)
+	}
+}
+
+func (r *run) writeSummary(ctx context.Context, t *tally) error {
 	keys := make([]string, 0, len(Metrics)+2)
 	for _, m := range Metrics {
 		keys = append(keys, m.Key)
 	}
 	keys = append(keys, MetricReview, MetricUnmatched)
 	var rows [][]any
-	for code, c := range counts {
+	for code, c := range t.counts {
 		for m, n := range c {
+			if n < 0 {
+				return fmt.Errorf("summary of %s: %s %d", code, keys[m], n)
+			}
 			if n > 0 {
 				rows = append(rows, []any{r.id, code, keys[m], n})
 			}
