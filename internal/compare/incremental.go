@@ -397,14 +397,14 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
 	// Equal hashes pair up in line order on both sides.
 	byHash := func(s []lineHash) []lineHash {
 		c := slices.Clone(s)
-		slices.SortStableFunc(c, func(a, b lineHash) int {
+		slices.SortFunc(c, func(a, b lineHash) int { // by hash, then line (a stable sort is twice as slow)
 			switch {
 			case a.Hash < b.Hash:
 				return -1
 			case a.Hash > b.Hash:
 				return 1
 			}
-			return 0
+			return int(a.Line - b.Line)
 		})
 		return c
 	}
