@@ -191,15 +191,26 @@ func (r *run) summarizeIncremental(ctx context.Context) error {
 		}
 	}
 	if len(unseen) > 0 {
+		// A result has few distinct values: each tested once.
+		has := map[outcome][]int{}
 		for k, pi := range r.order {
 			if !s.persons[pi].ghost {
 				continue
 			}
-			res := r.results[k].result()
-			for _, m := range unseen {
-				if Metrics[m].has(res) {
-					t.add(s.dict.vals[r.regions[k]], m, 1)
+			o := r.results[k]
+			ms, ok := has[o]
+			if !ok {
+				res := o.result()
+				ms = []int{}
+				for _, m := range unseen {
+					if Metrics[m].has(res) {
+						ms = append(ms, m)
+					}
 				}
+				has[o] = ms
+			}
+			for _, m := range ms {
+				t.add(s.dict.vals[r.regions[k]], m, 1)
 			}
 		}
 	}
