@@ -63,7 +63,9 @@ func limited(ctx context.Context, db querier, a actor.Actor) (bool, error) {
 
 // CheckManager refuses a member limited to their team what manages teams
 // and assignments (Forbidden); the pages use it before offering them.
-func (s *Store) CheckManager(ctx context.Context, a actor.Actor) error { return checkManager(ctx, s.db, a) }
+func (s *Store) CheckManager(ctx context.Context, a actor.Actor) error {
+	return checkManager(ctx, s.db, a)
+}
 
 // Limited reports whether the actor sees only their teams' households; the
 // pages hide what such a member may not do (manage teams, assign).

@@ -136,7 +136,7 @@ func TestTeamMemberView(t *testing.T) {
 			b    survey.Binding
 			kind apperr.Kind
 		}{
-			{survey.Binding{Member: "王五", UserID: member.UserID}, apperr.Invalid},       // not a member
+			{survey.Binding{Member: "王五", UserID: member.UserID}, apperr.Invalid},      // not a member
 			{survey.Binding{Member: "张三", UserID: countyUser.UserID}, apperr.NotFound}, // not of the township
 			{survey.Binding{Member: "张三", UserID: -1}, apperr.NotFound},
 		} {
