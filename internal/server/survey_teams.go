@@ -161,6 +161,10 @@ func (s *Server) mayManageTeams(r *http.Request) (bool, error) {
 }
 
 func (s *Server) handleTeamEdit(w http.ResponseWriter, r *http.Request) {
+	if err := s.survey.CheckManager(r.Context(), currentActor(r)); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	t, err := s.teamOf(r)
 	if err != nil {
 		s.error(w, r, err)
