@@ -172,7 +172,16 @@ func (s *Store) bind(ctx context.Context, a actor.Actor, teamID int64, b Binding
 		return err
 	}
 	defer tx.Rollback(ctx)
-	old, had := t.Account(b.Member)
+	// Two clerks binding one team's members take turns, so each audit line
+	// says what its own change did.
+	var old TeamAccount
+	err = tx.QueryRow(ctx, `SELECT coalesce(b.user_id, 0), coalesce(u.username, ''), coalesce(b.team_only, false) FROM survey_team t
+		LEFT JOIN survey_team_user b ON b.team_id = t.id AND b.member = $2 LEFT JOIN app_user u ON u.id = b.user_id
+		WHERE t.id = $1 FOR UPDATE OF t`, teamID, b.Member).Scan(&old.UserID, &old.Username, &old.TeamOnly)
+	if err != nil {
+		return fmt.Errorf("bind: team %d: %w", teamID, err)
+	}
+	had := old.UserID != 0
 	var changes []audit.Entry
 	switch {
 	case b.UserID == 0 && !had:
@@ -197,8 +206,12 @@ func (s *Store) bind(ctx context.Context, a actor.Actor, teamID int64, b Binding
 			return fmt.Errorf("bind: %w", err)
 		}
 		if !had || old.UserID != b.UserID {
-			changes = append(changes, change(e, AuditTeamBind, fmt.Sprintf("%s %s：组员 %s 绑定账号 %s，只看本组任务 %s",
-				t.RegionCode, t.Name, b.Member, username, onOff(b.TeamOnly))))
+			was := ""
+			if had {
+				was = "（原账号 " + old.Username + "）"
+			}
+			changes = append(changes, change(e, AuditTeamBind, fmt.Sprintf("%s %s：组员 %s 绑定账号 %s%s，只看本组任务 %s",
+				t.RegionCode, t.Name, b.Member, username, was, onOff(b.TeamOnly))))
 		} else if old.TeamOnly != b.TeamOnly {
 			changes = append(changes, change(e, AuditTeamLimit, fmt.Sprintf("%s %s：组员 %s（账号 %s）只看本组任务 %s",
 				t.RegionCode, t.Name, b.Member, username, onOff(b.TeamOnly))))
