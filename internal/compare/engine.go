@@ -221,10 +221,6 @@ func (e *Engine) workConn(ctx context.Context) (*pgx.Conn, error) {
 	cfg.RuntimeParams["synchronize_seqscans"] = "off"
 	cfg.RuntimeParams["DateStyle"] = "ISO, YMD" // dates as text compare with Go's YYYY-MM-DD
 	cfg.RuntimeParams["max_parallel_workers_per_gather"] = "0"
-	// A run sends the same query once per batch with other arguments: a
-	// generic plan cannot hash an = ANY($2) of thousands of touched IDs
-	// (an incremental run's), and compared each row with every one of them.
-	cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect for comparison: %w", err)

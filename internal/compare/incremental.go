@@ -22,18 +22,14 @@ import (
 //     same records under new line numbers; the others are added or removed.
 //     A withdrawn batch removes all its records, a batch new to the region
 //     adds all its own.
-//   - Touched persons are the IDs of added and removed records (a record
-//     not in run_link was linked by its own ID), the persons the base
-//     linked a removed record in run_link to, the persons whose registry
-//     entry changed after the base run committed (another source may have
-//     changed it, and a full run would set it back), and persons whose ID
-//     ends in 000 with those they may have been merged into (see
-//     mergeMangled).
+//   - Touched persons are the IDs of added and removed records, the persons
+//     the base linked a removed record to, the persons whose registry entry
+//     changed after the base run committed (another source may have changed
+//     it, and a full run would set it back), and persons whose ID ends in 000
+//     (see mergeMangled).
 //   - Every other person of the base is a ghost: known by ID and name (so
 //     candidate searches see them as a full run would) but with no records
-//     read; their result, region and records are the base's. Their rows
-//     are copied from the base's on the server (copyGhosts), their records
-//     moved to the lines the superseding batches give them.
+//     read; their result, region and records are the base's.
 //   - Records read: every record of a touched ID, every record the base had
 //     to explain (run_link: damaged IDs, names that disagree), every record
 //     a reviewer decided and every record with an ID ending in 000. All of
@@ -72,25 +68,21 @@ type incremental struct {
 	persons  []basePerson // the base's run_person, in ID order
 	arena    []byte       // their names
 	regions  []string     // region codes, by basePerson.region
-	changes  *changes
+	refBatch []int64      // their records, by basePerson.refs, in current batches and lines
+	refLine  []int32
 	links    map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
 	lines    map[int64][]int32    // current batch → lines to read besides touched IDs
 	touched  map[uint64]bool
-	read     map[uint64]bool       // the touched IDs whose records are in cache
-	unlinked []unlinked            // the base's records linked to nobody
-	cache    map[int64][]cachedRow // the records read so far, by batch, in line order
-	ghostOf  []int32               // by base person: its index in the run's state, -1 when touched
+	ghostOf  []int32 // by base person: its index in the run's state, -1 when touched
 }
-
-// unlinked is a record of the base nobody was linked to, as counted.
-type unlinked struct{ method, region string }
 
 // basePerson is a person of the base run.
 type basePerson struct {
-	id     uint64
-	name   text
-	region uint16
-	res    outcome
+	id         uint64
+	name       text
+	region     uint16
+	res        outcome
+	refs, nref int32 // into refBatch and refLine
 }
 
 func (inc *incremental) find(id uint64) (int, bool) {
@@ -122,7 +114,7 @@ func (r *run) incrementalSteps() []step {
 		{"分类", r.classifyIncremental},
 		{"与上次比对", r.compareIncremental},
 		{"更新登记库", r.updateRegistry},
-		{"汇总", r.summarizeIncremental},
+		{"汇总", r.summarize},
 		{"保存结果", r.save},
 	}
 }
@@ -155,15 +147,15 @@ func (r *run) planIncremental(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	inc.changes = ch
-	inc.remap()
+	if err := inc.remap(ch); err != nil {
+		return err
+	}
 	if err := inc.readLinks(ctx, r.tx, ch); err != nil {
 		return err
 	}
 	if err := r.touchChanged(ctx, inc, ch); err != nil {
 		return err
 	}
-	inc.touchMangledTargets()
 	r.inc = inc
 	return inc.checkSize()
 }
@@ -175,11 +167,9 @@ func (inc *incremental) checkSize() error {
 	return nil
 }
 
-// readBase reads the base's persons: ID, name, region and result. Their
-// records stay on the server: save copies the untouched persons' rows
-// there (copyGhosts).
+// readBase reads the base's persons: ID, name, region, result and records.
 func (inc *incremental) readBase(ctx context.Context, tx pgx.Tx) error {
-	rows, err := tx.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey
+	rows, err := tx.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines
 		FROM run_person WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
 	if err != nil {
 		return fmt.Errorf("base persons: %w", err)
@@ -200,8 +190,12 @@ func (inc *incremental) readBase(ctx context.Context, tx pgx.Tx) error {
 		}
 		p := basePerson{id: id, name: text{uint32(len(inc.arena)), uint32(len(v[1]))}, region: reg,
 			res: outcome{pension: statusIndex(v[4]), medical: statusIndex(v[5]), flags: uint16(binary.BigEndian.Uint32(v[6])),
-				universe: v[3][0] == 1, survey: v[7][0] == 1}}
+				universe: v[3][0] == 1, survey: v[7][0] == 1},
+			refs: int32(len(inc.refBatch))}
 		inc.arena = append(inc.arena, v[1]...)
+		inc.refBatch = appendInt8Array(inc.refBatch, v[8])
+		inc.refLine = appendInt4Array(inc.refLine, v[9])
+		p.nref = int32(len(inc.refBatch)) - p.refs
 		inc.persons = append(inc.persons, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -221,6 +215,33 @@ func (inc *incremental) readBase(ctx context.Context, tx pgx.Tx) error {
 
 func statusIndex(b []byte) uint8 {
 	return uint8(max(0, slices.Index(statuses, string(b))))
+}
+
+// arrayElems walks a one-dimensional binary array's elements.
+func arrayElems(b []byte, fn func([]byte)) {
+	if len(b) < 12 || binary.BigEndian.Uint32(b) == 0 {
+		return
+	}
+	b = b[20:] // ndim, flags, element type, then one dimension's size and lower bound
+	for len(b) >= 4 {
+		n := int32(binary.BigEndian.Uint32(b))
+		b = b[4:]
+		if n < 0 {
+			continue
+		}
+		fn(b[:n])
+		b = b[n:]
+	}
+}
+
+func appendInt8Array(out []int64, b []byte) []int64 {
+	arrayElems(b, func(e []byte) { out = append(out, int64(binary.BigEndian.Uint64(e))) })
+	return out
+}
+
+func appendInt4Array(out []int32, b []byte) []int32 {
+	arrayElems(b, func(e []byte) { out = append(out, int32(binary.BigEndian.Uint32(e))) })
+	return out
 }
 
 // changes are the batch changes since the base.
@@ -397,14 +418,14 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
 	// Equal hashes pair up in line order on both sides.
 	byHash := func(s []lineHash) []lineHash {
 		c := slices.Clone(s)
-		slices.SortFunc(c, func(a, b lineHash) int { // by hash, then line (a stable sort is twice as slow)
+		slices.SortStableFunc(c, func(a, b lineHash) int {
 			switch {
 			case a.Hash < b.Hash:
 				return -1
 			case a.Hash > b.Hash:
 				return 1
 			}
-			return int(a.Line - b.Line)
+			return 0
 		})
 		return c
 	}
@@ -486,35 +507,36 @@ func longestIncreasing(v []int32) []int {
 	return out
 }
 
-// remap touches the base persons whose ID ends in 000 (see mergeMangled).
-// The base persons' records move to this run's batches and lines on the
-// server, when save copies their rows (copyGhosts).
-func (inc *incremental) remap() {
+// remap moves the base persons' records to this run's batches and lines,
+// touching the persons that lost one.
+func (inc *incremental) remap(ch *changes) error {
+	withdrawn := map[int64]bool{}
+	for _, b := range ch.withdrawn {
+		withdrawn[b] = true
+	}
 	for i := range inc.persons {
-		if p := &inc.persons[i]; endsIn000(p.id) {
+		p := &inc.persons[i]
+		for j := p.refs; j < p.refs+p.nref; j++ {
+			b, line := inc.refBatch[j], inc.refLine[j]
+			if withdrawn[b] {
+				inc.touch(p.id)
+				continue
+			}
+			pr, ok := ch.pairs[b]
+			if !ok {
+				continue
+			}
+			if int(line) >= len(pr.lineMap) || pr.lineMap[line] < 0 {
+				inc.touch(p.id)
+				continue
+			}
+			inc.refBatch[j], inc.refLine[j] = pr.new, pr.lineMap[line]
+		}
+		if endsIn000(p.id) {
 			inc.touch(p.id)
 		}
 	}
-}
-
-// touchMangledTargets touches, for every touched ID ending in 000, the
-// base persons mergeMangled may have merged it into (IDs sharing its first
-// 15 digits, or rounded up to them): when its record is gone, nothing else
-// says that the person it was merged into lost it.
-func (inc *incremental) touchMangledTargets() {
-	var mangled []uint64
-	for id := range inc.touched {
-		if endsIn000(id) {
-			mangled = append(mangled, id)
-		}
-	}
-	for _, id := range mangled {
-		lo, hi := id-min(id, 1100), id+1100
-		i, _ := inc.find(lo)
-		for ; i < len(inc.persons) && inc.persons[i].id < hi; i++ {
-			inc.touch(inc.persons[i].id)
-		}
-	}
+	return nil
 }
 
 // readLinks reads the base's explained records (run_link) under their
@@ -524,29 +546,16 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 	for _, b := range ch.withdrawn {
 		withdrawn[b] = true
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END,
-		method, coalesce(region_code, '') FROM run_link WHERE run_id = $1`, inc.base)
+	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, '') FROM run_link WHERE run_id = $1`, inc.base)
 	if err != nil {
 		return fmt.Errorf("base links: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k recordKey
-		var id, own string
-		var u unlinked
-		if err := rows.Scan(&k.batch, &k.line, &id, &own, &u.method, &u.region); err != nil {
+		var id string
+		if err := rows.Scan(&k.batch, &k.line, &id); err != nil {
 			return err
-		}
-		if id == "" {
-			inc.unlinked = append(inc.unlinked, u)
-		}
-		// A record with a valid ID of its own links to that person when
-		// read again (its name disagrees), or to the person a mangled ID
-		// (ending in 000) was merged into: both touched now are read in
-		// the first round instead of costing a second one.
-		if own != "" {
-			inc.touchText(own)
-			inc.touchText(id)
 		}
 		if withdrawn[k.batch] {
 			inc.touchText(id)
@@ -566,7 +575,7 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 }
 
 // touchChanged touches the IDs of added and removed records, those of
-// batches new to the run or withdrawn, and the persons whose registry entry changed
+// batches new to the run, and the persons whose registry entry changed
 // after the base; and adds the lines to read of decided and added records.
 func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) error {
 	ids := func(q string, args ...any) error {
@@ -594,10 +603,7 @@ func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) e
 		}
 		inc.lines[p.new] = append(inc.lines[p.new], p.addedNew...)
 	}
-	// The records of a withdrawn batch are gone; those of a new one new.
-	// Either way their IDs are touched (the persons linked to them by
-	// another ID are in run_link: readLinks touched them).
-	for _, b := range append(slices.Clone(ch.added), ch.withdrawn...) {
+	for _, b := range ch.added {
 		if err := ids(`SELECT DISTINCT id_norm FROM source_record WHERE batch_id = $1 AND id_norm IS NOT NULL`, b); err != nil {
 			return err
 		}
@@ -674,6 +680,50 @@ func (inc *incremental) addGhosts(s *state) {
 		s.index[p.id] = pi
 		inc.ghostOf[i] = pi
 	}
+}
+
+// loadTouched reads, batch by batch in line order, the records of touched
+// IDs, the lines listed, damaged IDs and IDs ending in 000.
+func (r *run) loadTouched(ctx context.Context) error {
+	s, inc := r.state, r.inc
+	ids := make([]string, 0, len(inc.touched))
+	for id := range inc.touched {
+		ids = append(ids, unpack(id))
+	}
+	// The rows read are a few in a hundred: sorting them costs little.
+	const q = `SELECT ` + recordColumns + ` FROM source_record WHERE batch_id = $1
+		AND (id_norm = ANY($2) OR line = ANY($3) OR id_damage IS NOT NULL OR (id_damage IS NULL AND id_norm LIKE '%000'))
+		ORDER BY line`
+	var rec rawRecord
+	for bi := range s.batches {
+		b := &s.batches[bi]
+		lines := inc.lines[b.ID]
+		if lines == nil {
+			lines = []int32{}
+		}
+		if err := s.loadBatch(ctx, r.tx, q, int32(bi), b, &rec, b.ID, ids, lines); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadBatch streams one batch's rows of a query into the state, in line
+// order.
+func (s *state) loadBatch(ctx context.Context, tx pgx.Tx, q string, bi int32, b *runBatch, rec *rawRecord, args ...any) error {
+	rows, err := tx.Query(ctx, q, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)...)
+	if err != nil {
+		return fmt.Errorf("read batch %d: %w", b.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec.parse(rows.RawValues())
+		s.add(bi, b, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read batch %d: %w", b.ID, err)
+	}
+	return nil
 }
 
 // moved touches the persons a record now reaches or no longer reaches
@@ -788,6 +838,16 @@ func (r *run) compareIncremental(ctx context.Context) error {
 		r.gone = append(r.gone, gone{unpack(b.id), string(inc.arena[b.name.off : b.name.off+b.name.n]), inc.regions[b.region]})
 	}
 	return ctx.Err()
+}
+
+// ghostRefs are a ghost's records: the base's, under their current batch
+// and line.
+func (inc *incremental) ghostRefs(id uint64, batches []int64, lines []int32) ([]int64, []int32) {
+	bi, _ := inc.find(id)
+	b := &inc.persons[bi]
+	batches = append(batches, inc.refBatch[b.refs:b.refs+b.nref]...)
+	lines = append(lines, inc.refLine[b.refs:b.refs+b.nref]...)
+	return batches, lines
 }
 
 // touchedPersons shows an incremental run's touched persons to the

@@ -17,81 +17,52 @@ import (
 // down to their own village, each unmatched or in-review record in the
 // region it names (the run's when it names one outside).
 func (r *run) summarize(ctx context.Context) error {
-	t := newTally(r.req.Region)
+	levels := levelLengths(r.req.Region)
+	counts := map[string][]int{}
+	add := func(code string, metric int) {
+		for _, n := range levels {
+			if n > len(code) {
+				break
+			}
+			c := counts[code[:n]]
+			if c == nil {
+				c = make([]int, len(Metrics)+2)
+				counts[code[:n]] = c
+			}
+			c[metric]++
+		}
+	}
 	for k, o := range r.results {
-		t.person(r.state.dict.vals[r.regions[k]], o, 1)
+		res := o.result()
+		for m, metric := range Metrics {
+			if metric.has(res) {
+				add(r.state.dict.vals[r.regions[k]], m)
+			}
+		}
 	}
+	review, unmatched := len(Metrics), len(Metrics)+1
 	for _, p := range r.state.pending {
-		if p.linked == "" {
-			t.record(p.region, p.method, 1)
+		if p.linked != "" {
+			continue
+		}
+		code := r.req.Region
+		if p.region != "" && strings.HasPrefix(p.region, r.req.Region) {
+			code = p.region
+		}
+		if p.method == "review" {
+			add(code, review)
+		} else {
+			add(code, unmatched)
 		}
 	}
-	return r.writeSummary(ctx, t)
-}
-
-// tally counts the metrics by region code.
-type tally struct {
-	region string
-	levels []int
-	counts map[string][]int
-}
-
-func newTally(region string) *tally {
-	return &tally{region: region, levels: levelLengths(region), counts: map[string][]int{}}
-}
-
-// Summary columns past Metrics': records in review, and unmatched.
-const tallyReview, tallyUnmatched = 0, 1
-
-func (t *tally) add(code string, metric, n int) {
-	for _, l := range t.levels {
-		if l > len(code) {
-			break
-		}
-		c := t.counts[code[:l]]
-		if c == nil {
-			c = make([]int, len(Metrics)+2)
-			t.counts[code[:l]] = c
-		}
-		c[metric] += n
-	}
-}
-
-// person counts (n = 1) or uncounts (n = -1) a person of region code.
-func (t *tally) person(code string, o outcome, n int) {
-	res := o.result()
-	for m, metric := range Metrics {
-		if metric.has(res) {
-			t.add(code, m, n)
-		}
-	}
-}
-
-// record counts a record nobody is linked to, in the region it names.
-func (t *tally) record(region, method string, n int) {
-	code := t.region
-	if region != "" && strings.HasPrefix(region, t.region) {
-		code = region
-	}
-	if method == "review" {
-		t.add(code, len(Metrics)+tallyReview, n)
-	} else {
-		t.add(code, len(Metrics)+tallyUnmatched, n)
-	}
-}
-
-func (r *run) writeSummary(ctx context.Context, t *tally) error {
 	keys := make([]string, 0, len(Metrics)+2)
 	for _, m := range Metrics {
 		keys = append(keys, m.Key)
 	}
 	keys = append(keys, MetricReview, MetricUnmatched)
 	var rows [][]any
-	for code, c := range t.counts {
+	for code, c := range counts {
 		for m, n := range c {
-			if n < 0 {
-				return fmt.Errorf("summary of %s: %s %d", code, keys[m], n)
-			}
 			if n > 0 {
 				rows = append(rows, []any{r.id, code, keys[m], n})
 			}
@@ -142,11 +113,6 @@ func (r *run) writePersons(ctx context.Context) error {
 		next[pi]++
 	}
 	const cols = `run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines, changed`
-	if r.inc != nil {
-		if err := r.copyGhosts(ctx, cols); err != nil {
-			return err
-		}
-	}
 	// Frozen: the lists' index-only scans work from the run's first page
 	// view on, not only once autovacuum has been round.
 	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+cols+")", func(e *pgcopy.Encoder) error {
@@ -158,11 +124,12 @@ func (r *run) writePersons(ctx context.Context) error {
 			batches, lines = batches[:0], lines[:0]
 			p := &s.persons[pi]
 			if p.ghost {
-				continue // copied (copyGhosts)
-			}
-			for _, li := range byPerson[start[pi]:start[pi+1]] {
-				batches = append(batches, s.batches[s.linkBatch[li]].ID)
-				lines = append(lines, s.linkLine[li])
+				batches, lines = r.inc.ghostRefs(p.id, batches, lines)
+			} else {
+				for _, li := range byPerson[start[pi]:start[pi+1]] {
+					batches = append(batches, s.batches[s.linkBatch[li]].ID)
+					lines = append(lines, s.linkLine[li])
+				}
 			}
 			o := r.results[k]
 			id = appendID(id[:0], p.id)
