@@ -1,0 +1,1 @@
+ALTER TABLE source_record DROP COLUMN row_hash;
