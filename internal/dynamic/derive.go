@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -36,6 +37,11 @@ type batchPair struct {
 // (the importer). A batch that superseded nothing, of a kind without
 // events (居住人口, 在校学生), or already derived yields nothing.
 func (s *Store) Derive(ctx context.Context, a actor.Actor, batch int64, p *job.Progress) (Derived, error) {
+	return s.derive(ctx, a, batch, p, nil)
+}
+
+// derive is Derive, recording e (when not nil) with the events.
+func (s *Store) derive(ctx context.Context, a actor.Actor, batch int64, p *job.Progress, e *audit.Entry) (Derived, error) {
 	start := time.Now()
 	res := Derived{Batch: batch}
 	tx, err := s.db.Begin(ctx)
@@ -81,6 +87,15 @@ func (s *Store) Derive(ctx context.Context, a actor.Actor, batch int64, p *job.P
 	res.Apply = time.Since(applied)
 	res.Auto = len(events)
 	res.Pending = res.Events - res.Auto
+	if _, err := tx.Exec(ctx, `UPDATE import_batch SET derived_at = now() WHERE id = $1`, batch); err != nil {
+		return res, fmt.Errorf("derive %d: %w", batch, err)
+	}
+	if e != nil {
+		e.Detail = fmt.Sprintf("%d 项变化，%d 项已自动入库，%d 项待确认", res.Events, res.Auto, res.Pending)
+		if err := audit.Record(ctx, tx, *e); err != nil {
+			return res, err
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("derive %d: %w", batch, err)
 	}
@@ -121,14 +136,15 @@ func prepareDerive(ctx context.Context, tx pgx.Tx, pair batchPair) (string, pgx.
 }
 
 // findPair reads the batch and the newest batch it superseded; ok is
-// false when there is none or (unless again) the batch was derived before.
+// false when there is none or (unless again) the batch was derived before
+// (derived_at; events, for a batch derived before derived_at existed).
 func findPair(ctx context.Context, tx pgx.Tx, batch int64, again bool) (batchPair, bool, error) {
 	const q = `
 		SELECT b.id, p.id, b.kind, b.region_code, b.created_at, p.created_at
 		FROM import_batch b
 		JOIN LATERAL (SELECT id, created_at FROM import_batch WHERE superseded_by = b.id ORDER BY id DESC LIMIT 1) p ON true
 		WHERE b.id = $1 AND b.status = 'done'
-		  AND ($2 OR NOT EXISTS (SELECT 1 FROM extract_event e WHERE e.batch_id = b.id))`
+		  AND ($2 OR (b.derived_at IS NULL AND NOT EXISTS (SELECT 1 FROM extract_event e WHERE e.batch_id = b.id)))`
 	var pair batchPair
 	var newAt, oldAt time.Time
 	err := tx.QueryRow(ctx, q, batch, again).Scan(&pair.id, &pair.prev, &pair.kind, &pair.region, &newAt, &oldAt)
