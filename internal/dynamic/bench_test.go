@@ -150,7 +150,7 @@ func logPlainCopy(b *testing.B, db *pgxpool.Pool, res imports.Result, path strin
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	header, err := bufio.NewReader(f).ReadString('\n')
 	if err != nil {
 		b.Fatal(err)
