@@ -166,7 +166,7 @@ func TestPersonAndCountsAsOf(t *testing.T) {
 		{"2026-09-20", "4409811936", "", nil},
 	} {
 		q := list.Parse(url.Values{"q": {c.q}, "status": {c.status}}, registry.PersonsAsOfSpec)
-		page, err := store.PersonsAsOf(ctx, clerk, "440981", day(c.day), q)
+		page, err := store.PersonsAsOf(ctx, clerk, "440981", day(c.day), q, -1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +178,7 @@ func TestPersonAndCountsAsOf(t *testing.T) {
 			t.Errorf("%s q=%q status=%q: %d %v, want %v", c.day, c.q, c.status, page.Total, got, c.want)
 		}
 	}
-	if _, err := store.PersonsAsOf(ctx, other, "440981", day("2026-09-20"), list.Query{Page: 1, Size: 20}); err == nil {
+	if _, err := store.PersonsAsOf(ctx, other, "440981", day("2026-09-20"), list.Query{Page: 1, Size: 20}, -1); err == nil {
 		t.Error("a clerk of another county listed the county")
 	}
 }

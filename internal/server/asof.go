@@ -160,7 +160,7 @@ func (s *Server) handleAsOf(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Registry = append(v.Registry, web.AsOfCount{Name: row.Name, Counts: append(row.Counts, other)})
 	}
-	if err := s.asOfPersons(r, &v, reg.Code, d); err != nil {
+	if err := s.asOfPersons(r, &v, reg.Code, d, total); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -168,13 +168,25 @@ func (s *Server) handleAsOf(w http.ResponseWriter, r *http.Request) {
 }
 
 // asOfPersons fills the page's list of the persons behind the counts,
-// masked, a page at a time, searchable by name or ID and 人口状态.
-func (s *Server) asOfPersons(r *http.Request, v *web.AsOfView, code string, d time.Time) error {
+// masked, a page at a time, searchable by name or ID and 人口状态. Without
+// a search the counts already say how many there are.
+func (s *Server) asOfPersons(r *http.Request, v *web.AsOfView, code string, d time.Time, counts registry.RegionCount) error {
 	ctx := r.Context()
 	lq := list.Parse(r.URL.Query(), registry.PersonsAsOfSpec)
 	lq.Filters.Set("region", code)
 	lq.Filters.Set("date", v.Date)
-	page, err := s.registry.PersonsAsOf(ctx, currentActor(r), code, d, lq)
+	known := -1
+	if lq.Filter("q") == "" {
+		switch st := lq.Filter("status"); st {
+		case "":
+			known = counts.Persons
+		case "none":
+			known = counts.ByStatus[""]
+		default:
+			known = counts.ByStatus[st]
+		}
+	}
+	page, err := s.registry.PersonsAsOf(ctx, currentActor(r), code, d, lq, known)
 	if err != nil {
 		return err
 	}
