@@ -106,7 +106,8 @@ func BenchmarkNewerHukouExtract(b *testing.B) {
 			b.Fatal(err)
 		}
 		elapsed = time.Since(t)
-		b.Logf("import %v (%v), then %s", res.Duration, res.Steps, p.Get().Message)
+		load, _ := os.ReadFile("/proc/loadavg") // the machine may be shared: say how busy it was
+		b.Logf("import %v (%v), then %s; load average %s", res.Duration, res.Steps, p.Get().Message, strings.TrimSpace(string(load)))
 	}
 	b.StopTimer()
 	logPlainCopy(b, db, res, files[0].Path)
