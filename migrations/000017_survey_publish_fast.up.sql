@@ -13,3 +13,6 @@ ALTER TABLE survey_household DROP CONSTRAINT IF EXISTS survey_household_round_id
 CREATE UNIQUE INDEX survey_member_person_round ON survey_member (id_number, round_id);
 ALTER TABLE survey_member DROP CONSTRAINT survey_member_round_id_id_number_key;
 DROP INDEX survey_member_id_number;
+
+-- A task list counts each household's visited and approved forms.
+CREATE INDEX survey_form_household ON survey_form (household_id, state);

@@ -178,7 +178,16 @@ func (s *Store) publish(ctx context.Context, a actor.Actor, req PublishRequest, 
 		return res, err
 	}
 	step("提交")
-	return res, tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return res, err
+	}
+	// Fresh statistics for the pages that list the round at once: until
+	// autovacuum gets to them, the planner takes a county's 100,000 new
+	// households for none and loops where it should hash. Only a help, so
+	// a failure is not the publish's.
+	step("更新统计信息")
+	_, _ = conn.Exec(ctx, `ANALYZE survey_household, survey_member`)
+	return res, nil
 }
 
 // publishConn opens a connection of its own for a publish: a county's
