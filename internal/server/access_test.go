@@ -244,6 +244,9 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /survey/teams/{team:[0-9]+}":                {action: actor.SurveyAssign, kind: scoped, path: teamPath},
 		"POST /survey/teams/{team:[0-9]+}":               {action: actor.SurveyAssign, kind: scoped, path: teamPath, form: teamForm},
 
+		// team: a member's account (unbinding a member bound to none changes nothing)
+		"POST /survey/teams/{team:[0-9]+}/accounts": {action: actor.SurveyAssign, kind: scoped, path: teamPath + "/accounts", form: url.Values{"member": {"张三"}, "user": {"0"}}},
+
 		// survey forms (survey2): a household of another township than 440981107, one submitted form, one member without
 		"GET /survey/entry":                          {action: actor.SurveyEnter, kind: listed, path: "/survey/entry", marker: sf.code},
 		"GET /survey/entry/households/{id}":          {action: actor.SurveyEnter, kind: scoped, path: sf.household},
