@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -29,6 +32,9 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
+	if err := poolSize(cfg, databaseURL); err != nil {
+		return nil, err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
@@ -38,6 +44,29 @@ func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	return pool, nil
+}
+
+// DefaultConns is the pool's size unless CANBAO_DB_CONNS or the URL's
+// pool_max_conns says otherwise: pgx's own default (4 on a small machine)
+// kept 200 clerks saving forms waiting for a connection while PostgreSQL
+// had CPU to spare.
+var DefaultConns = max(8, 2*runtime.NumCPU())
+
+// poolSize sets the pool's size: the URL's pool_max_conns, else
+// CANBAO_DB_CONNS, else DefaultConns.
+func poolSize(cfg *pgxpool.Config, databaseURL string) error {
+	if strings.Contains(databaseURL, "pool_max_conns") {
+		return nil
+	}
+	cfg.MaxConns = int32(DefaultConns)
+	if v := os.Getenv("CANBAO_DB_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return fmt.Errorf("CANBAO_DB_CONNS=%q: want a number of connections from 1 to 1000", v)
+		}
+		cfg.MaxConns = int32(n)
+	}
+	return nil
 }
 
 // Migrate brings the schema up to the newest embedded migration.

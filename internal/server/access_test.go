@@ -272,6 +272,7 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /changes":                               {action: actor.PersonRead, kind: listed, path: "/changes", marker: `href="` + changePath + `"`},
 		"GET /changes/{id:[0-9]+}":                   {action: actor.PersonRead, kind: scoped, path: changePath},
 		"GET /changes/{id:[0-9]+}/document":          {action: actor.PersonRead, kind: scoped, path: changePath + "/document"},
+		"POST /imports/{id:[0-9]+}/derive":           {action: actor.Import, kind: scoped, path: batchPath + "/derive", form: url.Values{}},
 		"POST /changes/{id:[0-9]+}/review":           {action: actor.RegistryApprove, kind: scoped, path: changePath + "/review", form: url.Values{"decision": {"approve"}}},
 		// report
 		"GET /dashboard":            {action: actor.ReportRead, kind: scoped, path: "/dashboard" + inCounty},

@@ -327,7 +327,9 @@ func (s *Forms) Save(ctx context.Context, a actor.Actor, memberID int64, in Save
 
 func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int64, in Save) (Saved, error) {
 	// The member's row is the lock every writer of its forms takes first,
-	// so two saves (or a save and a retried submission) take turns.
+	// so two saves (or a save and a retried submission) take turns. The
+	// forms are read after it, by a statement of their own that sees what
+	// the writer before committed.
 	var region, listedID string
 	var found bool
 	err := tx.QueryRow(ctx, `SELECT h.region_code, m.id_number, m.found FROM survey_member m JOIN survey_household h ON h.id = m.household_id
@@ -341,19 +343,38 @@ func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int
 	if err := memberInView(ctx, tx, a, region, memberID, "调查对象不存在"); err != nil {
 		return Saved{}, err
 	}
-	if in.Submit && in.Key != "" {
-		done, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.submit_key = $1 AND f.member_id = $2`, in.Key, memberID))
-		if err == nil {
-			return Saved{Form: done, Repeated: true}, nil // this submission happened already
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return Saved{}, fmt.Errorf("submission %s: %w", in.Key, err)
+	// The live form and the form a submission's key submitted already, if
+	// any, in one round trip: 200 clerks saving at once wait on round trips
+	// more than on work.
+	var keyed *int64
+	var live FormRecord
+	var liveData []byte
+	err = tx.QueryRow(ctx, `SELECT (SELECT k.id FROM survey_form k WHERE k.submit_key = $2 AND k.member_id = $1),
+		coalesce(f.id, 0), coalesce(f.member_id, 0), coalesce(f.household_id, 0), coalesce(f.round_id, 0), coalesce(f.state, ''),
+		coalesce(f.version, 0), coalesce(f.data, '{}'), coalesce(f.entered_name, ''), coalesce(f.reviewed_name, ''),
+		f.submitted_at, f.reviewed_at, coalesce(f.return_reason, ''), f.supersedes, coalesce(f.corrected, 0), coalesce(f.updated_at, now())
+		FROM (SELECT) one LEFT JOIN survey_form f ON f.member_id = $1 AND f.state <> 'superseded'`, memberID, in.Key).Scan(&keyed,
+		&live.ID, &live.MemberID, &live.HouseholdID, &live.RoundID, &live.State, &live.Version, &liveData, &live.EnteredName,
+		&live.ReviewedName, &live.SubmittedAt, &live.ReviewedAt, &live.ReturnReason, &live.Supersedes, &live.Corrected, &live.UpdatedAt)
+	if err != nil {
+		return Saved{}, fmt.Errorf("live form of %d: %w", memberID, err)
+	}
+	hasLive := live.ID != 0
+	if hasLive {
+		if err := json.Unmarshal(liveData, &live.Data); err != nil {
+			return Saved{}, fmt.Errorf("form %d data: %w", live.ID, err)
 		}
 	}
-	live, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.member_id = $1 AND f.state <> 'superseded'`, memberID))
-	hasLive := err == nil
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return Saved{}, fmt.Errorf("live form of %d: %w", memberID, err)
+	if in.Submit && in.Key != "" && keyed != nil {
+		// This submission happened already.
+		if hasLive && *keyed == live.ID {
+			return Saved{Form: live, Repeated: true}, nil
+		}
+		done, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, *keyed))
+		if err != nil {
+			return Saved{}, fmt.Errorf("submission %s: %w", in.Key, err)
+		}
+		return Saved{Form: done, Repeated: true}, nil
 	}
 	from := Pending
 	if hasLive {
@@ -388,23 +409,25 @@ func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int
 	if in.Submit && in.Key != "" {
 		key = &in.Key
 	}
-	var id int64
-	if hasLive {
-		id = live.ID
-		const q = `UPDATE survey_form SET state = $2, version = version + 1, data = $3, outcome = $4, outcome_date = $5, willing = $6,
+	// The form is written, its state change added to its history and the
+	// stored form read back in one statement.
+	const write = `UPDATE survey_form f SET state = $2, version = version + 1, data = $3, outcome = $4, outcome_date = $5, willing = $6,
 			reason = $7, surveyed_on = $8, submit_key = coalesce($9, submit_key), entered_by = $10, entered_name = $11,
 			submitted_at = CASE WHEN $2 = 'submitted' THEN now() ELSE submitted_at END, updated_at = now()
 			WHERE id = $1`
-		_, err = tx.Exec(ctx, q, id, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
-			nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username)
-	} else {
-		const q = `INSERT INTO survey_form (member_id, household_id, round_id, state, data, outcome, outcome_date, willing, reason,
+	const create = `INSERT INTO survey_form AS f (member_id, household_id, round_id, state, data, outcome, outcome_date, willing, reason,
 			surveyed_on, submit_key, entered_by, entered_name, submitted_at)
 			SELECT m.id, m.household_id, m.round_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $2 = 'submitted' THEN now() END
-			FROM survey_member m WHERE m.id = $1 RETURNING id`
-		err = tx.QueryRow(ctx, q, memberID, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
-			nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username).Scan(&id)
+			FROM survey_member m WHERE m.id = $1`
+	q, target := create, memberID
+	if hasLive {
+		q, target = write, live.ID
 	}
+	f, err := scanForm(tx.QueryRow(ctx, `WITH f AS (`+q+` RETURNING f.*),
+		e AS (INSERT INTO survey_form_event (form_id, from_state, to_state, version, actor_id, actor_name, note)
+		      SELECT id, $12, $2, version, $10, $11, '' FROM f)
+		SELECT `+formCols+` FROM f`, target, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
+		nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username, from))
 	if err != nil {
 		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
 	}
@@ -412,14 +435,13 @@ func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int
 	if in.Submit {
 		action = AuditFormSubmit
 	}
-	if err := s.record(ctx, tx, a, id, from, to, "", action); err != nil {
+	if err := s.audit(ctx, tx, a, f.ID, from, to, "", action); err != nil {
 		return Saved{}, err
 	}
-	f, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, id))
 	if len(errs) == 0 {
 		errs = nil
 	}
-	return Saved{Form: f, Warnings: errs}, err
+	return Saved{Form: f, Warnings: errs}, nil
 }
 
 // record writes a form's state change to its history and the audit log,
@@ -430,6 +452,11 @@ func (s *Forms) record(ctx context.Context, tx pgx.Tx, a actor.Actor, formID int
 	if _, err := tx.Exec(ctx, q, formID, from, to, nullID(a.UserID), a.Username, note); err != nil {
 		return fmt.Errorf("form event: %w", err)
 	}
+	return s.audit(ctx, tx, a, formID, from, to, note, action)
+}
+
+// audit writes a form's state change to the audit log.
+func (s *Forms) audit(ctx context.Context, tx pgx.Tx, a actor.Actor, formID int64, from, to State, note, action string) error {
 	e := audit.For(a, action, "survey_form:"+strconv.FormatInt(formID, 10))
 	e.Result = "ok"
 	e.Detail = from.Label() + " → " + to.Label()

@@ -144,11 +144,16 @@ func (s *Store) publish(ctx context.Context, a actor.Actor, req PublishRequest, 
 	if len([]rune(req.Title)) > 100 {
 		return PublishResult{}, apperr.Invalidf("调查批次名称不能超过 100 个字")
 	}
-	tx, err := s.db.Begin(ctx)
+	conn, err := s.publishConn(ctx)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return PublishResult{}, fmt.Errorf("publish: %w", err)
 	}
-	defer tx.Rollback(ctx)
+	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := checkRun(ctx, tx, a, req); err != nil {
 		return PublishResult{}, err
 	}
@@ -173,7 +178,30 @@ func (s *Store) publish(ctx context.Context, a actor.Actor, req PublishRequest, 
 		return res, err
 	}
 	step("提交")
-	return res, tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return res, err
+	}
+	// Fresh statistics for the pages that list the round at once: until
+	// autovacuum gets to them, the planner takes a county's 100,000 new
+	// households for none and loops where it should hash. Only a help, so
+	// a failure is not the publish's.
+	step("更新统计信息")
+	_, _ = conn.Exec(ctx, `ANALYZE survey_household, survey_member`)
+	return res, nil
+}
+
+// publishConn opens a connection of its own for a publish: a county's
+// temporary tables (some 40 MB of members) must fit the session's
+// temp_buffers, which can be set only before a session first uses a
+// temporary table, so never on a pooled connection that may have.
+func (s *Store) publishConn(ctx context.Context) (*pgx.Conn, error) {
+	cfg := s.db.Config().ConnConfig
+	cfg.RuntimeParams["temp_buffers"] = "256MB"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("publish: connect: %w", err)
+	}
+	return conn, nil
 }
 
 // checkRun makes sure the run is finished, visible to the actor and covers

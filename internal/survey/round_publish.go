@@ -12,20 +12,22 @@ import (
 // county's round is some 100,000 households), in the publish's
 // transaction, through temporary tables dropped at commit.
 const qTempTables = `
-	CREATE TEMP TABLE pub_target (id_number text COLLATE "C", household text COLLATE "C", place text COLLATE "C") ON COMMIT DROP;
+	CREATE TEMP TABLE pub_target (id_number text COLLATE "C", household text COLLATE "C", place text COLLATE "C",
+		name text, relation text) ON COMMIT DROP;
 	CREATE TEMP TABLE pub_household (id bigint, household text COLLATE "C", place text COLLATE "C", single text COLLATE "C", new boolean) ON COMMIT DROP;
-	CREATE TEMP TABLE pub_member (household_id bigint, id_number text COLLATE "C", name text, relation text,
-		target boolean, pension text, medical text, flags integer) ON COMMIT DROP`
+	CREATE TEMP TABLE pub_member (household_id bigint, id_number text COLLATE "C", name text, relation text, target boolean) ON COMMIT DROP`
 
 const (
 	// The run's targets in the region ($2), each with its household key: a
 	// 户号 in the region, or none (a household of one at the person's
-	// region).
+	// region); with their name and relation, so a household of one needs
+	// no second look at the registry.
 	qTargets = `
-		INSERT INTO pub_target (id_number, household, place)
+		INSERT INTO pub_target (id_number, household, place, name, relation)
 		SELECT rp.id_number,
 		       CASE WHEN coalesce(p.household, '') <> '' AND p.hukou_region LIKE $2 || '%' THEN p.household ELSE '' END,
-		       CASE WHEN coalesce(p.household, '') <> '' AND p.hukou_region LIKE $2 || '%' THEN p.hukou_region ELSE rp.region_code END
+		       CASE WHEN coalesce(p.household, '') <> '' AND p.hukou_region LIKE $2 || '%' THEN p.hukou_region ELSE rp.region_code END,
+		       coalesce(nullif(p.name, ''), rp.name, ''), coalesce(p.relation, '')
 		FROM run_person rp LEFT JOIN person p ON p.id_number = rp.id_number
 		WHERE rp.run_id = $1 AND rp.survey AND rp.region_code LIKE $2 || '%'`
 
@@ -43,24 +45,20 @@ const (
 		FROM pub_target t
 		WHERE t.household = '' AND NOT EXISTS (SELECT 1 FROM survey_member m WHERE m.round_id = $1 AND m.id_number = t.id_number)`
 
-	// Every member of those households by the registry ($1 region), with
-	// what the run ($2) says of them: the register's current members, and
-	// the targets themselves whatever their status.
+	// Every member of those households by the registry ($1 region): the
+	// register's current members, and the targets themselves whatever their
+	// status. Their run's statuses join them on the way into the round.
 	qMembers = `
-		INSERT INTO pub_member (household_id, id_number, name, relation, target, pension, medical, flags)
-		SELECT m.household_id, m.id_number, coalesce(nullif(m.name, ''), rp.name, ''), m.relation,
-		       t.id_number IS NOT NULL, coalesce(rp.pension, ''), coalesce(rp.medical, ''), coalesce(rp.flags, 0)
-		FROM (SELECT h.id AS household_id, p.id_number, p.name, coalesce(p.relation, '') AS relation
-		      FROM pub_household h
-		      JOIN person p ON p.household = h.household AND p.hukou_region = h.place
-		      WHERE h.single IS NULL AND p.hukou_region LIKE $1 || '%'
-		        AND (coalesce(p.pop_status, '正常') = '正常' OR p.id_number IN (SELECT id_number FROM pub_target))
-		      UNION ALL
-		      SELECT h.id, h.single, coalesce(p.name, ''), coalesce(p.relation, '')
-		      FROM pub_household h LEFT JOIN person p ON p.id_number = h.single
-		      WHERE h.single IS NOT NULL) m
-		LEFT JOIN pub_target t ON t.id_number = m.id_number
-		LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number`
+		INSERT INTO pub_member (household_id, id_number, name, relation, target)
+		SELECT h.id, p.id_number, p.name, coalesce(p.relation, ''), t.id_number IS NOT NULL
+		FROM pub_household h
+		JOIN person p ON p.household = h.household AND p.hukou_region = h.place
+		LEFT JOIN pub_target t ON t.id_number = p.id_number
+		WHERE h.single IS NULL AND p.hukou_region LIKE $1 || '%'
+		  AND (coalesce(p.pop_status, '正常') = '正常' OR t.id_number IS NOT NULL)
+		UNION ALL
+		SELECT h.id, t.id_number, t.name, t.relation, true
+		FROM pub_household h JOIN pub_target t ON t.id_number = h.single`
 
 	// New households of round $1 from run $2 with their counts, their
 	// head (户主, else a member) and the team their village is assigned
@@ -73,14 +71,18 @@ const (
 		             coalesce(min(name) FILTER (WHERE relation = '户主'), min(name)) AS head
 		      FROM pub_member GROUP BY household_id) c ON c.household_id = h.id
 		LEFT JOIN survey_team_village v ON v.round_id = $1 AND v.village_code = h.place
-		WHERE h.new`
+		WHERE h.new ORDER BY h.id`
 
 	// New members of round $1 from run $2. In a top-up someone the round
-	// lists already (in this or another household) keeps their row.
+	// lists already (in this or another household) keeps their row. In
+	// household order, the order of their ids: the member index of each
+	// household then grows at its end instead of at random places.
 	qInsertMembers = `
 		INSERT INTO survey_member (household_id, round_id, id_number, name, relation, target, pension, medical, flags, added_run)
-		SELECT household_id, $1, id_number, name, relation, target, pension, medical, flags, $2
-		FROM pub_member`
+		SELECT m.household_id, $1, m.id_number, coalesce(nullif(m.name, ''), rp.name, ''), m.relation, m.target,
+		       coalesce(rp.pension, ''), coalesce(rp.medical, ''), coalesce(rp.flags, 0), $2
+		FROM pub_member m LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number
+		ORDER BY m.household_id`
 
 	// Members of round $1 listed before run $2: the later run's statuses,
 	// target or not now. A member no longer a target is marked dropped by
@@ -140,12 +142,15 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 		// planner picks when it underestimates a join's rows, costs a
 		// random read per row (400,000 of them for a county).
 		{"", `SET LOCAL enable_nestloop = off`, nil},
+		// A county's joins hash a million persons: in the default 4 MB
+		// they spill to disk in batches and sorts go external.
+		{"", `SET LOCAL work_mem = '256MB'`, nil},
 		{"", qTempTables, nil},
 		{"读取调查对象", qTargets, []any{req.RunID, req.Region}},
 		{"", `ANALYZE pub_target`, nil},
 		{"归户", qHouseholds, []any{round}},
 		{"", `ANALYZE pub_household`, nil},
-		{"列出户内成员", qMembers, []any{req.Region, req.RunID}},
+		{"列出户内成员", qMembers, []any{req.Region}},
 		{"", `ANALYZE pub_member`, nil},
 	}
 	for _, s := range steps {

@@ -415,3 +415,59 @@ func TestTaskCode(t *testing.T) {
 		}
 	}
 }
+
+// TestTopUpKeepsFound tops up a round after a clerk added a person found
+// at the door to a household, and after the registry learned of them as
+// an insured member of that household (no survey target in the later
+// run): the found member stays listed as a target of the survey, never
+// dropped, with their household's counts.
+func TestTopUpKeepsFound(t *testing.T) {
+	t.Parallel()
+	db, run := county(t, 40)
+	ctx := context.Background()
+	res := publish(t, db, run)
+	var household int64
+	var hh, village string
+	if err := db.QueryRow(ctx, `SELECT id, household, region_code FROM survey_household
+		WHERE round_id = $1 AND household <> '' ORDER BY id LIMIT 1`, res.Round).Scan(&household, &hh, &village); err != nil {
+		t.Fatal(err)
+	}
+	clerk := actor.Actor{Username: "clerk", Role: actor.Township, Region: village[:9], IP: "test"}
+	id := newID(village[:6]+"19900101", 77)
+	found, err := survey.NewForms(db).AddFound(ctx, clerk, household, "黎门前", id, "子")
+	if err != nil {
+		t.Fatal(err)
+	}
+	importCSV(t, db, source.Hukou, "found-hukou", [][]string{
+		{"公民身份号码", "姓名", "性别", "出生日期", "户号", "与户主关系", "户籍地址", "户籍地区划代码", "人口状态"},
+		{id, "黎门前", "男", "1990-01-01", hh, "子", "门前 1 号", village, "正常"},
+	})
+	importCSV(t, db, source.Enrollment, "found-enroll", [][]string{
+		{"公民身份号码", "姓名", "险种类型", "参保地区划代码", "参保状态", "缴费状态", "参保日期"},
+		{id, "黎门前", "城乡居民基本养老保险", village, "正常参保", "参保缴费", "2026-01-01"},
+		{id, "黎门前", "城乡居民基本医疗保险", village, "正常参保", "参保缴费", "2026-01-01"},
+	})
+	run2 := compareNow(t, db)
+	if surveyTargets(t, db, run2)[id] {
+		t.Fatalf("the found person is a target of run %d: the test needs them insured", run2)
+	}
+	if _, err := survey.New(db).Publish(ctx, staff, survey.PublishRequest{Round: res.Round, Region: fixture.County, RunID: run2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var target, isFound bool
+	var dropped *int64
+	var inHousehold int64
+	var targets, persons, members, listedTargets int
+	if err := db.QueryRow(ctx, `SELECT m.target, m.found, m.dropped_run, m.household_id, h.targets, h.persons,
+		(SELECT count(*) FROM survey_member x WHERE x.household_id = h.id), (SELECT count(*) FROM survey_member x WHERE x.household_id = h.id AND x.target)
+		FROM survey_member m JOIN survey_household h ON h.id = m.household_id WHERE m.id = $1`, found.ID).
+		Scan(&target, &isFound, &dropped, &inHousehold, &targets, &persons, &members, &listedTargets); err != nil {
+		t.Fatal(err)
+	}
+	if !target || !isFound || dropped != nil || inHousehold != household {
+		t.Errorf("found member after the top-up: target %v, found %v, dropped by %v, household %d (was %d)", target, isFound, dropped, inHousehold, household)
+	}
+	if targets != listedTargets || persons != members {
+		t.Errorf("household counts %d targets %d persons, listed %d targets %d persons", targets, persons, listedTargets, members)
+	}
+}

@@ -179,10 +179,12 @@ func (s *Store) Members(ctx context.Context, a actor.Actor, r Round, region stri
 }
 
 // HouseholdMembers returns the members of some households of a round, by
-// household and member, for lists that show each household's people.
+// household and member, for lists that show each household's people. The
+// households are named twice so a page's 50 are read by their key, not
+// hashed out of a county's 100,000.
 func (s *Store) HouseholdMembers(ctx context.Context, r Round, ids []int64) (map[int64][]Member, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+memberCols+` FROM survey_member m JOIN survey_household h ON h.id = m.household_id
-		WHERE m.round_id = $1 AND m.household_id = ANY($2) ORDER BY m.household_id, m.relation <> '户主', m.id`, r.ID, ids)
+		WHERE m.round_id = $1 AND m.household_id = ANY($2) AND h.id = ANY($2) ORDER BY m.household_id, m.relation <> '户主', m.id`, r.ID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("household members: %w", err)
 	}
