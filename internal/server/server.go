@@ -100,6 +100,8 @@ type Server struct {
 
 	// regionsCache keeps the regions pages look up on every request.
 	regionsCache *regionCache
+
+	prep prepJobs // report preparation jobs started by this process
 }
 
 // New builds the server and its routes, and starts its job runner (which
