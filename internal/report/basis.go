@@ -86,10 +86,19 @@ type Run struct {
 }
 
 // Store reads and writes the report tables.
-type Store struct{ db *pgxpool.Pool }
+type Store struct {
+	db    *pgxpool.Pool
+	fixed *fixedCache // nil: read everything every time
+}
 
 // NewStore returns a Store over db.
 func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
+
+// NewCachedStore returns a Store over db that keeps, for the life of the
+// process, the numbers that never change once written: a prepared run's
+// counts per region and a computed snapshot's indicators per region. The
+// server keeps one; every call still checks the actor's scope first.
+func NewCachedStore(db *pgxpool.Pool) *Store { return &Store{db: db, fixed: newFixedCache(4096)} }
 
 // CurrentRun is the newest successful comparison run covering region that
 // started before day ended; false when there is none.
@@ -109,13 +118,27 @@ func (s *Store) CurrentRun(ctx context.Context, region string, day time.Time) (R
 	return r, true, nil
 }
 
-// counts reads the computed counts of the given regions in a run.
+// counts reads the computed counts of the given regions in a prepared
+// run (a region without any is absent). Read-only: the maps may be shared.
 func (s *Store) counts(ctx context.Context, runID int64, codes []string) (map[string]map[string]int64, error) {
-	rows, err := s.db.Query(ctx, `SELECT region_code, counts FROM report_count WHERE run_id = $1 AND region_code = ANY ($2)`, runID, codes)
+	out := map[string]map[string]int64{}
+	var missing []string
+	for _, c := range codes {
+		if m, ok := s.fixed.get(fmt.Sprintf("count|%d|%s", runID, c)); ok {
+			if m != nil {
+				out[c] = m.(map[string]int64)
+			}
+			continue
+		}
+		missing = append(missing, c)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.Query(ctx, `SELECT region_code, counts FROM report_count WHERE run_id = $1 AND region_code = ANY ($2)`, runID, missing)
 	if err != nil {
 		return nil, fmt.Errorf("report counts: %w", err)
 	}
-	out := map[string]map[string]int64{}
 	var code string
 	var raw []byte
 	_, err = pgx.ForEachRow(rows, []any{&code, &raw}, func() error {
@@ -126,5 +149,15 @@ func (s *Store) counts(ctx context.Context, runID int64, codes []string) (map[st
 		out[code] = m
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("report counts: %w", err)
+	}
+	for _, c := range missing { // a prepared run's counts never change
+		if m, ok := out[c]; ok {
+			s.fixed.put(fmt.Sprintf("count|%d|%s", runID, c), m)
+		} else {
+			s.fixed.put(fmt.Sprintf("count|%d|%s", runID, c), nil)
+		}
+	}
+	return out, nil
 }

@@ -38,7 +38,7 @@ func (s *Server) routesReports(r chi.Router) {
 	edit.Post("/reports/bulletins", s.handleBulletinCreate)
 }
 
-func (s *Server) reports() *report.Store { return report.NewStore(s.db) }
+func (s *Server) reports() *report.Store { return s.reportStore }
 
 // reportTables are the tables with pages; editable ones have hand-entered items.
 var reportTables = map[string]bool{"progress": true, "basic1": true, "basic2": true}
