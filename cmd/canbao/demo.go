@@ -37,6 +37,7 @@ var demoUsers = []auth.NewUser{
 	{Username: "city", DisplayName: "市级经办员", Role: actor.City, RegionCode: demoCity},
 	{Username: "county", DisplayName: "高州县级经办员", Role: actor.County, RegionCode: demoCounty},
 	{Username: "township", DisplayName: "镇江镇经办员", Role: actor.Township, RegionCode: demoTownship},
+	{Username: "member", DisplayName: "梁志强（第一调查组）", Role: actor.Township, RegionCode: demoTownship},
 	{Username: "leader", DisplayName: "领导", Role: actor.Leader, RegionCode: demoCity},
 }
 
@@ -72,6 +73,9 @@ func runDemo(ctx context.Context, cfg Config, log *slog.Logger, args []string) e
 	}
 	if _, err := survey.New(pool).Demo(ctx, demoActor, demoCounty, demoTownship); err != nil {
 		return err
+	}
+	if err := survey.New(pool).DemoMember(ctx, demoActor, demoTownship, "member"); err != nil {
+		return fmt.Errorf("demo team member: %w", err)
 	}
 	if err := survey.NewForms(pool).DemoForms(ctx, demoCounty, demoTownship); err != nil {
 		return fmt.Errorf("demo survey forms: %w", err)
@@ -148,7 +152,11 @@ func countyVillages(ctx context.Context, pool *pgxpool.Pool, county string) ([]d
 func printLogins() {
 	fmt.Println("\n  演示账户（密码均为 " + demoPassword + "）:")
 	for _, u := range demoUsers {
-		fmt.Printf("    %-9s %s\n", u.Username, u.Role.Label())
+		note := ""
+		if u.Username == "member" {
+			note = "（第一调查组组员，只看本组任务）"
+		}
+		fmt.Printf("    %-9s %s%s\n", u.Username, u.Role.Label(), note)
 	}
 }
 

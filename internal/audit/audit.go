@@ -33,6 +33,7 @@ const (
 	JobCancel      = "job.cancel"
 	CompareReview  = "compare.review"
 	CompareExport  = "compare.export"
+	EventDerive    = "event.derive" // a batch's events derived again after its derivation failed
 )
 
 // Entry is one line of the audit trail.
@@ -195,4 +196,5 @@ var labels = map[string]string{
 	JobCancel:      "取消任务",
 	CompareReview:  "比对审核",
 	CompareExport:  "导出比对结果",
+	EventDerive:    "重新生成变动事件",
 }

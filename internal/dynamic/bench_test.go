@@ -2,13 +2,17 @@ package dynamic_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/dynamic"
@@ -102,9 +106,23 @@ func BenchmarkNewerHukouExtract(b *testing.B) {
 			b.Fatal(err)
 		}
 		elapsed = time.Since(t)
-		b.Logf("import %v, then %s", res.Duration, p.Get().Message)
+		load, _ := os.ReadFile("/proc/loadavg") // the machine may be shared: say how busy it was
+		b.Logf("import %v (%v), then %s; load average %s", res.Duration, res.Steps, p.Get().Message, strings.TrimSpace(string(load)))
 	}
 	b.StopTimer()
+	logPlainCopy(b, db, res, files[0].Path)
+	// CANBAO_BENCH_EXPLAIN names a file for the derivation's plan (the
+	// benchmark log truncates long output).
+	if path := os.Getenv("CANBAO_BENCH_EXPLAIN"); path != "" {
+		plan, err := dynamic.ExplainDerive(ctx, db, res.BatchID)
+		if err == nil {
+			err = os.WriteFile(path, []byte(plan+"\n"), 0o644)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("derivation plan (EXPLAIN ANALYZE, BUFFERS) written to %s", path)
+	}
 	var events, pending int
 	if err := db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'pending') FROM extract_event WHERE batch_id = $1`,
 		res.BatchID).Scan(&events, &pending); err != nil {
@@ -115,6 +133,60 @@ func BenchmarkNewerHukouExtract(b *testing.B) {
 	b.ReportMetric(res.Duration.Seconds(), "import-s")
 	b.ReportMetric((elapsed - res.Duration).Seconds(), "derive-s")
 	b.ReportMetric(float64(events), "events")
+}
+
+// logPlainCopy logs the floor the import is measured against: the same
+// file COPYed as CSV into a table of text columns, and the batch's
+// converted rows COPYed (binary) into a table like source_record, with no
+// checks, partition or bookkeeping.
+func logPlainCopy(b *testing.B, db *pgxpool.Pool, res imports.Result, path string) {
+	ctx := context.Background()
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Release()
+	pg := conn.Conn().PgConn()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = f.Close() }() // read only
+	header, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	cols := make([]string, strings.Count(header, ",")+1)
+	for i := range cols {
+		cols[i] = fmt.Sprintf("c%d text", i)
+	}
+	var buf bytes.Buffer
+	for _, q := range []string{`CREATE TABLE plain_csv (` + strings.Join(cols, ", ") + `)`, `CREATE TABLE plain_rec (LIKE source_record)`} {
+		if _, err := pg.Exec(ctx, q).ReadAll(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := pg.CopyTo(ctx, &buf, fmt.Sprintf(`COPY (SELECT * FROM source_record WHERE batch_id = %d) TO STDOUT (FORMAT binary)`, res.BatchID)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		b.Fatal(err)
+	}
+	t := time.Now()
+	if _, err := pg.CopyFrom(ctx, f, `COPY plain_csv FROM STDIN (FORMAT csv, HEADER true)`); err != nil {
+		b.Fatal(err)
+	}
+	csvCopy := time.Since(t)
+	t = time.Now()
+	if _, err := pg.CopyFrom(ctx, &buf, `COPY plain_rec FROM STDIN (FORMAT binary)`); err != nil {
+		b.Fatal(err)
+	}
+	recCopy := time.Since(t)
+	b.Logf("plain COPY of the same file as CSV into text columns %v (import/plain = %.1f); of its %d converted rows (binary) %v (import/plain = %.1f)",
+		csvCopy, res.Duration.Seconds()/csvCopy.Seconds(), res.Accepted, recCopy, res.Duration.Seconds()/recCopy.Seconds())
+	if _, err := pg.Exec(ctx, `DROP TABLE plain_csv; DROP TABLE plain_rec`).ReadAll(); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // writeHukou writes a hukou extract of n persons in households of three:

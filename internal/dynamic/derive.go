@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -36,6 +37,11 @@ type batchPair struct {
 // (the importer). A batch that superseded nothing, of a kind without
 // events (居住人口, 在校学生), or already derived yields nothing.
 func (s *Store) Derive(ctx context.Context, a actor.Actor, batch int64, p *job.Progress) (Derived, error) {
+	return s.derive(ctx, a, batch, p, nil)
+}
+
+// derive is Derive, recording e (when not nil) with the events.
+func (s *Store) derive(ctx context.Context, a actor.Actor, batch int64, p *job.Progress, e *audit.Entry) (Derived, error) {
 	start := time.Now()
 	res := Derived{Batch: batch}
 	tx, err := s.db.Begin(ctx)
@@ -48,42 +54,25 @@ func (s *Store) Derive(ctx context.Context, a actor.Actor, batch int64, p *job.P
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7011, $1::int)`, int32(batch)); err != nil {
 		return res, fmt.Errorf("derive %d: %w", batch, err)
 	}
-	pair, ok, err := findPair(ctx, tx, batch)
+	pair, ok, err := findPair(ctx, tx, batch, false)
 	if err != nil || !ok {
 		return res, err
 	}
 	res.Prev = pair.prev
-	d, ok := deriveSQL[source.Kind(pair.kind)]
-	if !ok {
-		return res, nil
-	}
-	args := pgx.NamedArgs{"new": pair.id, "prev": pair.prev, "new_day": pair.newDate, "old_day": pair.oldDate, "region": pair.region}
-	if d.hold != "" {
-		current, err := currentBatches(ctx, tx, pair.region, d.hold)
-		if err != nil {
-			return res, err
-		}
-		args["hold"] = current
-	}
-	// Every join here is of two extracts or of their changes with one:
-	// bulk work, where a nested loop chosen on a misjudged estimate would
-	// take minutes.
-	// Memory enough to sort and hash a county's extract without spilling.
-	for _, q := range []string{`SET LOCAL enable_nestloop = off`, `SET LOCAL work_mem = '256MB'`} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return res, fmt.Errorf("derive %d: %w", batch, err)
-		}
+	q, args, ok, err := prepareDerive(ctx, tx, pair)
+	if err != nil || !ok {
+		return res, err
 	}
 	p.Set(job.Status{Message: "正在比较新旧两版数据，找出变化"})
 	found := time.Now()
-	tag, err := tx.Exec(ctx, d.q, args)
+	tag, err := tx.Exec(ctx, q, args)
 	if err != nil {
 		return res, fmt.Errorf("derive events of batch %d: %w", batch, err)
 	}
 	res.Events = int(tag.RowsAffected())
 	res.Find = time.Since(found)
 	// The registry's reads by ID do want their nested loops back.
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = on; SET LOCAL work_mem = DEFAULT`); err != nil {
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = on; SET LOCAL enable_mergejoin = on; SET LOCAL work_mem = DEFAULT`); err != nil {
 		return res, fmt.Errorf("derive %d: %w", batch, err)
 	}
 	p.Set(job.Status{Message: fmt.Sprintf("发现 %d 项变化，正在写入登记库", res.Events)})
@@ -98,6 +87,15 @@ func (s *Store) Derive(ctx context.Context, a actor.Actor, batch int64, p *job.P
 	res.Apply = time.Since(applied)
 	res.Auto = len(events)
 	res.Pending = res.Events - res.Auto
+	if _, err := tx.Exec(ctx, `UPDATE import_batch SET derived_at = now() WHERE id = $1`, batch); err != nil {
+		return res, fmt.Errorf("derive %d: %w", batch, err)
+	}
+	if e != nil {
+		e.Detail = fmt.Sprintf("%d 项变化，%d 项已自动入库，%d 项待确认", res.Events, res.Auto, res.Pending)
+		if err := audit.Record(ctx, tx, *e); err != nil {
+			return res, err
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("derive %d: %w", batch, err)
 	}
@@ -108,18 +106,48 @@ func (s *Store) Derive(ctx context.Context, a actor.Actor, batch int64, p *job.P
 	return res, nil
 }
 
+// prepareDerive picks the pair's query and arguments and sets the
+// transaction up for it; ok is false for a kind without events.
+func prepareDerive(ctx context.Context, tx pgx.Tx, pair batchPair) (string, pgx.NamedArgs, bool, error) {
+	d, ok := deriveSQL[source.Kind(pair.kind)]
+	if !ok {
+		return "", nil, false, nil
+	}
+	args := pgx.NamedArgs{"new": pair.id, "prev": pair.prev, "new_day": pair.newDate, "old_day": pair.oldDate, "region": pair.region}
+	if d.hold != "" {
+		current, err := currentBatches(ctx, tx, pair.region, d.hold)
+		if err != nil {
+			return "", nil, false, err
+		}
+		args["hold"] = current
+	}
+	// Every join here is of two extracts or of their changes with one:
+	// bulk work, where a nested loop chosen on a misjudged estimate would
+	// take minutes, and so would a merge join's sorts of two extracts by a
+	// collated ID (the newer batch is fresh, without statistics, and looks
+	// small to the planner). Memory enough to hash a county's extract
+	// without spilling.
+	for _, q := range []string{`SET LOCAL enable_nestloop = off`, `SET LOCAL enable_mergejoin = off`, `SET LOCAL work_mem = '256MB'`} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return "", nil, false, fmt.Errorf("derive %d: %w", pair.id, err)
+		}
+	}
+	return d.q, args, true, nil
+}
+
 // findPair reads the batch and the newest batch it superseded; ok is
-// false when there is none or the batch was derived before.
-func findPair(ctx context.Context, tx pgx.Tx, batch int64) (batchPair, bool, error) {
+// false when there is none or (unless again) the batch was derived before
+// (derived_at; events, for a batch derived before derived_at existed).
+func findPair(ctx context.Context, tx pgx.Tx, batch int64, again bool) (batchPair, bool, error) {
 	const q = `
 		SELECT b.id, p.id, b.kind, b.region_code, b.created_at, p.created_at
 		FROM import_batch b
 		JOIN LATERAL (SELECT id, created_at FROM import_batch WHERE superseded_by = b.id ORDER BY id DESC LIMIT 1) p ON true
 		WHERE b.id = $1 AND b.status = 'done'
-		  AND NOT EXISTS (SELECT 1 FROM extract_event e WHERE e.batch_id = b.id)`
+		  AND ($2 OR (b.derived_at IS NULL AND NOT EXISTS (SELECT 1 FROM extract_event e WHERE e.batch_id = b.id)))`
 	var pair batchPair
 	var newAt, oldAt time.Time
-	err := tx.QueryRow(ctx, q, batch).Scan(&pair.id, &pair.prev, &pair.kind, &pair.region, &newAt, &oldAt)
+	err := tx.QueryRow(ctx, q, batch, again).Scan(&pair.id, &pair.prev, &pair.kind, &pair.region, &newAt, &oldAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pair, false, nil
 	}
@@ -172,14 +200,16 @@ var deriveSQL = map[source.Kind]struct {
 }
 
 // insertEvents ends every query: the events with their region (for
-// deaths, which carry none, the person's), their hold and state.
+// deaths, which carry none, the person's: looked up by index for those
+// few, where a join would read the whole registry), their hold and state.
 const insertEvents = `
 	INSERT INTO extract_event (batch_id, prev_batch, kind, id_number, name, region_code, effective, scheme, old_value, new_value,
 	                           hold_reason, state)
-	SELECT @new, @prev, d.kind, d.id, coalesce(d.name, ''), coalesce(CASE WHEN d.kind IN ('death', 'death_fix') THEN p.region_code END, d.region, @region),
+	SELECT @new, @prev, d.kind, d.id, coalesce(d.name, ''),
+	       coalesce(CASE WHEN d.kind IN ('death', 'death_fix') THEN (SELECT p.region_code FROM person p WHERE p.id_number = d.id) END,
+	                d.region, @region),
 	       d.effective, d.scheme, d.old_value, d.new_value, coalesce(h.reason, ''), CASE WHEN h.reason IS NULL THEN 'auto' ELSE 'pending' END
-	FROM d LEFT JOIN person p ON p.id_number = d.id
-	LEFT JOIN holds h ON h.id = d.id AND h.kind = d.kind
+	FROM d LEFT JOIN holds h ON h.id = d.id AND h.kind = d.kind
 	ORDER BY d.id, d.kind`
 
 // A move out is held while the person is still enrolled here.
@@ -192,10 +222,10 @@ const holdEnrolled = `
 
 const hukouSQL = `
 	WITH o AS (
-		SELECT id_norm, id_damage IS NULL AS valid, name, household, region_code, coalesce(pop_status, '正常') AS pop
+		SELECT id_norm, row_hash, id_damage IS NULL AS valid, name, household, region_code, coalesce(pop_status, '正常') AS pop
 		FROM source_record WHERE batch_id = @prev AND id_norm IS NOT NULL),
 	n AS (
-		SELECT id_norm, id_damage IS NULL AS valid, name, birth, household, region_code, coalesce(pop_status, '正常') AS pop
+		SELECT id_norm, row_hash, id_damage IS NULL AS valid, name, birth, household, region_code, coalesce(pop_status, '正常') AS pop
 		FROM source_record WHERE batch_id = @new AND id_norm IS NOT NULL),
 	j AS MATERIALIZED (
 		SELECT coalesce(n.id_norm, o.id_norm) AS id, o.valid AS o_valid, o.name AS o_name, o.household AS o_household,
@@ -203,7 +233,8 @@ const hukouSQL = `
 		       n.household AS n_household, n.region_code AS n_region, n.pop AS n_pop
 		FROM o FULL JOIN n ON n.id_norm = o.id_norm
 		WHERE o.id_norm IS NULL OR n.id_norm IS NULL
-		   OR (o.pop, o.household, o.region_code) IS DISTINCT FROM (n.pop, n.household, n.region_code)),
+		   OR (o.row_hash IS DISTINCT FROM n.row_hash -- equal digests: nothing typed changed
+		       AND (o.pop, o.household, o.region_code) IS DISTINCT FROM (n.pop, n.household, n.region_code))),
 	d AS (
 		SELECT id, n_name AS name, n_region AS region, NULL::text AS scheme,
 		       CASE WHEN n_birth >= @old_day::date THEN 'birth' ELSE 'move_in' END AS kind,

@@ -57,6 +57,19 @@ type Result struct {
 	Duration                         time.Duration
 	Source                           string
 	Superseded                       []int64
+	Steps                            Steps
+}
+
+// Steps is where an import's time went, for the benchmarks and the
+// batch's log line.
+type Steps struct {
+	Hash, Check, Copy, Attach, Finish time.Duration // hashing the file; duplicate check; reading+COPY; indexing and attaching; counts, supersede, audit, commit
+}
+
+// String lists the steps in seconds.
+func (s Steps) String() string {
+	return fmt.Sprintf("hash %.2fs, duplicate check %.2fs, read+convert+COPY %.2fs, index+attach %.2fs, finish+commit %.2fs",
+		s.Hash.Seconds(), s.Check.Seconds(), s.Copy.Seconds(), s.Attach.Seconds(), s.Finish.Seconds())
 }
 
 // Progress is updated while an import runs; safe to read from other goroutines.
@@ -210,6 +223,8 @@ func (im *Importer) importFile(ctx context.Context, a actor.Actor, req Request, 
 	if _, ok := source.ParseKind(string(req.Kind)); !ok {
 		return Result{}, apperr.Invalidf("未知的数据类型：%s", req.Kind)
 	}
+	var steps Steps
+	t := time.Now()
 	if req.SHA256 == "" {
 		sha, _, err := HashFile(req.Path)
 		if err != nil {
@@ -217,9 +232,12 @@ func (im *Importer) importFile(ctx context.Context, a actor.Actor, req Request, 
 		}
 		req.SHA256 = sha
 	}
+	steps.Hash = time.Since(t)
+	t = time.Now()
 	if err := im.CheckDuplicate(ctx, req.Region, req.Kind, req.SHA256); err != nil {
 		return Result{}, err
 	}
+	steps.Check = time.Since(t)
 	rows, format, err := sheet.Open(req.Path, sheet.Options{})
 	if err != nil {
 		return Result{}, fileError(err)
@@ -230,7 +248,7 @@ func (im *Importer) importFile(ctx context.Context, a actor.Actor, req Request, 
 		return Result{}, err
 	}
 	h.format, h.sheet = format, rows.Sheet()
-	return im.write(ctx, a, req, h, rows, prog, start)
+	return im.write(ctx, a, req, h, rows, prog, start, steps)
 }
 
 // header is the detected (or chosen) header and the rows read before it was
@@ -306,7 +324,8 @@ func checkMapping(m source.Mapping, kind source.Kind) error {
 // write runs the whole import in one transaction: the batch row, the
 // records COPYed into the batch's own partition, the issues, superseding
 // older batches, and the audit line.
-func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h header, rows sheet.Rows, prog *Progress, start time.Time) (Result, error) {
+func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h header, rows sheet.Rows, prog *Progress, start time.Time, steps Steps) (Result, error) {
+	t := time.Now()
 	tx, err := im.db.Begin(ctx)
 	if err != nil {
 		return Result{}, err
@@ -331,9 +350,11 @@ func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h hea
 	if err != nil {
 		return Result{}, err
 	}
+	steps.Copy, t = time.Since(t), time.Now()
 	if err := attachPartition(ctx, tx, part, id); err != nil {
 		return Result{}, err
 	}
+	steps.Attach, t = time.Since(t), time.Now()
 	if err := issues.copyTo(ctx, tx); err != nil {
 		return Result{}, err
 	}
@@ -364,6 +385,9 @@ func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h hea
 		}
 		return Result{}, fmt.Errorf("commit batch: %w", err)
 	}
+	steps.Finish = time.Since(t)
+	res.Steps = steps
+	res.Duration = time.Since(start) // the batch row keeps the figure before its commit
 	return res, nil
 }
 
@@ -501,14 +525,17 @@ func (im *Importer) recordFailure(a actor.Actor, req Request, cause error) error
 
 // copyRows streams the file into the batch's table: the reader checks and
 // encodes rows while the connection sends them, so the file is never held
-// in memory and reading overlaps the server's work.
+// in memory and reading overlaps the server's work. The table was created
+// in this transaction, so its rows go in frozen: the first reads of a new
+// batch (deriving its events, the comparison) neither set hint bits on
+// every page nor leave vacuum a million rows to visit.
 func copyRows(ctx context.Context, tx pgx.Tx, part pgx.Identifier, src *rowSource) (int64, error) {
 	cols := make([]string, len(copyColumns))
 	for i, c := range copyColumns {
 		cols[i] = pgx.Identifier{c}.Sanitize()
 	}
 	target := fmt.Sprintf(`%s (%s)`, part.Sanitize(), strings.Join(cols, ", "))
-	n, err := pgcopy.From(ctx, tx.Conn().PgConn(), target, src.encodeAll)
+	n, err := pgcopy.FromFrozen(ctx, tx.Conn().PgConn(), target, src.encodeAll)
 	if err != nil {
 		return 0, fmt.Errorf("copy records: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +13,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -161,6 +163,93 @@ func (s *Store) events(ctx context.Context, id string) ([]Event, error) {
 	})
 }
 
+// asOfPersons are the CTEs ev, cand, eff, bef and per: per has a row
+// for every person who may have been in region $1 on day $2 (those the
+// registry had by then: since IS NULL OR since <= $2), with the name,
+// region, 人口状态 and death date they had then. A person moved out of the
+// region since still counts where they were: the region is read from the
+// events, so every person with a region event is a candidate besides
+// today's residents.
+var asOfPersons = `
+		ev AS (
+			SELECT id, id_number, field, coalesce(old_value, '') AS old_value, coalesce(new_value, '') AS new_value, effective
+			FROM person_event WHERE field IN ('name', 'region_code', 'pop_status', '` + deathField + `')),
+		cand AS (
+			SELECT id_number FROM person WHERE ` + asOfInScope + `
+			UNION
+			SELECT id_number FROM ev WHERE field = 'region_code' AND (` + asOfOldInScope + ` OR ` + asOfNewInScope + `)),
+		eff AS (SELECT DISTINCT ON (id_number, field) id_number, field, new_value AS v FROM ev WHERE effective <= $2 ORDER BY id_number, field, id DESC),
+		bef AS (SELECT DISTINCT ON (id_number, field) id_number, field, old_value AS v FROM ev ORDER BY id_number, field, id),
+		per AS (
+			SELECT p.id_number, coalesce(en.v, bn.v, p.name, '') AS name,
+			       coalesce(er.v, br.v, p.region_code) AS region,
+			       coalesce(ep.v, bp.v, p.pop_status, '') AS status,
+			       coalesce(ed.v, bd.v, to_jsonb(p) ->> '` + deathField + `', '') AS death,
+			       coalesce(c.as_of, (b.created_at AT TIME ZONE 'Asia/Shanghai')::date) AS since
+			FROM cand JOIN person p USING (id_number)
+			LEFT JOIN eff en ON en.id_number = p.id_number AND en.field = 'name'
+			LEFT JOIN bef bn ON bn.id_number = p.id_number AND bn.field = 'name'
+			LEFT JOIN eff er ON er.id_number = p.id_number AND er.field = 'region_code'
+			LEFT JOIN bef br ON br.id_number = p.id_number AND br.field = 'region_code'
+			LEFT JOIN eff ep ON ep.id_number = p.id_number AND ep.field = 'pop_status'
+			LEFT JOIN bef bp ON bp.id_number = p.id_number AND bp.field = 'pop_status'
+			LEFT JOIN eff ed ON ed.id_number = p.id_number AND ed.field = '` + deathField + `'
+			LEFT JOIN bef bd ON bd.id_number = p.id_number AND bd.field = '` + deathField + `'
+			LEFT JOIN comparison_run c ON p.first_kind = 'compare' AND c.id = p.first_source
+			LEFT JOIN import_batch b ON p.first_kind = 'extract' AND b.id = p.first_source)`
+
+var (
+	asOfInScope    = actor.InScope("region_code", "$1")
+	asOfOldInScope = actor.InScope("old_value", "$1")
+	asOfNewInScope = actor.InScope("new_value", "$1")
+)
+
+// PersonThen is a registry entry in the as-of list: who was in the
+// region on the day, with the name, region and 人口状态 they had then.
+type PersonThen struct {
+	IDNumber, Name, RegionCode, Status string
+}
+
+// PersonsAsOfSpec is what the as-of person list accepts: q (the start of
+// a name or a citizen ID) and status (人口状态 then; "none" for none recorded).
+var PersonsAsOfSpec = list.Spec{Filters: []string{"region", "date", "q", "status"}}
+
+// PersonsAsOf lists a page of the persons the registry had in code
+// (inside the actor's region) on day d, as CountsAsOf counts them, by
+// region and ID; q and status filter (see PersonsAsOfSpec). total is
+// their number when the caller has it from CountsAsOf (no q), saving a
+// pass over the region; -1 counts them. The list is masked by the caller
+// and names no full record, so it is not audited.
+func (s *Store) PersonsAsOf(ctx context.Context, a actor.Actor, code string, d time.Time, q list.Query, total int) (list.Page[PersonThen], error) {
+	if err := a.CheckIn(actor.CompareRead, code, "区划 "+code); err != nil {
+		return list.Page[PersonThen]{}, err
+	}
+	with := `
+		WITH ` + asOfPersons + `,
+		was AS (
+			SELECT id_number, name, region, CASE WHEN death <> '' AND death <= $3 THEN $4 ELSE status END AS status
+			FROM per WHERE ` + actor.InScope("region", "$1") + ` AND (since IS NULL OR since <= $2))`
+	const where = ` FROM was
+		WHERE ($5 = '' OR name LIKE $5 || '%' OR id_number LIKE upper($5) || '%')
+		  AND ($6 = '' OR status = CASE WHEN $6 = 'none' THEN '' ELSE $6 END)`
+	args := []any{code, d, d.Format("2006-01-02"), source.PopDead, strings.TrimSpace(q.Filter("q")), q.Filter("status")}
+	if total < 0 {
+		if err := s.db.QueryRow(ctx, with+` SELECT count(*)`+where, args...).Scan(&total); err != nil {
+			return list.Page[PersonThen]{}, fmt.Errorf("registry as of: %w", err)
+		}
+	}
+	rows, err := s.db.Query(ctx, with+` SELECT id_number, name, region, status`+where+` ORDER BY region, id_number LIMIT $7 OFFSET $8`,
+		append(args, q.Limit(), q.Offset())...)
+	if err != nil {
+		return list.Page[PersonThen]{}, fmt.Errorf("registry as of: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[PersonThen])
+	if err != nil {
+		return list.Page[PersonThen]{}, fmt.Errorf("registry as of: %w", err)
+	}
+	return list.Of(items, total, q), nil
+}
+
 // RegionCount is the registry's persons of a region on a day, by 人口状态.
 type RegionCount struct {
 	Code, Name string
@@ -176,33 +265,7 @@ func (s *Store) CountsAsOf(ctx context.Context, a actor.Actor, code string, d ti
 	if err := a.CheckIn(actor.CompareRead, code, "区划 "+code); err != nil {
 		return RegionCount{}, nil, err
 	}
-	// A person moved out of the region since still counts where they were:
-	// the region is read from the events, so every person with a region
-	// event is a candidate besides today's residents.
-	q := `
-		WITH ev AS (
-			SELECT id, id_number, field, coalesce(old_value, '') AS old_value, coalesce(new_value, '') AS new_value, effective
-			FROM person_event WHERE field IN ('region_code', 'pop_status', '` + deathField + `')),
-		cand AS (
-			SELECT id_number FROM person WHERE ` + actor.InScope("region_code", "$1") + `
-			UNION
-			SELECT id_number FROM ev WHERE field = 'region_code' AND (` + actor.InScope("old_value", "$1") + ` OR ` + actor.InScope("new_value", "$1") + `)),
-		eff AS (SELECT DISTINCT ON (id_number, field) id_number, field, new_value AS v FROM ev WHERE effective <= $2 ORDER BY id_number, field, id DESC),
-		bef AS (SELECT DISTINCT ON (id_number, field) id_number, field, old_value AS v FROM ev ORDER BY id_number, field, id),
-		per AS (
-			SELECT coalesce(er.v, br.v, p.region_code) AS region,
-			       coalesce(ep.v, bp.v, p.pop_status, '') AS status,
-			       coalesce(ed.v, bd.v, to_jsonb(p) ->> '` + deathField + `', '') AS death,
-			       coalesce(c.as_of, (b.created_at AT TIME ZONE 'Asia/Shanghai')::date) AS since
-			FROM cand JOIN person p USING (id_number)
-			LEFT JOIN eff er ON er.id_number = p.id_number AND er.field = 'region_code'
-			LEFT JOIN bef br ON br.id_number = p.id_number AND br.field = 'region_code'
-			LEFT JOIN eff ep ON ep.id_number = p.id_number AND ep.field = 'pop_status'
-			LEFT JOIN bef bp ON bp.id_number = p.id_number AND bp.field = 'pop_status'
-			LEFT JOIN eff ed ON ed.id_number = p.id_number AND ed.field = '` + deathField + `'
-			LEFT JOIN bef bd ON bd.id_number = p.id_number AND bd.field = '` + deathField + `'
-			LEFT JOIN comparison_run c ON p.first_kind = 'compare' AND c.id = p.first_source
-			LEFT JOIN import_batch b ON p.first_kind = 'extract' AND b.id = p.first_source)
+	q := `WITH ` + asOfPersons + `
 		SELECT CASE WHEN region = $1 OR length(region) <= length($1) THEN $1 ELSE left(region, $3) END AS code,
 		       CASE WHEN death <> '' AND death <= $4 THEN $5 ELSE status END AS status, count(*)
 		FROM per

@@ -2,12 +2,15 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/registry"
 )
@@ -147,5 +150,35 @@ func TestPersonAndCountsAsOf(t *testing.T) {
 				t.Errorf("%s: township %s has %d, want %d", c.day, code, got[code], n)
 			}
 		}
+	}
+
+	// The list behind the counts: names, regions and statuses as they were.
+	for _, c := range []struct {
+		day, q, status string
+		want           []string
+	}{
+		{"2026-07-01", "", "", []string{"440981193501010011 吴捌 440981107204 正常", "440981193701010013 王十 440981107204 正常",
+			"440981193601010012 郑九 440981108201 正常"}},
+		{"2026-09-20", "", "", []string{"440981193501010011 吴八 440981107204 死亡", "440981193701010013 王十 440981107204 正常"}},
+		{"2026-09-20", "", "死亡", []string{"440981193501010011 吴八 440981107204 死亡"}},
+		{"2026-09-20", "王", "", []string{"440981193701010013 王十 440981107204 正常"}},
+		{"2026-07-01", "4409811936", "", []string{"440981193601010012 郑九 440981108201 正常"}},
+		{"2026-09-20", "4409811936", "", nil},
+	} {
+		q := list.Parse(url.Values{"q": {c.q}, "status": {c.status}}, registry.PersonsAsOfSpec)
+		page, err := store.PersonsAsOf(ctx, clerk, "440981", day(c.day), q, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range page.Items {
+			got = append(got, p.IDNumber+" "+p.Name+" "+p.RegionCode+" "+p.Status)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) || page.Total != len(c.want) {
+			t.Errorf("%s q=%q status=%q: %d %v, want %v", c.day, c.q, c.status, page.Total, got, c.want)
+		}
+	}
+	if _, err := store.PersonsAsOf(ctx, other, "440981", day("2026-09-20"), list.Query{Page: 1, Size: 20}, -1); err == nil {
+		t.Error("a clerk of another county listed the county")
 	}
 }

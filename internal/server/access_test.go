@@ -248,6 +248,9 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /survey/teams/{team:[0-9]+}":                {action: actor.SurveyAssign, kind: scoped, path: teamPath},
 		"POST /survey/teams/{team:[0-9]+}":               {action: actor.SurveyAssign, kind: scoped, path: teamPath, form: teamForm},
 
+		// team: a member's account (unbinding a member bound to none changes nothing)
+		"POST /survey/teams/{team:[0-9]+}/accounts": {action: actor.SurveyAssign, kind: scoped, path: teamPath + "/accounts", form: url.Values{"member": {"张三"}, "user": {"0"}}},
+
 		// survey forms (survey2): a household of another township than 440981107, one submitted form, one member without
 		"GET /survey/entry":                          {action: actor.SurveyEnter, kind: listed, path: "/survey/entry", marker: sf.code},
 		"GET /survey/entry/households/{id}":          {action: actor.SurveyEnter, kind: scoped, path: sf.household},
@@ -273,6 +276,7 @@ func TestRoutePermissions(t *testing.T) {
 		"GET /changes":                               {action: actor.PersonRead, kind: listed, path: "/changes", marker: `href="` + changePath + `"`},
 		"GET /changes/{id:[0-9]+}":                   {action: actor.PersonRead, kind: scoped, path: changePath},
 		"GET /changes/{id:[0-9]+}/document":          {action: actor.PersonRead, kind: scoped, path: changePath + "/document"},
+		"POST /imports/{id:[0-9]+}/derive":           {action: actor.Import, kind: scoped, path: batchPath + "/derive", form: url.Values{}},
 		"POST /changes/{id:[0-9]+}/review":           {action: actor.RegistryApprove, kind: scoped, path: changePath + "/review", form: url.Values{"decision": {"approve"}}},
 		// report
 		"GET /dashboard":            {action: actor.ReportRead, kind: scoped, path: "/dashboard" + inCounty},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/registry"
 	"github.com/canbao/canbao/internal/source"
 	"github.com/canbao/canbao/web"
@@ -159,7 +160,50 @@ func (s *Server) handleAsOf(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Registry = append(v.Registry, web.AsOfCount{Name: row.Name, Counts: append(row.Counts, other)})
 	}
+	if err := s.asOfPersons(r, &v, reg.Code, d, total); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	s.render(w, r, web.AsOf(v))
+}
+
+// asOfPersons fills the page's list of the persons behind the counts,
+// masked, a page at a time, searchable by name or ID and 人口状态. Without
+// a search the counts already say how many there are.
+func (s *Server) asOfPersons(r *http.Request, v *web.AsOfView, code string, d time.Time, counts registry.RegionCount) error {
+	ctx := r.Context()
+	lq := list.Parse(r.URL.Query(), registry.PersonsAsOfSpec)
+	lq.Filters.Set("region", code)
+	lq.Filters.Set("date", v.Date)
+	known := -1
+	if lq.Filter("q") == "" {
+		switch st := lq.Filter("status"); st {
+		case "":
+			known = counts.Persons
+		case "none":
+			known = counts.ByStatus[""]
+		default:
+			known = counts.ByStatus[st]
+		}
+	}
+	page, err := s.registry.PersonsAsOf(ctx, currentActor(r), code, d, lq, known)
+	if err != nil {
+		return err
+	}
+	names, err := namesOf(ctx, s, page.Items, func(p registry.PersonThen) string { return p.RegionCode })
+	if err != nil {
+		return err
+	}
+	v.Query, v.Status, v.Statuses = lq.Filter("q"), lq.Filter("status"), asOfStatuses
+	v.PersonsTotal, v.Pager = page.Total, web.PagerOf(page.Query, page.Total, "/asof")
+	for _, p := range page.Items {
+		row := web.AsOfPerson{MaskedID: maskID(p.IDNumber), Name: p.Name, Region: nameOr(names, p.RegionCode), Status: p.Status}
+		if link := s.personLink(r, p.IDNumber); link != "" {
+			row.Link = link + "/asof?date=" + v.Date
+		}
+		v.Persons = append(v.Persons, row)
+	}
+	return nil
 }
 
 func nameOrCode(name, code string) string {

@@ -3,10 +3,12 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/idcard"
 )
 
 // TestAsOfPages: from a person's page to the entry as of a day before and
@@ -57,5 +59,21 @@ func TestAsOfPages(t *testing.T) {
 	_, after := c.get("/asof?region=440981&date=2026-07-01")
 	if !strings.Contains(after, `data-testid="asof-run"`) || !strings.Contains(after, `data-testid="asof-registry"`) {
 		t.Error("as of a day after the comparison: no run or registry numbers")
+	}
+
+	// The persons behind the numbers: masked, searchable, by the status they had on the day.
+	masked := idcard.Mask(id)
+	for day, want := range map[string]bool{"2026-08-01": false, "2026-09-02": true} {
+		_, page := c.get("/asof?region=440981&date=" + day + "&status=" + url.QueryEscape("死亡") + "&q=" + id[:14])
+		if strings.Contains(page, id) {
+			t.Errorf("as of %s: the list shows a full ID", day)
+		}
+		if got := strings.Contains(page, masked) && strings.Contains(page, `data-testid="asof-person-link"`); got != want {
+			t.Errorf("as of %s: the dead person listed %v, want %v", day, got, want)
+		}
+	}
+	_, all := c.get("/asof?region=440981&date=2026-07-01")
+	if !strings.Contains(all, `data-testid="asof-persons"`) || !strings.Contains(all, `data-testid="pager"`) {
+		t.Error("as of a day after the comparison: no person list")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/dynamic"
+	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/registry"
 	"github.com/canbao/canbao/web"
@@ -33,6 +34,40 @@ func (s *Server) routesDynamic(r chi.Router) {
 	r.With(s.allow(actor.PersonRead)).Get("/changes/{id:[0-9]+}", s.handleChange)
 	r.With(s.allow(actor.PersonRead)).Get("/changes/{id:[0-9]+}/document", s.handleChangeDocument)
 	r.With(s.allow(actor.RegistryApprove)).Post("/changes/{id:[0-9]+}/review", s.handleChangeReview)
+	r.With(s.allow(actor.Import)).Post("/imports/{id:[0-9]+}/derive", s.handleImportDerive)
+}
+
+// handleImportDerive starts 重新生成变动事件 for a batch whose derivation
+// failed after its import committed. A batch with nothing to derive is
+// refused at once through the same Rederive, which audits the refusal.
+func (s *Server) handleImportDerive(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), currentActor(r)
+	b, err := s.batchOf(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	store := s.dynamicStore()
+	pending, err := store.Pending(ctx, b.ID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if !pending {
+		_, err := store.Rederive(ctx, a, b.ID, &job.Progress{})
+		if err == nil { // it became pending meanwhile and is derived now
+			redirect(w, r, fmt.Sprintf("/imports/%d", b.ID))
+			return
+		}
+		s.error(w, r, err)
+		return
+	}
+	id, err := s.jobs.Submit(ctx, store.RederiveJob(a, b.ID, b.RegionCode, b.FileName))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	redirect(w, r, jobURL(id))
 }
 
 func (s *Server) dynamicStore() *dynamic.Store { return dynamic.New(s.db) }

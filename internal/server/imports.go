@@ -442,6 +442,12 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		Format: b.Format, Encoding: b.Encoding, HeaderLine: b.HeaderLine, Duration: fmt.Sprintf("%.1f 秒", float64(b.DurationMS)/1000),
 		CanWithdraw: a.May(actor.BatchWithdraw) && b.Status == "done", Query: search, IssuePager: ipg, RecordPager: rpg,
 		CanReport: a.May(actor.Export)}
+	if a.May(actor.Import) {
+		if v.CanRederive, err = s.dynamicStore().Pending(r.Context(), b.ID); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
 	if b.SupersededBy != nil {
 		v.SupersededBy = *b.SupersededBy
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/dynamic"
 	"github.com/canbao/canbao/internal/indicator"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/list"
@@ -51,6 +52,8 @@ var jobKinds = map[string]struct {
 		func(int64) string { return "/reports" }, "统计报表"},
 	job.KindSurvey: {"入户调查发布", "survey", "发布失败，未写入任何数据", "/survey", "返回入户调查",
 		func(id int64) string { return roundURL(id, "", nil) }, "调查批次"},
+	dynamic.JobKind: {"重新生成变动事件", "imports", "生成失败，登记库未改变", "/imports", "返回数据导入",
+		func(id int64) string { return "/imports/" + strconv.FormatInt(id, 10) }, "导入批次"},
 }
 
 // jobStatus is the JSON the progress script polls; the page shows the

@@ -176,6 +176,8 @@ func (s *Server) routes() chi.Router {
 			s.routesJobs(r)
 			// survey rounds, teams, printing, archive
 			s.routesSurveyRounds(r)
+			// team: binding a team member to an account, 只看本组任务 (issue 11)
+			r.With(s.allow(actor.SurveyAssign)).Post("/survey/teams/{team:[0-9]+}/accounts", s.handleTeamAccount)
 			s.routesUsers(r)
 			s.routesAudit(r)
 			// reports: the ministry's tables and the bulletins

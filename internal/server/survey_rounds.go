@@ -389,7 +389,10 @@ func (s *Server) handleRoundHouseholds(w http.ResponseWriter, r *http.Request) {
 				v.Teams = append(v.Teams, web.Option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name})
 			}
 		}
-		if a.May(actor.SurveyAssign) {
+		if manage, err := s.mayManageTeams(r); err != nil {
+			s.error(w, r, err)
+			return
+		} else if manage {
 			v.AssignAction = roundURL(rd.ID, "assign", nil)
 		}
 	}

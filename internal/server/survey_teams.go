@@ -18,10 +18,17 @@ import (
 // teamFormRows is how many member rows the team form offers.
 const teamFormRows = 4
 
-func teamMembersText(ms []survey.TeamMember) string {
-	parts := make([]string, len(ms))
-	for i, m := range ms {
+func teamMembersText(t survey.Team) string {
+	parts := make([]string, len(t.Members))
+	for i, m := range t.Members {
 		parts[i] = m.Name + " " + maskPhone(m.Phone)
+		if acc, ok := t.Account(m.Name); ok {
+			parts[i] += "（账号 " + acc.Username
+			if acc.TeamOnly {
+				parts[i] += "，只看本组任务"
+			}
+			parts[i] += "）"
+		}
 	}
 	return strings.Join(parts, "；")
 }
@@ -63,9 +70,14 @@ func (s *Server) renderTeams(w http.ResponseWriter, r *http.Request, form web.Te
 		s.error(w, r, err)
 		return
 	}
-	v := web.SurveyTeamsView{Page: s.page(r, "调查组", "survey"), CanEdit: a.May(actor.SurveyAssign), Form: form}
+	canEdit, err := s.mayManageTeams(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	v := web.SurveyTeamsView{Page: s.page(r, "调查组", "survey"), CanEdit: canEdit, Form: form}
 	for _, t := range teams {
-		row := web.TeamRow{ID: t.ID, Township: t.RegionName, Name: t.Name, Members: teamMembersText(t.Members), Active: t.Active}
+		row := web.TeamRow{ID: t.ID, Township: t.RegionName, Name: t.Name, Members: teamMembersText(t), Active: t.Active}
 		if v.CanEdit {
 			row.Edit = "/survey/teams/" + strconv.FormatInt(t.ID, 10)
 		}
@@ -137,7 +149,22 @@ func (s *Server) teamOf(r *http.Request) (survey.Team, error) {
 	return s.survey.GetTeam(r.Context(), currentActor(r), id)
 }
 
+// mayManageTeams says whether the viewer may add, change and assign
+// teams: a clerk who may assign, unless limited to their own team.
+func (s *Server) mayManageTeams(r *http.Request) (bool, error) {
+	a := currentActor(r)
+	if !a.May(actor.SurveyAssign) {
+		return false, nil
+	}
+	only, err := s.survey.Limited(r.Context(), a)
+	return !only, err
+}
+
 func (s *Server) handleTeamEdit(w http.ResponseWriter, r *http.Request) {
+	if err := s.survey.CheckManager(r.Context(), currentActor(r)); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	t, err := s.teamOf(r)
 	if err != nil {
 		s.error(w, r, err)
@@ -146,6 +173,10 @@ func (s *Server) handleTeamEdit(w http.ResponseWriter, r *http.Request) {
 	f := survey.TeamForm{Township: t.RegionCode, Name: t.Name, Members: t.Members, Active: t.Active}
 	v := web.TeamEditView{Page: s.page(r, "调查组 · "+t.RegionName+" "+t.Name, "survey"),
 		Form: teamFormView(f, "/survey/teams/"+strconv.FormatInt(t.ID, 10), true)}
+	if v.Accounts, err = s.teamAccountsView(r, t); err != nil {
+		s.error(w, r, err)
+		return
+	}
 	s.render(w, r, web.TeamEdit(v))
 }
 
@@ -161,6 +192,10 @@ func (s *Server) handleTeamSave(w http.ResponseWriter, r *http.Request) {
 			v := web.TeamEditView{Page: s.page(r, "调查组 · "+t.RegionName+" "+t.Name, "survey"),
 				Form: teamFormView(f, "/survey/teams/"+strconv.FormatInt(t.ID, 10), true)}
 			v.Form.Error = apperr.Message(err)
+			if v.Accounts, err = s.teamAccountsView(r, t); err != nil {
+				s.error(w, r, err)
+				return
+			}
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.WriteHeader(http.StatusBadRequest)
 			s.render(w, r, web.TeamEdit(v))
@@ -190,7 +225,12 @@ func (s *Server) handleRoundTeams(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := web.RoundTeamsView{Page: s.page(r, "调查组分派 · "+reg.Name, "survey"), Round: roundRow(rd), Crumbs: crumbs, Region: reg.Code}
-	canAssign := a.May(actor.SurveyAssign)
+	canAssign, err := s.mayManageTeams(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	canPrint := a.May(actor.SurveyAssign)
 	var codes []string
 	for _, l := range loads {
 		codes = append(codes, l.Villages...)
@@ -218,7 +258,7 @@ func (s *Server) handleRoundTeams(w http.ResponseWriter, r *http.Request) {
 		if l.ID != 0 {
 			team = strconv.FormatInt(l.ID, 10)
 			teamNames[l.ID] = l.Name
-			if canAssign {
+			if canPrint {
 				row.Print = roundURL(rd.ID, "print", url.Values{"team": {team}})
 			}
 			if l.Active && len(reg.Code) >= 9 {
@@ -332,8 +372,11 @@ func (s *Server) handleRoundArchive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := web.SurveyArchiveView{Page: s.page(r, "归档 · "+reg.Name, "survey"), Round: roundRow(rd), Crumbs: crumbs, Region: reg.Code}
-	canAssign := a.May(actor.SurveyAssign)
-	if canAssign {
+	canAssign := a.May(actor.SurveyAssign) // printing; archiving is management
+	if manage, err := s.mayManageTeams(r); err != nil {
+		s.error(w, r, err)
+		return
+	} else if manage {
 		v.Action = roundURL(rd.ID, "archive", nil)
 	}
 	for _, x := range rows {
@@ -371,4 +414,55 @@ func (s *Server) handleRoundArchiveSave(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	redirect(w, r, roundURL(rd.ID, "archive", url.Values{"region": {reg.Code}, "flash": {"归档已登记"}}))
+}
+
+// teamAccountsView is the account form of each member of team t.
+func (s *Server) teamAccountsView(r *http.Request, t survey.Team) (web.TeamAccountsView, error) {
+	v := web.TeamAccountsView{Action: "/survey/teams/" + strconv.FormatInt(t.ID, 10) + "/accounts"}
+	users, err := s.survey.BindCandidates(r.Context(), currentActor(r), t.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, u := range users {
+		v.Users = append(v.Users, web.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.DisplayName + "（" + u.Username + "）"})
+	}
+	for i, m := range t.Members {
+		row := web.TeamAccountRow{Member: m.Name, Index: i}
+		if acc, ok := t.Account(m.Name); ok {
+			row.UserID, row.Username, row.TeamOnly = acc.UserID, acc.Username, acc.TeamOnly
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v, nil
+}
+
+// handleTeamAccount binds one member of a team to an account (or unbinds
+// them) and switches 只看本组任务.
+func (s *Server) handleTeamAccount(w http.ResponseWriter, r *http.Request) {
+	t, err := s.teamOf(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	user, _ := strconv.ParseInt(r.PostFormValue("user"), 10, 64)
+	b := survey.Binding{Member: r.PostFormValue("member"), UserID: user, TeamOnly: r.PostFormValue("team_only") == "1"}
+	if err := s.survey.Bind(r.Context(), currentActor(r), t.ID, b); err != nil {
+		if k := apperr.KindOf(err); k == apperr.Invalid || k == apperr.Conflict {
+			f := survey.TeamForm{Township: t.RegionCode, Name: t.Name, Members: t.Members, Active: t.Active}
+			v := web.TeamEditView{Page: s.page(r, "调查组 · "+t.RegionName+" "+t.Name, "survey"),
+				Form: teamFormView(f, "/survey/teams/"+strconv.FormatInt(t.ID, 10), true)}
+			if v.Accounts, err = s.teamAccountsView(r, t); err != nil {
+				s.error(w, r, err)
+				return
+			}
+			v.Accounts.Error = apperr.Message(err)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusBadRequest)
+			s.render(w, r, web.TeamEdit(v))
+			return
+		}
+		s.error(w, r, err)
+		return
+	}
+	redirect(w, r, "/survey/teams/"+strconv.FormatInt(t.ID, 10)+"?flash="+url.QueryEscape("组员账号已保存"))
 }

@@ -31,16 +31,16 @@ func (s *Store) Archives(ctx context.Context, a actor.Actor, r Round, region str
 	if err := s.Scope(a, r, region); err != nil {
 		return nil, err
 	}
-	const q = `
+	q := `
 		SELECT v.region_code, coalesce(g.name, ''), v.households, v.persons, v.unassigned,
 		       coalesce(x.boxes, 0), coalesce(x.note, ''), coalesce(x.archived_name, ''), x.archived_at
-		FROM (SELECT region_code, count(*) AS households, sum(persons) AS persons, count(*) FILTER (WHERE team_id IS NULL) AS unassigned
-		      FROM survey_household
-		      WHERE round_id = $1 AND region_code LIKE $2 || '%' GROUP BY region_code) v
+		FROM (SELECT h.region_code, count(*) AS households, sum(h.persons) AS persons, count(*) FILTER (WHERE h.team_id IS NULL) AS unassigned
+		      FROM survey_household h
+		      WHERE h.round_id = $1 AND h.region_code LIKE $2 || '%' AND ` + inTeamView("h", "$3") + ` GROUP BY h.region_code) v
 		LEFT JOIN region g ON g.code = v.region_code
 		LEFT JOIN survey_archive x ON x.round_id = $1 AND x.village_code = v.region_code
 		ORDER BY v.region_code`
-	rows, err := s.db.Query(ctx, q, r.ID, region)
+	rows, err := s.db.Query(ctx, q, r.ID, region, a.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("archives: %w", err)
 	}
@@ -63,6 +63,9 @@ func (s *Store) setArchive(ctx context.Context, a actor.Actor, r Round, village 
 		return err
 	}
 	if err := s.Scope(a, r, village); err != nil {
+		return err
+	}
+	if err := checkManager(ctx, s.db, a); err != nil {
 		return err
 	}
 	if boxes < 0 || boxes > 10000 {

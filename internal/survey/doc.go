@@ -32,6 +32,12 @@
 //     A village assigned whole (survey_team_village) sends its households,
 //     including those a later top-up adds, to one team; single households
 //     can be moved to another team of their township.
+//   - A team member may be bound to a user account of the township
+//     (survey_team_user, migration 000018). With 只看本组任务 (team_only)
+//     the account sees only the households assigned to its active teams:
+//     inTeamView is that rule in SQL, ANDed with actor.InScope wherever
+//     households, members or forms are read for a clerk; such a member
+//     manages no teams and assigns nothing.
 //   - Visited, confirmed and corrected are counted from the member's live
 //     form as migration 000009 defines; a household counts as visited when
 //     any of its members is.

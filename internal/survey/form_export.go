@@ -58,8 +58,8 @@ func (s *Forms) ExportApproved(ctx context.Context, a actor.Actor, roundID int64
 	}
 	rows, err := s.db.Query(ctx, `SELECT h.code, h.region_code, f.data, f.entered_name, f.reviewed_name, f.reviewed_at, f.corrected
 		FROM survey_form f JOIN survey_household h ON h.id = f.household_id
-		WHERE f.round_id = $1 AND f.state = 'approved' AND `+actor.InScope("h.region_code", "$2")+` ORDER BY h.region_code, h.code, f.id`,
-		round.ID, code)
+		WHERE f.round_id = $1 AND f.state = 'approved' AND `+actor.InScope("h.region_code", "$2")+` AND `+inTeamView("h", "$3")+`
+		ORDER BY h.region_code, h.code, f.id`, round.ID, code, a.UserID)
 	if err != nil {
 		return 0, fmt.Errorf("export approved: %w", err)
 	}
@@ -121,7 +121,7 @@ func (s *Forms) ExportWilling(ctx context.Context, a actor.Actor, roundID int64,
 	if err != nil {
 		return 0, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+willingCols+willingSQL+` ORDER BY h.region_code, h.code, m.id`, round.ID, code)
+	rows, err := s.db.Query(ctx, `SELECT `+willingCols+willingSQL+` ORDER BY h.region_code, h.code, m.id`, round.ID, code, a.UserID)
 	if err != nil {
 		return 0, fmt.Errorf("export willing: %w", err)
 	}
@@ -165,8 +165,8 @@ func (s *Forms) ExportReasons(ctx context.Context, a actor.Actor, roundID int64,
 	rows, err := s.db.Query(ctx, `SELECT f.reason, coalesce(f.data->>'reason_text', ''), h.code, h.region_code, m.name, m.id_number, f.willing,
 		coalesce(to_char(f.surveyed_on, 'YYYY-MM-DD'), '')
 		FROM survey_form f JOIN survey_member m ON m.id = f.member_id JOIN survey_household h ON h.id = f.household_id
-		WHERE f.round_id = $1 AND f.state = 'approved' AND f.reason <> '' AND `+actor.InScope("h.region_code", "$2")+`
-		ORDER BY array_position($3::text[], f.reason), h.region_code, h.code, m.id`, round.ID, code, Reasons)
+		WHERE f.round_id = $1 AND f.state = 'approved' AND f.reason <> '' AND `+actor.InScope("h.region_code", "$2")+` AND `+inTeamView("h", "$4")+`
+		ORDER BY array_position($3::text[], f.reason), h.region_code, h.code, m.id`, round.ID, code, Reasons, a.UserID)
 	if err != nil {
 		return 0, fmt.Errorf("export reasons: %w", err)
 	}

@@ -131,8 +131,8 @@ func (s *Forms) Household(ctx context.Context, a actor.Actor, id int64) (EntryHo
 		return EntryHousehold{}, err
 	}
 	h, err := s.household(ctx, s.db, id)
-	if err == nil && !a.Sees(h.RegionCode) {
-		err = apperr.NotFoundf("调查户不存在")
+	if err == nil {
+		err = inView(ctx, s.db, a, h.RegionCode, h.ID, "调查户不存在")
 	}
 	if err != nil {
 		return EntryHousehold{}, err
@@ -218,8 +218,8 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 	if e.Household, err = s.household(ctx, s.db, m.HouseholdID); err != nil {
 		return e, err
 	}
-	if !a.Sees(e.Household.RegionCode) {
-		return Entry{}, apperr.NotFoundf("调查对象不存在")
+	if err := inView(ctx, s.db, a, e.Household.RegionCode, e.Household.ID, "调查对象不存在"); err != nil {
+		return Entry{}, err
 	}
 	e.Member = m
 	if m.FormID != 0 {
@@ -338,6 +338,9 @@ func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int
 	if err != nil {
 		return Saved{}, fmt.Errorf("lock member %d: %w", memberID, err)
 	}
+	if err := memberInView(ctx, tx, a, region, memberID, "调查对象不存在"); err != nil {
+		return Saved{}, err
+	}
 	if in.Submit && in.Key != "" {
 		done, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.submit_key = $1 AND f.member_id = $2`, in.Key, memberID))
 		if err == nil {
@@ -449,6 +452,9 @@ func (s *Forms) Revise(ctx context.Context, a actor.Actor, formID int64) (FormRe
 		if err != nil || !a.Sees(region) {
 			return notFound(err)
 		}
+		if err := inView(ctx, tx, a, region, old.HouseholdID, "调查表不存在"); err != nil {
+			return err
+		}
 		to, err := Next(old.State, StepRevise)
 		if err != nil {
 			return err
@@ -518,6 +524,9 @@ func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, 
 		h, err := s.household(ctx, tx, householdID)
 		if err != nil || !a.Sees(h.RegionCode) {
 			return apperr.NotFoundf("调查户不存在")
+		}
+		if err := inView(ctx, tx, a, h.RegionCode, h.ID, "调查户不存在"); err != nil {
+			return err
 		}
 		var other string
 		err = tx.QueryRow(ctx, `SELECT h.code FROM survey_member m JOIN survey_household h ON h.id = m.household_id

@@ -2,6 +2,7 @@ package survey
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -115,12 +116,12 @@ func (s *Store) print(ctx context.Context, a actor.Actor, r Round, f PrintFilter
 			return set, err
 		}
 	}
-	const q = `
+	q := `
 		SELECT h.id, h.code, h.household, h.region_code, coalesce(g.name, ''), h.address, h.head_name, coalesce(t.name, ''), h.targets, h.persons
 		FROM survey_household h LEFT JOIN region g ON g.code = h.region_code LEFT JOIN survey_team t ON t.id = h.team_id
-		WHERE h.round_id = $1 AND %s AND ` + `h.region_code LIKE $3 || '%%'` + `
+		WHERE h.round_id = $1 AND %s AND ` + `h.region_code LIKE $3 || '%%' AND ` + inTeamView("h", "$4") + `
 		ORDER BY h.region_code, h.id`
-	rows, err := s.db.Query(ctx, fmt.Sprintf(q, where), r.ID, arg, a.Region)
+	rows, err := s.db.Query(ctx, fmt.Sprintf(q, where), r.ID, arg, a.Region, a.UserID)
 	if err != nil {
 		return set, fmt.Errorf("print: %w", err)
 	}
@@ -132,6 +133,13 @@ func (s *Store) print(ctx context.Context, a actor.Actor, r Round, f PrintFilter
 	})
 	if err != nil {
 		return set, fmt.Errorf("print: %w", err)
+	}
+	if len(set.Households) == 0 {
+		// Nothing of it in the actor's view (another team's village or
+		// team, for a member limited to their own): as outside the region.
+		if only, err := limited(ctx, s.db, a); err != nil || only {
+			return set, errors.Join(err, apperr.NotFoundf("没有可打印的调查户"))
+		}
 	}
 	if set.Title == "" && len(set.Households) > 0 {
 		set.Title = set.Households[0].VillageName

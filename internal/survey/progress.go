@@ -66,11 +66,13 @@ func ProgressMetricLabel(m string) string {
 }
 
 // progressBase is every person of a round inside a region ($1 round, $2
-// region); a group's condition is added to it.
+// region) in the team view of the user in $4; a group's condition is
+// added to it.
 var progressBase = `
 	FROM survey_member m JOIN survey_household h ON h.id = m.household_id JOIN survey_round r ON r.id = h.round_id
 	LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
-	WHERE h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2::text") + ` AND (m.target OR f.id IS NOT NULL) AND $3::date IS NOT NULL`
+	WHERE h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2::text") + ` AND (m.target OR f.id IS NOT NULL) AND $3::date IS NOT NULL
+	AND ` + inTeamView("h", "$4::bigint")
 
 // Group is what a progress row counts: a region (a code inside the
 // viewer's), a team (its id) or a clerk (the user who entered the forms;
@@ -80,23 +82,23 @@ type Group struct {
 	Key  string
 }
 
-// condition is the group's SQL condition ($4) over the progress base.
+// condition is the group's SQL condition ($5) over the progress base.
 func (g Group) condition() (string, any, error) {
 	switch g.Kind {
 	case "region":
-		return actor.InScope("h.region_code", "$4::text"), g.Key, nil
+		return actor.InScope("h.region_code", "$5::text"), g.Key, nil
 	case "team":
 		id, err := strconv.ParseInt(g.Key, 10, 64)
 		if err != nil {
 			return "", nil, apperr.NotFoundf("调查组不存在")
 		}
-		return `coalesce(h.team_id, 0) = $4::bigint`, id, nil
+		return `coalesce(h.team_id, 0) = $5::bigint`, id, nil
 	case "clerk":
 		id, err := strconv.ParseInt(g.Key, 10, 64)
 		if err != nil {
 			return "", nil, apperr.NotFoundf("录入人员不存在")
 		}
-		return `f.id IS NOT NULL AND coalesce(f.entered_by, 0) = $4::bigint`, id, nil
+		return `f.id IS NOT NULL AND coalesce(f.entered_by, 0) = $5::bigint`, id, nil
 	}
 	return "", nil, apperr.NotFoundf("分组不存在")
 }
@@ -233,7 +235,7 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	// Every household lies in exactly one child (its code's prefix), so
 	// the region's numbers are the children's sums: one pass, not two.
 	if n := region.ChildLen(code); n > len(code) {
-		if p.Children, err = s.count(ctx, round.ID, code, today, `left(h.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
+		if p.Children, err = s.count(ctx, a, round.ID, code, today, `left(h.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
 			return p, err
 		}
 		for i := range p.Children {
@@ -241,7 +243,7 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 			p.Total.add(p.Children[i])
 		}
 	} else {
-		totals, err := s.count(ctx, round.ID, code, today, `$2::text`, "")
+		totals, err := s.count(ctx, a, round.ID, code, today, `$2::text`, "")
 		if err != nil {
 			return p, err
 		}
@@ -253,13 +255,13 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	if len(code) < 9 {
 		return p, s.label(ctx, &p)
 	}
-	if p.Teams, err = s.count(ctx, round.ID, code, today, `coalesce(h.team_id, 0)::text`, ""); err != nil {
+	if p.Teams, err = s.count(ctx, a, round.ID, code, today, `coalesce(h.team_id, 0)::text`, ""); err != nil {
 		return p, err
 	}
 	for i := range p.Teams {
 		p.Teams[i].Group.Kind = "team"
 	}
-	if p.Clerks, err = s.count(ctx, round.ID, code, today, `coalesce(f.entered_by, 0)::text`, "f.id IS NOT NULL"); err != nil {
+	if p.Clerks, err = s.count(ctx, a, round.ID, code, today, `coalesce(f.entered_by, 0)::text`, "f.id IS NOT NULL"); err != nil {
 		return p, err
 	}
 	for i := range p.Clerks {
@@ -271,7 +273,7 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 // count counts every metric per key (an SQL expression over the progress
 // base), only over rows meeting extra when given. Households of a clerk
 // are those with a person whose form they entered.
-func (s *Forms) count(ctx context.Context, round int64, code string, today time.Time, key, extra string) ([]ProgressRow, error) {
+func (s *Forms) count(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, extra string) ([]ProgressRow, error) {
 	where := progressBase
 	if extra != "" {
 		where += " AND " + extra
@@ -289,7 +291,7 @@ func (s *Forms) count(ctx context.Context, round int64, code string, today time.
 		SELECT p.key, hc.n, hc.v, hc.c, count(*), count(*) FILTER (WHERE p.visited), count(*) FILTER (WHERE p.confirmed),
 		       count(*) FILTER (WHERE p.returned), count(*) FILTER (WHERE p.overdue)
 		FROM p JOIN hc ON hc.key = p.key GROUP BY p.key, hc.n, hc.v, hc.c ORDER BY p.key`
-	rows, err := s.db.Query(ctx, q, round, code, today)
+	rows, err := s.db.Query(ctx, q, round, code, today, a.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("progress: %w", err)
 	}
@@ -380,14 +382,14 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 		return none, err
 	}
 	where := progressBase + " AND " + cond
-	args := []any{round.ID, code, s.Today(), arg}
+	args := []any{round.ID, code, s.Today(), a.UserID, arg}
 	if pred, ok := personPredicates[metric]; ok {
 		var total int
 		if err := s.db.QueryRow(ctx, `SELECT count(*) `+where+` AND `+pred, args...).Scan(&total); err != nil {
 			return none, fmt.Errorf("progress list: %w", err)
 		}
 		rows, err := s.db.Query(ctx, `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
-			coalesce(f.state, 'pending'), 0, 0, 0 `+where+` AND `+pred+` ORDER BY h.region_code, h.code, m.id LIMIT $5 OFFSET $6`,
+			coalesce(f.state, 'pending'), 0, 0, 0 `+where+` AND `+pred+` ORDER BY h.region_code, h.code, m.id LIMIT $6 OFFSET $7`,
 			append(args, lq.Limit(), lq.Offset())...)
 		if err != nil {
 			return none, fmt.Errorf("progress list: %w", err)
@@ -410,7 +412,7 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 		return none, fmt.Errorf("progress list: %w", err)
 	}
 	rows, err := s.db.Query(ctx, hh+` SELECT 0, id, 0, head_name, '', code, region_code, head_name, 'pending', persons, nv, nc
-		FROM hh WHERE `+pred+` ORDER BY region_code, code LIMIT $5 OFFSET $6`, append(args, lq.Limit(), lq.Offset())...)
+		FROM hh WHERE `+pred+` ORDER BY region_code, code LIMIT $6 OFFSET $7`, append(args, lq.Limit(), lq.Offset())...)
 	if err != nil {
 		return none, fmt.Errorf("progress list: %w", err)
 	}

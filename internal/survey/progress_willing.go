@@ -31,7 +31,7 @@ type WillingItem struct {
 }
 
 // willingSQL is the willing-to-enroll list of a round in a region ($1
-// round, $2 region): approved live forms saying 愿意参保, each with the
+// round, $2 region) in the team view of the user in $3: approved live forms saying 愿意参保, each with the
 // person's result in the latest comparison run started after the
 // approval. Enrolled there means neither status is 应参未参 or 缴费中断.
 var willingSQL = `
@@ -40,7 +40,8 @@ var willingSQL = `
 		SELECT rp.pension, rp.medical FROM run_person rp JOIN comparison_run c ON c.id = rp.run_id
 		WHERE rp.id_number = m.id_number AND c.status = 'done' AND c.started_at > f.reviewed_at
 		ORDER BY rp.run_id DESC LIMIT 1) lr ON true
-	WHERE f.round_id = $1 AND f.state = 'approved' AND f.willing = '` + Willing + `' AND ` + actor.InScope("h.region_code", "$2::text")
+	WHERE f.round_id = $1 AND f.state = 'approved' AND f.willing = '` + Willing + `' AND ` + actor.InScope("h.region_code", "$2::text") +
+	` AND ` + inTeamView("h", "$3::bigint")
 
 // followSQL is a willing person's follow-up state.
 const followSQL = `CASE WHEN lr.pension IS NULL THEN '` + FollowWaiting + `'
@@ -67,14 +68,14 @@ func (s *Forms) Willing(ctx context.Context, a actor.Actor, roundID int64, code 
 	if code, err = scopeOf(a, round, code); err != nil {
 		return none, err
 	}
-	where := willingSQL + ` AND ($3 = '' OR ` + followSQL + ` = $3)`
+	where := willingSQL + ` AND ($4 = '' OR ` + followSQL + ` = $4)`
 	follow := lq.Filter("follow")
 	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, round.ID, code, follow).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, round.ID, code, a.UserID, follow).Scan(&total); err != nil {
 		return none, fmt.Errorf("willing list: %w", err)
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+willingCols+where+` ORDER BY h.region_code, h.code, m.id LIMIT $4 OFFSET $5`,
-		round.ID, code, follow, lq.Limit(), lq.Offset())
+	rows, err := s.db.Query(ctx, `SELECT `+willingCols+where+` ORDER BY h.region_code, h.code, m.id LIMIT $5 OFFSET $6`,
+		round.ID, code, a.UserID, follow, lq.Limit(), lq.Offset())
 	if err != nil {
 		return none, fmt.Errorf("willing list: %w", err)
 	}

@@ -96,8 +96,8 @@ func (s *Forms) Form(ctx context.Context, a actor.Actor, formID int64) (Review, 
 	if r.Household, err = s.household(ctx, s.db, f.HouseholdID); err != nil {
 		return r, err
 	}
-	if !a.Sees(r.Household.RegionCode) {
-		return Review{}, apperr.NotFoundf("调查表不存在")
+	if err := inView(ctx, s.db, a, r.Household.RegionCode, f.HouseholdID, "调查表不存在"); err != nil {
+		return Review{}, err
 	}
 	r.Form = f
 	if r.Member, err = scanMember(s.db.QueryRow(ctx, `SELECT `+entryMemberCols+`

@@ -55,12 +55,12 @@ func (s *Store) Counts(ctx context.Context, a actor.Actor, r Round, code string)
 	if err := s.Scope(a, r, code); err != nil {
 		return nil, nil, err
 	}
-	const q = `
-		SELECT left(region_code, $3), count(*), coalesce(sum(persons), 0), coalesce(sum(targets), 0), count(team_id)
-		FROM survey_household
-		WHERE round_id = $1 AND region_code LIKE $2 || '%'
+	q := `
+		SELECT left(h.region_code, $3), count(*), coalesce(sum(h.persons), 0), coalesce(sum(h.targets), 0), count(h.team_id)
+		FROM survey_household h
+		WHERE h.round_id = $1 AND h.region_code LIKE $2 || '%' AND ` + inTeamView("h", "$4") + `
 		GROUP BY 1 ORDER BY 1`
-	rows, err := s.db.Query(ctx, q, r.ID, code, region.ChildLen(code))
+	rows, err := s.db.Query(ctx, q, r.ID, code, region.ChildLen(code), a.UserID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("round %d counts: %w", r.ID, err)
 	}

@@ -78,3 +78,19 @@ func (s *Store) teamByName(ctx context.Context, township, name string) (int64, e
 	err := s.db.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM survey_team WHERE region_code = $1 AND name = $2`, township, name).Scan(&id)
 	return id, err
 }
+
+// DemoMember binds the first member of the demo township's first team to
+// the account username with 只看本组任务, so the demo shows a team member's
+// view. It does nothing without the team or the account; binding again
+// changes nothing.
+func (s *Store) DemoMember(ctx context.Context, a actor.Actor, township, username string) error {
+	team, err := s.teamByName(ctx, township, DemoTeams[0].Name)
+	if err != nil || team == 0 {
+		return err
+	}
+	var user int64
+	if err := s.db.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM app_user WHERE username = $1`, username).Scan(&user); err != nil || user == 0 {
+		return err
+	}
+	return s.Bind(ctx, a, team, Binding{Member: DemoTeams[0].Members[0].Name, UserID: user, TeamOnly: true})
+}

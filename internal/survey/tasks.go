@@ -51,11 +51,11 @@ const householdCols = `h.id, h.code, h.household, h.region_code, coalesce(g.name
 	(SELECT count(*) FROM survey_form f WHERE f.household_id = h.id AND f.state IN ('submitted', 'approved', 'returned')),
 	(SELECT count(*) FROM survey_form f WHERE f.household_id = h.id AND f.state = 'approved')`
 
-// householdWhere is the predicate of f over survey_household h, with its
-// arguments after $1 (the round).
-func householdWhere(f HouseholdFilter) (string, []any) {
-	where := []string{"h.round_id = $1", actor.InScope("h.region_code", "$2")}
-	args := []any{f.Region}
+// householdWhere is the predicate of f over survey_household h for the
+// actor (their team view), with its arguments after $1 (the round).
+func householdWhere(a actor.Actor, f HouseholdFilter) (string, []any) {
+	where := []string{"h.round_id = $1", actor.InScope("h.region_code", "$2"), inTeamView("h", "$3")}
+	args := []any{f.Region, a.UserID}
 	add := func(cond string, arg any) {
 		args = append(args, arg)
 		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args)+1)))
@@ -86,7 +86,7 @@ func (s *Store) Households(ctx context.Context, a actor.Actor, r Round, f Househ
 	if err := s.Scope(a, r, f.Region); err != nil {
 		return list.Page[Household]{}, err
 	}
-	where, args := householdWhere(f)
+	where, args := householdWhere(a, f)
 	args = append([]any{r.ID}, args...)
 	var total int
 	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM survey_household h WHERE `+where, args...).Scan(&total); err != nil {
@@ -163,14 +163,14 @@ func (s *Store) Members(ctx context.Context, a actor.Actor, r Round, region stri
 	if err := s.Scope(a, r, region); err != nil {
 		return list.Page[Member]{}, err
 	}
-	where := `m.round_id = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = false OR m.target)`
+	where := `m.round_id = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = false OR m.target) AND ` + inTeamView("h", "$4")
 	var total int
 	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM survey_member m JOIN survey_household h ON h.id = m.household_id WHERE `+where,
-		r.ID, region, targetsOnly).Scan(&total); err != nil {
+		r.ID, region, targetsOnly, a.UserID).Scan(&total); err != nil {
 		return list.Page[Member]{}, fmt.Errorf("members: %w", err)
 	}
 	rows, err := s.db.Query(ctx, `SELECT `+memberCols+` FROM survey_member m JOIN survey_household h ON h.id = m.household_id
-		WHERE `+where+` ORDER BY h.region_code, h.id, m.id LIMIT $4 OFFSET $5`, r.ID, region, targetsOnly, lq.Limit(), lq.Offset())
+		WHERE `+where+` ORDER BY h.region_code, h.id, m.id LIMIT $5 OFFSET $6`, r.ID, region, targetsOnly, a.UserID, lq.Limit(), lq.Offset())
 	if err != nil {
 		return list.Page[Member]{}, fmt.Errorf("members: %w", err)
 	}
@@ -214,8 +214,8 @@ func (s *Store) ExportTasks(ctx context.Context, a actor.Actor, r Round, region 
 		FROM survey_household h
 		JOIN survey_member m ON m.household_id = h.id
 		LEFT JOIN region g ON g.code = h.region_code LEFT JOIN survey_team t ON t.id = h.team_id
-		WHERE h.round_id = $1 AND `+actor.InScope("h.region_code", "$2")+`
-		ORDER BY h.region_code, h.id, m.relation <> '户主', m.id`, r.ID, region)
+		WHERE h.round_id = $1 AND `+actor.InScope("h.region_code", "$2")+` AND `+inTeamView("h", "$3")+`
+		ORDER BY h.region_code, h.id, m.relation <> '户主', m.id`, r.ID, region, a.UserID)
 	if err != nil {
 		return 0, fmt.Errorf("export tasks: %w", err)
 	}

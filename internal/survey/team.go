@@ -25,6 +25,7 @@ type Team struct {
 	Name       string
 	Members    []TeamMember
 	Active     bool
+	Accounts   []TeamAccount // members bound to user accounts, by member
 }
 
 // TeamMember is a person of a team and how to reach them.
@@ -59,6 +60,7 @@ func (f *TeamForm) check() error {
 		return apperr.Invalidf("调查组属于一个乡镇（街道），请选择乡镇")
 	}
 	var kept []TeamMember
+	seen := map[string]bool{}
 	for i, m := range f.Members {
 		m.Name, m.Phone = strings.TrimSpace(m.Name), strings.ReplaceAll(strings.TrimSpace(m.Phone), " ", "")
 		if m.Name == "" && m.Phone == "" {
@@ -70,6 +72,10 @@ func (f *TeamForm) check() error {
 		if !phoneRE.MatchString(m.Phone) {
 			return apperr.Invalidf("第 %d 位组员 %s：联系电话应为 6–20 位数字（可含 -）", i+1, m.Name)
 		}
+		if seen[m.Name] { // a bound account belongs to a member by name
+			return apperr.Invalidf("第 %d 位组员 %s：本组已有同名组员，请加以区分（如 %s（大））", i+1, m.Name, m.Name)
+		}
+		seen[m.Name] = true
 		kept = append(kept, m)
 	}
 	if len(kept) == 0 {
@@ -82,15 +88,24 @@ func (f *TeamForm) check() error {
 	return nil
 }
 
-const teamCols = `t.id, t.region_code, coalesce(g.name, ''), t.name, t.members, t.active`
+const teamCols = `t.id, t.region_code, coalesce(g.name, ''), t.name, t.members, t.active, ` + accountsSQL
 
 func scanTeam(row pgx.CollectableRow) (Team, error) {
 	var t Team
-	var members []byte
-	if err := row.Scan(&t.ID, &t.RegionCode, &t.RegionName, &t.Name, &members, &t.Active); err != nil {
+	var members, accounts []byte
+	if err := row.Scan(&t.ID, &t.RegionCode, &t.RegionName, &t.Name, &members, &t.Active, &accounts); err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal(accounts, &t.Accounts); err != nil {
 		return t, err
 	}
 	return t, json.Unmarshal(members, &t.Members)
+}
+
+// isUnique reports whether err is a unique violation.
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // Teams lists the teams of the townships inside region (inside the
@@ -144,6 +159,9 @@ func (s *Store) saveTeam(ctx context.Context, a actor.Actor, id int64, f TeamFor
 	if err := a.CheckIn(actor.SurveyAssign, f.Township, "区划 "+f.Township); err != nil {
 		return id, err
 	}
+	if err := checkManager(ctx, s.db, a); err != nil {
+		return id, err
+	}
 	if err := f.check(); err != nil {
 		return id, err
 	}
@@ -163,14 +181,16 @@ func (s *Store) saveTeam(ctx context.Context, a actor.Actor, id int64, f TeamFor
 	} else {
 		_, err = tx.Exec(ctx, `UPDATE survey_team SET name = $2, members = $3, active = $4 WHERE id = $1`, id, f.Name, members, f.Active)
 	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
+	if isUnique(err) {
 		return id, apperr.Conflictf("本乡镇已有名为“%s”的调查组", f.Name)
 	}
 	if err != nil {
 		return id, fmt.Errorf("save team: %w", err)
 	}
 	e.Object = "team:" + strconv.FormatInt(id, 10)
+	if err := unbindRemoved(ctx, tx, *e, id, f); err != nil {
+		return id, err
+	}
 	e.Detail = fmt.Sprintf("%s %s，%d 人，启用 %v", f.Township, f.Name, len(f.Members), f.Active || id == 0)
 	if err := audit.Record(ctx, tx, *e); err != nil {
 		return id, err

@@ -32,6 +32,9 @@ func (s *Store) assign(ctx context.Context, a actor.Actor, r Round, region strin
 	if err := s.Scope(a, r, region); err != nil {
 		return err
 	}
+	if err := checkManager(ctx, s.db, a); err != nil {
+		return err
+	}
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return err
@@ -199,15 +202,15 @@ func (s *Store) Loads(ctx context.Context, a actor.Actor, r Round, region string
 	if err != nil {
 		return nil, err
 	}
-	const q = `
+	q := `
 		SELECT coalesce(h.team_id, 0), count(*), coalesce(sum(h.persons), 0), coalesce(sum(h.targets), 0),
 		       count(*) FILTER (WHERE coalesce(v.n, 0) > 0), coalesce(sum(v.n), 0)
 		FROM survey_household h
 		LEFT JOIN (SELECT household_id, count(*) AS n FROM survey_form
 		           WHERE round_id = $1 AND state IN ('submitted', 'approved', 'returned') GROUP BY household_id) v ON v.household_id = h.id
-		WHERE h.round_id = $1 AND ` + `h.region_code LIKE $2 || '%'` + `
+		WHERE h.round_id = $1 AND ` + `h.region_code LIKE $2 || '%' AND ` + inTeamView("h", "$3") + `
 		GROUP BY 1`
-	rows, err := s.db.Query(ctx, q, r.ID, region)
+	rows, err := s.db.Query(ctx, q, r.ID, region, a.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("team loads: %w", err)
 	}
@@ -236,11 +239,21 @@ func (s *Store) Loads(ctx context.Context, a actor.Actor, r Round, region string
 		}
 		villages[t] = append(villages[t], v)
 	}
+	only, err := limited(ctx, s.db, a)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Load, 0, len(teams)+1)
 	for _, t := range teams {
-		l := byTeam[t.ID]
+		l, ok := byTeam[t.ID]
+		if only && !ok {
+			continue // a member limited to their teams sees their own teams' loads
+		}
 		l.Team, l.Villages = t, villages[t.ID]
 		out = append(out, l)
+	}
+	if only {
+		return out, vrows.Err()
 	}
 	none := byTeam[0]
 	none.Team = Team{Name: "未分派"}

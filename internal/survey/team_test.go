@@ -333,4 +333,31 @@ func TestDemo(t *testing.T) {
 	if rounds != 1 || teams != len(survey.DemoTeams) || unassigned != 0 || assigned == 0 || archived != 1 {
 		t.Errorf("demo: %d rounds, %d teams, %d households assigned, %d not, %d villages archived", rounds, teams, assigned, unassigned, archived)
 	}
+	// The demo's team member sees their team's households only; binding
+	// again changes nothing.
+	member := mustUser(t, db, "member", actor.Township, township)
+	for range 2 {
+		if err := st.DemoMember(ctx, staff, township, "member"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := st.GetRound(ctx, member, round)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM survey_household h JOIN survey_team t ON t.id = h.team_id
+		WHERE h.round_id = $1 AND t.region_code = $2 AND t.name = $3`, round, township, survey.DemoTeams[0].Name).Scan(&own); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.Households(ctx, member, r, survey.HouseholdFilter{Region: township}, list.Query{Page: 1, Size: 1})
+	if err != nil || p.Total != own || own == 0 {
+		t.Errorf("demo member lists %d households (%v); the first team has %d of %d", p.Total, err, own, assigned)
+	}
+	if only, err := st.Limited(ctx, member); err != nil || !only {
+		t.Errorf("demo member limited: %v (%v)", only, err)
+	}
+	if n := len(auditActions(t, db, survey.AuditTeamBind)); n != 1 {
+		t.Errorf("demo member bound %d times", n)
+	}
 }
