@@ -90,8 +90,14 @@ func (s *Store) Basic(ctx context.Context, a actor.Actor, table, region string, 
 	}
 	counts := map[string]map[string]int64{}
 	if ok {
-		if err := s.Prepare(ctx, run.ID); err != nil {
+		ready, err := s.Prepared(ctx, run.ID)
+		if err != nil {
 			return Table{}, err
+		}
+		if !ready { // a job prepares the run's rows; the page shows its progress
+			t.Preparing = run.ID
+			t.Basis = fmt.Sprintf("正在准备报表数据（比对批次 #%d，%s，基准日 %s），完成后显示各栏人数。", run.ID, run.RegionCode, run.AsOf.Format("2006-01-02"))
+			return t, nil
 		}
 		if counts, err = s.counts(ctx, run.ID, codes); err != nil {
 			return Table{}, err
@@ -262,7 +268,10 @@ func (s *Store) Persons(ctx context.Context, a actor.Actor, key, region string, 
 	if err != nil || !ok {
 		return list.Page[PersonRow]{}, label, err
 	}
-	if err := s.Prepare(ctx, run.ID); err != nil {
+	if ready, err := s.Prepared(ctx, run.ID); err != nil || !ready {
+		if err == nil {
+			err = errPreparing(run.ID, "人员名单")
+		}
 		return list.Page[PersonRow]{}, "", err
 	}
 	var total int
@@ -270,14 +279,32 @@ func (s *Store) Persons(ctx context.Context, a actor.Actor, key, region string, 
 	if err := s.db.QueryRow(ctx, qc, run.ID, region, key).Scan(&total); err != nil {
 		return list.Page[PersonRow]{}, "", err
 	}
-	q := `SELECT p.id_number, rp.name, p.region_code FROM report_person p
-		JOIN run_person rp ON rp.run_id = p.run_id AND rp.id_number = p.id_number
-		WHERE p.run_id = $1 AND ` + actor.InScope("p.region_code", "$2") + ` AND ` + countPreds[key] + `
-		ORDER BY p.region_code, p.id_number LIMIT $3 OFFSET $4`
-	rows, err := s.db.Query(ctx, q, run.ID, region, lq.Limit(), lq.Offset())
+	rows, err := s.personPage(ctx, run.ID, region, countPreds[key], lq)
 	if err != nil {
 		return list.Page[PersonRow]{}, "", fmt.Errorf("persons of %s: %w", key, err)
 	}
 	items, err := collectPersons(rows)
 	return list.Of(items, total, lq), label, err
+}
+
+// personPage reads one page of the persons matching pred in (region_code,
+// id_number) order, the order of the report_person_list index: after the
+// previous page's last key when the request followed a "next" link, else
+// by skipping rows. The page's keys are found first and only its rows
+// are joined to run_person for the names.
+func (s *Store) personPage(ctx context.Context, runID int64, region, pred string, lq list.Query) (pgx.Rows, error) {
+	keys := `SELECT p.region_code, p.id_number FROM report_person p
+		WHERE p.run_id = $1 AND ` + actor.InScope("p.region_code", "$2") + ` AND ` + pred
+	args := []any{runID, region, lq.Limit()}
+	if len(lq.After) == 2 {
+		keys += ` AND (p.region_code, p.id_number) > ($4, $5) ORDER BY p.region_code, p.id_number LIMIT $3`
+		args = append(args, lq.After[0], lq.After[1])
+	} else {
+		keys += ` ORDER BY p.region_code, p.id_number LIMIT $3 OFFSET $4`
+		args = append(args, lq.Offset())
+	}
+	q := `SELECT k.id_number, rp.name, k.region_code FROM (` + keys + `) k
+		JOIN run_person rp ON rp.run_id = $1 AND rp.id_number = k.id_number
+		ORDER BY k.region_code, k.id_number`
+	return s.db.Query(ctx, q, args...)
 }

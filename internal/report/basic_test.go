@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/idcard"
@@ -151,6 +153,51 @@ func TestBasicTablesByHand(t *testing.T) {
 	st := report.NewStore(db)
 	day := time.Now() // runs count from their start: the run above started today
 
+	// Until a job prepares the run's rows the table says so and counts
+	// nothing, and its lists are refused.
+	pending, err := st.Basic(ctx, city, "basic1", "4409", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pending.Preparing != runID || len(pending.Rows) != 0 {
+		t.Fatalf("before preparation: preparing %d with %d rows, want run %d and none", pending.Preparing, len(pending.Rows), runID)
+	}
+	if _, _, err := st.Persons(ctx, city, "b1.1", "4409", day, list.Query{Page: 1, Size: 10}); apperr.KindOf(err) != apperr.Conflict {
+		t.Fatalf("list before preparation: %v, want a conflict", err)
+	}
+	// Three preparations at once: one writes, the others wait for it and
+	// write nothing; a later one returns at once.
+	var wg sync.WaitGroup
+	wrote := make(chan bool, 3)
+	for range 3 {
+		wg.Go(func() {
+			w, err := st.Prepare(ctx, runID, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			wrote <- w
+		})
+	}
+	wg.Wait()
+	close(wrote)
+	n := 0
+	for w := range wrote {
+		if w {
+			n++
+		}
+	}
+	if w, err := st.Prepare(ctx, runID, nil); err != nil || w || n != 1 {
+		t.Fatalf("preparations that wrote: %d at once and %v later (%v), want 1 and false", n, w, err)
+	}
+	var persons, universe int
+	if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM report_person WHERE run_id = $1),
+		(SELECT count(*) FROM run_person WHERE run_id = $1 AND in_universe)`, runID).Scan(&persons, &universe); err != nil {
+		t.Fatal(err)
+	}
+	if persons != universe || universe == 0 {
+		t.Fatalf("report rows %d for %d persons in the universe", persons, universe)
+	}
+
 	one, err := st.Basic(ctx, city, "basic1", "4409", day)
 	if err != nil {
 		t.Fatal(err)
@@ -232,5 +279,13 @@ func TestBasicTablesByHand(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// mustPrepare prepares run's report rows, as the job does.
+func mustPrepare(t *testing.T, st *report.Store, runID int64) {
+	t.Helper()
+	if _, err := st.Prepare(context.Background(), runID, nil); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/compare"
-	"github.com/canbao/canbao/internal/source"
 )
 
 // Scheme bits of report_person.schemes, by scheme key (DOMAIN §3).
@@ -88,10 +86,19 @@ type Run struct {
 }
 
 // Store reads and writes the report tables.
-type Store struct{ db *pgxpool.Pool }
+type Store struct {
+	db    *pgxpool.Pool
+	fixed *fixedCache // nil: read everything every time
+}
 
 // NewStore returns a Store over db.
 func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
+
+// NewCachedStore returns a Store over db that keeps, for the life of the
+// process, the numbers that never change once written: a prepared run's
+// counts per region and a computed snapshot's indicators per region. The
+// server keeps one; every call still checks the actor's scope first.
+func NewCachedStore(db *pgxpool.Pool) *Store { return &Store{db: db, fixed: newFixedCache(4096)} }
 
 // CurrentRun is the newest successful comparison run covering region that
 // started before day ended; false when there is none.
@@ -111,125 +118,27 @@ func (s *Store) CurrentRun(ctx context.Context, region string, day time.Time) (R
 	return r, true, nil
 }
 
-// Prepare derives the run's report_person rows and counts once; later
-// calls return at once. Concurrent calls for one run wait for the first.
-func (s *Store) Prepare(ctx context.Context, runID int64) error {
-	var done bool
-	if err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM report_run WHERE run_id = $1)`, runID).Scan(&done); err != nil || done {
-		return err
-	}
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // after Commit: a no-op
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('report_run'), $1::int)`, runID); err != nil {
-		return err
-	}
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM report_run WHERE run_id = $1)`, runID).Scan(&done); err != nil || done {
-		return err
-	}
-	start := time.Now()
-	n, err := derivePersons(ctx, tx, runID)
-	if err != nil {
-		return fmt.Errorf("report persons of run %d: %w", runID, err)
-	}
-	const qRun = `INSERT INTO report_run (run_id, persons, duration_ms) VALUES ($1, $2, $3)`
-	if _, err := tx.Exec(ctx, qRun, runID, n, time.Since(start).Milliseconds()); err != nil {
-		return err
-	}
-	if err := deriveCounts(ctx, tx, runID); err != nil {
-		return fmt.Errorf("report counts of run %d: %w", runID, err)
-	}
-	return tx.Commit(ctx)
-}
-
-// derivePersons reads each universe person's linked 户籍 and 参保 records
-// once (the run's batches only) and keeps what the tables count: a living
-// local hukou, an active local enrollment, the schemes held and the scheme
-// groups with one scheme active in two counties (DOMAIN §5's rules).
-func derivePersons(ctx context.Context, tx pgx.Tx, runID int64) (int64, error) {
-	var keys []string
-	var bits, groups []int32
-	for k, b := range schemeBits {
-		keys, bits, groups = append(keys, k), append(bits, int32(b)), append(groups, int32(groupBits[k]))
-	}
-	const q = `
-		INSERT INTO report_person (run_id, id_number, region_code, hukou, local_active, schemes, emp, res, cross_groups,
-		                           pension, medical, flags, survey)
-		WITH run AS (SELECT region_code AS region, batches FROM comparison_run WHERE id = $1),
-		rec AS (
-			SELECT rp.id_number, x.b, x.l
-			FROM run_person rp, unnest(rp.record_batches, rp.record_lines) AS x(b, l)
-			WHERE rp.run_id = $1 AND rp.in_universe
-		),
-		src AS (
-			SELECT r.id_number, b.kind, s.pop_status, s.hukou_region, s.region_code, s.scheme,
-			       (b.kind = $5 AND coalesce(s.enroll_status, 0) <> 4 AND coalesce(s.pay_status, 0) <> 3) AS active
-			FROM rec r
-			JOIN import_batch b ON b.id = r.b AND b.kind IN ($5, $6)
-			JOIN source_record s ON s.batch_id = r.b AND s.line = r.l
-			WHERE s.batch_id = ANY ((SELECT batches FROM run)::bigint[])
-		),
-		sc AS (SELECT * FROM unnest($2::text[], $3::int[], $4::int[]) AS sc(key, bit, grp)),
-		f AS (
-			SELECT s.id_number,
-			       bool_or(s.kind = $6 AND s.pop_status = $7 AND s.hukou_region LIKE run.region || '%') AS hukou,
-			       bool_or(s.active AND s.region_code LIKE run.region || '%') AS local_active,
-			       bit_or(CASE WHEN s.active THEN coalesce(sc.bit, 0) ELSE 0 END) AS schemes
-			FROM src s CROSS JOIN run LEFT JOIN sc ON sc.key = s.scheme
-			GROUP BY s.id_number
-		),
-		cg AS (
-			SELECT id_number, bit_or(grp) AS groups
-			FROM (SELECT s.id_number, sc.grp FROM src s JOIN sc ON sc.key = s.scheme
-			      WHERE s.active AND s.region_code IS NOT NULL
-			      GROUP BY s.id_number, sc.key, sc.grp
-			      HAVING count(DISTINCT left(s.region_code, 6)) > 1) x
-			GROUP BY id_number
-		)
-		SELECT $1, rp.id_number, rp.region_code, coalesce(f.hukou, false), coalesce(f.local_active, false), s.schemes,
-		       ((s.schemes & 3 <> 0)::int + 2 * (s.schemes & 8 <> 0)::int + 4 * (s.schemes & 128 <> 0)::int
-		        + 8 * (s.schemes & 64 <> 0)::int + 16 * (s.schemes & 256 <> 0)::int)::smallint,
-		       ((s.schemes & 4 <> 0)::int + 2 * (s.schemes & 16 <> 0)::int + 4 * (s.schemes & 32 <> 0)::int)::smallint,
-		       coalesce(cg.groups, 0), rp.pension, rp.medical, rp.flags, rp.survey
-		FROM run_person rp
-		LEFT JOIN f ON f.id_number = rp.id_number
-		LEFT JOIN cg ON cg.id_number = rp.id_number
-		CROSS JOIN LATERAL (SELECT coalesce(f.schemes, 0) AS schemes) s
-		WHERE rp.run_id = $1 AND rp.in_universe`
-	tag, err := tx.Exec(ctx, q, runID, keys, bits, groups, string(source.Enrollment), string(source.Hukou), source.PopNormal)
-	return tag.RowsAffected(), err
-}
-
-// deriveCounts writes every computed column's count for each region at or
-// below the run's, from countPreds.
-func deriveCounts(ctx context.Context, tx pgx.Tx, runID int64) error {
-	var pairs []string
-	for _, k := range countKeys() {
-		pairs = append(pairs, fmt.Sprintf("'%s', count(*) FILTER (WHERE %s)", k, countPreds[k]))
-	}
-	// jsonb_build_object takes at most 100 arguments: build in halves.
-	half := len(pairs) / 2
-	q := `
-		INSERT INTO report_count (run_id, region_code, counts)
-		SELECT $1, l.code, jsonb_build_object(` + strings.Join(pairs[:half], ", ") + `) || jsonb_build_object(` + strings.Join(pairs[half:], ", ") + `)
-		FROM report_person p
-		CROSS JOIN LATERAL (SELECT left(p.region_code, n) AS code FROM unnest(ARRAY[2, 4, 6, 9, 12]) AS n
-		                    WHERE n <= length(p.region_code)) l
-		WHERE p.run_id = $1 AND l.code LIKE (SELECT region_code FROM comparison_run WHERE id = $1) || '%'
-		GROUP BY l.code`
-	_, err := tx.Exec(ctx, q, runID)
-	return err
-}
-
-// counts reads the computed counts of the given regions in a run.
+// counts reads the computed counts of the given regions in a prepared
+// run (a region without any is absent). Read-only: the maps may be shared.
 func (s *Store) counts(ctx context.Context, runID int64, codes []string) (map[string]map[string]int64, error) {
-	rows, err := s.db.Query(ctx, `SELECT region_code, counts FROM report_count WHERE run_id = $1 AND region_code = ANY ($2)`, runID, codes)
+	out := map[string]map[string]int64{}
+	var missing []string
+	for _, c := range codes {
+		if m, ok := s.fixed.get(fmt.Sprintf("count|%d|%s", runID, c)); ok {
+			if m != nil {
+				out[c] = m.(map[string]int64)
+			}
+			continue
+		}
+		missing = append(missing, c)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.Query(ctx, `SELECT region_code, counts FROM report_count WHERE run_id = $1 AND region_code = ANY ($2)`, runID, missing)
 	if err != nil {
 		return nil, fmt.Errorf("report counts: %w", err)
 	}
-	out := map[string]map[string]int64{}
 	var code string
 	var raw []byte
 	_, err = pgx.ForEachRow(rows, []any{&code, &raw}, func() error {
@@ -240,5 +149,15 @@ func (s *Store) counts(ctx context.Context, runID int64, codes []string) (map[st
 		out[code] = m
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("report counts: %w", err)
+	}
+	for _, c := range missing { // a prepared run's counts never change
+		if m, ok := out[c]; ok {
+			s.fixed.put(fmt.Sprintf("count|%d|%s", runID, c), m)
+		} else {
+			s.fixed.put(fmt.Sprintf("count|%d|%s", runID, c), nil)
+		}
+	}
+	return out, nil
 }

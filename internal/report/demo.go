@@ -13,9 +13,14 @@ import (
 // Demo gives the demo city and county what staff would have entered by
 // now: the organisational items of the current period (and training
 // sessions of two townships, so the sums show), and one issued bulletin
-// of the county. Idempotent: a period already entered and a county that
+// of the county; and the report rows of its comparison runs. Idempotent: a period already entered and a county that
 // has a bulletin are left alone.
 func Demo(ctx context.Context, s *Store, a actor.Actor, city, county string, now time.Time) error {
+	// The demo compared in the foreground, with no server to start the
+	// preparation job: prepare its runs now, so its tables show numbers.
+	if _, err := s.PrepareMissing(ctx, nil); err != nil {
+		return fmt.Errorf("demo report rows: %w", err)
+	}
 	period := now.Format("2006-01")
 	entries := map[string]map[string]string{
 		city: {"p.1": "是", "p.2": "是", "p.3": "是", "p.4": "是", "p.5": "是", "p.6": "是", "p.7": "是", "p.8": "是",

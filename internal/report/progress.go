@@ -2,8 +2,11 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
@@ -39,15 +42,22 @@ type lines struct {
 // request over a million persons.
 func (s *Store) indicatorLines(ctx context.Context, a actor.Actor, region string, day time.Time) (lines, error) {
 	out := lines{byCode: map[string]map[string]indicator.Value{}}
-	var snap *time.Time
-	if err := s.db.QueryRow(ctx, `SELECT max(day) FROM indicator_day WHERE day <= $1`, day).Scan(&snap); err != nil {
-		return out, fmt.Errorf("snapshot day: %w", err)
-	}
-	if snap == nil {
+	var snap time.Time
+	var computed time.Time
+	err := s.db.QueryRow(ctx, `SELECT day, computed_at FROM indicator_day WHERE day <= $1 ORDER BY day DESC LIMIT 1`, day).Scan(&snap, &computed)
+	if errors.Is(err, pgx.ErrNoRows) {
 		out.basis = "截至 " + day.Format("2006-01-02") + " 尚无每日指标快照，计算类指标暂无数据（快照每日自动生成，也可在领导驾驶舱更新）。"
 		return out, nil
 	}
-	total, kids, err := indicator.NewStore(s.db).Board(ctx, a, region, *snap)
+	if err != nil {
+		return out, fmt.Errorf("snapshot day: %w", err)
+	}
+	// A snapshot recomputed has a new computed time: its lines never change.
+	key := fmt.Sprintf("lines|%s|%s|%d", region, snap.Format("2006-01-02"), computed.UnixNano())
+	if v, ok := s.fixed.get(key); ok {
+		return v.(lines), nil
+	}
+	total, kids, err := indicator.NewStore(s.db).Board(ctx, a, region, snap)
 	if err != nil {
 		return out, err
 	}
@@ -58,7 +68,8 @@ func (s *Store) indicatorLines(ctx context.Context, a actor.Actor, region string
 		}
 	}
 	out.basis = "计算类指标取自 " + snap.Format("2006-01-02") + " 的每日指标快照。"
-	out.day = *snap
+	out.day = snap
+	s.fixed.put(key, out)
 	return out, nil
 }
 

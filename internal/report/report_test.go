@@ -21,6 +21,12 @@ func TestCountiesSumToCity(t *testing.T) {
 	runID := loadTiny(t, db)
 	approve(t, db, runID, p3, "甲三", villA, "个人未参保")
 	st := report.NewStore(db)
+	// the daily snapshot's step: the current run, once
+	for _, want := range []int{1, 0} {
+		if n, err := st.PrepareMissing(ctx, nil); err != nil || n != want {
+			t.Fatalf("PrepareMissing prepared %d runs (%v), want %d", n, err, want)
+		}
+	}
 	day := time.Now()
 	for _, table := range []string{"basic1", "basic2"} {
 		cityT, err := st.Basic(ctx, city, table, "4409", day)

@@ -92,6 +92,9 @@ type Table struct {
 	Columns    []Column
 	Rows       []Row // the 合计 row first, as the seed prints it, then one per child region
 	HasChecks  bool
+	// Preparing is the run whose report rows a job is still preparing
+	// (basic tables): the table has no rows until then. 0 when ready.
+	Preparing int64
 }
 
 // HeaderCell is one merged cell of the header rows: at header row Row,

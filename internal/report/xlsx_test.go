@@ -72,6 +72,7 @@ func TestExportsOpenInLibreOffice(t *testing.T) {
 	runID := loadTiny(t, db)
 	approve(t, db, runID, p3, "甲三", villA, "个人未参保")
 	st := report.NewStore(db)
+	mustPrepare(t, st, runID)
 	day := time.Now()
 	period := day.Format("2006-01")
 	// a value that would be a formula if written as one

@@ -21,6 +21,7 @@ import (
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/report"
 	"github.com/canbao/canbao/internal/survey"
 )
 
@@ -81,6 +82,9 @@ func TestRoutePermissions(t *testing.T) {
 	}
 	run, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: fixture.County, AsOf: demoAsOf.AddDate(0, 1, 0)}, nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.NewStore(e.db).PrepareMissing(ctx, nil); err != nil { // the basic tables' lists need the run's report rows
 		t.Fatal(err)
 	}
 	var (

@@ -524,7 +524,7 @@ func (s *Server) notInsuredParts(ctx context.Context, a actor.Actor, code string
 // handleSnapshotStart recomputes today's snapshot as a job and opens its
 // progress page.
 func (s *Server) handleSnapshotStart(w http.ResponseWriter, r *http.Request) {
-	id, err := s.jobs.Submit(r.Context(), indicator.Job(s.db, currentActor(r), time.Now()))
+	id, err := s.jobs.Submit(r.Context(), s.snapshotJob(currentActor(r), time.Now()))
 	if err != nil {
 		s.error(w, r, err)
 		return

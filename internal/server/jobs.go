@@ -15,6 +15,7 @@ import (
 	"github.com/canbao/canbao/internal/indicator"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/list"
+	"github.com/canbao/canbao/internal/report"
 	"github.com/canbao/canbao/web"
 )
 
@@ -47,6 +48,8 @@ var jobKinds = map[string]struct {
 		func(id int64) string { return runURL(id, "") }, "比对批次"},
 	indicator.JobKind: {"统计快照", "dashboard", "统计失败，未保存任何结果", "/dashboard", "返回领导驾驶舱",
 		func(int64) string { return "/dashboard" }, "领导驾驶舱"},
+	report.JobKind: {"报表数据准备", "reports", "准备失败，未写入任何数据", "/reports", "返回统计报表",
+		func(int64) string { return "/reports" }, "统计报表"},
 	job.KindSurvey: {"入户调查发布", "survey", "发布失败，未写入任何数据", "/survey", "返回入户调查",
 		func(id int64) string { return roundURL(id, "", nil) }, "调查批次"},
 	dynamic.JobKind: {"重新生成变动事件", "imports", "生成失败，登记库未改变", "/imports", "返回数据导入",

@@ -86,7 +86,7 @@ func (s *Server) SubmitNightly(ctx context.Context) ([]int64, error) {
 	var ids []int64
 	for _, c := range counties {
 		req := compare.Request{Region: c.Code, Incremental: true}
-		id, err := s.jobs.Submit(ctx, s.compare.Job(nightlyActor, req, c.Name+"，夜间增量比对", nil))
+		id, err := s.jobs.Submit(ctx, s.thenPrepareReports(s.compare.Job(nightlyActor, req, c.Name+"，夜间增量比对", nil)))
 		if err != nil {
 			return ids, fmt.Errorf("submit nightly comparison of %s: %w", c.Code, err)
 		}

@@ -38,7 +38,7 @@ func (s *Server) routesReports(r chi.Router) {
 	edit.Post("/reports/bulletins", s.handleBulletinCreate)
 }
 
-func (s *Server) reports() *report.Store { return report.NewStore(s.db) }
+func (s *Server) reports() *report.Store { return s.reportStore }
 
 // reportTables are the tables with pages; editable ones have hand-entered items.
 var reportTables = map[string]bool{"progress": true, "basic1": true, "basic2": true}
@@ -145,6 +145,13 @@ func (s *Server) handleReportTable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.XLSX = "/reports/" + p.table + "/export.xlsx?" + p.query(t.RegionCode)
+	if t.Preparing != 0 {
+		if v.Preparing, err = s.preparingView(r.Context(), a, t.Preparing); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		v.XLSX = ""
+	}
 	if a.May(actor.ReportEdit) && len(report.Manual(p.table)) > 0 {
 		v.Edit = "/reports/" + p.table + "/edit?" + url.Values{"region": {t.RegionCode}, "period": {p.period}}.Encode()
 	}
@@ -227,10 +234,34 @@ func rateLinks(t report.Table, v *web.ReportTableView) {
 	}
 }
 
+// preparingView starts (or finds) the job that prepares run's report rows
+// and shows its progress; the viewer polls it when the job is in their
+// region.
+func (s *Server) preparingView(ctx context.Context, a actor.Actor, runID int64) (*web.ReportPreparing, error) {
+	j, err := s.prepareReports(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	st := statusOf(j, time.Now())
+	v := &web.ReportPreparing{Label: st.Label, Percent: st.Percent, Message: st.Message, Elapsed: st.Elapsed, Error: st.Error}
+	if a.Sees(j.Region) && a.May(actor.JobRead) {
+		v.Status = jobURL(j.ID) + "/status"
+	}
+	return v, nil
+}
+
 func (s *Server) handleReportXLSX(w http.ResponseWriter, r *http.Request) {
 	t, p, err := s.buildReport(r)
 	if err != nil {
 		s.error(w, r, err)
+		return
+	}
+	if t.Preparing != 0 {
+		if _, err := s.prepareReports(r.Context(), t.Preparing); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.error(w, r, apperr.Conflictf("正在准备报表数据（比对批次 #%d），暂不能导出，请在报表页面显示数字后再导出", t.Preparing))
 		return
 	}
 	name := fmt.Sprintf("%s_%s_%s.xlsx", t.Title, t.RegionName, p.period)
@@ -369,6 +400,7 @@ func (s *Server) handleReportList(w http.ResponseWriter, r *http.Request) {
 	lq := list.Parse(q, reportListSpec)
 	lq.Filters.Set("region", p.region)
 	lq.Filters.Set("date", p.day.Format("2006-01-02"))
+	s.listAfter(r, &lq, 2)
 	col := q.Get("col")
 	page, label, err := s.reports().Persons(r.Context(), currentActor(r), col, p.region, p.day, lq)
 	if err != nil {
@@ -389,6 +421,9 @@ func (s *Server) handleReportList(w http.ResponseWriter, r *http.Request) {
 		Caption: fmt.Sprintf("%s（%s 第 %s 栏，截至 %s）", label, report.TableTitle(table), strings.SplitN(col, ".", 2)[1], p.day.Format("2006-01-02")),
 		Pager:   web.PagerOf(page.Query, page.Total, "/reports/list"),
 		Back:    "/reports/" + table + "?" + url.Values{"region": {reg.Code}, "date": {p.day.Format("2006-01-02")}}.Encode()}
+	if n := len(page.Items); n == lq.Size { // the survey lists ignore it and skip rows
+		v.Pager.Cursor = s.listCursor(lq, page.Items[n-1].RegionCode, page.Items[n-1].IDNumber)
+	}
 	for _, it := range page.Items {
 		v.Persons = append(v.Persons, web.ReportPerson{ID: idcard.Mask(it.IDNumber), Name: it.Name, Region: it.RegionCode})
 	}

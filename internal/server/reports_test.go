@@ -18,6 +18,7 @@ import (
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/indicator"
+	"github.com/canbao/canbao/internal/report"
 )
 
 // reportEnv is a generated county with one comparison run.
@@ -29,6 +30,9 @@ func reportEnv(t *testing.T, households int) *env {
 		t.Fatal(err)
 	}
 	if _, err := indicator.Snapshot(context.Background(), e.db, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.NewStore(e.db).PrepareMissing(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	return e

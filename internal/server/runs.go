@@ -102,7 +102,7 @@ func (s *Server) handleCompareStart(w http.ResponseWriter, r *http.Request) {
 		}
 		req.AsOf, title = day, reg.Name+"，基准日 "+form.AsOf
 	}
-	id, err := s.jobs.Submit(r.Context(), s.compare.Job(a, req, title, nil))
+	id, err := s.jobs.Submit(r.Context(), s.thenPrepareReports(s.compare.Job(a, req, title, nil)))
 	if err != nil {
 		s.error(w, r, err)
 		return

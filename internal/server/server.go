@@ -26,6 +26,7 @@ import (
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/registry"
+	"github.com/canbao/canbao/internal/report"
 	"github.com/canbao/canbao/internal/survey"
 	"github.com/canbao/canbao/web"
 )
@@ -100,6 +101,9 @@ type Server struct {
 
 	// regionsCache keeps the regions pages look up on every request.
 	regionsCache *regionCache
+
+	prep        prepJobs      // report preparation jobs started by this process
+	reportStore *report.Store // keeps prepared runs' counts and snapshots' lines
 }
 
 // New builds the server and its routes, and starts its job runner (which
@@ -125,6 +129,7 @@ func New(cfg Config, db *pgxpool.Pool, log *slog.Logger) *Server {
 	s.indicators = indicator.NewStore(db)
 	s.dashViews, s.notInsuredViews = newViewCache[web.DashboardView](1024), newViewCache[web.NotInsuredView](1024)
 	s.regionsCache = newRegionCache(30*time.Second, 20_000)
+	s.reportStore = report.NewCachedStore(db)
 	s.keys = newPersonKeys(loadSecret(db, log, "person_key"))
 	s.csrfKey = loadSecret(db, log, "csrf")
 	if err := s.jobs.Start(context.Background()); err != nil {

@@ -49,7 +49,7 @@ func (s *Server) snapshots(ctx context.Context) {
 }
 
 func (s *Server) submitSnapshot(ctx context.Context) {
-	if _, err := s.jobs.Submit(ctx, indicator.Job(s.db, indicator.System, time.Now())); err != nil && ctx.Err() == nil {
+	if _, err := s.jobs.Submit(ctx, s.snapshotJob(indicator.System, time.Now())); err != nil && ctx.Err() == nil {
 		s.log.Warn("nightly snapshot", "err", err)
 	}
 }

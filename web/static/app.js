@@ -35,6 +35,10 @@
             setTimeout(tick, 500);
             return;
           }
+          if (s.state === "succeeded" && box.hasAttribute("data-job-reload")) {
+            window.location.reload(); // the page shows what the job prepared
+            return;
+          }
           if (s.result) {
             window.location.href = s.result;
             return;
