@@ -52,6 +52,9 @@ func benchIncremental(b *testing.B, db *pgxpool.Pool, gen demo.Result) {
 		b.Fatal(err)
 	}
 	fullD := time.Since(t)
+	for _, st := range full.Steps {
+		b.Logf("  full %s %v", st.Step, st.Duration)
+	}
 	if _, err := db.Exec(ctx, `UPDATE comparison_run SET status = 'done' WHERE id = $1`, inc.RunID); err != nil {
 		b.Fatal(err)
 	}
