@@ -74,12 +74,28 @@ func BenchmarkReports(b *testing.B) {
 	if _, err := st.Prepare(ctx, res.RunID, nil); err != nil {
 		b.Fatal(err)
 	}
+	committed := time.Since(t0)
+	// The job's last step (VACUUM ANALYZE of the new rows) runs after the
+	// rows are committed; the pages are measured once it is over.
+	for {
+		var busy bool
+		const q = `SELECT EXISTS (SELECT 1 FROM job WHERE kind = 'report' AND state IN ('queued', 'running'))`
+		if err := e.db.QueryRow(ctx, q).Scan(&busy); err != nil {
+			b.Fatal(err)
+		}
+		if !busy {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	jobDone := time.Since(t0)
 	var persons, took int64
 	if err := e.db.QueryRow(ctx, `SELECT persons, duration_ms FROM report_run WHERE run_id = $1`, res.RunID).Scan(&persons, &took); err != nil {
 		b.Fatal(err)
 	}
 	fmt.Printf("indicator snapshot %.0f ms; first basic table (waiting state, starts the job) %.0f ms\n", ms(snap), ms(first))
-	fmt.Printf("report rows of %d persons prepared by the job in %d ms (waited %.0f ms)\n", persons, took, ms(time.Since(t0)))
+	fmt.Printf("report rows of %d persons prepared by the job in %d ms (rows committed after %.0f ms, job with its VACUUM ANALYZE over after %.0f ms)\n",
+		persons, took, ms(committed), ms(jobDone))
 	b.ReportMetric(ms(first), "first-basic-ms")
 	b.ReportMetric(float64(took), "prepare-ms")
 
