@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -164,7 +165,7 @@ func (s *Store) bind(ctx context.Context, a actor.Actor, teamID int64, b Binding
 	if err := checkManager(ctx, s.db, a); err != nil {
 		return err
 	}
-	if !slicesContainsMember(t.Members, b.Member) {
+	if !slices.ContainsFunc(t.Members, func(m TeamMember) bool { return m.Name == b.Member }) {
 		return apperr.Invalidf("调查组“%s”没有名为“%s”的组员", t.Name, b.Member)
 	}
 	tx, err := s.db.Begin(ctx)
@@ -283,15 +284,6 @@ func onOff(on bool) string {
 		return "开"
 	}
 	return "关"
-}
-
-func slicesContainsMember(ms []TeamMember, name string) bool {
-	for _, m := range ms {
-		if m.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // inView checks that household id, read as lying in region, is in the
