@@ -124,7 +124,7 @@ func (r *run) writePersons(ctx context.Context) error {
 			batches, lines = batches[:0], lines[:0]
 			p := &s.persons[pi]
 			if p.ghost {
-				batches, lines = r.inc.ghostRefs(p.id, batches, lines)
+				batches, lines = r.inc.ghostRefs(pi, batches, lines)
 			} else {
 				for _, li := range byPerson[start[pi]:start[pi+1]] {
 					batches = append(batches, s.batches[s.linkBatch[li]].ID)
