@@ -688,13 +688,14 @@ func (r *run) linkTouched(ctx context.Context) error {
 			return err
 		}
 		t := time.Now()
-		r.state = newState(r.req.Region, r.batches, decisions)
-		inc.addGhosts(r.state)
-		t = r.lap(fmt.Sprintf("第 %d 轮 加入未变人员", round), t)
-		if err := r.loadTouched(ctx); err != nil {
+		if err := r.readTouched(ctx); err != nil {
 			return err
 		}
 		t = r.lap(fmt.Sprintf("第 %d 轮 读取记录", round), t)
+		r.state = newState(r.req.Region, r.batches, decisions)
+		inc.addGhosts(r.state)
+		inc.replay(r.state)
+		t = r.lap(fmt.Sprintf("第 %d 轮 加入人员和记录", round), t)
 		if err := r.fuzzyLinks(ctx); err != nil {
 			return err
 		}

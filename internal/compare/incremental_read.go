@@ -15,28 +15,36 @@ type cachedRow struct {
 	vals [][]byte
 }
 
-// loadTouched gives the state, batch by batch in line order, the records
-// of touched IDs, the lines listed, damaged IDs and IDs ending in 000.
+// readTouched reads the records of touched IDs, the lines listed, damaged
+// IDs and IDs ending in 000, into the cache (see replay).
 //
 // The first round reads them with one scan of each batch (source_record
-// has no index on the ID: one would slow every import). A later round
-// touches only ghosts, persons of the base none of whose records changed
-// (else they were touched from the start): their records are the base's
-// under their current lines, fetched by line, and every other record of
-// their ID was read already (the base explained it, or it is new). Every
-// round then replays the records read so far, so the state is built as a
-// full run builds it, from the same records in the same order.
-func (r *run) loadTouched(ctx context.Context) error {
+// has no index on the ID: one would slow every import), then the records
+// of the ghosts a mangled ID may merge into. A later round touches only
+// ghosts, persons of the base none of whose records changed (else they
+// were touched from the start): their records are the base's under their
+// current lines, fetched by line, and every other record of their ID was
+// read already (the base explained it, or it is new).
+func (r *run) readTouched(ctx context.Context) error {
 	inc := r.inc
 	if inc.cache == nil {
-		if err := r.readTouched(ctx); err != nil {
+		if err := r.scanTouched(ctx); err != nil {
 			return err
 		}
-	} else if err := r.readGhostRecords(ctx); err != nil {
+		inc.read = maps.Clone(inc.touched)
+		inc.touchMangled()
+	}
+	if err := r.readGhostRecords(ctx); err != nil {
 		return err
 	}
 	inc.read = maps.Clone(inc.touched)
-	s := r.state
+	return nil
+}
+
+// replay gives the state the records read so far, batch by batch in line
+// order: it is built as a full run builds it, from the same records in
+// the same order.
+func (inc *incremental) replay(s *state) {
 	var rec rawRecord
 	for bi := range s.batches {
 		b := &s.batches[bi]
@@ -45,11 +53,34 @@ func (r *run) loadTouched(ctx context.Context) error {
 			s.add(int32(bi), b, &rec)
 		}
 	}
-	return nil
 }
 
-// readTouched scans each batch once for the first round's records.
-func (r *run) readTouched(ctx context.Context) error {
+// touchMangled touches, before anything is linked, the ghosts a record
+// with a mangled ID (ending in 000) may be merged into (see mangledOf):
+// those close enough to the ID and named as the record is. Found only
+// once linked, each would cost another round.
+func (inc *incremental) touchMangled() {
+	var rec rawRecord
+	for _, rows := range inc.cache {
+		for _, row := range rows {
+			rec.parse(row.vals)
+			id, ok := packBytes(rec.id)
+			if rec.damage != nil || !ok || !endsIn000(id) {
+				continue
+			}
+			i, _ := inc.find(id - min(id, 1100))
+			for ; i < len(inc.persons) && inc.persons[i].id < id+1100; i++ {
+				p := &inc.persons[i]
+				if p.id != id && !inc.touched[p.id] && string(inc.arena[p.name.off:p.name.off+p.name.n]) == string(rec.name) {
+					inc.touch(p.id)
+				}
+			}
+		}
+	}
+}
+
+// scanTouched scans each batch once for the first round's records.
+func (r *run) scanTouched(ctx context.Context) error {
 	inc := r.inc
 	inc.cache = map[int64][]cachedRow{}
 	ids := make([]string, 0, len(inc.touched))
