@@ -265,8 +265,9 @@ type changes struct {
 type pair struct {
 	old, new int64
 	lineMap  []int32 // old line → new line, -1 for a removed record
-	removed  []int32 // old lines
-	addedNew []int32 // new lines
+	removed  []int32  // old lines
+	addedNew []int32  // new lines
+	ids      []uint64 // the valid IDs of the removed and added records
 }
 
 // batchChanges pairs the base's batches with this run's: the same, one
@@ -366,10 +367,12 @@ func sameLayout(ctx context.Context, tx pgx.Tx, a, b int64) (bool, error) {
 	return same, nil
 }
 
-// lineHash is a record's line and a hash of its cells.
+// lineHash is a record's line, a hash of its cells and its valid ID (0
+// for none).
 type lineHash struct {
 	Line int32
 	Hash int64
+	ID   uint64
 }
 
 // readHashes reads a batch's lines and the digests of their typed
@@ -377,9 +380,12 @@ type lineHash struct {
 // their cells; null says a row has no digest (imported before there was
 // one).
 func readHashes(ctx context.Context, tx pgx.Tx, batch int64, raw bool) (out []lineHash, null bool, err error) {
-	q := `SELECT line, row_hash FROM source_record WHERE batch_id = $1`
+	// The IDs ride along: those of the records removed or added are
+	// touched, and a second read of the lines to find them cost as much as
+	// the first.
+	q := `SELECT line, row_hash, id_norm FROM source_record WHERE batch_id = $1`
 	if raw {
-		q = `SELECT line, hashtextextended(raw, 0) FROM source_record WHERE batch_id = $1`
+		q = `SELECT line, hashtextextended(raw, 0), id_norm FROM source_record WHERE batch_id = $1`
 	}
 	rows, err := tx.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode}, batch)
 	if err != nil {
@@ -393,7 +399,8 @@ func readHashes(ctx context.Context, tx pgx.Tx, batch int64, raw bool) (out []li
 			null = true
 			continue
 		}
-		h := lineHash{int32(binary.BigEndian.Uint32(v[0])), int64(binary.BigEndian.Uint64(v[1]))}
+		h := lineHash{Line: int32(binary.BigEndian.Uint32(v[0])), Hash: int64(binary.BigEndian.Uint64(v[1]))}
+		h.ID, _ = packBytes(v[2])
 		sorted = sorted && (len(out) == 0 || out[len(out)-1].Line <= h.Line)
 		out = append(out, h)
 	}
@@ -503,11 +510,17 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
 	for _, r := range nw {
 		if !kept[r.Line] {
 			p.addedNew = append(p.addedNew, r.Line)
+			if r.ID != 0 {
+				p.ids = append(p.ids, r.ID)
+			}
 		}
 	}
 	for _, r := range o {
 		if p.lineMap[r.Line] < 0 {
 			p.removed = append(p.removed, r.Line)
+			if r.ID != 0 {
+				p.ids = append(p.ids, r.ID)
+			}
 		}
 	}
 	return p, nil
@@ -638,13 +651,9 @@ func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) e
 		}
 		return rows.Err()
 	}
-	const lineIDs = `SELECT id_norm FROM source_record WHERE batch_id = $1 AND line = ANY($2) AND id_norm IS NOT NULL`
 	for _, p := range ch.pairs {
-		if err := ids(lineIDs, p.old, p.removed); err != nil {
-			return err
-		}
-		if err := ids(lineIDs, p.new, p.addedNew); err != nil {
-			return err
+		for _, id := range p.ids {
+			inc.touch(id)
 		}
 		inc.lines[p.new] = append(inc.lines[p.new], p.addedNew...)
 	}
