@@ -124,7 +124,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		VALUES ($1, $2, 'done', $3, $4, $5) RETURNING id`, req.Region, req.AsOf, batchIDs(batches), nullID(a.UserID), a.Username).Scan(&runID); err != nil {
 		return RunResult{}, fmt.Errorf("insert run: %w", err)
 	}
-	r := &run{tx: tx, id: runID, req: req, by: a, batches: batches}
+	r := &run{tx: tx, db: e.db, id: runID, req: req, by: a, batches: batches}
 	times, err := r.execute(ctx, prog)
 	if err != nil {
 		return RunResult{}, err
@@ -277,6 +277,7 @@ func nullID(id int64) *int64 {
 // run holds one comparison's state while it runs.
 type run struct {
 	tx      pgx.Tx
+	db      *pgxpool.Pool // for reads of committed rows beside tx's (see planIncremental)
 	id      int64
 	req     Request
 	by      actor.Actor // who runs it
