@@ -55,7 +55,7 @@ type RunResult struct {
 	Incremental                        bool   // the run was incremental
 	Note                               string // why a requested incremental run ran in full, or what it touched
 	Duration                           time.Duration
-	Steps                              []StepTime // how long each step took
+	Steps                              []StepTime // how long each step took, each followed by its timed parts ("· …")
 }
 
 // StepTime is one step's duration, for the log and the benchmark.

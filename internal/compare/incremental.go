@@ -28,8 +28,9 @@ import (
 //   - Touched persons are the IDs of added and removed records, the persons
 //     the base linked a removed record to, the persons whose registry entry
 //     changed after the base run committed (another source may have changed
-//     it, and a full run would set it back), and persons whose ID ends in 000
-//     (see mergeMangled).
+//     it, and a full run would set it back), persons whose ID ends in 000
+//     (see mergeMangled) and, once the records are read, the persons a
+//     record with such an ID may be merged into (touchMangled).
 //   - Every other person of the base is a ghost: known by ID and name (so
 //     candidate searches see them as a full run would) but with no records
 //     read; their result, region and records are the base's.
@@ -39,8 +40,9 @@ import (
 //     them are linked again as in a full run; reviewers' decisions since
 //     the base take effect there.
 //   - When a record now goes to another person than in the base, or a ghost
-//     takes a link or a merge, that person is touched too and the records
-//     are read again, until nothing more changes.
+//     takes a link or a merge, that person is touched too, their records
+//     (the base's) are fetched by line and all records are linked again,
+//     until nothing more changes (see readTouched).
 //
 // An incremental run runs in full instead when there is no base, the as-of
 // date differs from the base's, or more than maxTouchedShare of the base's
