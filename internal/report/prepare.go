@@ -74,6 +74,13 @@ func (s *Store) Prepare(ctx context.Context, runID int64, p *job.Progress) (bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM report_run WHERE run_id = $1)`, runID).Scan(&done); err != nil || done {
 		return false, err
 	}
+	// On the 1,000,000-person county the planner, underestimating how many
+	// records the run's batches hold, probed source_record's BRIN index
+	// once per record (still running after 30 minutes); joins by hashing
+	// or merging read each table once.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+		return false, err
+	}
 	start := time.Now()
 	n, err := derivePersons(ctx, tx, runID)
 	if err != nil {
