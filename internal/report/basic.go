@@ -131,7 +131,7 @@ func (s *Store) Basic(ctx context.Context, a actor.Actor, table, region string, 
 				return Cell{Known: true, N: n}
 			}
 			return Cell{}
-		case surveyPreds[c.Key] != "":
+		case surveyPreds[c.Key] != nil:
 			return Cell{Known: true, N: fromSurvey[c.Key], Link: listLink(link, c.Key, code, dayS)}
 		case ok:
 			return Cell{Known: true, N: counts[code][c.Key], Link: listLink(link, c.Key, code, dayS)}
@@ -246,22 +246,12 @@ func (s *Store) Persons(ctx context.Context, a actor.Actor, key, region string, 
 		return list.Page[PersonRow]{}, "", err
 	}
 	c, ok := column(key)
-	if !ok || c.Manual || (countPreds[key] == "" && surveyPreds[key] == "") {
+	if !ok || c.Manual || (countPreds[key] == "" && surveyPreds[key] == nil) {
 		return list.Page[PersonRow]{}, "", apperr.NotFoundf("没有这一栏的人员名单")
 	}
 	label := c.Label
-	if p := surveyPreds[key]; p != "" {
-		var total int
-		q := surveyLive + ` SELECT count(*) FROM live WHERE ` + p
-		if err := s.db.QueryRow(ctx, q, region, day).Scan(&total); err != nil {
-			return list.Page[PersonRow]{}, "", err
-		}
-		q = surveyLive + ` SELECT id_number, name, region_code FROM live WHERE ` + p + ` ORDER BY region_code, id_number LIMIT $3 OFFSET $4`
-		rows, err := s.db.Query(ctx, q, region, day, lq.Limit(), lq.Offset())
-		if err != nil {
-			return list.Page[PersonRow]{}, "", err
-		}
-		items, err := collectPersons(rows)
+	if surveyPreds[key] != nil {
+		items, total, err := s.surveyPersons(ctx, key, region, day, lq.Offset(), lq.Limit())
 		return list.Of(items, total, lq), label, err
 	}
 	run, ok, err := s.CurrentRun(ctx, region, day)

@@ -289,3 +289,73 @@ func mustPrepare(t *testing.T, st *report.Store, runID int64) {
 		t.Fatal(err)
 	}
 }
+
+// TestSurveyColumnsFollowForms: the server's store keeps the survey
+// columns' rows between requests; every change that moves them (a form
+// approved, an approved form superseded, a member no longer a target) is
+// seen by the next table and its list, and a draft saved is not a change.
+func TestSurveyColumnsFollowForms(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	runID := loadTiny(t, db)
+	st := report.NewCachedStore(db)
+	mustPrepare(t, st, runID)
+	day := time.Now()
+	version := func() int64 {
+		var n int64
+		if err := db.QueryRow(ctx, `SELECT n FROM report_survey_version`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	check := func(step, want string) {
+		t.Helper()
+		one, err := st.Basic(ctx, city, "basic1", "4409", day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		two, err := st.Basic(ctx, city, "basic2", "4409", day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := values(one, row(t, one, "4409"), 6) + " " + values(one, row(t, one, countyA), 6) + " " +
+			values(two, row(t, two, "4409"), 16, 26)
+		if got != want {
+			t.Errorf("%s: got %s, want %s", step, got, want)
+		}
+		p, _, err := st.Persons(ctx, city, "b1.6", "4409", day, list.Query{Page: 1, Size: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if "6="+strconv.Itoa(p.Total) != values(one, row(t, one, "4409"), 6) || len(p.Items) != p.Total {
+			t.Errorf("%s: list of column 6 has %d of %d persons, figure %s", step, len(p.Items), p.Total, values(one, row(t, one, "4409"), 6))
+		}
+	}
+	check("no forms", "6=0 6=0 16=0 26=0")
+	approve(t, db, runID, p3, "甲三", villA, "个人未参保")
+	check("one approved", "6=1 6=1 16=1 26=0")
+	approve(t, db, runID, p2, "甲二", villA, "其他：外出务工")
+	check("two approved", "6=2 6=2 16=1 26=1")
+
+	// An approved form superseded (an edit after approval) no longer
+	// counts; the new draft that supersedes it is no change.
+	if _, err := db.Exec(ctx, `UPDATE survey_form SET state = 'superseded' WHERE state = 'approved' AND reason = '个人未参保'`); err != nil {
+		t.Fatal(err)
+	}
+	before := version()
+	tag, err := db.Exec(ctx, `INSERT INTO survey_form (member_id, household_id, round_id, state)
+		SELECT m.id, m.household_id, m.round_id, 'draft' FROM survey_member m WHERE m.id_number = $1`, p3)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("draft: %v %v", tag, err)
+	}
+	if v := version(); v != before {
+		t.Errorf("a draft saved moved the version from %d to %d", before, v)
+	}
+	check("one superseded", "6=1 6=1 16=0 26=1")
+	// A member who is no longer a target leaves column 6, not the reasons.
+	if _, err := db.Exec(ctx, `UPDATE survey_member SET target = false WHERE id_number = $1`, p2); err != nil {
+		t.Fatal(err)
+	}
+	check("no longer a target", "6=0 6=0 16=0 26=1")
+}

@@ -89,6 +89,7 @@ type Run struct {
 type Store struct {
 	db    *pgxpool.Pool
 	fixed *fixedCache // nil: read everything every time
+	live  *liveCache  // survey rows; nil: read every time
 }
 
 // NewStore returns a Store over db.
@@ -96,9 +97,12 @@ func NewStore(db *pgxpool.Pool) *Store { return &Store{db: db} }
 
 // NewCachedStore returns a Store over db that keeps, for the life of the
 // process, the numbers that never change once written: a prepared run's
-// counts per region and a computed snapshot's indicators per region. The
-// server keeps one; every call still checks the actor's scope first.
-func NewCachedStore(db *pgxpool.Pool) *Store { return &Store{db: db, fixed: newFixedCache(4096)} }
+// counts per region and a computed snapshot's indicators per region, and
+// the survey forms the tables count until one of them changes. The server
+// keeps one; every call still checks the actor's scope first.
+func NewCachedStore(db *pgxpool.Pool) *Store {
+	return &Store{db: db, fixed: newFixedCache(4096), live: newLiveCache(500_000)}
+}
 
 // CurrentRun is the newest successful comparison run covering region that
 // started before day ended; false when there is none.

@@ -47,7 +47,7 @@ func (s *Server) dashRegion(r *http.Request) (region.Region, error) {
 // regionCrumbs is the path from the top down to code; the regions the
 // viewer may open link to link(code). Dashboards and reports share it.
 func (s *Server) regionCrumbs(ctx context.Context, a actor.Actor, code string, link func(string) string) ([]web.Crumb, error) {
-	path, err := s.regions.Path(ctx, code)
+	path, err := s.regionPath(ctx, code)
 	if err != nil {
 		return nil, err
 	}

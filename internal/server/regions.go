@@ -80,7 +80,7 @@ func (s *Server) regionView(ctx context.Context, a actor.Actor, code string) (we
 // regionChoices are the choices of a region picker: the viewer's own
 // region and the regions directly below it.
 func (s *Server) regionChoices(ctx context.Context, code, name string) ([]web.Option, error) {
-	children, err := s.regions.Children(ctx, code)
+	children, err := s.regionChildren(ctx, code)
 	if err != nil {
 		return nil, err
 	}

@@ -407,8 +407,7 @@ func (s *Server) handleReportList(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	a := currentActor(r)
-	reg, err := s.regions.Get(r.Context(), a, p.region)
+	reg, err := s.region(r.Context(), currentActor(r), p.region)
 	if err != nil {
 		s.error(w, r, err)
 		return
