@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/survey"
 )
 
 // Progress describes simulated field work of a survey round: who was
@@ -89,6 +91,9 @@ func SurveyProgress(ctx context.Context, db *pgxpool.Pool, p Progress) (int64, e
 		if _, err := tx.Exec(ctx, s.q, s.args...); err != nil {
 			return 0, fmt.Errorf("demo round %s: %w", s.what, err)
 		}
+	}
+	if err := survey.Recount(ctx, tx, round); err != nil {
+		return 0, err
 	}
 	return round, tx.Commit(ctx)
 }

@@ -235,7 +235,7 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	// Every household lies in exactly one child (its code's prefix), so
 	// the region's numbers are the children's sums: one pass, not two.
 	if n := region.ChildLen(code); n > len(code) {
-		if p.Children, err = s.count(ctx, a, round.ID, code, today, `left(h.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
+		if p.Children, err = s.count(ctx, a, round.ID, code, today, `left(c.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
 			return p, err
 		}
 		for i := range p.Children {
@@ -255,13 +255,13 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	if len(code) < 9 {
 		return p, s.label(ctx, &p)
 	}
-	if p.Teams, err = s.count(ctx, a, round.ID, code, today, `coalesce(h.team_id, 0)::text`, ""); err != nil {
+	if p.Teams, err = s.count(ctx, a, round.ID, code, today, `c.team_id::text`, ""); err != nil {
 		return p, err
 	}
 	for i := range p.Teams {
 		p.Teams[i].Group.Kind = "team"
 	}
-	if p.Clerks, err = s.count(ctx, a, round.ID, code, today, `coalesce(f.entered_by, 0)::text`, "f.id IS NOT NULL"); err != nil {
+	if p.Clerks, err = s.count(ctx, a, round.ID, code, today, `c.clerk_id::text`, "clerk"); err != nil {
 		return p, err
 	}
 	for i := range p.Clerks {
@@ -270,32 +270,28 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	return p, s.label(ctx, &p)
 }
 
-// count counts every metric per key (an SQL expression over the progress
-// base), only over rows meeting extra when given. Households of a clerk
-// are those with a person whose form they entered.
-func (s *Forms) count(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, extra string) ([]ProgressRow, error) {
-	where := progressBase
-	if extra != "" {
-		where += " AND " + extra
+// count sums the kept counts (survey_count) per key, an SQL expression
+// over them: the households' rows, or the clerks' rows when by is
+// "clerk". They are progressBase's numbers added up per household as
+// countsOf does; overdue is every person not confirmed once the deadline
+// ($3) has passed. Only keys with a person are listed, as when they were
+// counted from the base.
+func (s *Forms) count(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, by string) ([]ProgressRow, error) {
+	rows := `c.clerk_id = -1`
+	if by == "clerk" {
+		rows = `c.clerk_id >= 0`
 	}
 	q := `
-		WITH p AS (
-			SELECT ` + key + ` AS key, h.id AS hid,
-			       coalesce(` + personPredicates[ProgressVisited] + `, false) AS visited,
-			       coalesce(` + personPredicates[ProgressConfirmed] + `, false) AS confirmed,
-			       coalesce(` + personPredicates[ProgressReturned] + `, false) AS returned,
-			       coalesce(` + personPredicates[ProgressOverdue] + `, false) AS overdue
-			` + where + `),
-		hh AS (SELECT key, hid, bool_or(visited) AS visited, bool_and(confirmed) AS confirmed FROM p GROUP BY key, hid),
-		hc AS (SELECT key, count(*) AS n, count(*) FILTER (WHERE visited) AS v, count(*) FILTER (WHERE confirmed) AS c FROM hh GROUP BY key)
-		SELECT p.key, hc.n, hc.v, hc.c, count(*), count(*) FILTER (WHERE p.visited), count(*) FILTER (WHERE p.confirmed),
-		       count(*) FILTER (WHERE p.returned), count(*) FILTER (WHERE p.overdue)
-		FROM p JOIN hc ON hc.key = p.key GROUP BY p.key, hc.n, hc.v, hc.c ORDER BY p.key`
-	rows, err := s.db.Query(ctx, q, round, code, today, a.UserID)
+		SELECT ` + key + `, sum(c.hh), sum(c.hh_visited), sum(c.hh_confirmed), sum(c.p_persons), sum(c.visited), sum(c.confirmed),
+		       sum(c.returned), CASE WHEN r.deadline < $3 THEN sum(c.p_persons - c.confirmed) ELSE 0 END
+		FROM survey_count c JOIN survey_round r ON r.id = c.round_id
+		WHERE c.round_id = $1 AND ` + rows + ` AND ` + actor.InScope("c.region_code", "$2::text") + ` AND ` + inTeamView("c", "$4::bigint") + `
+		GROUP BY 1, r.deadline HAVING sum(c.p_persons) > 0 ORDER BY 1`
+	res, err := s.db.Query(ctx, q, round, code, today, a.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("progress: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ProgressRow, error) {
+	return pgx.CollectRows(res, func(row pgx.CollectableRow) (ProgressRow, error) {
 		var r ProgressRow
 		err := row.Scan(&r.Group.Key, &r.Households, &r.HouseholdsVisited, &r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed,
 			&r.Returned, &r.Overdue)

@@ -250,7 +250,7 @@ func (s *Forms) review(ctx context.Context, a actor.Actor, formID int64, version
 		return FormRecord{}, err
 	}
 	var out FormRecord
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHouseholdOfForm, formID, func(tx pgx.Tx) error {
 		f, region, err := lockForm(ctx, tx, formID)
 		if err != nil || !a.Sees(region) {
 			return notFound(err)
@@ -282,7 +282,7 @@ func (s *Forms) review(ctx context.Context, a actor.Actor, formID int64, version
 		}
 		out, err = scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, formID))
 		return err
-	})
+	}))
 	return out, err
 }
 
