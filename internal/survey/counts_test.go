@@ -325,6 +325,14 @@ func TestKeptCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("top-up")
+	// The lists behind the numbers, read from the rows, are as long.
+	for _, who := range []actor.Actor{manager, limited} {
+		p, err := forms.Progress(ctx, who, res.Round, township)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLists(t, &world{forms: forms}, who, p)
+	}
 }
 
 // TestKeptCountsConcurrent: clerks saving and submitting forms of one

@@ -103,6 +103,27 @@ func (g Group) condition() (string, any, error) {
 	return "", nil, apperr.NotFoundf("分组不存在")
 }
 
+// keptCondition is the group's condition ($5) over the kept counts c.
+func (g Group) keptCondition() string {
+	switch g.Kind {
+	case "region":
+		return `c.clerk_id = -1 AND ` + actor.InScope("c.region_code", "$5::text")
+	case "team":
+		return `c.clerk_id = -1 AND c.team_id = $5::bigint`
+	}
+	return `c.clerk_id = $5::bigint`
+}
+
+// total is the group's number of metric, from the kept counts: the
+// length of the list behind it.
+func (s *Forms) total(ctx context.Context, a actor.Actor, round RoundRef, code string, g Group, arg any, metric string) (int, error) {
+	rows, err := s.countWhere(ctx, a, round.ID, code, s.Today(), `''`, g.keptCondition(), arg)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	return rows[0].Number(metric), nil
+}
+
 // ProgressRow is one group's numbers.
 type ProgressRow struct {
 	Group                                          Group
@@ -281,13 +302,19 @@ func (s *Forms) count(ctx context.Context, a actor.Actor, round int64, code stri
 	if by == "clerk" {
 		rows = `c.clerk_id >= 0`
 	}
+	return s.countWhere(ctx, a, round, code, today, key, rows)
+}
+
+// countWhere sums the kept counts meeting cond (over c; $5 is arg when
+// given) per key.
+func (s *Forms) countWhere(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, rows string, arg ...any) ([]ProgressRow, error) {
 	q := `
 		SELECT ` + key + `, sum(c.hh), sum(c.hh_visited), sum(c.hh_confirmed), sum(c.p_persons), sum(c.visited), sum(c.confirmed),
 		       sum(c.returned), CASE WHEN r.deadline < $3 THEN sum(c.p_persons - c.confirmed) ELSE 0 END
 		FROM survey_count c JOIN survey_round r ON r.id = c.round_id
 		WHERE c.round_id = $1 AND ` + rows + ` AND ` + actor.InScope("c.region_code", "$2::text") + ` AND ` + inTeamView("c", "$4::bigint") + `
 		GROUP BY 1, r.deadline HAVING sum(c.p_persons) > 0 ORDER BY 1`
-	res, err := s.db.Query(ctx, q, round, code, today, a.UserID)
+	res, err := s.db.Query(ctx, q, append([]any{round, code, today, a.UserID}, arg...)...)
 	if err != nil {
 		return nil, fmt.Errorf("progress: %w", err)
 	}
@@ -379,11 +406,15 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	}
 	where := progressBase + " AND " + cond
 	args := []any{round.ID, code, s.Today(), a.UserID, arg}
+	_, person := personPredicates[metric]
+	if _, hh := householdPredicates[metric]; !person && !hh {
+		return none, apperr.NotFoundf("统计项不存在")
+	}
+	total, err := s.total(ctx, a, round, code, g, arg, metric)
+	if err != nil {
+		return none, err
+	}
 	if pred, ok := personPredicates[metric]; ok {
-		var total int
-		if err := s.db.QueryRow(ctx, `SELECT count(*) `+where+` AND `+pred, args...).Scan(&total); err != nil {
-			return none, fmt.Errorf("progress list: %w", err)
-		}
 		rows, err := s.db.Query(ctx, `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
 			coalesce(f.state, 'pending'), 0, 0, 0 `+where+` AND `+pred+` ORDER BY h.region_code, h.code, m.id LIMIT $6 OFFSET $7`,
 			append(args, lq.Limit(), lq.Offset())...)
@@ -393,20 +424,13 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 		items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ProgressItem])
 		return list.Of(items, total, lq), err
 	}
-	pred, ok := householdPredicates[metric]
-	if !ok {
-		return none, apperr.NotFoundf("统计项不存在")
-	}
+	pred := householdPredicates[metric]
 	hh := `WITH hh AS (SELECT h.id, h.code, h.region_code, h.head_name, count(*) AS persons,
 			count(*) FILTER (WHERE ` + personPredicates[ProgressVisited] + `) AS nv,
 			count(*) FILTER (WHERE ` + personPredicates[ProgressConfirmed] + `) AS nc,
 			bool_or(coalesce(` + personPredicates[ProgressVisited] + `, false)) AS visited,
 			bool_and(coalesce(` + personPredicates[ProgressConfirmed] + `, false)) AS confirmed
 		` + where + ` GROUP BY h.id, h.code, h.region_code, h.head_name)`
-	var total int
-	if err := s.db.QueryRow(ctx, hh+` SELECT count(*) FROM hh WHERE `+pred, args...).Scan(&total); err != nil {
-		return none, fmt.Errorf("progress list: %w", err)
-	}
 	rows, err := s.db.Query(ctx, hh+` SELECT 0, id, 0, head_name, '', code, region_code, head_name, 'pending', persons, nv, nc
 		FROM hh WHERE `+pred+` ORDER BY region_code, code LIMIT $6 OFFSET $7`, append(args, lq.Limit(), lq.Offset())...)
 	if err != nil {
