@@ -1,1 +1,3 @@
+DROP INDEX IF EXISTS survey_form_state_submitted;
+DROP INDEX IF EXISTS survey_member_name;
 DROP TABLE IF EXISTS survey_count;

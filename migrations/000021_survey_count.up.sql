@@ -51,3 +51,10 @@ SELECT h.round_id, h.region_code, coalesce(h.team_id, 0), cp.clerk, 0, 0, 0, 0, 
        count(*), count(*) FILTER (WHERE cp.nv > 0), count(*) FILTER (WHERE cp.nc = cp.n)
 FROM cp JOIN survey_household h ON h.id = cp.hid
 GROUP BY 1, 2, 3, 4;
+
+-- The entry search finds households by a member's name as typed (a
+-- prefix will do): without this it read every member of every round.
+CREATE INDEX survey_member_name ON survey_member (name text_pattern_ops);
+-- The review queue lists a state's forms oldest submission first: read in
+-- that order, a page is its 50 forms, not a sort of all of them.
+CREATE INDEX survey_form_state_submitted ON survey_form (state, submitted_at, id);

@@ -3,6 +3,7 @@ package survey_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strconv"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/region"
 	"github.com/canbao/canbao/internal/survey"
 )
@@ -317,7 +319,10 @@ func TestKeptCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("found member")
-	save(clerk2, found.ID, found.IDNumber, found.Name, 0, true)
+	ff := save(clerk2, found.ID, found.IDNumber, found.Name, 0, true)
+	if _, err = forms.Return(ctx, reviewer, ff.ID, ff.Version, "请核对身份证号码"); err != nil {
+		t.Fatal(err)
+	}
 	save(clerk2, members[len(members)-1].id, members[len(members)-1].idNumber, members[len(members)-1].name, f4.Version, true)
 	check("found member's form")
 
@@ -325,6 +330,36 @@ func TestKeptCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("top-up")
+	// Household lists and the review queue count from the kept counts too.
+	for _, who := range []actor.Actor{manager, limited} {
+		for _, f := range []survey.HouseholdFilter{{Region: township}, {Region: v1, Team: a}, {Region: township, Team: -1},
+			{Region: township, Assigned: true}} {
+			p, err := st.Households(ctx, who, r, f, list.Query{Page: 1, Size: 5000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != len(p.Items) {
+				t.Errorf("%s: households %+v: total %d, listed %d", who.Username, f, p.Total, len(p.Items))
+			}
+		}
+	}
+	for _, state := range []string{"submitted", "approved", "returned", "draft"} {
+		for _, code := range []string{fixture.County, township, v1} {
+			q := list.Parse(url.Values{"state": {state}, "region": {code}, "size": {"1000"}}, survey.QueueSpec)
+			p, err := forms.Queue(ctx, reviewer, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM survey_form f JOIN survey_household h ON h.id = f.household_id
+				WHERE f.state = $1 AND h.region_code LIKE $2 || '%'`, state, code).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != n || len(p.Items) != min(n, q.Size) {
+				t.Errorf("queue of %s forms in %s: total %d, %d listed, %d forms", state, code, p.Total, len(p.Items), n)
+			}
+		}
+	}
 	// The lists behind the numbers, read from the rows, are as long.
 	for _, who := range []actor.Actor{manager, limited} {
 		p, err := forms.Progress(ctx, who, res.Round, township)

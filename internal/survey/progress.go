@@ -357,16 +357,46 @@ func (s *Forms) label(ctx context.Context, p *Progress) error {
 	for i := range p.Children {
 		p.Children[i].Label = regionName(p.Children[i].Group.Key)
 	}
+	if len(p.Teams) == 0 && len(p.Clerks) == 0 {
+		return nil
+	}
+	// Teams and clerks named in one round trip, not one a row.
+	var teams, clerks []int64
+	for _, t := range p.Teams {
+		id, _ := strconv.ParseInt(t.Group.Key, 10, 64)
+		teams = append(teams, id)
+	}
+	for _, c := range p.Clerks {
+		id, _ := strconv.ParseInt(c.Group.Key, 10, 64)
+		clerks = append(clerks, id)
+	}
+	const q = `SELECT 'team', id::text, name FROM survey_team WHERE id = ANY($1)
+		UNION ALL SELECT 'clerk', id::text, display_name || '（' || username || '）' FROM app_user WHERE id = ANY($2)`
+	rows, err = s.db.Query(ctx, q, teams, clerks)
+	if err != nil {
+		return fmt.Errorf("progress labels: %w", err)
+	}
+	labels := map[[2]string]string{}
+	for rows.Next() {
+		var kind, id, name string
+		if err := rows.Scan(&kind, &id, &name); err != nil {
+			return err
+		}
+		labels[[2]string{kind, id}] = name
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	for i := range p.Teams {
 		p.Teams[i].Label = "未分组"
-		if p.Teams[i].Group.Key != "0" {
-			_ = s.db.QueryRow(ctx, `SELECT name FROM survey_team WHERE id = $1`, p.Teams[i].Group.Key).Scan(&p.Teams[i].Label)
+		if l, ok := labels[[2]string{"team", p.Teams[i].Group.Key}]; ok {
+			p.Teams[i].Label = l
 		}
 	}
 	for i := range p.Clerks {
 		p.Clerks[i].Label = "命令行"
-		if p.Clerks[i].Group.Key != "0" {
-			_ = s.db.QueryRow(ctx, `SELECT display_name || '（' || username || '）' FROM app_user WHERE id = $1`, p.Clerks[i].Group.Key).Scan(&p.Clerks[i].Label)
+		if l, ok := labels[[2]string{"clerk", p.Clerks[i].Group.Key}]; ok {
+			p.Clerks[i].Label = l
 		}
 	}
 	return nil
