@@ -73,10 +73,20 @@ func countsAdd(sign, cond string) string {
 // recount writes round's counts anew, at the end of a publish or top-up
 // (in its transaction, after every household and member is written).
 func recount(ctx context.Context, tx pgx.Tx, round int64) error {
+	// A county's round joins some 100,000 households and 400,000 members
+	// just written, whose statistics the planner has not seen yet: it
+	// would loop over them where it must hash.
+	var nestloop string
+	if err := tx.QueryRow(ctx, `SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)`).Scan(&nestloop, new(string)); err != nil {
+		return fmt.Errorf("recount round %d: %w", round, err)
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM survey_count WHERE round_id = $1`, round); err != nil {
 		return fmt.Errorf("recount round %d: %w", round, err)
 	}
 	if _, err := tx.Exec(ctx, countsAdd("1", "h.round_id = $1"), round); err != nil {
+		return fmt.Errorf("recount round %d: %w", round, err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('enable_nestloop', $1, true)`, nestloop); err != nil {
 		return fmt.Errorf("recount round %d: %w", round, err)
 	}
 	return nil
