@@ -330,6 +330,42 @@ func TestKeptCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("top-up")
+	// Team loads, household lists and the review queue count from the
+	// kept counts too.
+	for _, who := range []actor.Actor{manager, limited} {
+		loads, err := st.Loads(ctx, who, r, township)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(ctx, `
+			SELECT coalesce(h.team_id, 0), count(*), coalesce(sum(h.persons), 0), coalesce(sum(h.targets), 0),
+			       count(*) FILTER (WHERE coalesce(v.n, 0) > 0), coalesce(sum(v.n), 0)
+			FROM survey_household h
+			LEFT JOIN (SELECT household_id, count(*) AS n FROM survey_form
+			           WHERE round_id = $1 AND state IN ('submitted', 'approved', 'returned') GROUP BY household_id) v ON v.household_id = h.id
+			WHERE h.round_id = $1 AND h.region_code LIKE $2 || '%'
+			AND (NOT EXISTS (SELECT 1 FROM survey_team_user tu WHERE tu.user_id = $3::bigint AND tu.team_only)
+				OR EXISTS (SELECT 1 FROM survey_team_user tu JOIN survey_team tt ON tt.id = tu.team_id
+				           WHERE tu.user_id = $3::bigint AND tt.active AND tu.team_id = h.team_id))
+			GROUP BY 1`, res.Round, township, who.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64][5]int{}
+		for rows.Next() {
+			var id int64
+			var n [5]int
+			if err := rows.Scan(&id, &n[0], &n[1], &n[2], &n[3], &n[4]); err != nil {
+				t.Fatal(err)
+			}
+			want[id] = n
+		}
+		for _, l := range loads {
+			if got := [5]int{l.Households, l.Persons, l.Targets, l.HouseholdsVisited, l.PersonsVisited}; got != want[l.ID] {
+				t.Errorf("%s: load of team %d: kept %v, oracle %v", who.Username, l.ID, got, want[l.ID])
+			}
+		}
+	}
 	// Household lists and the review queue count from the kept counts too.
 	for _, who := range []actor.Actor{manager, limited} {
 		for _, f := range []survey.HouseholdFilter{{Region: township}, {Region: v1, Team: a}, {Region: township, Team: -1},

@@ -215,14 +215,13 @@ func (s *Store) Loads(ctx context.Context, a actor.Actor, r Round, region string
 	if err != nil {
 		return nil, err
 	}
+	// From the kept counts: every visited form's member is a progress
+	// person, so visited persons and households are theirs.
 	q := `
-		SELECT coalesce(h.team_id, 0), count(*), coalesce(sum(h.persons), 0), coalesce(sum(h.targets), 0),
-		       count(*) FILTER (WHERE coalesce(v.n, 0) > 0), coalesce(sum(v.n), 0)
-		FROM survey_household h
-		LEFT JOIN (SELECT household_id, count(*) AS n FROM survey_form
-		           WHERE round_id = $1 AND state IN ('submitted', 'approved', 'returned') GROUP BY household_id) v ON v.household_id = h.id
-		WHERE h.round_id = $1 AND ` + `h.region_code LIKE $2 || '%' AND ` + inTeamView("h", "$3") + `
-		GROUP BY 1`
+		SELECT c.team_id, sum(c.households), sum(c.persons), sum(c.targets), sum(c.hh_visited), sum(c.visited)
+		FROM survey_count c
+		WHERE c.round_id = $1 AND c.clerk_id = -1 AND c.region_code LIKE $2 || '%' AND ` + inTeamView("c", "$3") + `
+		GROUP BY 1 HAVING sum(c.households) > 0`
 	rows, err := s.db.Query(ctx, q, r.ID, region, a.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("team loads: %w", err)
