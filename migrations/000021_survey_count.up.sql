@@ -58,3 +58,5 @@ CREATE INDEX survey_member_name ON survey_member (name text_pattern_ops);
 -- The review queue lists a state's forms oldest submission first: read in
 -- that order, a page is its 50 forms, not a sort of all of them.
 CREATE INDEX survey_form_state_submitted ON survey_form (state, submitted_at, id);
+-- ... and by its head's name.
+CREATE INDEX survey_household_head ON survey_household (head_name text_pattern_ops);
