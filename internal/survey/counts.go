@@ -11,9 +11,10 @@ import (
 // being counted over its households, members and forms per request. A
 // household's rows are what countsOf gives over that household alone, so
 // the table is the sum of every household's rows and stays right when
-// each change that moves a number takes its households' rows out before
-// it and puts them back after it (holdCounts, counted.release) in its own
-// transaction. The publish and a top-up recount the whole round.
+// each change that moves a number reads its households' rows before it
+// and adds their rows after it less those (holdCounts, counted.release)
+// in its own transaction. The publish and a top-up recount the whole
+// round.
 
 // countCols are survey_count's numbers, in countsOf's order.
 const countCols = `households, persons, targets, assigned, p_persons, visited, confirmed, returned, hh, hh_visited, hh_confirmed`
@@ -98,23 +99,28 @@ func Recount(ctx context.Context, tx pgx.Tx, round int64) error {
 	return recount(ctx, tx, round)
 }
 
-// counted is households whose counts a change took out of survey_count
-// and puts back when it is done.
+// counted is households a change is about to move the numbers of, with
+// their rows as they were before it.
 type counted struct {
-	ids []int64
+	ids    []int64
+	before struct {
+		round, team, clerk []int64
+		region             []string
+		n                  [11][]int64 // by countCols
+	}
 }
 
 // holdCounts locks the households sel selects (an SQL query of household
-// ids over args) with their members, and takes their rows out of
-// survey_count. The locks make every other change of those households
-// wait until this one commits, so the rows taken out are the ones that
-// were put in. Lock and subtraction go in one round trip; each statement
-// of it sees what was committed before it ran.
+// ids over args) with their members, and reads their rows. The locks make
+// every other change of those households wait until this one commits, so
+// what release writes is exactly what this change moved. Locks and read
+// go in one round trip; each statement of it sees what was committed
+// before it ran.
 func holdCounts(ctx context.Context, tx pgx.Tx, sel string, args ...any) (counted, error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT id FROM survey_household WHERE id IN (`+sel+`) ORDER BY id FOR UPDATE`, args...)
 	b.Queue(`SELECT 1 FROM survey_member WHERE household_id IN (`+sel+`) ORDER BY household_id, id FOR UPDATE`, args...)
-	b.Queue(countsAdd("-1", "h.id IN ("+sel+")"), args...)
+	b.Queue(countsOf("h.id IN ("+sel+")"), args...)
 	br := tx.SendBatch(ctx, b)
 	var c counted
 	rows, err := br.Query()
@@ -125,7 +131,7 @@ func holdCounts(ctx context.Context, tx pgx.Tx, sel string, args ...any) (counte
 		_, err = br.Exec()
 	}
 	if err == nil {
-		_, err = br.Exec()
+		err = c.read(br)
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -136,12 +142,68 @@ func holdCounts(ctx context.Context, tx pgx.Tx, sel string, args ...any) (counte
 	return c, nil
 }
 
-// release puts the held households' rows back as they are now.
+// read reads the households' rows before the change.
+func (c *counted) read(br pgx.BatchResults) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	b := &c.before
+	for rows.Next() {
+		var round, team, clerk int64
+		var region string
+		var n [11]int64
+		if err := rows.Scan(&round, &region, &team, &clerk, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8], &n[9], &n[10]); err != nil {
+			return err
+		}
+		b.round, b.region, b.team, b.clerk = append(b.round, round), append(b.region, region), append(b.team, team), append(b.clerk, clerk)
+		for i := range n {
+			b.n[i] = append(b.n[i], n[i])
+		}
+	}
+	return rows.Err()
+}
+
+// qRelease adds the households' rows as they are now ($1) less their rows
+// before ($2-$16) to survey_count, only where a number moved, in key
+// order: two changes lock the rows they share in the same order, and
+// n = n + x never loses a concurrent change's update. Written last, the
+// rows stay locked only while the change commits.
+var qRelease = `
+	INSERT INTO survey_count AS s (round_id, region_code, team_id, clerk_id, ` + countCols + `)
+	SELECT round_id, region_code, team_id, clerk_id, sum(households), sum(persons), sum(targets), sum(assigned), sum(p_persons),
+	       sum(visited), sum(confirmed), sum(returned), sum(hh), sum(hh_visited), sum(hh_confirmed)
+	FROM (` + countsOf("h.id = ANY($1)") + `
+	      UNION ALL
+	      SELECT u.round_id, u.region_code COLLATE "C", u.team_id, u.clerk_id, -u.households, -u.persons, -u.targets, -u.assigned,
+	             -u.p_persons, -u.visited, -u.confirmed, -u.returned, -u.hh, -u.hh_visited, -u.hh_confirmed
+	      FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[],
+	                  $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[])
+	           AS u(round_id, region_code, team_id, clerk_id, ` + countCols + `)) d
+	GROUP BY round_id, region_code, team_id, clerk_id
+	HAVING abs(sum(households)) + abs(sum(persons)) + abs(sum(targets)) + abs(sum(assigned)) + abs(sum(p_persons)) + abs(sum(visited))
+	     + abs(sum(confirmed)) + abs(sum(returned)) + abs(sum(hh)) + abs(sum(hh_visited)) + abs(sum(hh_confirmed)) > 0
+	ORDER BY round_id, region_code, team_id, clerk_id
+	ON CONFLICT (round_id, region_code, team_id, clerk_id) DO UPDATE SET
+	       households = s.households + excluded.households, persons = s.persons + excluded.persons,
+	       targets = s.targets + excluded.targets, assigned = s.assigned + excluded.assigned,
+	       p_persons = s.p_persons + excluded.p_persons, visited = s.visited + excluded.visited,
+	       confirmed = s.confirmed + excluded.confirmed, returned = s.returned + excluded.returned,
+	       hh = s.hh + excluded.hh, hh_visited = s.hh_visited + excluded.hh_visited, hh_confirmed = s.hh_confirmed + excluded.hh_confirmed`
+
+// release writes what the change moved: the households' rows now less
+// their rows before it.
 func (c counted) release(ctx context.Context, tx pgx.Tx) error {
 	if len(c.ids) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, countsAdd("1", "h.id = ANY($1)"), c.ids); err != nil {
+	b := c.before
+	args := []any{c.ids, b.round, b.region, b.team, b.clerk}
+	for _, n := range b.n {
+		args = append(args, n)
+	}
+	if _, err := tx.Exec(ctx, qRelease, args...); err != nil {
 		return fmt.Errorf("release counts: %w", err)
 	}
 	return nil
