@@ -11,6 +11,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/indicator"
+	"github.com/canbao/canbao/internal/survey"
 )
 
 // demoReportDays is how many past days of snapshots the demo computes.
@@ -37,7 +38,7 @@ func loadDemoReport(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) e
 	}
 	if rounds == 0 && run != nil {
 		id, err := demo.SurveyProgress(ctx, pool, demo.Progress{Region: demoCounty, RunID: *run, Start: start, Now: now,
-			Deadline: now.AddDate(0, 0, 30)})
+			Deadline: now.AddDate(0, 0, 30), Recount: survey.Recount})
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -17,6 +18,10 @@ type Progress struct {
 	Start    time.Time // when the round was published
 	Now      time.Time // the last moment of field work
 	Deadline time.Time
+	// Recount writes the round's kept counts (survey.Recount) in the
+	// round's transaction; the survey package imports this one's callers'
+	// packages, so it is handed in.
+	Recount func(ctx context.Context, tx pgx.Tx, round int64) error
 }
 
 // SurveyProgress writes a survey round for p.Region from the run's survey
@@ -88,6 +93,11 @@ func SurveyProgress(ctx context.Context, db *pgxpool.Pool, p Progress) (int64, e
 	for _, s := range steps {
 		if _, err := tx.Exec(ctx, s.q, s.args...); err != nil {
 			return 0, fmt.Errorf("demo round %s: %w", s.what, err)
+		}
+	}
+	if p.Recount != nil {
+		if err := p.Recount(ctx, tx, round); err != nil {
+			return 0, err
 		}
 	}
 	return round, tx.Commit(ctx)

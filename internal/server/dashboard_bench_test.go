@@ -12,6 +12,7 @@ import (
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/indicator"
+	"github.com/canbao/canbao/internal/survey"
 )
 
 // loadSurveyAndSnapshot gives the load benchmark's county a survey round
@@ -22,7 +23,7 @@ func loadSurveyAndSnapshot(b *testing.B, e *env, runID int64) time.Duration {
 	ctx := context.Background()
 	now := time.Now()
 	if _, err := demo.SurveyProgress(ctx, e.db, demo.Progress{Region: fixture.County, RunID: runID,
-		Start: now.AddDate(0, 0, -14), Now: now, Deadline: now.AddDate(0, 0, 30)}); err != nil {
+		Start: now.AddDate(0, 0, -14), Now: now, Deadline: now.AddDate(0, 0, 30), Recount: survey.Recount}); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := e.db.Exec(ctx, `ANALYZE survey_member; ANALYZE survey_form; ANALYZE survey_household`); err != nil {

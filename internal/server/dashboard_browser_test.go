@@ -18,6 +18,7 @@ import (
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/fixture"
 	"github.com/canbao/canbao/internal/indicator"
+	"github.com/canbao/canbao/internal/survey"
 )
 
 // dashboardData is a compared county with a survey round part done and
@@ -32,7 +33,7 @@ func (e *env) dashboardData() {
 	}
 	now := time.Now()
 	if _, err := demo.SurveyProgress(ctx, e.db, demo.Progress{Region: fixture.County, RunID: res.RunID,
-		Start: now.AddDate(0, 0, -10), Now: now, Deadline: now.AddDate(0, 0, 20)}); err != nil {
+		Start: now.AddDate(0, 0, -10), Now: now, Deadline: now.AddDate(0, 0, 20), Recount: survey.Recount}); err != nil {
 		e.t.Fatal(err)
 	}
 	if _, err := indicator.Backfill(ctx, e.db, now.AddDate(0, 0, -3), now); err != nil {

@@ -313,6 +313,28 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 		b.ReportMetric(ms(percentile(ds[p], 95)), "p95-ms/"+strings.ReplaceAll(pg.name, " ", "-")+"@20")
 	}
 	b.ReportMetric(ms(percentile(every, 95)), "p95-ms/survey-pages@20")
+	// Each page alone at 20 users (a page slow only in the mix waits for
+	// the others' CPU); CANBAO_BENCH_ALONE_SECONDS, default 2, 0: skip.
+	alone := 2
+	if n, err := strconv.Atoi(os.Getenv("CANBAO_BENCH_ALONE_SECONDS")); err == nil && n >= 0 {
+		alone = n
+	}
+	if alone == 0 {
+		return
+	}
+	fmt.Printf("survey pages alone, 20 concurrent users, %d s each:\n", alone)
+	fmt.Printf("%-20s %7s %8s %8s %8s\n", "page", "n", "p50 ms", "p95 ms", "p99 ms")
+	for _, mix := range mixes {
+		for _, job := range mix {
+			ds, _, err := drive(base, pages, 20, [][]loadJob{{job}}, time.Duration(alone)*time.Second, 20_000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := ds[job.page]
+			fmt.Printf("%-20s %7d %8.1f %8.1f %8.1f\n", pages[job.page].name, len(d), ms(percentile(d, 50)), ms(percentile(d, 95)), ms(percentile(d, 99)))
+			b.ReportMetric(ms(percentile(d, 95)), "p95-ms/"+strings.ReplaceAll(pages[job.page].name, " ", "-")+"-alone@20")
+		}
+	}
 }
 
 // getPage reads a page whole.

@@ -39,10 +39,13 @@ func (s *Forms) Tasks(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 	case q == "":
 	case ok:
 		cond, arg = `h.code = $2`, code
+	// The households a name or ID finds are read from the indexes on them
+	// first: a county's township has thousands of households to filter.
 	case idcard.Parse(q).Valid():
-		cond, arg = `EXISTS (SELECT 1 FROM survey_member x WHERE x.household_id = h.id AND x.id_number = $2)`, idcard.Parse(q).Norm
+		cond, arg = `h.id IN (SELECT x.household_id FROM survey_member x WHERE x.id_number = $2)`, idcard.Parse(q).Norm
 	default:
-		cond = `(h.head_name LIKE $2 || '%' OR EXISTS (SELECT 1 FROM survey_member x WHERE x.household_id = h.id AND x.name LIKE $2 || '%'))`
+		cond = `h.id IN (SELECT x.household_id FROM survey_member x WHERE x.name LIKE $2 || '%'
+			UNION SELECT y.id FROM survey_household y WHERE y.head_name LIKE $2 || '%')`
 		arg = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 	}
 	where := `FROM survey_household h JOIN survey_round r ON r.id = h.round_id

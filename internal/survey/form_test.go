@@ -188,6 +188,7 @@ func newWorld(t *testing.T) *world {
 		w.members = append(w.members, m)
 		w.ids = append(w.ids, id)
 	}
+	mustRecount(t, db, w.round)
 	return w
 }
 

@@ -317,11 +317,11 @@ func (s *Forms) Save(ctx context.Context, a actor.Actor, memberID int64, in Save
 		return Saved{}, err
 	}
 	var out Saved
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHouseholdOfMember, memberID, func(tx pgx.Tx) error {
 		var err error
 		out, err = s.save(ctx, tx, a, memberID, in)
 		return err
-	})
+	}))
 	return out, err
 }
 
@@ -474,7 +474,7 @@ func (s *Forms) Revise(ctx context.Context, a actor.Actor, formID int64) (FormRe
 		return FormRecord{}, err
 	}
 	var out FormRecord
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHouseholdOfForm, formID, func(tx pgx.Tx) error {
 		old, region, err := lockForm(ctx, tx, formID)
 		if err != nil || !a.Sees(region) {
 			return notFound(err)
@@ -505,7 +505,7 @@ func (s *Forms) Revise(ctx context.Context, a actor.Actor, formID int64) (FormRe
 		}
 		out, err = scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, id))
 		return err
-	})
+	}))
 	return out, err
 }
 
@@ -547,7 +547,7 @@ func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, 
 		return EntryMember{}, &ValidationError{Fields: errs}
 	}
 	var m EntryMember
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHousehold, householdID, func(tx pgx.Tx) error {
 		h, err := s.household(ctx, tx, householdID)
 		if err != nil || !a.Sees(h.RegionCode) {
 			return apperr.NotFoundf("调查户不存在")
@@ -581,7 +581,7 @@ func (s *Forms) AddFound(ctx context.Context, a actor.Actor, householdID int64, 
 		m = EntryMember{ID: id, HouseholdID: householdID, RoundID: h.RoundID, IDNumber: idNumber, Name: name, Relation: relation,
 			Target: true, Found: true, State: Pending}
 		return nil
-	})
+	}))
 	return m, err
 }
 

@@ -103,6 +103,27 @@ func (g Group) condition() (string, any, error) {
 	return "", nil, apperr.NotFoundf("分组不存在")
 }
 
+// keptCondition is the group's condition ($5) over the kept counts c.
+func (g Group) keptCondition() string {
+	switch g.Kind {
+	case "region":
+		return `c.clerk_id = -1 AND ` + actor.InScope("c.region_code", "$5::text")
+	case "team":
+		return `c.clerk_id = -1 AND c.team_id = $5::bigint`
+	}
+	return `c.clerk_id = $5::bigint`
+}
+
+// total is the group's number of metric, from the kept counts: the
+// length of the list behind it.
+func (s *Forms) total(ctx context.Context, a actor.Actor, round RoundRef, code string, g Group, arg any, metric string) (int, error) {
+	rows, err := s.countWhere(ctx, a, round.ID, code, s.Today(), `''`, g.keptCondition(), arg)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	return rows[0].Number(metric), nil
+}
+
 // ProgressRow is one group's numbers.
 type ProgressRow struct {
 	Group                                          Group
@@ -235,7 +256,7 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	// Every household lies in exactly one child (its code's prefix), so
 	// the region's numbers are the children's sums: one pass, not two.
 	if n := region.ChildLen(code); n > len(code) {
-		if p.Children, err = s.count(ctx, a, round.ID, code, today, `left(h.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
+		if p.Children, err = s.count(ctx, a, round.ID, code, today, `left(c.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
 			return p, err
 		}
 		for i := range p.Children {
@@ -255,13 +276,13 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	if len(code) < 9 {
 		return p, s.label(ctx, &p)
 	}
-	if p.Teams, err = s.count(ctx, a, round.ID, code, today, `coalesce(h.team_id, 0)::text`, ""); err != nil {
+	if p.Teams, err = s.count(ctx, a, round.ID, code, today, `c.team_id::text`, ""); err != nil {
 		return p, err
 	}
 	for i := range p.Teams {
 		p.Teams[i].Group.Kind = "team"
 	}
-	if p.Clerks, err = s.count(ctx, a, round.ID, code, today, `coalesce(f.entered_by, 0)::text`, "f.id IS NOT NULL"); err != nil {
+	if p.Clerks, err = s.count(ctx, a, round.ID, code, today, `c.clerk_id::text`, "clerk"); err != nil {
 		return p, err
 	}
 	for i := range p.Clerks {
@@ -270,32 +291,34 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	return p, s.label(ctx, &p)
 }
 
-// count counts every metric per key (an SQL expression over the progress
-// base), only over rows meeting extra when given. Households of a clerk
-// are those with a person whose form they entered.
-func (s *Forms) count(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, extra string) ([]ProgressRow, error) {
-	where := progressBase
-	if extra != "" {
-		where += " AND " + extra
+// count sums the kept counts (survey_count) per key, an SQL expression
+// over them: the households' rows, or the clerks' rows when by is
+// "clerk". They are progressBase's numbers added up per household as
+// countsOf does; overdue is every person not confirmed once the deadline
+// ($3) has passed. Only keys with a person are listed, as when they were
+// counted from the base.
+func (s *Forms) count(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, by string) ([]ProgressRow, error) {
+	rows := `c.clerk_id = -1`
+	if by == "clerk" {
+		rows = `c.clerk_id >= 0`
 	}
+	return s.countWhere(ctx, a, round, code, today, key, rows)
+}
+
+// countWhere sums the kept counts meeting cond (over c; $5 is arg when
+// given) per key.
+func (s *Forms) countWhere(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, rows string, arg ...any) ([]ProgressRow, error) {
 	q := `
-		WITH p AS (
-			SELECT ` + key + ` AS key, h.id AS hid,
-			       coalesce(` + personPredicates[ProgressVisited] + `, false) AS visited,
-			       coalesce(` + personPredicates[ProgressConfirmed] + `, false) AS confirmed,
-			       coalesce(` + personPredicates[ProgressReturned] + `, false) AS returned,
-			       coalesce(` + personPredicates[ProgressOverdue] + `, false) AS overdue
-			` + where + `),
-		hh AS (SELECT key, hid, bool_or(visited) AS visited, bool_and(confirmed) AS confirmed FROM p GROUP BY key, hid),
-		hc AS (SELECT key, count(*) AS n, count(*) FILTER (WHERE visited) AS v, count(*) FILTER (WHERE confirmed) AS c FROM hh GROUP BY key)
-		SELECT p.key, hc.n, hc.v, hc.c, count(*), count(*) FILTER (WHERE p.visited), count(*) FILTER (WHERE p.confirmed),
-		       count(*) FILTER (WHERE p.returned), count(*) FILTER (WHERE p.overdue)
-		FROM p JOIN hc ON hc.key = p.key GROUP BY p.key, hc.n, hc.v, hc.c ORDER BY p.key`
-	rows, err := s.db.Query(ctx, q, round, code, today, a.UserID)
+		SELECT ` + key + `, sum(c.hh), sum(c.hh_visited), sum(c.hh_confirmed), sum(c.p_persons), sum(c.visited), sum(c.confirmed),
+		       sum(c.returned), CASE WHEN r.deadline < $3 THEN sum(c.p_persons - c.confirmed) ELSE 0 END
+		FROM survey_count c JOIN survey_round r ON r.id = c.round_id
+		WHERE c.round_id = $1 AND ` + rows + ` AND ` + actor.InScope("c.region_code", "$2::text") + ` AND ` + inTeamView("c", "$4::bigint") + `
+		GROUP BY 1, r.deadline HAVING sum(c.p_persons) > 0 ORDER BY 1`
+	res, err := s.db.Query(ctx, q, append([]any{round, code, today, a.UserID}, arg...)...)
 	if err != nil {
 		return nil, fmt.Errorf("progress: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (ProgressRow, error) {
+	return pgx.CollectRows(res, func(row pgx.CollectableRow) (ProgressRow, error) {
 		var r ProgressRow
 		err := row.Scan(&r.Group.Key, &r.Households, &r.HouseholdsVisited, &r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed,
 			&r.Returned, &r.Overdue)
@@ -334,16 +357,46 @@ func (s *Forms) label(ctx context.Context, p *Progress) error {
 	for i := range p.Children {
 		p.Children[i].Label = regionName(p.Children[i].Group.Key)
 	}
+	if len(p.Teams) == 0 && len(p.Clerks) == 0 {
+		return nil
+	}
+	// Teams and clerks named in one round trip, not one a row.
+	var teams, clerks []int64
+	for _, t := range p.Teams {
+		id, _ := strconv.ParseInt(t.Group.Key, 10, 64)
+		teams = append(teams, id)
+	}
+	for _, c := range p.Clerks {
+		id, _ := strconv.ParseInt(c.Group.Key, 10, 64)
+		clerks = append(clerks, id)
+	}
+	const q = `SELECT 'team', id::text, name FROM survey_team WHERE id = ANY($1)
+		UNION ALL SELECT 'clerk', id::text, display_name || '（' || username || '）' FROM app_user WHERE id = ANY($2)`
+	rows, err = s.db.Query(ctx, q, teams, clerks)
+	if err != nil {
+		return fmt.Errorf("progress labels: %w", err)
+	}
+	labels := map[[2]string]string{}
+	for rows.Next() {
+		var kind, id, name string
+		if err := rows.Scan(&kind, &id, &name); err != nil {
+			return err
+		}
+		labels[[2]string{kind, id}] = name
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	for i := range p.Teams {
 		p.Teams[i].Label = "未分组"
-		if p.Teams[i].Group.Key != "0" {
-			_ = s.db.QueryRow(ctx, `SELECT name FROM survey_team WHERE id = $1`, p.Teams[i].Group.Key).Scan(&p.Teams[i].Label)
+		if l, ok := labels[[2]string{"team", p.Teams[i].Group.Key}]; ok {
+			p.Teams[i].Label = l
 		}
 	}
 	for i := range p.Clerks {
 		p.Clerks[i].Label = "命令行"
-		if p.Clerks[i].Group.Key != "0" {
-			_ = s.db.QueryRow(ctx, `SELECT display_name || '（' || username || '）' FROM app_user WHERE id = $1`, p.Clerks[i].Group.Key).Scan(&p.Clerks[i].Label)
+		if l, ok := labels[[2]string{"clerk", p.Clerks[i].Group.Key}]; ok {
+			p.Clerks[i].Label = l
 		}
 	}
 	return nil
@@ -383,11 +436,15 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	}
 	where := progressBase + " AND " + cond
 	args := []any{round.ID, code, s.Today(), a.UserID, arg}
+	_, person := personPredicates[metric]
+	if _, hh := householdPredicates[metric]; !person && !hh {
+		return none, apperr.NotFoundf("统计项不存在")
+	}
+	total, err := s.total(ctx, a, round, code, g, arg, metric)
+	if err != nil {
+		return none, err
+	}
 	if pred, ok := personPredicates[metric]; ok {
-		var total int
-		if err := s.db.QueryRow(ctx, `SELECT count(*) `+where+` AND `+pred, args...).Scan(&total); err != nil {
-			return none, fmt.Errorf("progress list: %w", err)
-		}
 		rows, err := s.db.Query(ctx, `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
 			coalesce(f.state, 'pending'), 0, 0, 0 `+where+` AND `+pred+` ORDER BY h.region_code, h.code, m.id LIMIT $6 OFFSET $7`,
 			append(args, lq.Limit(), lq.Offset())...)
@@ -397,20 +454,13 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 		items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ProgressItem])
 		return list.Of(items, total, lq), err
 	}
-	pred, ok := householdPredicates[metric]
-	if !ok {
-		return none, apperr.NotFoundf("统计项不存在")
-	}
+	pred := householdPredicates[metric]
 	hh := `WITH hh AS (SELECT h.id, h.code, h.region_code, h.head_name, count(*) AS persons,
 			count(*) FILTER (WHERE ` + personPredicates[ProgressVisited] + `) AS nv,
 			count(*) FILTER (WHERE ` + personPredicates[ProgressConfirmed] + `) AS nc,
 			bool_or(coalesce(` + personPredicates[ProgressVisited] + `, false)) AS visited,
 			bool_and(coalesce(` + personPredicates[ProgressConfirmed] + `, false)) AS confirmed
 		` + where + ` GROUP BY h.id, h.code, h.region_code, h.head_name)`
-	var total int
-	if err := s.db.QueryRow(ctx, hh+` SELECT count(*) FROM hh WHERE `+pred, args...).Scan(&total); err != nil {
-		return none, fmt.Errorf("progress list: %w", err)
-	}
 	rows, err := s.db.Query(ctx, hh+` SELECT 0, id, 0, head_name, '', code, region_code, head_name, 'pending', persons, nv, nc
 		FROM hh WHERE `+pred+` ORDER BY region_code, code LIMIT $6 OFFSET $7`, append(args, lq.Limit(), lq.Offset())...)
 	if err != nil {

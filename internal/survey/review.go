@@ -34,6 +34,13 @@ type QueueItem struct {
 // viewer's) and round.
 var QueueSpec = list.Spec{Size: 50, Filters: []string{"state", "region", "round"}}
 
+// queueKept is the number of live forms in a state, over survey_count c.
+var queueKept = map[State]string{
+	Submitted: `c.visited - c.confirmed - c.returned`,
+	Approved:  `c.confirmed`,
+	Returned:  `c.returned`,
+}
+
 // Queue returns a page of forms for review in the actor's region.
 func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.Page[QueueItem], error) {
 	if err := a.Check(actor.SurveyApprove); err != nil {
@@ -50,8 +57,15 @@ func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 	round, _ := strconv.ParseInt(lq.Filter("round"), 10, 64)
 	where := `FROM survey_form f JOIN survey_member m ON m.id = f.member_id JOIN survey_household h ON h.id = f.household_id
 		WHERE f.state = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = 0 OR f.round_id = $3)`
+	// A state the kept counts hold is counted there (every live form's
+	// member is a progress person); drafts are counted from the forms.
+	count := `SELECT count(*) ` + where
+	if kept, ok := queueKept[state]; ok {
+		count = `SELECT coalesce(sum(` + kept + `), 0) FROM survey_count c WHERE c.clerk_id = -1 AND $1::text <> '' AND ` +
+			actor.InScope("c.region_code", "$2") + ` AND ($3 = 0 OR c.round_id = $3)`
+	}
 	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, state, scope, round).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, count, state, scope, round).Scan(&total); err != nil {
 		return list.Page[QueueItem]{}, fmt.Errorf("review queue: %w", err)
 	}
 	rows, err := s.db.Query(ctx, `SELECT f.id, m.id, f.state, m.name, m.id_number, h.code, h.region_code, f.entered_name, f.submitted_at, m.found, f.outcome `+
@@ -250,7 +264,7 @@ func (s *Forms) review(ctx context.Context, a actor.Actor, formID int64, version
 		return FormRecord{}, err
 	}
 	var out FormRecord
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHouseholdOfForm, formID, func(tx pgx.Tx) error {
 		f, region, err := lockForm(ctx, tx, formID)
 		if err != nil || !a.Sees(region) {
 			return notFound(err)
@@ -282,7 +296,7 @@ func (s *Forms) review(ctx context.Context, a actor.Actor, formID int64, version
 		}
 		out, err = scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, formID))
 		return err
-	})
+	}))
 	return out, err
 }
 

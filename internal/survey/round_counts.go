@@ -55,11 +55,13 @@ func (s *Store) Counts(ctx context.Context, a actor.Actor, r Round, code string)
 	if err := s.Scope(a, r, code); err != nil {
 		return nil, nil, err
 	}
+	// The kept counts (survey_count) per village and team, so the team
+	// view applies to them as to the households.
 	q := `
-		SELECT left(h.region_code, $3), count(*), coalesce(sum(h.persons), 0), coalesce(sum(h.targets), 0), count(h.team_id)
-		FROM survey_household h
-		WHERE h.round_id = $1 AND h.region_code LIKE $2 || '%' AND ` + inTeamView("h", "$4") + `
-		GROUP BY 1 ORDER BY 1`
+		SELECT left(c.region_code, $3), sum(c.households), sum(c.persons), sum(c.targets), sum(c.assigned)
+		FROM survey_count c
+		WHERE c.round_id = $1 AND c.clerk_id = -1 AND c.region_code LIKE $2 || '%' AND ` + inTeamView("c", "$4") + `
+		GROUP BY 1 HAVING sum(c.households) > 0 ORDER BY 1`
 	rows, err := s.db.Query(ctx, q, r.ID, code, region.ChildLen(code), a.UserID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("round %d counts: %w", r.ID, err)

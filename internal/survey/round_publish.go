@@ -187,5 +187,8 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = on`); err != nil {
 		return err
 	}
+	if err := recount(ctx, tx, round); err != nil {
+		return err
+	}
 	return tx.QueryRow(ctx, qRoundCounts, round).Scan(&res.Households, &res.Persons, &res.Target)
 }

@@ -297,6 +297,7 @@ func TestTopUp(t *testing.T) {
 			p.member, p.household, res.Round, []string{"draft", "returned"}[i], fmt.Sprintf(`{"备注": "form %d"}`, i)); err != nil {
 			t.Fatal(err)
 		}
+		mustRecount(t, db, res.Round)
 		enroll = append(enroll,
 			[]string{p.id, p.name, "城乡居民基本养老保险", p.region, "正常参保", "参保缴费", "2026-01-01"},
 			[]string{p.id, p.name, "城乡居民基本医疗保险", p.region, "正常参保", "参保缴费", "2026-01-01"})

@@ -80,6 +80,26 @@ func householdWhere(a actor.Actor, f HouseholdFilter) (string, []any) {
 	return strings.Join(where, " AND "), args
 }
 
+// householdCount counts the households of f: from the kept counts (over
+// survey_count c, with householdWhere's arguments) unless a query
+// narrows them.
+func householdCount(f HouseholdFilter, where string) string {
+	if strings.TrimSpace(f.Query) != "" {
+		return `SELECT count(*) FROM survey_household h WHERE ` + where
+	}
+	cond := []string{"c.round_id = $1", "c.clerk_id = -1", actor.InScope("c.region_code", "$2"), inTeamView("c", "$3")}
+	n := "c.households"
+	switch {
+	case f.Team > 0:
+		cond = append(cond, "c.team_id = $4")
+	case f.Team < 0:
+		cond = append(cond, "c.team_id = 0")
+	case f.Assigned:
+		n = "c.assigned"
+	}
+	return `SELECT coalesce(sum(` + n + `), 0) FROM survey_count c WHERE ` + strings.Join(cond, " AND ")
+}
+
 // Households lists a page of the round's households in f.Region (inside
 // the actor's region and the round's), by village and id.
 func (s *Store) Households(ctx context.Context, a actor.Actor, r Round, f HouseholdFilter, lq list.Query) (list.Page[Household], error) {
@@ -89,7 +109,7 @@ func (s *Store) Households(ctx context.Context, a actor.Actor, r Round, f Househ
 	where, args := householdWhere(a, f)
 	args = append([]any{r.ID}, args...)
 	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM survey_household h WHERE `+where, args...).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, householdCount(f, where), args...).Scan(&total); err != nil {
 		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
 	}
 	n := len(args)

@@ -91,9 +91,16 @@ func (s *Store) AssignVillage(ctx context.Context, a actor.Actor, r Round, villa
 		} else if _, err := tx.Exec(ctx, `DELETE FROM survey_team_village WHERE round_id = $1 AND village_code = $2`, r.ID, village); err != nil {
 			return "", fmt.Errorf("assign village: %w", err)
 		}
+		held, err := holdCounts(ctx, tx, `SELECT id FROM survey_household WHERE round_id = $1 AND region_code = $2`, r.ID, village)
+		if err != nil {
+			return "", err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE survey_household SET team_id = nullif($3, 0::bigint) WHERE round_id = $1 AND region_code = $2`, r.ID, village, team)
 		if err != nil {
 			return "", fmt.Errorf("assign village: %w", err)
+		}
+		if err := held.release(ctx, tx); err != nil {
+			return "", err
 		}
 		return fmt.Sprintf("整村分派 %s → %s（%d 户）", village, name, tag.RowsAffected()), nil
 	})
@@ -124,10 +131,17 @@ func (s *Store) AssignHouseholds(ctx context.Context, a actor.Actor, r Round, re
 				}
 			}
 		}
+		held, err := holdCounts(ctx, tx, `SELECT id FROM survey_household WHERE round_id = $1 AND id = ANY($2)`, r.ID, ids)
+		if err != nil {
+			return "", err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE survey_household SET team_id = nullif($4, 0::bigint)
 			WHERE round_id = $1 AND id = ANY($2) AND `+actor.InScope("region_code", "$3"), r.ID, ids, region, team)
 		if err != nil {
 			return "", fmt.Errorf("assign households: %w", err)
+		}
+		if err := held.release(ctx, tx); err != nil {
+			return "", err
 		}
 		if int(tag.RowsAffected()) != len(slices.Compact(slices.Sorted(slices.Values(ids)))) {
 			return "", apperr.NotFoundf("部分调查户不存在或不在本人管辖范围内")
@@ -155,15 +169,11 @@ func (s *Store) Rebalance(ctx context.Context, a actor.Actor, r Round, village s
 				return "", err
 			}
 		}
-		rows, err := tx.Query(ctx, `SELECT id FROM survey_household WHERE round_id = $1 AND region_code = $2 AND team_id IS NULL
-			ORDER BY id FOR UPDATE`, r.ID, village)
+		held, err := holdCounts(ctx, tx, `SELECT id FROM survey_household WHERE round_id = $1 AND region_code = $2 AND team_id IS NULL`, r.ID, village)
 		if err != nil {
 			return "", err
 		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return "", err
-		}
+		ids := held.ids
 		to := make([]int64, len(ids))
 		for k := range ids {
 			i := 0
@@ -178,6 +188,9 @@ func (s *Store) Rebalance(ctx context.Context, a actor.Actor, r Round, village s
 		if _, err := tx.Exec(ctx, `UPDATE survey_household h SET team_id = u.team FROM unnest($1::bigint[], $2::bigint[]) AS u(id, team)
 			WHERE h.id = u.id`, ids, to); err != nil {
 			return "", fmt.Errorf("rebalance: %w", err)
+		}
+		if err := held.release(ctx, tx); err != nil {
+			return "", err
 		}
 		return fmt.Sprintf("均衡分派 %s 未分派的 %d 户给 %d 个调查组", village, len(ids), len(teams)), nil
 	})
@@ -202,14 +215,13 @@ func (s *Store) Loads(ctx context.Context, a actor.Actor, r Round, region string
 	if err != nil {
 		return nil, err
 	}
+	// From the kept counts: every visited form's member is a progress
+	// person, so visited persons and households are theirs.
 	q := `
-		SELECT coalesce(h.team_id, 0), count(*), coalesce(sum(h.persons), 0), coalesce(sum(h.targets), 0),
-		       count(*) FILTER (WHERE coalesce(v.n, 0) > 0), coalesce(sum(v.n), 0)
-		FROM survey_household h
-		LEFT JOIN (SELECT household_id, count(*) AS n FROM survey_form
-		           WHERE round_id = $1 AND state IN ('submitted', 'approved', 'returned') GROUP BY household_id) v ON v.household_id = h.id
-		WHERE h.round_id = $1 AND ` + `h.region_code LIKE $2 || '%' AND ` + inTeamView("h", "$3") + `
-		GROUP BY 1`
+		SELECT c.team_id, sum(c.households), sum(c.persons), sum(c.targets), sum(c.hh_visited), sum(c.visited)
+		FROM survey_count c
+		WHERE c.round_id = $1 AND c.clerk_id = -1 AND c.region_code LIKE $2 || '%' AND ` + inTeamView("c", "$3") + `
+		GROUP BY 1 HAVING sum(c.households) > 0`
 	rows, err := s.db.Query(ctx, q, r.ID, region, a.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("team loads: %w", err)

@@ -129,6 +129,7 @@ func TestTeamsAndAssignment(t *testing.T) {
 		WHERE h.round_id = $1 AND h.region_code = $2 ORDER BY m.id LIMIT 1`, res.Round, village); err != nil {
 		t.Fatal(err)
 	}
+	mustRecount(t, db, res.Round)
 	if l := teamLoads(t, st, clerk, r, township)[a]; l.HouseholdsVisited != 1 || l.PersonsVisited != 1 {
 		t.Errorf("after one submitted form: %d households, %d persons visited", l.HouseholdsVisited, l.PersonsVisited)
 	}

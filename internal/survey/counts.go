@@ -1,0 +1,233 @@
+package survey
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// A round's numbers are kept in survey_count (migration 000021) instead of
+// being counted over its households, members and forms per request. A
+// household's rows are what countsOf gives over that household alone, so
+// the table is the sum of every household's rows and stays right when
+// each change that moves a number reads its households' rows before it
+// and adds their rows after it less those (holdCounts, counted.release)
+// in its own transaction. The publish and a top-up recount the whole
+// round.
+
+// countCols are survey_count's numbers, in countsOf's order.
+const countCols = `households, persons, targets, assigned, p_persons, visited, confirmed, returned, hh, hh_visited, hh_confirmed`
+
+// countsOf is the survey_count rows of the households meeting cond (an
+// SQL condition over h): the progress persons of progressBase (targets
+// and members with a live form), per household, added up per village and
+// team (clerk_id -1) and per village, team and clerk of the form.
+func countsOf(cond string) string {
+	return `
+	WITH p AS (
+		SELECT h.id AS hid, coalesce(f.entered_by, 0) AS clerk, f.id IS NOT NULL AS has_form,
+		       coalesce(f.state IN ('submitted', 'approved', 'returned'), false) AS v,
+		       coalesce(f.state = 'approved', false) AS c, coalesce(f.state = 'returned', false) AS r
+		FROM survey_household h JOIN survey_member m ON m.household_id = h.id
+		LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+		WHERE ` + cond + ` AND (m.target OR f.id IS NOT NULL)),
+	hp AS (SELECT hid, count(*) AS n, count(*) FILTER (WHERE v) AS nv, count(*) FILTER (WHERE c) AS nc, count(*) FILTER (WHERE r) AS nr
+	       FROM p GROUP BY hid),
+	cp AS (SELECT hid, clerk, count(*) AS n, count(*) FILTER (WHERE v) AS nv, count(*) FILTER (WHERE c) AS nc, count(*) FILTER (WHERE r) AS nr
+	       FROM p WHERE has_form GROUP BY hid, clerk)
+	SELECT h.round_id, h.region_code, coalesce(h.team_id, 0) AS team_id, -1::bigint AS clerk_id,
+	       count(*) AS households, sum(h.persons) AS persons, sum(h.targets) AS targets, count(h.team_id) AS assigned,
+	       coalesce(sum(hp.n), 0) AS p_persons, coalesce(sum(hp.nv), 0) AS visited, coalesce(sum(hp.nc), 0) AS confirmed,
+	       coalesce(sum(hp.nr), 0) AS returned, count(hp.hid) AS hh, count(*) FILTER (WHERE hp.nv > 0) AS hh_visited,
+	       count(*) FILTER (WHERE hp.nc = hp.n) AS hh_confirmed
+	FROM survey_household h LEFT JOIN hp ON hp.hid = h.id
+	WHERE ` + cond + `
+	GROUP BY 1, 2, 3, 4
+	UNION ALL
+	SELECT h.round_id, h.region_code, coalesce(h.team_id, 0), cp.clerk, 0, 0, 0, 0, sum(cp.n), sum(cp.nv), sum(cp.nc), sum(cp.nr),
+	       count(*), count(*) FILTER (WHERE cp.nv > 0), count(*) FILTER (WHERE cp.nc = cp.n)
+	FROM cp JOIN survey_household h ON h.id = cp.hid
+	GROUP BY 1, 2, 3, 4`
+}
+
+// countsAdd adds sign times the rows of the households meeting cond to
+// survey_count. The rows are written in key order, so two changes lock
+// the rows they share in the same order; n = n + x never loses a
+// concurrent change's update.
+func countsAdd(sign, cond string) string {
+	return `
+	INSERT INTO survey_count AS s (round_id, region_code, team_id, clerk_id, ` + countCols + `)
+	SELECT round_id, region_code, team_id, clerk_id, ` + sign + ` * households, ` + sign + ` * persons, ` + sign + ` * targets,
+	       ` + sign + ` * assigned, ` + sign + ` * p_persons, ` + sign + ` * visited, ` + sign + ` * confirmed, ` + sign + ` * returned,
+	       ` + sign + ` * hh, ` + sign + ` * hh_visited, ` + sign + ` * hh_confirmed
+	FROM (` + countsOf(cond) + `) c
+	ORDER BY round_id, region_code, team_id, clerk_id
+	ON CONFLICT (round_id, region_code, team_id, clerk_id) DO UPDATE SET
+	       households = s.households + excluded.households, persons = s.persons + excluded.persons,
+	       targets = s.targets + excluded.targets, assigned = s.assigned + excluded.assigned,
+	       p_persons = s.p_persons + excluded.p_persons, visited = s.visited + excluded.visited,
+	       confirmed = s.confirmed + excluded.confirmed, returned = s.returned + excluded.returned,
+	       hh = s.hh + excluded.hh, hh_visited = s.hh_visited + excluded.hh_visited, hh_confirmed = s.hh_confirmed + excluded.hh_confirmed`
+}
+
+// recount writes round's counts anew, at the end of a publish or top-up
+// (in its transaction, after every household and member is written).
+func recount(ctx context.Context, tx pgx.Tx, round int64) error {
+	// A county's round joins some 100,000 households and 400,000 members
+	// just written, whose statistics the planner has not seen yet: it
+	// would loop over them where it must hash.
+	var nestloop string
+	if err := tx.QueryRow(ctx, `SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)`).Scan(&nestloop, new(string)); err != nil {
+		return fmt.Errorf("recount round %d: %w", round, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM survey_count WHERE round_id = $1`, round); err != nil {
+		return fmt.Errorf("recount round %d: %w", round, err)
+	}
+	if _, err := tx.Exec(ctx, countsAdd("1", "h.round_id = $1"), round); err != nil {
+		return fmt.Errorf("recount round %d: %w", round, err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('enable_nestloop', $1, true)`, nestloop); err != nil {
+		return fmt.Errorf("recount round %d: %w", round, err)
+	}
+	return nil
+}
+
+// Recount writes round's counts anew from its rows, in tx; for rows
+// written around the survey's own changes (the demo's, tests' fixtures).
+func Recount(ctx context.Context, tx pgx.Tx, round int64) error {
+	return recount(ctx, tx, round)
+}
+
+// counted is households a change is about to move the numbers of, with
+// their rows as they were before it.
+type counted struct {
+	ids    []int64
+	before struct {
+		round, team, clerk []int64
+		region             []string
+		n                  [11][]int64 // by countCols
+	}
+}
+
+// holdCounts locks the households sel selects (an SQL query of household
+// ids over args) with their members, and reads their rows. The locks make
+// every other change of those households wait until this one commits, so
+// what release writes is exactly what this change moved. Locks and read
+// go in one round trip; each statement of it sees what was committed
+// before it ran.
+func holdCounts(ctx context.Context, tx pgx.Tx, sel string, args ...any) (counted, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id FROM survey_household WHERE id IN (`+sel+`) ORDER BY id FOR UPDATE`, args...)
+	b.Queue(`SELECT 1 FROM survey_member WHERE household_id IN (`+sel+`) ORDER BY household_id, id FOR UPDATE`, args...)
+	b.Queue(countsOf("h.id IN ("+sel+")"), args...)
+	br := tx.SendBatch(ctx, b)
+	var c counted
+	rows, err := br.Query()
+	if err == nil {
+		c.ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	}
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if err == nil {
+		err = c.read(br)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return c, fmt.Errorf("hold counts: %w", err)
+	}
+	return c, nil
+}
+
+// read reads the households' rows before the change.
+func (c *counted) read(br pgx.BatchResults) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	b := &c.before
+	for rows.Next() {
+		var round, team, clerk int64
+		var region string
+		var n [11]int64
+		if err := rows.Scan(&round, &region, &team, &clerk, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8], &n[9], &n[10]); err != nil {
+			return err
+		}
+		b.round, b.region, b.team, b.clerk = append(b.round, round), append(b.region, region), append(b.team, team), append(b.clerk, clerk)
+		for i := range n {
+			b.n[i] = append(b.n[i], n[i])
+		}
+	}
+	return rows.Err()
+}
+
+// qRelease adds the households' rows as they are now ($1) less their rows
+// before ($2-$16) to survey_count, only where a number moved, in key
+// order: two changes lock the rows they share in the same order, and
+// n = n + x never loses a concurrent change's update. Written last, the
+// rows stay locked only while the change commits.
+var qRelease = `
+	INSERT INTO survey_count AS s (round_id, region_code, team_id, clerk_id, ` + countCols + `)
+	SELECT round_id, region_code, team_id, clerk_id, sum(households), sum(persons), sum(targets), sum(assigned), sum(p_persons),
+	       sum(visited), sum(confirmed), sum(returned), sum(hh), sum(hh_visited), sum(hh_confirmed)
+	FROM (` + countsOf("h.id = ANY($1)") + `
+	      UNION ALL
+	      SELECT u.round_id, u.region_code COLLATE "C", u.team_id, u.clerk_id, -u.households, -u.persons, -u.targets, -u.assigned,
+	             -u.p_persons, -u.visited, -u.confirmed, -u.returned, -u.hh, -u.hh_visited, -u.hh_confirmed
+	      FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[],
+	                  $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[])
+	           AS u(round_id, region_code, team_id, clerk_id, ` + countCols + `)) d
+	GROUP BY round_id, region_code, team_id, clerk_id
+	HAVING abs(sum(households)) + abs(sum(persons)) + abs(sum(targets)) + abs(sum(assigned)) + abs(sum(p_persons)) + abs(sum(visited))
+	     + abs(sum(confirmed)) + abs(sum(returned)) + abs(sum(hh)) + abs(sum(hh_visited)) + abs(sum(hh_confirmed)) > 0
+	ORDER BY round_id, region_code, team_id, clerk_id
+	ON CONFLICT (round_id, region_code, team_id, clerk_id) DO UPDATE SET
+	       households = s.households + excluded.households, persons = s.persons + excluded.persons,
+	       targets = s.targets + excluded.targets, assigned = s.assigned + excluded.assigned,
+	       p_persons = s.p_persons + excluded.p_persons, visited = s.visited + excluded.visited,
+	       confirmed = s.confirmed + excluded.confirmed, returned = s.returned + excluded.returned,
+	       hh = s.hh + excluded.hh, hh_visited = s.hh_visited + excluded.hh_visited, hh_confirmed = s.hh_confirmed + excluded.hh_confirmed`
+
+// release writes what the change moved: the households' rows now less
+// their rows before it.
+func (c counted) release(ctx context.Context, tx pgx.Tx) error {
+	if len(c.ids) == 0 {
+		return nil
+	}
+	b := c.before
+	args := []any{c.ids, b.round, b.region, b.team, b.clerk}
+	for _, n := range b.n {
+		args = append(args, n)
+	}
+	if _, err := tx.Exec(ctx, qRelease, args...); err != nil {
+		return fmt.Errorf("release counts: %w", err)
+	}
+	return nil
+}
+
+// Queries of the household ids a change touches, over its one argument.
+const (
+	qHousehold         = `SELECT $1::bigint`
+	qHouseholdOfMember = `SELECT household_id FROM survey_member WHERE id = $1`
+	qHouseholdOfForm   = `SELECT household_id FROM survey_form WHERE id = $1`
+)
+
+// counting wraps a change of the households sel selects over arg (a
+// function run in a transaction) so that their counts are held before it
+// and released after it.
+func counting(ctx context.Context, sel string, arg any, change func(pgx.Tx) error) func(pgx.Tx) error {
+	return func(tx pgx.Tx) error {
+		held, err := holdCounts(ctx, tx, sel, arg)
+		if err != nil {
+			return err
+		}
+		if err := change(tx); err != nil {
+			return err
+		}
+		return held.release(ctx, tx)
+	}
+}

@@ -1,0 +1,468 @@
+package survey_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"reflect"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/list"
+	"github.com/canbao/canbao/internal/region"
+	"github.com/canbao/canbao/internal/survey"
+)
+
+// mustRecount writes a round's kept counts anew after a test wrote its
+// rows around the survey's own changes.
+func mustRecount(t *testing.T, db *pgxpool.Pool, round int64) {
+	t.Helper()
+	if err := pgx.BeginFunc(context.Background(), db, func(tx pgx.Tx) error { return survey.Recount(context.Background(), tx, round) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The oracle: the progress and round counts as they were counted per
+// request before survey_count kept them (progress.go and round_counts.go
+// up to migration 000021), over the rows themselves.
+const oracleBase = `
+	FROM survey_member m JOIN survey_household h ON h.id = m.household_id JOIN survey_round r ON r.id = h.round_id
+	LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+	WHERE h.round_id = $1 AND h.region_code LIKE $2::text || '%' AND (m.target OR f.id IS NOT NULL) AND $3::date IS NOT NULL
+	AND (NOT EXISTS (SELECT 1 FROM survey_team_user tu WHERE tu.user_id = $4::bigint AND tu.team_only)
+		OR EXISTS (SELECT 1 FROM survey_team_user tu JOIN survey_team tt ON tt.id = tu.team_id
+		           WHERE tu.user_id = $4::bigint AND tt.active AND tu.team_id = h.team_id))`
+
+// oracleCount is the old progress count per key (an SQL expression over
+// the base), over rows meeting extra when given.
+func oracleCount(t *testing.T, db *pgxpool.Pool, a actor.Actor, round int64, code, key, extra string) []survey.ProgressRow {
+	t.Helper()
+	where := oracleBase
+	if extra != "" {
+		where += " AND " + extra
+	}
+	q := `
+		WITH p AS (
+			SELECT ` + key + ` AS key, h.id AS hid,
+			       coalesce(f.state IN ('submitted', 'approved', 'returned'), false) AS visited,
+			       coalesce(f.state = 'approved', false) AS confirmed,
+			       coalesce(f.state = 'returned', false) AS returned,
+			       coalesce(r.deadline < $3 AND f.state IS DISTINCT FROM 'approved', false) AS overdue
+			` + where + `),
+		hh AS (SELECT key, hid, bool_or(visited) AS visited, bool_and(confirmed) AS confirmed FROM p GROUP BY key, hid),
+		hc AS (SELECT key, count(*) AS n, count(*) FILTER (WHERE visited) AS v, count(*) FILTER (WHERE confirmed) AS c FROM hh GROUP BY key)
+		SELECT p.key, hc.n, hc.v, hc.c, count(*), count(*) FILTER (WHERE p.visited), count(*) FILTER (WHERE p.confirmed),
+		       count(*) FILTER (WHERE p.returned), count(*) FILTER (WHERE p.overdue)
+		FROM p JOIN hc ON hc.key = p.key GROUP BY p.key, hc.n, hc.v, hc.c ORDER BY p.key`
+	rows, err := db.Query(context.Background(), q, round, code, today, a.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (survey.ProgressRow, error) {
+		var r survey.ProgressRow
+		err := row.Scan(&r.Group.Key, &r.Households, &r.HouseholdsVisited, &r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed,
+			&r.Returned, &r.Overdue)
+		return r, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// oracleRoundCounts is the old round count per child region of code:
+// households, persons, targets and assigned households.
+func oracleRoundCounts(t *testing.T, db *pgxpool.Pool, a actor.Actor, round int64, code string) map[string][4]int {
+	t.Helper()
+	q := `
+		SELECT left(h.region_code, $3), count(*), coalesce(sum(h.persons), 0), coalesce(sum(h.targets), 0), count(h.team_id)
+		FROM survey_household h
+		WHERE h.round_id = $1 AND h.region_code LIKE $2 || '%'
+		AND (NOT EXISTS (SELECT 1 FROM survey_team_user tu WHERE tu.user_id = $4::bigint AND tu.team_only)
+			OR EXISTS (SELECT 1 FROM survey_team_user tu JOIN survey_team tt ON tt.id = tu.team_id
+			           WHERE tu.user_id = $4::bigint AND tt.active AND tu.team_id = h.team_id))
+		GROUP BY 1 ORDER BY 1`
+	rows, err := db.Query(context.Background(), q, round, code, region.ChildLen(code), a.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][4]int{}
+	for rows.Next() {
+		var c string
+		var n [4]int
+		if err := rows.Scan(&c, &n[0], &n[1], &n[2], &n[3]); err != nil {
+			t.Fatal(err)
+		}
+		out[c] = n
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	return out
+}
+
+// numbers strips a row to its group key and numbers.
+func numbers(rows []survey.ProgressRow) []survey.ProgressRow {
+	out := []survey.ProgressRow{}
+	for _, r := range rows {
+		r.Group.Kind, r.Label = "", ""
+		out = append(out, r)
+	}
+	return out
+}
+
+// checkKept compares every progress and round number the actors read in
+// each region with the oracle's.
+func checkKept(t *testing.T, db *pgxpool.Pool, round int64, step string, actors []actor.Actor, codes []string) {
+	t.Helper()
+	ctx := context.Background()
+	forms, st := survey.NewForms(db), survey.New(db)
+	forms.Today = func() time.Time { return today }
+	for _, a := range actors {
+		r, err := st.GetRound(ctx, a, round)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range codes {
+			if !a.Sees(code) {
+				continue
+			}
+			p, err := forms.Progress(ctx, a, round, code)
+			if err != nil {
+				t.Fatalf("%s: progress of %s in %s: %v", step, a.Username, code, err)
+			}
+			want := map[string][]survey.ProgressRow{
+				"total":    numbers(oracleCount(t, db, a, round, code, "$2::text", "")),
+				"children": nil, "teams": nil, "clerks": nil,
+			}
+			if n := region.ChildLen(code); n > len(code) {
+				want["children"] = numbers(oracleCount(t, db, a, round, code, "left(h.region_code, "+strconv.Itoa(n)+")", ""))
+			}
+			if len(code) >= 9 {
+				want["teams"] = numbers(oracleCount(t, db, a, round, code, "coalesce(h.team_id, 0)::text", ""))
+				want["clerks"] = numbers(oracleCount(t, db, a, round, code, "coalesce(f.entered_by, 0)::text", "f.id IS NOT NULL"))
+			}
+			total := numbers([]survey.ProgressRow{p.Total})
+			total[0].Group.Key = code
+			if len(want["total"]) == 0 {
+				want["total"] = []survey.ProgressRow{{Group: survey.Group{Key: code}}}
+			}
+			got := map[string][]survey.ProgressRow{"total": total, "children": nil, "teams": nil, "clerks": nil}
+			if p.Children != nil || want["children"] != nil {
+				got["children"] = numbers(p.Children)
+			}
+			if len(code) >= 9 {
+				got["teams"], got["clerks"] = numbers(p.Teams), numbers(p.Clerks)
+			}
+			for k := range want {
+				if !reflect.DeepEqual(got[k], want[k]) {
+					t.Errorf("%s: %s in %s, %s:\n kept   %+v\n oracle %+v", step, a.Username, code, k, got[k], want[k])
+				}
+			}
+			total2, lines, err := st.Counts(ctx, a, r, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept := map[string][4]int{}
+			var sum [4]int
+			for _, l := range lines {
+				kept[l.Code] = [4]int{l.Counts[survey.MetricHouseholds], l.Counts[survey.MetricPersons], l.Counts[survey.MetricTargets], l.Counts[survey.MetricAssigned]}
+			}
+			for c, n := range oracleRoundCounts(t, db, a, round, code) {
+				for i := range n {
+					sum[i] += n[i]
+				}
+				if c == code {
+					delete(kept, c)
+					continue
+				}
+				if kept[c] != n {
+					t.Errorf("%s: %s round counts of %s: kept %v, oracle %v", step, a.Username, c, kept[c], n)
+				}
+				delete(kept, c)
+			}
+			if len(kept) > 0 {
+				t.Errorf("%s: %s round counts of regions the oracle has not: %v", step, a.Username, kept)
+			}
+			if got := [4]int{total2[survey.MetricHouseholds], total2[survey.MetricPersons], total2[survey.MetricTargets], total2[survey.MetricAssigned]}; got != sum {
+				t.Errorf("%s: %s round total of %s: kept %v, oracle %v", step, a.Username, code, got, sum)
+			}
+		}
+	}
+}
+
+// TestKeptCounts drives every change that moves a number (publish,
+// assignment of villages and households, rebalance, draft, submission,
+// approval, return, resubmission, revision, a member found at the door,
+// top-up) and after each compares the kept counts with the oracle's, for
+// a county user, a township clerk and a member limited to their team.
+func TestKeptCounts(t *testing.T) {
+	t.Parallel()
+	db, run := county(t, 120)
+	ctx := context.Background()
+	res := publish(t, db, run)
+	if _, err := db.Exec(ctx, `UPDATE survey_round SET deadline = '2026-11-01' WHERE id = $1`, res.Round); err != nil {
+		t.Fatal(err)
+	}
+	st, forms := survey.New(db), survey.NewForms(db)
+	forms.Today = func() time.Time { return today }
+	v1, v2 := twoVillages(t, db, res.Round)
+	township := v1[:9]
+	manager := mustUser(t, db, "manager", actor.Township, township)
+	clerk1 := mustUser(t, db, "clerk1", actor.Township, township)
+	clerk2 := mustUser(t, db, "clerk2", actor.Township, township)
+	limited := mustUser(t, db, "limited", actor.Township, township)
+	cli := actor.Actor{Username: "cli", Role: actor.Township, Region: township, IP: "test"}
+	countyUser := actor.Actor{Username: "county", Role: actor.County, Region: fixture.County, IP: "test"}
+	reviewer := mustUser(t, db, "reviewer", actor.County, fixture.County)
+	actors := []actor.Actor{countyUser, manager, limited}
+	codes := []string{fixture.County, township, v1, v2}
+	check := func(step string) { t.Helper(); checkKept(t, db, res.Round, step, actors, codes) }
+	check("publish")
+
+	r, err := st.GetRound(ctx, manager, res.Round)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustTeam(t, st, manager, township, "第一组")
+	b := mustTeam(t, st, manager, township, "第二组")
+	if err := st.Bind(ctx, manager, a, survey.Binding{Member: "张三", UserID: limited.UserID, TeamOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	for v, team := range map[string]int64{v1: a, v2: b} {
+		if err := st.AssignVillage(ctx, manager, r, v, team); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("assign villages")
+	h1, _, m1, id1, name1 := targetIn(t, db, res.Round, v1)
+	if err := st.AssignHouseholds(ctx, manager, r, township, []int64{h1}, b); err != nil {
+		t.Fatal(err)
+	}
+	check("assign a household")
+	if err := st.AssignVillage(ctx, manager, r, v2, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Rebalance(ctx, manager, r, v2, []int64{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	check("rebalance")
+
+	// Forms of two households of v1 by two clerks and the command line.
+	var members []struct {
+		id       int64
+		idNumber string
+		name     string
+	}
+	rows, err := db.Query(ctx, `SELECT m.id, m.id_number, m.name FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+		WHERE h.round_id = $1 AND h.region_code = $2 AND m.id <> $3 ORDER BY NOT m.target, h.id, m.id LIMIT 6`, res.Round, v1, m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var m struct {
+			id       int64
+			idNumber string
+			name     string
+		}
+		if err := rows.Scan(&m.id, &m.idNumber, &m.name); err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m)
+	}
+	if rows.Err() != nil || len(members) < 4 {
+		t.Fatalf("%d members in %s (%v)", len(members), v1, rows.Err())
+	}
+	save := func(who actor.Actor, member int64, idNumber, name string, version int, submit bool) survey.FormRecord {
+		t.Helper()
+		s, err := forms.Save(ctx, who, member, survey.Save{Version: version, Data: complete(name, idNumber), Submit: submit,
+			Key: fmt.Sprintf("%d-%d-%v", member, version, submit)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Form
+	}
+	f1 := save(clerk1, m1, id1, name1, 0, false)
+	check("draft")
+	f1 = save(clerk1, m1, id1, name1, f1.Version, true)
+	f2 := save(clerk2, members[0].id, members[0].idNumber, members[0].name, 0, true)
+	f3 := save(cli, members[1].id, members[1].idNumber, members[1].name, 0, true)
+	f4 := save(clerk2, members[len(members)-1].id, members[len(members)-1].idNumber, members[len(members)-1].name, 0, false)
+	check("submit")
+	if f1, err = forms.Approve(ctx, reviewer, f1.ID, f1.Version); err != nil {
+		t.Fatal(err)
+	}
+	if f2, err = forms.Return(ctx, reviewer, f2.ID, f2.Version, "请补充就业状态"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = forms.Approve(ctx, reviewer, f3.ID, f3.Version); err != nil {
+		t.Fatal(err)
+	}
+	check("review")
+	// The returned form, resubmitted by the other clerk: the clerk row moves.
+	f2 = save(clerk1, members[0].id, members[0].idNumber, members[0].name, f2.Version, false)
+	check("returned form edited")
+	save(clerk1, members[0].id, members[0].idNumber, members[0].name, f2.Version, true)
+	if _, err := forms.Revise(ctx, clerk2, f1.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("resubmit and revise")
+	found, err := forms.AddFound(ctx, clerk2, h1, "新来人", newID(v1[:6]+"19900101", 77), "其他")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("found member")
+	ff := save(clerk2, found.ID, found.IDNumber, found.Name, 0, true)
+	if _, err = forms.Return(ctx, reviewer, ff.ID, ff.Version, "请核对身份证号码"); err != nil {
+		t.Fatal(err)
+	}
+	save(clerk2, members[len(members)-1].id, members[len(members)-1].idNumber, members[len(members)-1].name, f4.Version, true)
+	check("found member's form")
+
+	if _, err := survey.New(db).Publish(ctx, staff, survey.PublishRequest{Round: res.Round, Region: fixture.County, RunID: compareNow(t, db)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("top-up")
+	// Team loads, household lists and the review queue count from the
+	// kept counts too.
+	for _, who := range []actor.Actor{manager, limited} {
+		loads, err := st.Loads(ctx, who, r, township)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(ctx, `
+			SELECT coalesce(h.team_id, 0), count(*), coalesce(sum(h.persons), 0), coalesce(sum(h.targets), 0),
+			       count(*) FILTER (WHERE coalesce(v.n, 0) > 0), coalesce(sum(v.n), 0)
+			FROM survey_household h
+			LEFT JOIN (SELECT household_id, count(*) AS n FROM survey_form
+			           WHERE round_id = $1 AND state IN ('submitted', 'approved', 'returned') GROUP BY household_id) v ON v.household_id = h.id
+			WHERE h.round_id = $1 AND h.region_code LIKE $2 || '%'
+			AND (NOT EXISTS (SELECT 1 FROM survey_team_user tu WHERE tu.user_id = $3::bigint AND tu.team_only)
+				OR EXISTS (SELECT 1 FROM survey_team_user tu JOIN survey_team tt ON tt.id = tu.team_id
+				           WHERE tu.user_id = $3::bigint AND tt.active AND tu.team_id = h.team_id))
+			GROUP BY 1`, res.Round, township, who.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64][5]int{}
+		for rows.Next() {
+			var id int64
+			var n [5]int
+			if err := rows.Scan(&id, &n[0], &n[1], &n[2], &n[3], &n[4]); err != nil {
+				t.Fatal(err)
+			}
+			want[id] = n
+		}
+		for _, l := range loads {
+			if got := [5]int{l.Households, l.Persons, l.Targets, l.HouseholdsVisited, l.PersonsVisited}; got != want[l.ID] {
+				t.Errorf("%s: load of team %d: kept %v, oracle %v", who.Username, l.ID, got, want[l.ID])
+			}
+		}
+	}
+	// Household lists and the review queue count from the kept counts too.
+	for _, who := range []actor.Actor{manager, limited} {
+		for _, f := range []survey.HouseholdFilter{{Region: township}, {Region: v1, Team: a}, {Region: township, Team: -1},
+			{Region: township, Assigned: true}} {
+			p, err := st.Households(ctx, who, r, f, list.Query{Page: 1, Size: 5000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != len(p.Items) {
+				t.Errorf("%s: households %+v: total %d, listed %d", who.Username, f, p.Total, len(p.Items))
+			}
+		}
+	}
+	for _, state := range []string{"submitted", "approved", "returned", "draft"} {
+		for _, code := range []string{fixture.County, township, v1} {
+			q := list.Parse(url.Values{"state": {state}, "region": {code}, "size": {"1000"}}, survey.QueueSpec)
+			p, err := forms.Queue(ctx, reviewer, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM survey_form f JOIN survey_household h ON h.id = f.household_id
+				WHERE f.state = $1 AND h.region_code LIKE $2 || '%'`, state, code).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != n || len(p.Items) != min(n, q.Size) {
+				t.Errorf("queue of %s forms in %s: total %d, %d listed, %d forms", state, code, p.Total, len(p.Items), n)
+			}
+		}
+	}
+	// The lists behind the numbers, read from the rows, are as long.
+	for _, who := range []actor.Actor{manager, limited} {
+		p, err := forms.Progress(ctx, who, res.Round, township)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLists(t, &world{forms: forms}, who, p)
+	}
+}
+
+// TestKeptCountsConcurrent: clerks saving and submitting forms of one
+// village at once lose no update of its counts.
+func TestKeptCountsConcurrent(t *testing.T) {
+	t.Parallel()
+	db, run := county(t, 120)
+	ctx := context.Background()
+	res := publish(t, db, run)
+	forms := survey.NewForms(db)
+	forms.Today = func() time.Time { return today }
+	village, _ := busiestVillage(t, db, res.Round)
+	clerk := mustUser(t, db, "clerk", actor.Township, village[:9])
+	// The fixture's villages hold a household or two: the township's
+	// households move to one village, so the saves below all move the
+	// same counts rows at once.
+	if _, err := db.Exec(ctx, `UPDATE survey_household SET region_code = $2 WHERE round_id = $1 AND region_code LIKE left($2, 9) || '%'`,
+		res.Round, village); err != nil {
+		t.Fatal(err)
+	}
+	mustRecount(t, db, res.Round)
+	rows, err := db.Query(ctx, `SELECT m.id, m.id_number, m.name FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+		WHERE h.round_id = $1 AND h.region_code = $2 ORDER BY m.id`, res.Round, village)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type member struct {
+		id       int64
+		idNumber string
+		name     string
+	}
+	var members []member
+	for rows.Next() {
+		var m member
+		if err := rows.Scan(&m.id, &m.idNumber, &m.name); err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m)
+	}
+	if rows.Err() != nil || len(members) < 6 {
+		t.Fatalf("%d members (%v)", len(members), rows.Err())
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(members))
+	for i, m := range members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := forms.Save(ctx, clerk, m.id, survey.Save{Data: complete(m.name, m.idNumber), Submit: i%2 == 0, Key: strconv.Itoa(i)})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	countyUser := actor.Actor{Username: "county", Role: actor.County, Region: fixture.County, IP: "test"}
+	checkKept(t, db, res.Round, "concurrent saves", []actor.Actor{countyUser, clerk}, []string{fixture.County, village[:9], village})
+}
