@@ -329,16 +329,17 @@ func (s *Forms) Save(ctx context.Context, a actor.Actor, memberID int64, in Save
 	if err := a.Check(actor.SurveyEnter); err != nil {
 		return Saved{}, err
 	}
-	var out Saved
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		var err error
-		out, err = s.save(ctx, tx, a, memberID, in)
-		return err
-	})
-	return out, err
+	conn, err := s.db.Acquire(ctx)
+	if err != nil {
+		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
+	}
+	defer conn.Release()
+	tx := &pipeTx{conn: conn.Conn()}
+	defer tx.end(ctx)
+	return s.save(ctx, tx, a, memberID, in)
 }
 
-func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int64, in Save) (Saved, error) {
+func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID int64, in Save) (Saved, error) {
 	// The member's row is the lock every writer of its forms takes first,
 	// so two saves (or a save and a retried submission) take turns. The
 	// forms are read after it, by a statement of their own that sees what
@@ -428,33 +429,41 @@ func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int
 	if hasLive {
 		q, target = write, live.ID
 	}
-	batch := &pgx.Batch{}
-	batch.Queue(`WITH f AS (`+q+` RETURNING f.*),
+	const writeForm = `WITH f AS (%s RETURNING f.*),
 		e AS (INSERT INTO survey_form_event (form_id, from_state, to_state, version, actor_id, actor_name, note)
 		      SELECT id, $12, $2, version, $10, $11, '' FROM f)
-		SELECT `+formCols+` FROM f`, target, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
-		nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username, from)
+		SELECT ` + formCols + ` FROM f`
+	args := []any{target, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
+		nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username, from}
+	// An edit's form id is known: the write, its audit line and COMMIT go
+	// in one round trip. A new form's id is the write's, so its audit line
+	// goes with COMMIT.
+	batch := &pgx.Batch{}
+	var f FormRecord
 	if hasLive {
-		// The form's id is known: its audit line goes in the same round trip.
-		if err := s.audit(ctx, queue{batch}, a, live.ID, from, to, "", action); err != nil {
-			return Saved{}, err
-		}
-	}
-	results := tx.SendBatch(ctx, batch)
-	f, err := scanForm(results.QueryRow())
-	if err == nil && hasLive {
-		_, err = results.Exec()
-	}
-	if cerr := results.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+		batch.Queue(fmt.Sprintf(writeForm, q), args...)
+	} else if f, err = scanForm(tx.QueryRow(ctx, fmt.Sprintf(writeForm, q), args...)); err != nil {
 		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
 	}
-	if !hasLive {
-		if err := s.audit(ctx, tx, a, f.ID, from, to, "", action); err != nil {
-			return Saved{}, err
+	formID := f.ID
+	if hasLive {
+		formID = live.ID
+	}
+	if err := s.audit(ctx, queue{batch}, a, formID, from, to, "", action); err != nil {
+		return Saved{}, err
+	}
+	err = tx.Commit(ctx, batch, func(results pgx.BatchResults) error {
+		var err error
+		if hasLive {
+			if f, err = scanForm(results.QueryRow()); err != nil {
+				return err
+			}
 		}
+		_, err = results.Exec()
+		return err
+	})
+	if err != nil {
+		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
 	}
 	if len(errs) == 0 {
 		errs = nil
