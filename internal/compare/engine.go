@@ -55,7 +55,7 @@ type RunResult struct {
 	Incremental                        bool   // the run was incremental
 	Note                               string // why a requested incremental run ran in full, or what it touched
 	Duration                           time.Duration
-	Steps                              []StepTime // how long each step took
+	Steps                              []StepTime // how long each step took, each followed by its timed parts ("· …")
 }
 
 // StepTime is one step's duration, for the log and the benchmark.
@@ -124,7 +124,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		VALUES ($1, $2, 'done', $3, $4, $5) RETURNING id`, req.Region, req.AsOf, batchIDs(batches), nullID(a.UserID), a.Username).Scan(&runID); err != nil {
 		return RunResult{}, fmt.Errorf("insert run: %w", err)
 	}
-	r := &run{tx: tx, id: runID, req: req, by: a, batches: batches}
+	r := &run{tx: tx, db: e.db, id: runID, req: req, by: a, batches: batches}
 	times, err := r.execute(ctx, prog)
 	if err != nil {
 		return RunResult{}, err
@@ -202,6 +202,8 @@ func (r *run) runSteps(ctx context.Context, prog *Progress, steps []step) ([]Ste
 			return times, &stepError{step: s.name, err: err}
 		}
 		times = append(times, StepTime{s.name, time.Since(t)})
+		times = append(times, r.parts...)
+		r.parts = r.parts[:0]
 	}
 	return times, nil
 }
@@ -221,6 +223,11 @@ func (e *Engine) workConn(ctx context.Context) (*pgx.Conn, error) {
 	cfg.RuntimeParams["synchronize_seqscans"] = "off"
 	cfg.RuntimeParams["DateStyle"] = "ISO, YMD" // dates as text compare with Go's YYYY-MM-DD
 	cfg.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	// A run sends the same query once per batch with other arguments: a
+	// generic plan (chosen after five) cannot hash an = ANY($2) of the
+	// thousands of IDs an incremental run reads, and compares each row
+	// with every one of them (tens of seconds on a million persons).
+	cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect for comparison: %w", err)
@@ -270,6 +277,7 @@ func nullID(id int64) *int64 {
 // run holds one comparison's state while it runs.
 type run struct {
 	tx      pgx.Tx
+	db      *pgxpool.Pool // for reads of committed rows beside tx's (see planIncremental)
 	id      int64
 	req     Request
 	by      actor.Actor // who runs it
@@ -286,6 +294,15 @@ type run struct {
 	persons string       // this run's run_person partition, likewise
 	inc     *incremental // an incremental run's base and touched persons; nil for a full run
 	note    string       // see RunResult.Note
+	parts   []StepTime   // the current step's parts timed so far (see lap)
+}
+
+// lap records a part of the current step that began at t, for the log
+// and the benchmark, and returns the time the next part begins.
+func (r *run) lap(name string, t time.Time) time.Time {
+	now := time.Now()
+	r.parts = append(r.parts, StepTime{"· " + name, now.Sub(t)})
+	return now
 }
 
 // exec runs statements in order, stopping at the first error.
@@ -346,22 +363,31 @@ func kindPriority(kind string) int {
 // are full; statistics right away, or the pages read just after a run are
 // planned blind until autovacuum gets round to the new tables.
 func (r *run) save(ctx context.Context) error {
+	t := time.Now()
 	if err := r.writePersons(ctx); err != nil {
 		return err
 	}
+	t = r.lap("写入人员", t)
 	if err := r.writeLinks(ctx); err != nil {
 		return err
 	}
 	if err := r.writeGone(ctx); err != nil {
 		return err
 	}
+	t = r.lap("写入关联", t)
+	err := r.exec(ctx,
+		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
+		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))
+	if err != nil {
+		return err
+	}
+	t = r.lap("建立索引", t)
 	// No statistics on the record lists: no query filters on them, and
 	// their element statistics took most of ANALYZE's time.
-	return r.exec(ctx,
-		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
-		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id),
-		`ANALYZE `+r.links,
+	err = r.exec(ctx, `ANALYZE `+r.links,
 		`ANALYZE `+r.persons+` (id_number, name, region_code, in_universe, pension, medical, flags, survey, changed)`)
+	r.lap("统计", t)
+	return err
 }
 
 // finish records the run's counts.

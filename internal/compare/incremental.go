@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/registry"
 )
@@ -17,16 +18,19 @@ import (
 // what changed since the region's last done run (its base):
 //
 //   - Batches: a batch that superseded one of the base's is compared with
-//     it record by record (a hash of each row's cells, the same header and
-//     column mapping): records in both, in the same relative order, are the
-//     same records under new line numbers; the others are added or removed.
+//     it record by record (the digest of each record's typed columns, all
+//     a run reads of it, or of its cells for batches imported before there
+//     were digests; the same header and column mapping): records in both,
+//     in the same relative order, are the same records under new line
+//     numbers; the others are added or removed.
 //     A withdrawn batch removes all its records, a batch new to the region
 //     adds all its own.
 //   - Touched persons are the IDs of added and removed records, the persons
 //     the base linked a removed record to, the persons whose registry entry
 //     changed after the base run committed (another source may have changed
-//     it, and a full run would set it back), and persons whose ID ends in 000
-//     (see mergeMangled).
+//     it, and a full run would set it back), persons whose ID ends in 000
+//     (see mergeMangled) and, once the records are read, the persons a
+//     record with such an ID may be merged into (touchMangled).
 //   - Every other person of the base is a ghost: known by ID and name (so
 //     candidate searches see them as a full run would) but with no records
 //     read; their result, region and records are the base's.
@@ -36,8 +40,9 @@ import (
 //     them are linked again as in a full run; reviewers' decisions since
 //     the base take effect there.
 //   - When a record now goes to another person than in the base, or a ghost
-//     takes a link or a merge, that person is touched too and the records
-//     are read again, until nothing more changes.
+//     takes a link or a merge, that person is touched too, their records
+//     (the base's) are fetched by line and all records are linked again,
+//     until nothing more changes (see readTouched).
 //
 // An incremental run runs in full instead when there is no base, the as-of
 // date differs from the base's, or more than maxTouchedShare of the base's
@@ -73,7 +78,10 @@ type incremental struct {
 	links    map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
 	lines    map[int64][]int32    // current batch → lines to read besides touched IDs
 	touched  map[uint64]bool
-	ghostOf  []int32 // by base person: its index in the run's state, -1 when touched
+	read     map[uint64]bool       // the touched IDs whose records are in cache
+	cache    map[int64][]cachedRow // the records read so far, by batch, in line order
+	ghostOf  []int32               // by base person: its index in the run's state, -1 when touched
+	baseOf   []int32               // by index in the run's state: the ghost's base person (ghosts come first)
 }
 
 // basePerson is a person of the base run.
@@ -140,22 +148,39 @@ func (r *run) planIncremental(ctx context.Context) error {
 		return fallBack("上次比对早于增量比对功能")
 	}
 	inc.mark = *mark
-	if err := inc.readBase(ctx, r.tx); err != nil {
+	// The base's persons are read on a connection of their own while this
+	// one diffs the batches: both are committed and never change (a run's
+	// partition is written once, a batch's records too), and the two reads
+	// take about as long.
+	t := time.Now()
+	base := make(chan error, 1)
+	var baseTook time.Duration
+	go func() {
+		err := inc.readBase(ctx, r.db)
+		baseTook = time.Since(t)
+		base <- err
+	}()
+	ch, err := r.batchChanges(ctx, baseBatches)
+	diffTook := time.Since(t)
+	if err := <-base; err != nil {
 		return err
 	}
-	ch, err := r.batchChanges(ctx, baseBatches)
 	if err != nil {
 		return err
 	}
+	r.parts = append(r.parts, StepTime{"· 读取上次结果（同时）", baseTook}, StepTime{"· 比较批次（同时）", diffTook})
+	t = time.Now()
 	if err := inc.remap(ch); err != nil {
 		return err
 	}
 	if err := inc.readLinks(ctx, r.tx, ch); err != nil {
 		return err
 	}
+	t = r.lap("读取上次关联", t)
 	if err := r.touchChanged(ctx, inc, ch); err != nil {
 		return err
 	}
+	r.lap("变动人员", t)
 	r.inc = inc
 	return inc.checkSize()
 }
@@ -168,8 +193,8 @@ func (inc *incremental) checkSize() error {
 }
 
 // readBase reads the base's persons: ID, name, region, result and records.
-func (inc *incremental) readBase(ctx context.Context, tx pgx.Tx) error {
-	rows, err := tx.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines
+func (inc *incremental) readBase(ctx context.Context, db *pgxpool.Pool) error {
+	rows, err := db.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines
 		FROM run_person WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
 	if err != nil {
 		return fmt.Errorf("base persons: %w", err)
@@ -254,9 +279,10 @@ type changes struct {
 // pair is a base batch and the batch that superseded it, compared.
 type pair struct {
 	old, new int64
-	lineMap  []int32 // old line → new line, -1 for a removed record
-	removed  []int32 // old lines
-	addedNew []int32 // new lines
+	lineMap  []int32  // old line → new line, -1 for a removed record
+	removed  []int32  // old lines
+	addedNew []int32  // new lines
+	ids      []uint64 // the valid IDs of the removed and added records
 }
 
 // batchChanges pairs the base's batches with this run's: the same, one
@@ -356,29 +382,45 @@ func sameLayout(ctx context.Context, tx pgx.Tx, a, b int64) (bool, error) {
 	return same, nil
 }
 
-// lineHash is a record's line and a hash of its cells.
+// lineHash is a record's line, a hash of its cells and its valid ID (0
+// for none).
 type lineHash struct {
 	Line int32
 	Hash int64
+	ID   uint64
 }
 
-func readHashes(ctx context.Context, tx pgx.Tx, batch int64) ([]lineHash, error) {
-	rows, err := tx.Query(ctx, `SELECT line, hashtextextended(raw, 0) FROM source_record WHERE batch_id = $1`,
-		pgx.QueryResultFormats{pgx.BinaryFormatCode}, batch)
+// readHashes reads a batch's lines and the digests of their typed
+// columns (row_hash, all a run reads of a record), or with raw a hash of
+// their cells; null says a row has no digest (imported before there was
+// one).
+func readHashes(ctx context.Context, tx pgx.Tx, batch int64, raw bool) (out []lineHash, null bool, err error) {
+	// The IDs ride along: those of the records removed or added are
+	// touched, and a second read of the lines to find them cost as much as
+	// the first.
+	q := `SELECT line, row_hash, id_norm FROM source_record WHERE batch_id = $1`
+	if raw {
+		q = `SELECT line, hashtextextended(raw, 0), id_norm FROM source_record WHERE batch_id = $1`
+	}
+	rows, err := tx.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode}, batch)
 	if err != nil {
-		return nil, fmt.Errorf("read batch %d: %w", batch, err)
+		return nil, false, fmt.Errorf("read batch %d: %w", batch, err)
 	}
 	defer rows.Close()
-	var out []lineHash
 	sorted := true
 	for rows.Next() {
 		v := rows.RawValues()
-		h := lineHash{int32(binary.BigEndian.Uint32(v[0])), int64(binary.BigEndian.Uint64(v[1]))}
+		if v[1] == nil {
+			null = true
+			continue
+		}
+		h := lineHash{Line: int32(binary.BigEndian.Uint32(v[0])), Hash: int64(binary.BigEndian.Uint64(v[1]))}
+		h.ID, _ = packBytes(v[2])
 		sorted = sorted && (len(out) == 0 || out[len(out)-1].Line <= h.Line)
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read batch %d: %w", batch, err)
+		return nil, false, fmt.Errorf("read batch %d: %w", batch, err)
 	}
 	if !sorted {
 		slices.SortFunc(out, func(a, b lineHash) int { return int(a.Line - b.Line) })
@@ -387,22 +429,37 @@ func readHashes(ctx context.Context, tx pgx.Tx, batch int64) ([]lineHash, error)
 		if out[i].Line == out[i-1].Line || out[i].Line < 0 {
 			// A record is known by its batch and line: a malformed sheet
 			// whose lines repeat cannot be matched line by line.
-			return nil, fallBack("批次 %d 有重复的行号", batch)
+			return nil, false, fallBack("批次 %d 有重复的行号", batch)
 		}
 	}
-	return out, nil
+	return out, null, nil
+}
+
+// batchHashes reads two batches' digests: their row_hash, which the
+// importer wrote, or when either lacks one a hash of the cells of both
+// (the same record under either hash alike).
+func batchHashes(ctx context.Context, tx pgx.Tx, old, n int64) (o, nw []lineHash, err error) {
+	o, nullO, err := readHashes(ctx, tx, old, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	nw, nullN, err := readHashes(ctx, tx, n, false)
+	if err != nil || !nullO && !nullN {
+		return o, nw, err
+	}
+	if o, _, err = readHashes(ctx, tx, old, true); err != nil {
+		return nil, nil, err
+	}
+	nw, _, err = readHashes(ctx, tx, n, true)
+	return o, nw, err
 }
 
 // diffBatches matches the records of batch n with those of old, the batch
-// it superseded: equal cells, and kept in the same relative order (a
+// it superseded: equal digests, and kept in the same relative order (a
 // longest increasing run of old lines; records that moved against the
 // others count as removed and added, since order decides identities).
 func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
-	o, err := readHashes(ctx, tx, old)
-	if err != nil {
-		return nil, err
-	}
-	nw, err := readHashes(ctx, tx, n)
+	o, nw, err := batchHashes(ctx, tx, old, n)
 	if err != nil {
 		return nil, err
 	}
@@ -468,11 +525,17 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
 	for _, r := range nw {
 		if !kept[r.Line] {
 			p.addedNew = append(p.addedNew, r.Line)
+			if r.ID != 0 {
+				p.ids = append(p.ids, r.ID)
+			}
 		}
 	}
 	for _, r := range o {
 		if p.lineMap[r.Line] < 0 {
 			p.removed = append(p.removed, r.Line)
+			if r.ID != 0 {
+				p.ids = append(p.ids, r.ID)
+			}
 		}
 	}
 	return p, nil
@@ -546,16 +609,26 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 	for _, b := range ch.withdrawn {
 		withdrawn[b] = true
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, '') FROM run_link WHERE run_id = $1`, inc.base)
+	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END
+		FROM run_link WHERE run_id = $1`, inc.base)
 	if err != nil {
 		return fmt.Errorf("base links: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k recordKey
-		var id string
-		if err := rows.Scan(&k.batch, &k.line, &id); err != nil {
+		var id, own string
+		if err := rows.Scan(&k.batch, &k.line, &id, &own); err != nil {
 			return err
+		}
+		// A record with a valid ID of its own that the base linked
+		// elsewhere, or left unlinked, may link to its own ID's person when
+		// read again (or to the person a mangled ID was merged into): both
+		// touched now are read in the first round instead of costing a
+		// second one.
+		if own != "" && own != id {
+			inc.touchText(own)
+			inc.touchText(id)
 		}
 		if withdrawn[k.batch] {
 			inc.touchText(id)
@@ -593,13 +666,9 @@ func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) e
 		}
 		return rows.Err()
 	}
-	const lineIDs = `SELECT id_norm FROM source_record WHERE batch_id = $1 AND line = ANY($2) AND id_norm IS NOT NULL`
 	for _, p := range ch.pairs {
-		if err := ids(lineIDs, p.old, p.removed); err != nil {
-			return err
-		}
-		if err := ids(lineIDs, p.new, p.addedNew); err != nil {
-			return err
+		for _, id := range p.ids {
+			inc.touch(id)
 		}
 		inc.lines[p.new] = append(inc.lines[p.new], p.addedNew...)
 	}
@@ -642,14 +711,19 @@ func (r *run) linkTouched(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.state = newState(r.req.Region, r.batches, decisions)
-		inc.addGhosts(r.state)
-		if err := r.loadTouched(ctx); err != nil {
+		t := time.Now()
+		if err := r.readTouched(ctx); err != nil {
 			return err
 		}
+		t = r.lap(fmt.Sprintf("第 %d 轮 读取记录", round), t)
+		r.state = newState(r.req.Region, r.batches, decisions)
+		inc.addGhosts(r.state)
+		inc.replay(r.state)
+		t = r.lap(fmt.Sprintf("第 %d 轮 加入人员和记录", round), t)
 		if err := r.fuzzyLinks(ctx); err != nil {
 			return err
 		}
+		r.lap(fmt.Sprintf("第 %d 轮 模糊关联", round), t)
 		more := inc.moved(r.state)
 		if more == 0 {
 			r.note = fmt.Sprintf("变动人员 %d 人，读取 %d 条记录", len(inc.touched), r.state.records)
@@ -668,6 +742,7 @@ func (r *run) linkTouched(ctx context.Context) error {
 // record: known by ID and name, never an identity to improve.
 func (inc *incremental) addGhosts(s *state) {
 	inc.ghostOf = make([]int32, len(inc.persons))
+	inc.baseOf = inc.baseOf[:0]
 	for i := range inc.persons {
 		p := &inc.persons[i]
 		if inc.touched[p.id] {
@@ -679,51 +754,8 @@ func (inc *incremental) addGhosts(s *state) {
 			death: noDate, ghost: true})
 		s.index[p.id] = pi
 		inc.ghostOf[i] = pi
+		inc.baseOf = append(inc.baseOf, int32(i))
 	}
-}
-
-// loadTouched reads, batch by batch in line order, the records of touched
-// IDs, the lines listed, damaged IDs and IDs ending in 000.
-func (r *run) loadTouched(ctx context.Context) error {
-	s, inc := r.state, r.inc
-	ids := make([]string, 0, len(inc.touched))
-	for id := range inc.touched {
-		ids = append(ids, unpack(id))
-	}
-	// The rows read are a few in a hundred: sorting them costs little.
-	const q = `SELECT ` + recordColumns + ` FROM source_record WHERE batch_id = $1
-		AND (id_norm = ANY($2) OR line = ANY($3) OR id_damage IS NOT NULL OR (id_damage IS NULL AND id_norm LIKE '%000'))
-		ORDER BY line`
-	var rec rawRecord
-	for bi := range s.batches {
-		b := &s.batches[bi]
-		lines := inc.lines[b.ID]
-		if lines == nil {
-			lines = []int32{}
-		}
-		if err := s.loadBatch(ctx, r.tx, q, int32(bi), b, &rec, b.ID, ids, lines); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// loadBatch streams one batch's rows of a query into the state, in line
-// order.
-func (s *state) loadBatch(ctx context.Context, tx pgx.Tx, q string, bi int32, b *runBatch, rec *rawRecord, args ...any) error {
-	rows, err := tx.Query(ctx, q, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)...)
-	if err != nil {
-		return fmt.Errorf("read batch %d: %w", b.ID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		rec.parse(rows.RawValues())
-		s.add(bi, b, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read batch %d: %w", b.ID, err)
-	}
-	return nil
 }
 
 // moved touches the persons a record now reaches or no longer reaches
@@ -802,8 +834,7 @@ func (r *run) classifyIncremental(ctx context.Context) error {
 	for k, e := range all {
 		order[k] = e.pi
 		if s.persons[e.pi].ghost {
-			bi, _ := inc.find(e.id)
-			b := &inc.persons[bi]
+			b := &inc.persons[inc.baseOf[e.pi]]
 			results[k], regions[k] = b.res, s.dict.id([]byte(inc.regions[b.region]))
 		} else {
 			results[k], regions[k] = r.results[e.k], r.regions[e.k]
@@ -842,9 +873,8 @@ func (r *run) compareIncremental(ctx context.Context) error {
 
 // ghostRefs are a ghost's records: the base's, under their current batch
 // and line.
-func (inc *incremental) ghostRefs(id uint64, batches []int64, lines []int32) ([]int64, []int32) {
-	bi, _ := inc.find(id)
-	b := &inc.persons[bi]
+func (inc *incremental) ghostRefs(pi int32, batches []int64, lines []int32) ([]int64, []int32) {
+	b := &inc.persons[inc.baseOf[pi]]
 	batches = append(batches, inc.refBatch[b.refs:b.refs+b.nref]...)
 	lines = append(lines, inc.refLine[b.refs:b.refs+b.nref]...)
 	return batches, lines

@@ -19,24 +19,34 @@ import (
 func (r *run) summarize(ctx context.Context) error {
 	levels := levelLengths(r.req.Region)
 	counts := map[string][]int{}
-	add := func(code string, metric int) {
-		for _, n := range levels {
-			if n > len(code) {
+	add := func(code string, metric, n int) {
+		for _, l := range levels {
+			if l > len(code) {
 				break
 			}
-			c := counts[code[:n]]
+			c := counts[code[:l]]
 			if c == nil {
 				c = make([]int, len(Metrics)+2)
-				counts[code[:n]] = c
+				counts[code[:l]] = c
 			}
-			c[metric]++
+			c[metric] += n
 		}
 	}
+	// Persons alike in region and result count alike: a few thousand
+	// such groups stand for a million persons, each tested once.
+	type group struct {
+		region uint32
+		o      outcome
+	}
+	groups := map[group]int{}
 	for k, o := range r.results {
-		res := o.result()
+		groups[group{r.regions[k], o}]++
+	}
+	for g, n := range groups {
+		res := g.o.result()
 		for m, metric := range Metrics {
 			if metric.has(res) {
-				add(r.state.dict.vals[r.regions[k]], m)
+				add(r.state.dict.vals[g.region], m, n)
 			}
 		}
 	}
@@ -50,9 +60,9 @@ func (r *run) summarize(ctx context.Context) error {
 			code = p.region
 		}
 		if p.method == "review" {
-			add(code, review)
+			add(code, review, 1)
 		} else {
-			add(code, unmatched)
+			add(code, unmatched, 1)
 		}
 	}
 	keys := make([]string, 0, len(Metrics)+2)
@@ -124,7 +134,7 @@ func (r *run) writePersons(ctx context.Context) error {
 			batches, lines = batches[:0], lines[:0]
 			p := &s.persons[pi]
 			if p.ghost {
-				batches, lines = r.inc.ghostRefs(p.id, batches, lines)
+				batches, lines = r.inc.ghostRefs(pi, batches, lines)
 			} else {
 				for _, li := range byPerson[start[pi]:start[pi+1]] {
 					batches = append(batches, s.batches[s.linkBatch[li]].ID)
