@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ func BenchmarkPublishRoundCounty(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("load average before: %s", loadAverage())
 	b.ResetTimer()
 	var took time.Duration
 	var res survey.PublishResult
@@ -41,7 +43,17 @@ func BenchmarkPublishRoundCounty(b *testing.B) {
 		}
 		took = time.Since(start)
 	}
+	b.Logf("load average after: %s", loadAverage())
 	b.Logf("published %d households, %d persons, %d targets of %d persons in %v", res.Households, res.Persons, res.Target, run.Persons, took)
 	b.ReportMetric(took.Seconds(), "publish-s")
 	b.ReportMetric(float64(res.Persons)/took.Seconds(), "persons/s")
+}
+
+// loadAverage is the machine's load average (Linux), to read a time beside.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }

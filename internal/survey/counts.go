@@ -116,7 +116,7 @@ type counted struct {
 // what release writes is exactly what this change moved. Locks and read
 // go in one round trip; each statement of it sees what was committed
 // before it ran.
-func holdCounts(ctx context.Context, tx pgx.Tx, sel string, args ...any) (counted, error) {
+func holdCounts(ctx context.Context, tx batcher, sel string, args ...any) (counted, error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT id FROM survey_household WHERE id IN (`+sel+`) ORDER BY id FOR UPDATE`, args...)
 	b.Queue(`SELECT 1 FROM survey_member WHERE household_id IN (`+sel+`) ORDER BY household_id, id FOR UPDATE`, args...)
@@ -192,21 +192,42 @@ var qRelease = `
 	       confirmed = s.confirmed + excluded.confirmed, returned = s.returned + excluded.returned,
 	       hh = s.hh + excluded.hh, hh_visited = s.hh_visited + excluded.hh_visited, hh_confirmed = s.hh_confirmed + excluded.hh_confirmed`
 
+// batcher sends a batch of statements in a transaction: a pgx.Tx, or a
+// form save's pipeTx.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // release writes what the change moved: the households' rows now less
 // their rows before it.
 func (c counted) release(ctx context.Context, tx pgx.Tx) error {
 	if len(c.ids) == 0 {
 		return nil
 	}
+	if _, err := tx.Exec(ctx, qRelease, c.releaseArgs()...); err != nil {
+		return fmt.Errorf("release counts: %w", err)
+	}
+	return nil
+}
+
+// queue queues the release in b, for a change that commits with a batch;
+// it tells whether it queued a statement (whose result the caller reads).
+func (c counted) queue(b *pgx.Batch) bool {
+	if len(c.ids) == 0 {
+		return false
+	}
+	b.Queue(qRelease, c.releaseArgs()...)
+	return true
+}
+
+// releaseArgs are qRelease's arguments.
+func (c counted) releaseArgs() []any {
 	b := c.before
 	args := []any{c.ids, b.round, b.region, b.team, b.clerk}
 	for _, n := range b.n {
 		args = append(args, n)
 	}
-	if _, err := tx.Exec(ctx, qRelease, args...); err != nil {
-		return fmt.Errorf("release counts: %w", err)
-	}
-	return nil
+	return args
 }
 
 // Queries of the household ids a change touches, over its one argument.

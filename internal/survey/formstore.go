@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/actor"
@@ -117,10 +118,11 @@ func orName(n string) string {
 const entryMemberCols = `m.id, m.household_id, m.round_id, m.id_number, m.name, m.relation, m.target, m.found, m.pension, m.medical, m.flags,
 	coalesce(f.state, 'pending'), coalesce(f.id, 0), coalesce(f.outcome, ''), coalesce(f.return_reason, '')`
 
-func scanMember(row pgx.Row) (EntryMember, error) {
+// scanMember reads entryMemberCols, then the columns after them into extra.
+func scanMember(row pgx.Row, extra ...any) (EntryMember, error) {
 	var m EntryMember
-	err := row.Scan(&m.ID, &m.HouseholdID, &m.RoundID, &m.IDNumber, &m.Name, &m.Relation, &m.Target, &m.Found, &m.Pension, &m.Medical,
-		&m.Flags, &m.State, &m.FormID, &m.Outcome, &m.ReturnReason)
+	err := row.Scan(append([]any{&m.ID, &m.HouseholdID, &m.RoundID, &m.IDNumber, &m.Name, &m.Relation, &m.Target, &m.Found, &m.Pension,
+		&m.Medical, &m.Flags, &m.State, &m.FormID, &m.Outcome, &m.ReturnReason}, extra...)...)
 	return m, err
 }
 
@@ -154,14 +156,20 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// taskHouseholdCols read a household task for entry (aliases h, r for its round, t
+// for its team).
+const taskHouseholdCols = `h.id, h.round_id, r.title, r.deadline, h.code, h.household, h.region_code, h.address, h.head_name, coalesce(t.name, '')`
+
+func taskHouseholdDst(h *EntryHousehold) []any {
+	return []any{&h.ID, &h.RoundID, &h.RoundTitle, &h.Deadline, &h.Code, &h.Household, &h.RegionCode, &h.Address, &h.Head, &h.TeamName}
+}
+
 func (s *Forms) household(ctx context.Context, db querier, id int64) (EntryHousehold, error) {
-	const q = `
-		SELECT h.id, h.round_id, r.title, r.deadline, h.code, h.household, h.region_code, h.address, h.head_name, coalesce(t.name, '')
+	const q = `SELECT ` + taskHouseholdCols + `
 		FROM survey_household h JOIN survey_round r ON r.id = h.round_id LEFT JOIN survey_team t ON t.id = h.team_id
 		WHERE h.id = $1`
 	var h EntryHousehold
-	err := db.QueryRow(ctx, q, id).Scan(&h.ID, &h.RoundID, &h.RoundTitle, &h.Deadline, &h.Code, &h.Household, &h.RegionCode,
-		&h.Address, &h.Head, &h.TeamName)
+	err := db.QueryRow(ctx, q, id).Scan(taskHouseholdDst(&h)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return h, apperr.NotFoundf("调查户不存在")
 	}
@@ -175,12 +183,13 @@ func (s *Forms) household(ctx context.Context, db querier, id int64) (EntryHouse
 const formCols = `f.id, f.member_id, f.household_id, f.round_id, f.state, f.version, f.data, f.entered_name, f.reviewed_name,
 	f.submitted_at, f.reviewed_at, f.return_reason, f.supersedes, f.corrected, f.updated_at`
 
-func scanForm(row pgx.Row) (FormRecord, error) {
+// scanForm reads formCols, then the columns after them into extra.
+func scanForm(row pgx.Row, extra ...any) (FormRecord, error) {
 	var f FormRecord
 	var data []byte
-	err := row.Scan(&f.ID, &f.MemberID, &f.HouseholdID, &f.RoundID, &f.State, &f.Version, &data, &f.EnteredName, &f.ReviewedName,
-		&f.SubmittedAt, &f.ReviewedAt, &f.ReturnReason, &f.Supersedes, &f.Corrected, &f.UpdatedAt)
-	if err != nil {
+	dst := append([]any{&f.ID, &f.MemberID, &f.HouseholdID, &f.RoundID, &f.State, &f.Version, &data, &f.EnteredName, &f.ReviewedName,
+		&f.SubmittedAt, &f.ReviewedAt, &f.ReturnReason, &f.Supersedes, &f.Corrected, &f.UpdatedAt}, extra...)
+	if err := row.Scan(dst...); err != nil {
 		return f, err
 	}
 	if err := json.Unmarshal(data, &f.Data); err != nil {
@@ -206,20 +215,24 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 	if err := a.Check(actor.SurveyEnter); err != nil {
 		return Entry{}, err
 	}
+	// The member with their live form, household, team view and registry
+	// entry in one round trip, then their form with its history: a clerk
+	// opens the form before every save, 200 of them at once.
 	var e Entry
-	m, err := scanMember(s.db.QueryRow(ctx, `SELECT `+entryMemberCols+`
-		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.id = $1`, memberID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, apperr.NotFoundf("调查对象不存在")
+	var visible bool
+	var person personEntry
+	m, err := scanMember(s.db.QueryRow(ctx, `SELECT `+entryMemberCols+`, `+taskHouseholdCols+`, `+inTeamView("h", "$2")+`, `+personCols+`
+		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+		JOIN survey_household h ON h.id = m.household_id AND h.round_id = m.round_id
+		JOIN survey_round r ON r.id = h.round_id LEFT JOIN survey_team t ON t.id = h.team_id
+		LEFT JOIN person p ON p.id_number = m.id_number
+		WHERE m.id = $1`, memberID, a.UserID), append(taskHouseholdDst(&e.Household), &visible, &person.found, &person.name, &person.sex,
+		&person.birth, &person.relation)...)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!a.Sees(e.Household.RegionCode) || !visible)) {
+		return Entry{}, apperr.NotFoundf("调查对象不存在")
 	}
 	if err != nil {
 		return e, fmt.Errorf("member %d: %w", memberID, err)
-	}
-	if e.Household, err = s.household(ctx, s.db, m.HouseholdID); err != nil {
-		return e, err
-	}
-	if err := inView(ctx, s.db, a, e.Household.RegionCode, e.Household.ID, "调查对象不存在"); err != nil {
-		return Entry{}, err
 	}
 	e.Member = m
 	if m.FormID != 0 {
@@ -232,9 +245,7 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 			return e, err
 		}
 	}
-	if e.Prefill, err = s.prefill(ctx, e.Household, m); err != nil {
-		return e, err
-	}
+	e.Prefill = prefill(e.Household, m, person)
 	// The form shows the whole ID and the registry's entry: a full-record read.
 	ae := audit.For(a, audit.RecordView, "survey_member:"+strconv.FormatInt(memberID, 10))
 	ae.Result = "ok"
@@ -244,23 +255,25 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 	return e, nil
 }
 
+// personEntry is what the registry knows of a member (alias p).
+type personEntry struct {
+	found                      bool
+	name, sex, birth, relation string
+}
+
+const personCols = `p.id_number IS NOT NULL, coalesce(p.name, ''), coalesce(p.sex, ''), coalesce(to_char(p.birth, 'YYYY-MM-DD'), ''),
+	coalesce(p.relation, '')`
+
 // prefill is a blank form with what the list and the registry know.
-func (s *Forms) prefill(ctx context.Context, h EntryHousehold, m EntryMember) (Form, error) {
+func prefill(h EntryHousehold, m EntryMember, p personEntry) Form {
 	f := Form{Name: m.Name, IDNumber: m.IDNumber, Relation: m.Relation, HeadName: h.Head, HukouAddress: h.Address, Outcome: OutcomePresent}
-	const q = `SELECT name, coalesce(sex, ''), coalesce(to_char(birth, 'YYYY-MM-DD'), ''), coalesce(relation, '') FROM person WHERE id_number = $1`
-	var name, sex, birth, relation string
-	err := s.db.QueryRow(ctx, q, m.IDNumber).Scan(&name, &sex, &birth, &relation)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-	case err != nil:
-		return f, fmt.Errorf("prefill %d: %w", m.ID, err)
-	default:
-		if name != "" {
-			f.Name = name
+	if p.found {
+		if p.name != "" {
+			f.Name = p.name
 		}
-		f.Sex, f.Birth = sex, birth
-		if relation != "" {
-			f.Relation = relation
+		f.Sex, f.Birth = p.sex, p.birth
+		if p.relation != "" {
+			f.Relation = p.relation
 		}
 	}
 	if f.Sex == "" && m.IDNumber != "" {
@@ -271,7 +284,7 @@ func (s *Forms) prefill(ctx context.Context, h EntryHousehold, m EntryMember) (F
 	if f.Birth == "" {
 		f.Birth = idcardBirth(m.IDNumber)
 	}
-	return f, nil
+	return f
 }
 
 func (s *Forms) events(ctx context.Context, formID int64) ([]FormEvent, error) {
@@ -316,54 +329,49 @@ func (s *Forms) Save(ctx context.Context, a actor.Actor, memberID int64, in Save
 	if err := a.Check(actor.SurveyEnter); err != nil {
 		return Saved{}, err
 	}
-	var out Saved
-	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHouseholdOfMember, memberID, func(tx pgx.Tx) error {
-		var err error
-		out, err = s.save(ctx, tx, a, memberID, in)
-		return err
-	}))
-	return out, err
+	conn, err := s.db.Acquire(ctx)
+	if err != nil {
+		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
+	}
+	defer conn.Release()
+	tx := &pipeTx{conn: conn.Conn()}
+	defer tx.end(ctx)
+	held, err := holdCounts(ctx, tx, qHouseholdOfMember, memberID)
+	if err != nil {
+		return Saved{}, err
+	}
+	return s.save(ctx, tx, held, a, memberID, in)
 }
 
-func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int64, in Save) (Saved, error) {
+// save is Save in tx, whose households' counts are held: their release
+// goes with COMMIT.
+func (s *Forms) save(ctx context.Context, tx *pipeTx, held counted, a actor.Actor, memberID int64, in Save) (Saved, error) {
 	// The member's row is the lock every writer of its forms takes first,
 	// so two saves (or a save and a retried submission) take turns. The
 	// forms are read after it, by a statement of their own that sees what
-	// the writer before committed.
+	// the writer before committed. 200 clerks saving at once wait on round
+	// trips more than on work: the lock reads the team view too.
 	var region, listedID string
-	var found bool
-	err := tx.QueryRow(ctx, `SELECT h.region_code, m.id_number, m.found FROM survey_member m JOIN survey_household h ON h.id = m.household_id
-		WHERE m.id = $1 FOR UPDATE OF m`, memberID).Scan(&region, &listedID, &found)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !a.Sees(region)) {
+	var found, visible bool
+	err := tx.QueryRow(ctx, `SELECT h.region_code, m.id_number, m.found, `+inTeamView("h", "$2")+`
+		FROM survey_member m JOIN survey_household h ON h.id = m.household_id AND h.round_id = m.round_id
+		WHERE m.id = $1 FOR UPDATE OF m`, memberID, a.UserID).Scan(&region, &listedID, &found, &visible)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!a.Sees(region) || !visible)) {
 		return Saved{}, apperr.NotFoundf("调查对象不存在")
 	}
 	if err != nil {
 		return Saved{}, fmt.Errorf("lock member %d: %w", memberID, err)
 	}
-	if err := memberInView(ctx, tx, a, region, memberID, "调查对象不存在"); err != nil {
-		return Saved{}, err
-	}
 	// The live form and the form a submission's key submitted already, if
-	// any, in one round trip: 200 clerks saving at once wait on round trips
-	// more than on work.
+	// any, in one round trip. A member without a live form has no form at
+	// all (forms are superseded, never deleted), so no keyed one either.
 	var keyed *int64
-	var live FormRecord
-	var liveData []byte
-	err = tx.QueryRow(ctx, `SELECT (SELECT k.id FROM survey_form k WHERE k.submit_key = $2 AND k.member_id = $1),
-		coalesce(f.id, 0), coalesce(f.member_id, 0), coalesce(f.household_id, 0), coalesce(f.round_id, 0), coalesce(f.state, ''),
-		coalesce(f.version, 0), coalesce(f.data, '{}'), coalesce(f.entered_name, ''), coalesce(f.reviewed_name, ''),
-		f.submitted_at, f.reviewed_at, coalesce(f.return_reason, ''), f.supersedes, coalesce(f.corrected, 0), coalesce(f.updated_at, now())
-		FROM (SELECT) one LEFT JOIN survey_form f ON f.member_id = $1 AND f.state <> 'superseded'`, memberID, in.Key).Scan(&keyed,
-		&live.ID, &live.MemberID, &live.HouseholdID, &live.RoundID, &live.State, &live.Version, &liveData, &live.EnteredName,
-		&live.ReviewedName, &live.SubmittedAt, &live.ReviewedAt, &live.ReturnReason, &live.Supersedes, &live.Corrected, &live.UpdatedAt)
-	if err != nil {
+	live, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+`,
+		(SELECT k.id FROM survey_form k WHERE k.submit_key = $2 AND k.member_id = $1)
+		FROM survey_form f WHERE f.member_id = $1 AND f.state <> 'superseded'`, memberID, in.Key), &keyed)
+	hasLive := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Saved{}, fmt.Errorf("live form of %d: %w", memberID, err)
-	}
-	hasLive := live.ID != 0
-	if hasLive {
-		if err := json.Unmarshal(liveData, &live.Data); err != nil {
-			return Saved{}, fmt.Errorf("form %d data: %w", live.ID, err)
-		}
 	}
 	if in.Submit && in.Key != "" && keyed != nil {
 		// This submission happened already.
@@ -419,29 +427,65 @@ func (s *Forms) save(ctx context.Context, tx pgx.Tx, a actor.Actor, memberID int
 			surveyed_on, submit_key, entered_by, entered_name, submitted_at)
 			SELECT m.id, m.household_id, m.round_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $2 = 'submitted' THEN now() END
 			FROM survey_member m WHERE m.id = $1`
-	q, target := create, memberID
-	if hasLive {
-		q, target = write, live.ID
-	}
-	f, err := scanForm(tx.QueryRow(ctx, `WITH f AS (`+q+` RETURNING f.*),
-		e AS (INSERT INTO survey_form_event (form_id, from_state, to_state, version, actor_id, actor_name, note)
-		      SELECT id, $12, $2, version, $10, $11, '' FROM f)
-		SELECT `+formCols+` FROM f`, target, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
-		nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username, from))
-	if err != nil {
-		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
-	}
 	action := AuditFormSave
 	if in.Submit {
 		action = AuditFormSubmit
 	}
-	if err := s.audit(ctx, tx, a, f.ID, from, to, "", action); err != nil {
+	q, target := create, memberID
+	if hasLive {
+		q, target = write, live.ID
+	}
+	const writeForm = `WITH f AS (%s RETURNING f.*),
+		e AS (INSERT INTO survey_form_event (form_id, from_state, to_state, version, actor_id, actor_name, note)
+		      SELECT id, $12, $2, version, $10, $11, '' FROM f)
+		SELECT ` + formCols + ` FROM f`
+	args := []any{target, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
+		nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username, from}
+	// An edit's form id is known: the write, its audit line and COMMIT go
+	// in one round trip. A new form's id is the write's, so its audit line
+	// goes with COMMIT.
+	batch := &pgx.Batch{}
+	var f FormRecord
+	if hasLive {
+		batch.Queue(fmt.Sprintf(writeForm, q), args...)
+	} else if f, err = scanForm(tx.QueryRow(ctx, fmt.Sprintf(writeForm, q), args...)); err != nil {
+		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
+	}
+	formID := f.ID
+	if hasLive {
+		formID = live.ID
+	}
+	if err := s.audit(ctx, queue{batch}, a, formID, from, to, "", action); err != nil {
 		return Saved{}, err
+	}
+	released := held.queue(batch)
+	err = tx.Commit(ctx, batch, func(results pgx.BatchResults) error {
+		var err error
+		if hasLive {
+			if f, err = scanForm(results.QueryRow()); err != nil {
+				return err
+			}
+		}
+		if _, err = results.Exec(); err == nil && released {
+			_, err = results.Exec()
+		}
+		return err
+	})
+	if err != nil {
+		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
 	}
 	if len(errs) == 0 {
 		errs = nil
 	}
 	return Saved{Form: f, Warnings: errs}, nil
+}
+
+// queue is an audit.Execer that queues its statement in a batch.
+type queue struct{ b *pgx.Batch }
+
+func (q queue) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	q.b.Queue(sql, args...)
+	return pgconn.CommandTag{}, nil
 }
 
 // record writes a form's state change to its history and the audit log,
@@ -456,7 +500,7 @@ func (s *Forms) record(ctx context.Context, tx pgx.Tx, a actor.Actor, formID int
 }
 
 // audit writes a form's state change to the audit log.
-func (s *Forms) audit(ctx context.Context, tx pgx.Tx, a actor.Actor, formID int64, from, to State, note, action string) error {
+func (s *Forms) audit(ctx context.Context, tx audit.Execer, a actor.Actor, formID int64, from, to State, note, action string) error {
 	e := audit.For(a, action, "survey_form:"+strconv.FormatInt(formID, 10))
 	e.Result = "ok"
 	e.Detail = from.Label() + " → " + to.Label()

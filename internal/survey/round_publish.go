@@ -3,6 +3,7 @@ package survey
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -62,9 +63,9 @@ const (
 
 	// New households of round $1 from run $2 with their counts, their
 	// head (户主, else a member) and the team their village is assigned
-	// to whole.
+	// to whole, into %s: the household table, or a new round's partition.
 	qInsertHouseholds = `
-		INSERT INTO survey_household (id, round_id, code, household, region_code, added_run, persons, targets, head_name, team_id)
+		INSERT INTO %s (id, round_id, code, household, region_code, added_run, persons, targets, head_name, team_id)
 		SELECT h.id, $1, survey_task_code(h.id), h.household, h.place, $2, c.persons, c.targets, c.head, v.team_id
 		FROM pub_household h
 		JOIN (SELECT household_id, count(*) AS persons, count(*) FILTER (WHERE target) AS targets,
@@ -73,12 +74,12 @@ const (
 		LEFT JOIN survey_team_village v ON v.round_id = $1 AND v.village_code = h.place
 		WHERE h.new ORDER BY h.id`
 
-	// New members of round $1 from run $2. In a top-up someone the round
-	// lists already (in this or another household) keeps their row. In
-	// household order, the order of their ids: the member index of each
-	// household then grows at its end instead of at random places.
+	// New members of round $1 from run $2, into %s (as households). In a
+	// top-up someone the round lists already (in this or another
+	// household) keeps their row. In household order, the order of their
+	// ids: a household's members lie together.
 	qInsertMembers = `
-		INSERT INTO survey_member (household_id, round_id, id_number, name, relation, target, pension, medical, flags, added_run)
+		INSERT INTO %s (household_id, round_id, id_number, name, relation, target, pension, medical, flags, added_run)
 		SELECT m.household_id, $1, m.id_number, coalesce(nullif(m.name, ''), rp.name, ''), m.relation, m.target,
 		       coalesce(rp.pension, ''), coalesce(rp.medical, ''), coalesce(rp.flags, 0), $2
 		FROM pub_member m LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number
@@ -118,6 +119,17 @@ const (
 		RETURNING r.households, r.persons, r.targets`
 )
 
+// qNewPartitions makes a new round's partitions (names and round twice):
+// empty tables shaped as the survey's, that take only the round's rows.
+const qNewPartitions = `
+	CREATE TABLE %s (LIKE survey_household INCLUDING DEFAULTS, CHECK (round_id = %d));
+	CREATE TABLE %s (LIKE survey_member INCLUDING DEFAULTS, CHECK (round_id = %d))`
+
+// partition is the name of table's partition of round.
+func partition(table string, round int64) string {
+	return table + "_r" + strconv.FormatInt(round, 10)
+}
+
 // merge runs the steps of a publish or top-up of round from req.RunID.
 func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step func(string), res *PublishResult) error {
 	exec := func(label, q string, args ...any) (int64, error) {
@@ -133,11 +145,12 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 	// The temporary tables have no statistics until analysed; without
 	// them the planner guesses a few rows and loops over a million
 	// persons where it should hash.
-	steps := []struct {
+	type statement struct {
 		label string
 		q     string
 		args  []any
-	}{
+	}
+	steps := []statement{
 		// Every step is a join of whole sets; a nested loop, which the
 		// planner picks when it underestimates a join's rows, costs a
 		// random read per row (400,000 of them for a county).
@@ -153,17 +166,24 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 		{"列出户内成员", qMembers, []any{req.Region}},
 		{"", `ANALYZE pub_member`, nil},
 	}
+	households, members := "survey_household", "survey_member"
+	if req.Round == 0 {
+		// A new round's rows go into tables of their own, without indexes
+		// until they are full.
+		households, members = partition(households, round), partition(members, round)
+		steps = append(steps, statement{"", fmt.Sprintf(qNewPartitions, households, round, members, round), nil})
+	}
 	for _, s := range steps {
 		if _, err := exec(s.label, s.q, s.args...); err != nil {
 			return err
 		}
 	}
-	n, err := exec("写入调查户", qInsertHouseholds, round, req.RunID)
+	n, err := exec("写入调查户", fmt.Sprintf(qInsertHouseholds, households), round, req.RunID)
 	if err != nil {
 		return err
 	}
 	res.NewHouseholds = int(n)
-	insertMembers := qInsertMembers
+	insertMembers := fmt.Sprintf(qInsertMembers, members)
 	if req.Round != 0 {
 		insertMembers += ` ON CONFLICT (round_id, id_number) DO NOTHING`
 	}
@@ -180,6 +200,16 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 			return fmt.Errorf("publish round %d: %w", round, err)
 		}
 		if _, err := exec("统计各户人数", qHouseholdCounts, round); err != nil {
+			return err
+		}
+	}
+	if req.Round == 0 {
+		// Attaching builds each index of the round's partitions in one
+		// pass. It locks the default partition (rounds made by hand) until
+		// commit, so it comes last.
+		attach := `ALTER TABLE survey_household ATTACH PARTITION %s FOR VALUES IN (%d);
+			ALTER TABLE survey_member ATTACH PARTITION %s FOR VALUES IN (%d)`
+		if _, err := exec("建立索引", fmt.Sprintf(attach, households, round, members, round)); err != nil {
 			return err
 		}
 	}

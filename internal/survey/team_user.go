@@ -294,12 +294,6 @@ func inView(ctx context.Context, db querier, a actor.Actor, region string, house
 		household, what)
 }
 
-// memberInView is inView for the household of member id.
-func memberInView(ctx context.Context, db querier, a actor.Actor, region string, member int64, what string) error {
-	return viewCheck(ctx, db, a, region, `SELECT EXISTS (SELECT 1 FROM survey_member m JOIN survey_household h ON h.id = m.household_id
-		WHERE m.id = $1 AND `+inTeamView("h", "$2")+`)`, member, what)
-}
-
 func viewCheck(ctx context.Context, db querier, a actor.Actor, region, q string, id int64, what string) error {
 	if !a.Sees(region) {
 		return apperr.NotFoundf("%s", what)
