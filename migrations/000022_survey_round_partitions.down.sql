@@ -10,6 +10,7 @@ ALTER TABLE survey_household ADD CONSTRAINT survey_household_code_key UNIQUE (co
 CREATE UNIQUE INDEX survey_household_key ON survey_household (round_id, household, region_code) WHERE household <> '';
 CREATE INDEX survey_household_region ON survey_household (round_id, region_code, id);
 CREATE INDEX survey_household_team ON survey_household (team_id) WHERE team_id IS NOT NULL;
+CREATE INDEX survey_household_head ON survey_household (head_name text_pattern_ops);
 ALTER TABLE survey_household ADD CONSTRAINT survey_household_team_id_fkey FOREIGN KEY (team_id) REFERENCES survey_team (id);
 
 CREATE TABLE survey_member_plain (LIKE survey_member INCLUDING DEFAULTS);
@@ -20,6 +21,7 @@ ALTER TABLE survey_member_plain RENAME TO survey_member;
 ALTER TABLE survey_member ADD CONSTRAINT survey_member_pkey PRIMARY KEY (id);
 CREATE INDEX survey_member_household ON survey_member (household_id, id);
 CREATE UNIQUE INDEX survey_member_person_round ON survey_member (id_number, round_id);
+CREATE INDEX survey_member_name ON survey_member (name text_pattern_ops);
 
 ALTER TABLE survey_form ADD CONSTRAINT survey_form_member_id_fkey
     FOREIGN KEY (member_id) REFERENCES survey_member (id) ON DELETE CASCADE;

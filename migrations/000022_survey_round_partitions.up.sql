@@ -20,6 +20,7 @@ ALTER TABLE survey_household_old DROP CONSTRAINT survey_household_team_id_fkey;
 ALTER INDEX survey_household_key RENAME TO survey_household_old_key;
 ALTER INDEX survey_household_region RENAME TO survey_household_old_region;
 ALTER INDEX survey_household_team RENAME TO survey_household_old_team;
+ALTER INDEX survey_household_head RENAME TO survey_household_old_head;
 
 CREATE TABLE survey_household (LIKE survey_household_old INCLUDING DEFAULTS) PARTITION BY LIST (round_id);
 ALTER SEQUENCE survey_household_id_seq OWNED BY survey_household.id;
@@ -28,18 +29,21 @@ CREATE INDEX survey_household_code ON survey_household (code);
 CREATE UNIQUE INDEX survey_household_key ON survey_household (round_id, household, region_code) WHERE household <> '';
 CREATE INDEX survey_household_region ON survey_household (round_id, region_code, id);
 CREATE INDEX survey_household_team ON survey_household (team_id) WHERE team_id IS NOT NULL;
+CREATE INDEX survey_household_head ON survey_household (head_name text_pattern_ops);
 ALTER TABLE survey_household ADD CONSTRAINT survey_household_team_id_fkey FOREIGN KEY (team_id) REFERENCES survey_team (id);
 
 ALTER TABLE survey_member RENAME TO survey_member_old;
 ALTER TABLE survey_member_old DROP CONSTRAINT survey_member_pkey;
 ALTER INDEX survey_member_household RENAME TO survey_member_old_household;
 ALTER INDEX survey_member_person_round RENAME TO survey_member_old_person_round;
+ALTER INDEX survey_member_name RENAME TO survey_member_old_name;
 
 CREATE TABLE survey_member (LIKE survey_member_old INCLUDING DEFAULTS) PARTITION BY LIST (round_id);
 ALTER SEQUENCE survey_member_id_seq OWNED BY survey_member.id;
 ALTER TABLE survey_member ADD PRIMARY KEY (id, round_id);
 CREATE INDEX survey_member_household ON survey_member (household_id, id);
 CREATE UNIQUE INDEX survey_member_person_round ON survey_member (id_number, round_id);
+CREATE INDEX survey_member_name ON survey_member (name text_pattern_ops);
 
 -- The rounds published so far keep their rows where they are: the old
 -- tables become one partition of all of them (their indexes attach as
