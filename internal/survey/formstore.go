@@ -217,7 +217,9 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 	}
 	// The member with their live form, household, team view and registry
 	// entry in one round trip, then their form with its history: a clerk
-	// opens the form before every save, 200 of them at once.
+	// opens the form before every save, 200 of them at once. The member's
+	// ID is compared in person's collation, so person's key finds it (in
+	// survey_member's "C" the join read every person).
 	var e Entry
 	var visible bool
 	var person personEntry
@@ -225,7 +227,7 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
 		JOIN survey_household h ON h.id = m.household_id AND h.round_id = m.round_id
 		JOIN survey_round r ON r.id = h.round_id LEFT JOIN survey_team t ON t.id = h.team_id
-		LEFT JOIN person p ON p.id_number = m.id_number
+		LEFT JOIN person p ON p.id_number = m.id_number COLLATE "default"
 		WHERE m.id = $1`, memberID, a.UserID), append(taskHouseholdDst(&e.Household), &visible, &person.found, &person.name, &person.sex,
 		&person.birth, &person.relation)...)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!a.Sees(e.Household.RegionCode) || !visible)) {

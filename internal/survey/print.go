@@ -164,7 +164,7 @@ func (s *Store) printMembers(ctx context.Context, r Round, set *PrintSet) error 
 		       coalesce(p.hukou_region, ''), coalesce(p.region_code, ''), coalesce(p.pop_status, ''),
 		       coalesce(rp.record_batches, '{}'), coalesce(rp.record_lines, '{}')
 		FROM survey_member m
-		LEFT JOIN person p ON p.id_number = m.id_number
+		LEFT JOIN person p ON p.id_number = m.id_number COLLATE "default" -- person's key, not a scan of it
 		LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number
 		WHERE m.round_id = $1 AND m.household_id = ANY($3)
 		ORDER BY m.household_id, m.relation <> '户主', m.id`
