@@ -51,6 +51,16 @@ func countsOf(cond string) string {
 	GROUP BY 1, 2, 3, 4`
 }
 
+// onConflictAdd adds a row's numbers to survey_count's row of its key
+// (alias s): n = n + x never loses a concurrent change's update.
+const onConflictAdd = `
+	ON CONFLICT (round_id, region_code, team_id, clerk_id) DO UPDATE SET
+	       households = s.households + excluded.households, persons = s.persons + excluded.persons,
+	       targets = s.targets + excluded.targets, assigned = s.assigned + excluded.assigned,
+	       p_persons = s.p_persons + excluded.p_persons, visited = s.visited + excluded.visited,
+	       confirmed = s.confirmed + excluded.confirmed, returned = s.returned + excluded.returned,
+	       hh = s.hh + excluded.hh, hh_visited = s.hh_visited + excluded.hh_visited, hh_confirmed = s.hh_confirmed + excluded.hh_confirmed`
+
 // countsAdd adds sign times the rows of the households meeting cond to
 // survey_count. The rows are written in key order, so two changes lock
 // the rows they share in the same order; n = n + x never loses a
@@ -62,13 +72,7 @@ func countsAdd(sign, cond string) string {
 	       ` + sign + ` * assigned, ` + sign + ` * p_persons, ` + sign + ` * visited, ` + sign + ` * confirmed, ` + sign + ` * returned,
 	       ` + sign + ` * hh, ` + sign + ` * hh_visited, ` + sign + ` * hh_confirmed
 	FROM (` + countsOf(cond) + `) c
-	ORDER BY round_id, region_code, team_id, clerk_id
-	ON CONFLICT (round_id, region_code, team_id, clerk_id) DO UPDATE SET
-	       households = s.households + excluded.households, persons = s.persons + excluded.persons,
-	       targets = s.targets + excluded.targets, assigned = s.assigned + excluded.assigned,
-	       p_persons = s.p_persons + excluded.p_persons, visited = s.visited + excluded.visited,
-	       confirmed = s.confirmed + excluded.confirmed, returned = s.returned + excluded.returned,
-	       hh = s.hh + excluded.hh, hh_visited = s.hh_visited + excluded.hh_visited, hh_confirmed = s.hh_confirmed + excluded.hh_confirmed`
+	ORDER BY round_id, region_code, team_id, clerk_id` + onConflictAdd
 }
 
 // recount writes round's counts anew, at the end of a publish or top-up
@@ -184,13 +188,7 @@ var qRelease = `
 	GROUP BY round_id, region_code, team_id, clerk_id
 	HAVING abs(sum(households)) + abs(sum(persons)) + abs(sum(targets)) + abs(sum(assigned)) + abs(sum(p_persons)) + abs(sum(visited))
 	     + abs(sum(confirmed)) + abs(sum(returned)) + abs(sum(hh)) + abs(sum(hh_visited)) + abs(sum(hh_confirmed)) > 0
-	ORDER BY round_id, region_code, team_id, clerk_id
-	ON CONFLICT (round_id, region_code, team_id, clerk_id) DO UPDATE SET
-	       households = s.households + excluded.households, persons = s.persons + excluded.persons,
-	       targets = s.targets + excluded.targets, assigned = s.assigned + excluded.assigned,
-	       p_persons = s.p_persons + excluded.p_persons, visited = s.visited + excluded.visited,
-	       confirmed = s.confirmed + excluded.confirmed, returned = s.returned + excluded.returned,
-	       hh = s.hh + excluded.hh, hh_visited = s.hh_visited + excluded.hh_visited, hh_confirmed = s.hh_confirmed + excluded.hh_confirmed`
+	ORDER BY round_id, region_code, team_id, clerk_id` + onConflictAdd
 
 // batcher sends a batch of statements in a transaction: a pgx.Tx, or a
 // form save's pipeTx.
