@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/singleflight"
 )
 
 // surveyReasons are the survey form's 未参保原因 values (DOMAIN §6) in the
@@ -141,21 +142,15 @@ func (s *Store) surveyPersons(ctx context.Context, key, region string, day time.
 // set would not fit; one reader reads a missing set while the others
 // asking for it wait.
 type liveCache struct {
-	mu      sync.Mutex
-	max     int
-	rows    int
-	m       map[string][]liveRow
-	loading map[string]*liveLoad
-}
-
-type liveLoad struct {
-	done chan struct{}
-	rows []liveRow
-	err  error
+	mu   sync.Mutex
+	max  int
+	rows int
+	m    map[string][]liveRow
+	load singleflight.Group
 }
 
 func newLiveCache(max int) *liveCache {
-	return &liveCache{max: max, m: map[string][]liveRow{}, loading: map[string]*liveLoad{}}
+	return &liveCache{max: max, m: map[string][]liveRow{}}
 }
 
 // get returns key's rows, reading them with read when missing. A nil
@@ -165,35 +160,38 @@ func (c *liveCache) get(key string, read func() ([]liveRow, error)) ([]liveRow, 
 		return read()
 	}
 	c.mu.Lock()
-	if rows, ok := c.m[key]; ok {
-		c.mu.Unlock()
+	rows, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
 		return rows, nil
 	}
-	if l, ok := c.loading[key]; ok {
-		c.mu.Unlock()
-		<-l.done
-		if l.err != nil { // perhaps the reader's request was cancelled
-			return read()
+	v, err, shared := c.load.Do(key, func() (any, error) {
+		rows, err := read()
+		if err == nil {
+			c.keep(key, rows)
 		}
-		return l.rows, nil
+		return rows, err
+	})
+	if err != nil && shared { // perhaps the reader's request was cancelled
+		return read()
 	}
-	l := &liveLoad{done: make(chan struct{})}
-	c.loading[key] = l
-	c.mu.Unlock()
-	l.rows, l.err = read()
+	rows, _ = v.([]liveRow)
+	return rows, err
+}
+
+// keep stores key's rows when they fit.
+func (c *liveCache) keep(key string, rows []liveRow) {
 	c.mu.Lock()
-	delete(c.loading, key)
-	if l.err == nil && len(l.rows) <= c.max {
-		if c.rows+len(l.rows) > c.max {
-			clear(c.m)
-			c.rows = 0
-		}
-		c.m[key] = l.rows
-		c.rows += len(l.rows)
+	defer c.mu.Unlock()
+	if len(rows) > c.max {
+		return
 	}
-	c.mu.Unlock()
-	close(l.done)
-	return l.rows, l.err
+	if c.rows+len(rows) > c.max {
+		clear(c.m)
+		c.rows = 0
+	}
+	c.m[key] = rows
+	c.rows += len(rows)
 }
 
 // PersonRow is a person behind a figure (the caller masks the ID).

@@ -61,37 +61,24 @@ const onConflictAdd = `
 	       confirmed = s.confirmed + excluded.confirmed, returned = s.returned + excluded.returned,
 	       hh = s.hh + excluded.hh, hh_visited = s.hh_visited + excluded.hh_visited, hh_confirmed = s.hh_confirmed + excluded.hh_confirmed`
 
-// countsAdd adds sign times the rows of the households meeting cond to
-// survey_count. The rows are written in key order, so two changes lock
-// the rows they share in the same order; n = n + x never loses a
-// concurrent change's update.
-func countsAdd(sign, cond string) string {
-	return `
+// qRecount writes round $1's rows, after its old ones are deleted: in key
+// order, and adding to a row a concurrent change wrote meanwhile.
+var qRecount = `
 	INSERT INTO survey_count AS s (round_id, region_code, team_id, clerk_id, ` + countCols + `)
-	SELECT round_id, region_code, team_id, clerk_id, ` + sign + ` * households, ` + sign + ` * persons, ` + sign + ` * targets,
-	       ` + sign + ` * assigned, ` + sign + ` * p_persons, ` + sign + ` * visited, ` + sign + ` * confirmed, ` + sign + ` * returned,
-	       ` + sign + ` * hh, ` + sign + ` * hh_visited, ` + sign + ` * hh_confirmed
-	FROM (` + countsOf(cond) + `) c
+	SELECT round_id, region_code, team_id, clerk_id, ` + countCols + `
+	FROM (` + countsOf("h.round_id = $1") + `) c
 	ORDER BY round_id, region_code, team_id, clerk_id` + onConflictAdd
-}
 
 // recount writes round's counts anew, at the end of a publish or top-up
-// (in its transaction, after every household and member is written).
+// (in its transaction, after every household and member is written, and
+// with nested loops off: a county's round joins some 100,000 households
+// and 400,000 members just written, whose statistics the planner has not
+// seen yet, and it would loop over them where it must hash).
 func recount(ctx context.Context, tx pgx.Tx, round int64) error {
-	// A county's round joins some 100,000 households and 400,000 members
-	// just written, whose statistics the planner has not seen yet: it
-	// would loop over them where it must hash.
-	var nestloop string
-	if err := tx.QueryRow(ctx, `SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)`).Scan(&nestloop, new(string)); err != nil {
-		return fmt.Errorf("recount round %d: %w", round, err)
-	}
 	if _, err := tx.Exec(ctx, `DELETE FROM survey_count WHERE round_id = $1`, round); err != nil {
 		return fmt.Errorf("recount round %d: %w", round, err)
 	}
-	if _, err := tx.Exec(ctx, countsAdd("1", "h.round_id = $1"), round); err != nil {
-		return fmt.Errorf("recount round %d: %w", round, err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT set_config('enable_nestloop', $1, true)`, nestloop); err != nil {
+	if _, err := tx.Exec(ctx, qRecount, round); err != nil {
 		return fmt.Errorf("recount round %d: %w", round, err)
 	}
 	return nil

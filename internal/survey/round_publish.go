@@ -214,10 +214,10 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 		}
 	}
 	step("汇总")
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = on`); err != nil {
+	if err := recount(ctx, tx, round); err != nil {
 		return err
 	}
-	if err := recount(ctx, tx, round); err != nil {
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = on`); err != nil {
 		return err
 	}
 	return tx.QueryRow(ctx, qRoundCounts, round).Scan(&res.Households, &res.Persons, &res.Target)
