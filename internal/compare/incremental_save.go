@@ -41,18 +41,35 @@ type ghostTable struct {
 func (r *run) startGhostRows(ctx context.Context) {
 	inc := r.inc
 	g := &ghostTable{name: fmt.Sprintf("public.run_person_%d", r.id), written: make([]bool, len(inc.persons)), done: make(chan error, 1)}
-	var rows []int32
+	// Region then ID order, as writePersons writes: inc.persons is in ID
+	// order, and a counting sort over the few regions keeps it.
+	byName := make([]int, len(inc.regions))
+	for i := range byName {
+		byName[i] = i
+	}
+	slices.SortFunc(byName, func(a, b int) int { return strings.Compare(inc.regions[a], inc.regions[b]) })
+	order := make([]int, len(inc.regions)) // region → its place in code order
+	for k, reg := range byName {
+		order[reg] = k
+	}
+	start := make([]int, len(inc.regions)+1)
 	for i := range inc.persons {
 		if !inc.touched[inc.persons[i].id] {
 			g.written[i] = true
-			rows = append(rows, int32(i))
+			start[order[inc.persons[i].region]+1]++
 		}
 	}
-	// Region then ID order, as writePersons writes (inc.persons is in ID
-	// order and the sort keeps it within a region).
-	slices.SortStableFunc(rows, func(a, b int32) int {
-		return strings.Compare(inc.regions[inc.persons[a].region], inc.regions[inc.persons[b].region])
-	})
+	for k := 1; k < len(start); k++ {
+		start[k] += start[k-1]
+	}
+	rows := make([]int32, start[len(start)-1])
+	for i := range inc.persons {
+		if g.written[i] {
+			k := order[inc.persons[i].region]
+			rows[start[k]] = int32(i)
+			start[k]++
+		}
+	}
 	r.ghosts = g
 	ctx, g.cancel = context.WithCancel(ctx)
 	go func() {
@@ -121,7 +138,11 @@ func (inc *incremental) writeGhostRow(e *pgcopy.Encoder, runID int64, p *basePer
 	e.Row(12)
 	e.Int64(runID)
 	e.TextBytes(appendID(id[:0], p.id))
-	e.TextNotNull(string(inc.arena[p.name.off : p.name.off+p.name.n]))
+	if p.name.n > 0 {
+		e.TextBytes(inc.arena[p.name.off : p.name.off+p.name.n])
+	} else {
+		e.TextNotNull("")
+	}
 	e.TextNotNull(inc.regions[p.region])
 	o := p.res
 	e.Bool(o.universe)
