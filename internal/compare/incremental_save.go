@@ -211,7 +211,14 @@ func (r *run) dropGhosts() {
 	_ = g.wait() // an error rolled the side transaction back, but a failed COMMIT may still have committed
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, _ = r.db.Exec(ctx, `DROP TABLE IF EXISTS `+g.name) // best effort: an unattached table is never read
+	// Only while it is not a partition: a COMMIT that failed as the
+	// connection broke may still have attached it, with its run.
+	var standalone bool
+	const q = `SELECT coalesce((SELECT NOT relispartition FROM pg_class WHERE oid = to_regclass($1)), false)`
+	if err := r.db.QueryRow(ctx, q, g.name).Scan(&standalone); err != nil || !standalone {
+		return // best effort: a table never attached is never read
+	}
+	_, _ = r.db.Exec(ctx, `DROP TABLE IF EXISTS `+g.name)
 }
 
 // saveIncremental saves an incremental run: the early written rows, less
