@@ -338,42 +338,60 @@ func (s *Forms) Save(ctx context.Context, a actor.Actor, memberID int64, in Save
 	defer conn.Release()
 	tx := &pipeTx{conn: conn.Conn()}
 	defer tx.end(ctx)
-	held, err := holdCounts(ctx, tx, qHouseholdOfMember, memberID)
-	if err != nil {
-		return Saved{}, err
-	}
-	return s.save(ctx, tx, held, a, memberID, in)
+	return s.save(ctx, tx, a, memberID, in)
 }
 
-// save is Save in tx, whose households' counts are held: their release
-// goes with COMMIT.
-func (s *Forms) save(ctx context.Context, tx *pipeTx, held counted, a actor.Actor, memberID int64, in Save) (Saved, error) {
-	// The member's row is the lock every writer of its forms takes first,
-	// so two saves (or a save and a retried submission) take turns. The
-	// forms are read after it, by a statement of their own that sees what
-	// the writer before committed. 200 clerks saving at once wait on round
-	// trips more than on work: the lock reads the team view too.
-	var region, listedID string
-	var found, visible bool
-	err := tx.QueryRow(ctx, `SELECT h.region_code, m.id_number, m.found, `+inTeamView("h", "$2")+`
+// save is Save in tx: what its form moves in the household's counts goes
+// with COMMIT.
+func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID int64, in Save) (Saved, error) {
+	// One round trip: the household's lock (the counts' order: every
+	// change of a household's counts locks it first), the member's (the
+	// lock every writer of its forms takes, so two saves, or a save and a
+	// retried submission, take turns) with the team view, then under them
+	// the household's members and the member's live form with the form a
+	// submission's key submitted already, if any. A member without a live
+	// form has no form at all (forms are superseded, never deleted), so
+	// no keyed one either. Each statement sees what the writer before
+	// committed.
+	var (
+		region, listedID string
+		found, visible   bool
+		keyed            *int64
+		live             FormRecord
+		hasLive          bool
+	)
+	b := &pgx.Batch{}
+	queueHold(b, qHouseholdOfMember, memberID)
+	b.Queue(`SELECT h.region_code, m.id_number, m.found, `+inTeamView("h", "$2")+`
 		FROM survey_member m JOIN survey_household h ON h.id = m.household_id AND h.round_id = m.round_id
-		WHERE m.id = $1 FOR UPDATE OF m`, memberID, a.UserID).Scan(&region, &listedID, &found, &visible)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!a.Sees(region) || !visible)) {
+		WHERE m.id = $1 FOR UPDATE OF m`, memberID, a.UserID)
+	queueMembers(b, qHouseholdOfMember, memberID)
+	b.Queue(`SELECT `+formCols+`,
+		(SELECT k.id FROM survey_form k WHERE k.submit_key = $2 AND k.member_id = $1)
+		FROM survey_form f WHERE f.member_id = $1 AND f.state <> 'superseded'`, memberID, in.Key)
+	br := tx.SendBatch(ctx, b)
+	held, ok, err := readHold(br)
+	if err == nil && ok {
+		err = br.QueryRow().Scan(&region, &listedID, &found, &visible)
+	}
+	if err == nil && ok {
+		held.members, err = readMembers(br)
+	}
+	if err == nil && ok {
+		live, err = scanForm(br.QueryRow(), &keyed)
+		hasLive = err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = nil
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!ok || !a.Sees(region) || !visible)) {
 		return Saved{}, apperr.NotFoundf("调查对象不存在")
 	}
 	if err != nil {
-		return Saved{}, fmt.Errorf("lock member %d: %w", memberID, err)
-	}
-	// The live form and the form a submission's key submitted already, if
-	// any, in one round trip. A member without a live form has no form at
-	// all (forms are superseded, never deleted), so no keyed one either.
-	var keyed *int64
-	live, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+`,
-		(SELECT k.id FROM survey_form k WHERE k.submit_key = $2 AND k.member_id = $1)
-		FROM survey_form f WHERE f.member_id = $1 AND f.state <> 'superseded'`, memberID, in.Key), &keyed)
-	hasLive := err == nil
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return Saved{}, fmt.Errorf("live form of %d: %w", memberID, err)
+		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
 	}
 	if in.Submit && in.Key != "" && keyed != nil {
 		// This submission happened already.
@@ -460,7 +478,7 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, held counted, a actor.Acto
 	if err := s.audit(ctx, queue{batch}, a, formID, from, to, "", action); err != nil {
 		return Saved{}, err
 	}
-	released := held.queue(batch)
+	released := held.move(batch, held.with(memberID, to, a.UserID))
 	err = tx.Commit(ctx, batch, func(results pgx.BatchResults) error {
 		var err error
 		if hasLive {
@@ -520,7 +538,7 @@ func (s *Forms) Revise(ctx context.Context, a actor.Actor, formID int64) (FormRe
 		return FormRecord{}, err
 	}
 	var out FormRecord
-	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHouseholdOfForm, formID, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, countingForm(ctx, formID, func(tx pgx.Tx) error {
 		old, region, err := lockForm(ctx, tx, formID)
 		if err != nil || !a.Sees(region) {
 			return notFound(err)
