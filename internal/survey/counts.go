@@ -236,9 +236,12 @@ func counting(ctx context.Context, sel string, arg any, change func(pgx.Tx) erro
 // submitted, a form approved, returned or revised): what it moves is
 // worked out from its household's members before and after it, without
 // countsOf. The household's row lock orders it after every other change
-// of the household's counts (each locks the household first: holdCounts,
-// holdHousehold), so its members read under the lock stay as read until
-// it commits; a change that moves no number writes no row.
+// of the household's counts that locks the household first (holdCounts,
+// holdHousehold), so its members' forms read under the lock stay as read
+// until it commits. A top-up changes members' targets before it locks
+// their households: the members are read FOR SHARE, so a change waits for
+// a top-up that changed them and a top-up waits for a change that read
+// them. A change that moves no number writes no row.
 
 // memberCount is what a member adds to its household's counts: whether a
 // target, and its live form's state (Pending: none) and clerk.
@@ -262,7 +265,7 @@ const (
 	qLockHousehold = `SELECT id, round_id, region_code, coalesce(team_id, 0) FROM survey_household WHERE id = (%s) FOR UPDATE`
 	qMemberCounts  = `SELECT m.id, m.target, coalesce(f.state, 'pending'), coalesce(f.entered_by, 0)
 		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
-		WHERE m.household_id = (%s)`
+		WHERE m.household_id = (%s) FOR SHARE OF m`
 )
 
 // queueHold queues in b the lock of the household sel selects (a query
