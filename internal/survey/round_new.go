@@ -3,6 +3,7 @@ package survey
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -126,7 +127,7 @@ func (m *merging) readNewHouseholds(ctx context.Context) ([]*newHousehold, error
 	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]*newHousehold{}
+	index := map[int64]int32{} // household id → position in all
 	var ids []int64
 	var all []*newHousehold
 	for rows.Next() {
@@ -135,33 +136,29 @@ func (m *merging) readNewHouseholds(ctx context.Context) ([]*newHousehold, error
 			rows.Close()
 			return nil, err
 		}
-		byID[h.id] = h
+		index[h.id] = int32(len(all))
 		ids = append(ids, h.id)
 		all = append(all, h)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = m.tx.Query(ctx, qNewMembers, m.req.RunID)
+	flat, of, err := m.readNewMembers(ctx, index)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var id int64
-		var p newMember
-		if err := rows.Scan(&id, &p.idNumber, &p.name, &p.relation, &p.target, &p.pension, &p.medical, &p.flags); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		h := byID[id]
-		if h == nil {
-			rows.Close()
-			return nil, fmt.Errorf("member %d of no household", id)
-		}
-		h.members = append(h.members, p)
+	// Each household's members are a piece of one array, in its order.
+	n := make([]int, len(all))
+	for _, i := range of {
+		n[i]++
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	buf := make([]newMember, len(flat))
+	for i, h := range all {
+		h.members, buf = buf[:0:n[i]], buf[n[i]:]
+	}
+	for k, p := range flat {
+		h := all[of[k]]
+		h.members = append(h.members, p)
 	}
 	hs := make([]*newHousehold, 0, len(all))
 	for _, h := range all {
@@ -184,6 +181,43 @@ func (m *merging) readNewHouseholds(ctx context.Context) ([]*newHousehold, error
 		h.id = ids[i]
 	}
 	return hs, nil
+}
+
+// readNewMembers reads the new round's members with the run's statuses,
+// and the position (in index) of each one's household. A county's round
+// is some 400,000 rows: each is decoded from its raw values, and the few
+// distinct relations and statuses are shared, not allocated per row.
+func (m *merging) readNewMembers(ctx context.Context, index map[int64]int32) ([]newMember, []int32, error) {
+	rows, err := m.tx.Query(ctx, qNewMembers, m.req.RunID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	shared := map[string]string{}
+	intern := func(b []byte) string {
+		if s, ok := shared[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		shared[s] = s
+		return s
+	}
+	var flat []newMember
+	var of []int32
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v) != 8 || len(v[0]) != 8 || len(v[4]) != 1 || len(v[7]) != 4 {
+			return nil, nil, fmt.Errorf("members: unexpected row format")
+		}
+		i, ok := index[int64(binary.BigEndian.Uint64(v[0]))]
+		if !ok {
+			return nil, nil, fmt.Errorf("member %s of no household", v[1])
+		}
+		flat = append(flat, newMember{idNumber: string(v[1]), name: string(v[2]), relation: intern(v[3]), target: v[4][0] != 0,
+			pension: intern(v[5]), medical: intern(v[6]), flags: int32(binary.BigEndian.Uint32(v[7]))})
+		of = append(of, i)
+	}
+	return flat, of, rows.Err()
 }
 
 // headRelation is the relation of a household's head.

@@ -185,6 +185,10 @@ func merge(ctx context.Context, tx pgx.Tx, req PublishRequest, round int64, step
 		// PostgreSQL lends each build parallel workers only when every
 		// one of them gets 32 MB.
 		{"", `SET LOCAL maintenance_work_mem = '256MB'`, nil},
+		// The temporary tables need rough statistics only (their sizes,
+		// how distinct their keys are): a sample of 3,000 rows, not
+		// 30,000, costs a county's publish a quarter of a second less.
+		{"", `SET LOCAL default_statistics_target = 10`, nil},
 		{"", qTempTables, nil},
 		{"读取调查对象", qTargets, []any{req.RunID, req.Region}},
 		{"", `ANALYZE pub_target`, nil},
