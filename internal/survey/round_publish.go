@@ -11,13 +11,20 @@ import (
 // A publish and a top-up are the same merge of a run into a round: a new
 // round is an empty one. Every step is one statement over whole sets (a
 // county's round is some 100,000 households), in the publish's
-// transaction, through temporary tables dropped at commit.
+// transaction, through temporary tables dropped at commit: the targets,
+// their households and every member of those. A top-up then merges them
+// into the round with the statements below; a new round's rows are
+// written from Go into partitions of their own (round_new.go).
 const qTempTables = `
 	CREATE TEMP TABLE pub_target (id_number text COLLATE "C", household text COLLATE "C", place text COLLATE "C",
 		name text, relation text) ON COMMIT DROP;
 	CREATE TEMP TABLE pub_household (id bigint, household text COLLATE "C", place text COLLATE "C", single text COLLATE "C", new boolean) ON COMMIT DROP;
 	CREATE TEMP TABLE pub_member (household_id bigint, id_number text COLLATE "C", name text, relation text, target boolean) ON COMMIT DROP`
 
+// The comparison run's results (run_person) are read here only: by
+// qTargets, qInsertMembers, qNewMembers and qUpdateMembers, through the
+// columns id_number, run_id, survey, region_code, name, pension, medical
+// and flags.
 const (
 	// The run's targets in the region ($2), each with its household key: a
 	// 户号 in the region, or none (a household of one at the person's
