@@ -2,6 +2,7 @@ package survey_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -34,15 +35,26 @@ func BenchmarkPublishRoundCounty(b *testing.B) {
 	b.ResetTimer()
 	var took time.Duration
 	var res survey.PublishResult
+	var steps []string
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
+		last, current := start, ""
+		steps = steps[:0]
 		res, err = survey.New(db).Publish(ctx, fixture.Actor, survey.PublishRequest{Region: fixture.County, RunID: run.RunID, Title: "bench"},
-			func(step string) { b.Logf("%8.2f s  %s", time.Since(start).Seconds(), step) })
+			func(step string) {
+				if current != "" {
+					steps = append(steps, fmt.Sprintf("%s %.2f s", current, time.Since(last).Seconds()))
+				}
+				last, current = time.Now(), step
+			})
 		if err != nil {
 			b.Fatal(err)
 		}
 		took = time.Since(start)
+		steps = append(steps, fmt.Sprintf("%s %.2f s", current, time.Since(last).Seconds()))
 	}
+	// One line: a benchmark's log shows only its first ten lines.
+	b.Logf("steps: %s", strings.Join(steps, ", "))
 	b.Logf("load average after: %s", loadAverage())
 	b.Logf("published %d households, %d persons, %d targets of %d persons in %v", res.Households, res.Persons, res.Target, run.Persons, took)
 	b.ReportMetric(took.Seconds(), "publish-s")

@@ -108,6 +108,22 @@ func oracleRoundCounts(t *testing.T, db *pgxpool.Pool, a actor.Actor, round int6
 	return out
 }
 
+// keptRows are a round's survey_count rows, in key order.
+func keptRows(t *testing.T, db *pgxpool.Pool, round int64) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT concat_ws(' ', region_code, team_id, clerk_id, households, persons, targets,
+		assigned, p_persons, visited, confirmed, returned, hh, hh_visited, hh_confirmed)
+		FROM survey_count WHERE round_id = $1 ORDER BY region_code, team_id, clerk_id`, round)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // numbers strips a row to its group key and numbers.
 func numbers(rows []survey.ProgressRow) []survey.ProgressRow {
 	out := []survey.ProgressRow{}
@@ -226,6 +242,14 @@ func TestKeptCounts(t *testing.T) {
 	codes := []string{fixture.County, township, v1, v2}
 	check := func(step string) { t.Helper(); checkKept(t, db, res.Round, step, actors, codes) }
 	check("publish")
+	// A new round's rows are written from its households alone (no
+	// teams, forms or clerks yet): every one of them, every number, as
+	// the full recount over its rows writes them.
+	published := keptRows(t, db, res.Round)
+	mustRecount(t, db, res.Round)
+	if recounted := keptRows(t, db, res.Round); len(published) == 0 || !reflect.DeepEqual(published, recounted) {
+		t.Errorf("publish wrote counts\n %v\nthe recount writes\n %v", published, recounted)
+	}
 
 	r, err := st.GetRound(ctx, manager, res.Round)
 	if err != nil {

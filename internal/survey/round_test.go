@@ -239,6 +239,26 @@ func TestPublish(t *testing.T) {
 		t.Errorf("%d households of one, %d with 户号: the fixture has both kinds of target", singles, hukou)
 	}
 	t.Logf("published %+v: %d households of one", res, singles)
+	// Every member carries the run's statuses, and a household with a 户主
+	// is headed by them.
+	var withRun, wrongStatus, wrongHead int
+	if err := db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE (m.name, m.pension, m.medical, m.flags) IS DISTINCT FROM
+		(CASE WHEN p.name <> '' THEN p.name ELSE rp.name END, rp.pension, rp.medical, rp.flags))
+		FROM survey_member m JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number
+		LEFT JOIN person p ON p.id_number = m.id_number
+		WHERE m.round_id = $1`, res.Round, run).Scan(&withRun, &wrongStatus); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM survey_household h
+		WHERE h.round_id = $1 AND EXISTS (SELECT 1 FROM survey_member m WHERE m.household_id = h.id AND m.relation = '户主')
+		  AND h.head_name NOT IN (SELECT m.name FROM survey_member m WHERE m.household_id = h.id AND m.relation = '户主')`,
+		res.Round).Scan(&wrongHead); err != nil {
+		t.Fatal(err)
+	}
+	if withRun < res.Persons/2 || wrongStatus > 0 || wrongHead > 0 {
+		t.Errorf("%d of %d members with the run's statuses, %d of them unlike the run's; %d households not headed by their 户主",
+			withRun, res.Persons, wrongStatus, wrongHead)
+	}
 	var audited int
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'survey.publish' AND object = $1 AND result = 'ok'`,
 		fmt.Sprintf("round:%d", res.Round)).Scan(&audited); err != nil || audited != 1 {
