@@ -51,14 +51,14 @@ func (s *Forms) Tasks(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 	where := `FROM survey_household h JOIN survey_round r ON r.id = h.round_id
 		WHERE ` + actor.InScope("h.region_code", "$1") + ` AND ` + inTeamView("h", "$3") + ` AND ` + cond
 	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, a.Region, arg, a.UserID).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, customPlan, a.Region, arg, a.UserID).Scan(&total); err != nil {
 		return list.Page[TaskRow]{}, fmt.Errorf("tasks: %w", err)
 	}
 	rows, err := s.db.Query(ctx, `SELECT h.id, h.code, h.region_code, h.head_name, h.household, h.address, r.title,
 		(SELECT count(*) FROM survey_member m WHERE m.household_id = h.id),
 		(SELECT coalesce(array_agg(coalesce(f.state, 'pending')), '{}') FROM survey_member m
 		 LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.household_id = h.id)
-		`+where+` ORDER BY h.round_id DESC, h.code LIMIT $4 OFFSET $5`, a.Region, arg, a.UserID, lq.Limit(), lq.Offset())
+		`+where+` ORDER BY h.round_id DESC, h.code LIMIT $4 OFFSET $5`, customPlan, a.Region, arg, a.UserID, lq.Limit(), lq.Offset())
 	if err != nil {
 		return list.Page[TaskRow]{}, fmt.Errorf("tasks: %w", err)
 	}
