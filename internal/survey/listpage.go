@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/list"
 )
 
@@ -18,6 +19,15 @@ import (
 // every household of the county to each form. A list costs a plan (well
 // under a millisecond) instead.
 const customPlan = pgx.QueryExecModeCacheDescribe
+
+// inRegion is actor.InScope over a region code column in "C" collation
+// (survey_household's, survey_count's) with the range of codes it implies
+// (a code is digits, and ':' sorts after '9'): a cached statement's
+// generic plan, which cannot read a LIKE pattern made of a parameter,
+// reads that range from an index.
+func inRegion(col, param string) string {
+	return actor.InScope(col, param) + ` AND ` + col + ` >= ` + param + ` AND ` + col + ` < ` + param + ` || ':'`
+}
 
 // keyCol is one column of a list's order: its SQL expression and the SQL
 // type a cursor's text is cast to. A key over two tables (a household's

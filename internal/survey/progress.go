@@ -101,7 +101,7 @@ func (g Group) condition() (onHousehold, onForm string, arg any, err error) {
 func (g Group) keptCondition() string {
 	switch g.Kind {
 	case "region":
-		return `c.clerk_id = -1 AND ` + actor.InScope("c.region_code", "$5::text")
+		return `c.clerk_id = -1 AND ` + inRegion("c.region_code", "$5::text")
 	case "team":
 		return `c.clerk_id = -1 AND c.team_id = $5::bigint`
 	}
@@ -241,7 +241,7 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	// village is its own only line. Teams and clerks work in a township:
 	// listed from the township down.
 	below := region.ChildLen(code) > len(code)
-	rows, err := s.db.Query(ctx, progressSQL, customPlan, round.ID, code, max(region.ChildLen(code), len(code)), a.UserID,
+	rows, err := s.db.Query(ctx, progressSQL, round.ID, code, max(region.ChildLen(code), len(code)), a.UserID,
 		len(code) >= 9, s.Today())
 	if err != nil {
 		return p, fmt.Errorf("progress: %w", err)
@@ -295,13 +295,14 @@ func progressSums(today string) string {
 // (survey_count) of round $1 inside region $2 in the team view of user
 // $4, summed per region of the first $3 characters of a village's code
 // and, when $5, per team and per clerk (the clerks' rows), each named;
-// only keys with a person are listed. They are progressBase's numbers
-// added up per household as countsOf does. A "self" row names the region.
+// only keys with a person are listed. They are the progress base's
+// numbers added up per household as countsOf does. A "self" row names the
+// region. Names are looked up by key (region's in its own collation).
 var progressSQL = `
 	WITH c AS (
 		SELECT c.region_code, c.team_id, c.clerk_id, c.hh, c.hh_visited, c.hh_confirmed, c.p_persons, c.visited, c.confirmed, c.returned
 		FROM survey_count c
-		WHERE c.round_id = $1 AND ` + actor.InScope("c.region_code", "$2::text") + ` AND ` + inTeamView("c", "$4::bigint") + `),
+		WHERE c.round_id = $1 AND ` + inRegion("c.region_code", "$2::text") + ` AND ` + inTeamView("c", "$4::bigint") + `),
 	x AS (
 		SELECT 'region' AS kind, left(c.region_code, $3::int) AS key, NULL::bigint AS id, ` + progressSums("$6::date") + `
 		FROM c JOIN survey_round r ON r.id = $1 WHERE c.clerk_id = -1 GROUP BY 2, r.deadline HAVING sum(c.p_persons) > 0
@@ -311,12 +312,12 @@ var progressSQL = `
 		UNION ALL
 		SELECT 'clerk', c.clerk_id::text, c.clerk_id, ` + progressSums("$6::date") + `
 		FROM c JOIN survey_round r ON r.id = $1 WHERE $5::bool AND c.clerk_id >= 0 GROUP BY 2, 3, r.deadline HAVING sum(c.p_persons) > 0)
-	SELECT x.kind, x.key, coalesce(CASE x.kind WHEN 'region' THEN g.name WHEN 'team' THEN t.name
-	       ELSE u.display_name || '（' || u.username || '）' END, ''), x.hh, x.hv, x.hc, x.pn, x.pv, x.pc, x.pr, x.po
+	SELECT x.kind, x.key, coalesce(CASE x.kind
+	         WHEN 'region' THEN (SELECT g.name FROM region g WHERE g.code = x.key COLLATE "default")
+	         WHEN 'team' THEN (SELECT t.name FROM survey_team t WHERE t.id = x.id)
+	         ELSE (SELECT u.display_name || '（' || u.username || '）' FROM app_user u WHERE u.id = x.id) END, ''),
+	       x.hh, x.hv, x.hc, x.pn, x.pv, x.pc, x.pr, x.po
 	FROM x
-	LEFT JOIN region g ON x.kind = 'region' AND g.code = x.key
-	LEFT JOIN survey_team t ON x.kind = 'team' AND t.id = x.id
-	LEFT JOIN app_user u ON x.kind = 'clerk' AND u.id = x.id
 	UNION ALL
 	SELECT 'self', code, name, 0, 0, 0, 0, 0, 0, 0, 0 FROM region WHERE code = $2::text
 	ORDER BY 1, 2`
@@ -327,11 +328,11 @@ func (s *Forms) total(ctx context.Context, a actor.Actor, round RoundRef, code s
 	q := `
 		SELECT ` + progressSums("$3::date") + `
 		FROM survey_count c JOIN survey_round r ON r.id = c.round_id
-		WHERE c.round_id = $1 AND ` + g.keptCondition() + ` AND ` + actor.InScope("c.region_code", "$2::text") + ` AND ` +
+		WHERE c.round_id = $1 AND ` + g.keptCondition() + ` AND ` + inRegion("c.region_code", "$2::text") + ` AND ` +
 		inTeamView("c", "$4::bigint") + `
 		GROUP BY r.deadline`
 	var r ProgressRow
-	err := s.db.QueryRow(ctx, q, customPlan, round.ID, code, s.Today(), a.UserID, arg).Scan(&r.Households, &r.HouseholdsVisited,
+	err := s.db.QueryRow(ctx, q, round.ID, code, s.Today(), a.UserID, arg).Scan(&r.Households, &r.HouseholdsVisited,
 		&r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed, &r.Returned, &r.Overdue)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil

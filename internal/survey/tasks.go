@@ -102,7 +102,7 @@ func householdCount(f HouseholdFilter, where string) string {
 	if strings.TrimSpace(f.Query) != "" {
 		return `SELECT count(*) FROM survey_household h WHERE ` + where
 	}
-	cond := []string{"c.round_id = $1", "c.clerk_id = -1", actor.InScope("c.region_code", "$2"), inTeamView("c", "$3")}
+	cond := []string{"c.round_id = $1", "c.clerk_id = -1", inRegion("c.region_code", "$2"), inTeamView("c", "$3")}
 	n := "c.households"
 	switch {
 	case f.Team > 0:
@@ -124,13 +124,22 @@ func (s *Store) Households(ctx context.Context, a actor.Actor, r Round, f Househ
 	}
 	where, args := householdWhere(a, f)
 	args = append([]any{r.ID}, args...)
+	// The kept counts are few rows, summed by a cached statement; a count
+	// of a search (an ID's start, a name) is planned for what was typed.
+	var mode []any
+	if strings.TrimSpace(f.Query) != "" {
+		mode = []any{customPlan}
+	}
 	var total int
-	if err := s.db.QueryRow(ctx, householdCount(f, where), append([]any{customPlan}, args...)...).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, householdCount(f, where), append(mode, args...)...).Scan(&total); err != nil {
 		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
 	}
+	// The page's households are found first, then only they are joined
+	// to their team and forms: a plan that sorts the region's households
+	// (or skips rows to a page) does not count every one's forms.
 	page, args := pageSQL(lq, householdKey, args)
-	q := `SELECT ` + householdCols + ` FROM survey_household h LEFT JOIN survey_team t ON t.id = h.team_id ` + householdForms + `
-		WHERE ` + where + page
+	q := `SELECT ` + householdCols + ` FROM (SELECT h.* FROM survey_household h WHERE ` + where + page + `) h
+		LEFT JOIN survey_team t ON t.id = h.team_id ` + householdForms + ` ORDER BY h.region_code, h.id`
 	rows, err := s.db.Query(ctx, q, append([]any{customPlan}, args...)...)
 	if err != nil {
 		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
@@ -211,7 +220,7 @@ func (s *Store) Members(ctx context.Context, a actor.Actor, r Round, region stri
 	}
 	var total int
 	if err := s.db.QueryRow(ctx, `SELECT coalesce(sum(`+n+`), 0) FROM survey_count c WHERE c.round_id = $1 AND c.clerk_id = -1 AND `+
-		actor.InScope("c.region_code", "$2")+` AND `+inTeamView("c", "$3"), customPlan, r.ID, region, a.UserID).Scan(&total); err != nil {
+		inRegion("c.region_code", "$2")+` AND `+inTeamView("c", "$3"), r.ID, region, a.UserID).Scan(&total); err != nil {
 		return list.Page[Member]{}, fmt.Errorf("members: %w", err)
 	}
 	where := `h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = false OR m.target) AND ` + inTeamView("h", "$4")
