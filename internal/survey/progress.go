@@ -284,11 +284,14 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 }
 
 // progressSums are the kept counts' progress numbers over c, summed in
-// ProgressRow's order, overdue last: every person not confirmed once the
-// round r's deadline has passed on today (a parameter).
+// ProgressRow's order, overdue last: every person not confirmed once round
+// $1's deadline has passed on today (a parameter), read once.
 func progressSums(today string) string {
-	return `sum(c.hh) AS hh, sum(c.hh_visited) AS hv, sum(c.hh_confirmed) AS hc, sum(c.p_persons) AS pn, sum(c.visited) AS pv,
-	sum(c.confirmed) AS pc, sum(c.returned) AS pr, CASE WHEN r.deadline < ` + today + ` THEN sum(c.p_persons - c.confirmed) ELSE 0 END AS po`
+	return `coalesce(sum(c.hh), 0) AS hh, coalesce(sum(c.hh_visited), 0) AS hv, coalesce(sum(c.hh_confirmed), 0) AS hc,
+	coalesce(sum(c.p_persons), 0) AS pn, coalesce(sum(c.visited), 0) AS pv, coalesce(sum(c.confirmed), 0) AS pc,
+	coalesce(sum(c.returned), 0) AS pr,
+	CASE WHEN (SELECT r.deadline FROM survey_round r WHERE r.id = $1) < ` + today + ` THEN coalesce(sum(c.p_persons - c.confirmed), 0)
+	ELSE 0 END AS po`
 }
 
 // progressSQL is a progress page in one round trip: the kept counts
@@ -305,13 +308,13 @@ var progressSQL = `
 		WHERE c.round_id = $1 AND ` + inRegion("c.region_code", "$2::text") + ` AND ` + inTeamView("c", "$4::bigint") + `),
 	x AS (
 		SELECT 'region' AS kind, left(c.region_code, $3::int) AS key, NULL::bigint AS id, ` + progressSums("$6::date") + `
-		FROM c JOIN survey_round r ON r.id = $1 WHERE c.clerk_id = -1 GROUP BY 2, r.deadline HAVING sum(c.p_persons) > 0
+		FROM c WHERE c.clerk_id = -1 GROUP BY 2 HAVING sum(c.p_persons) > 0
 		UNION ALL
 		SELECT 'team', c.team_id::text, c.team_id, ` + progressSums("$6::date") + `
-		FROM c JOIN survey_round r ON r.id = $1 WHERE $5::bool AND c.clerk_id = -1 GROUP BY 2, 3, r.deadline HAVING sum(c.p_persons) > 0
+		FROM c WHERE $5::bool AND c.clerk_id = -1 GROUP BY 2, 3 HAVING sum(c.p_persons) > 0
 		UNION ALL
 		SELECT 'clerk', c.clerk_id::text, c.clerk_id, ` + progressSums("$6::date") + `
-		FROM c JOIN survey_round r ON r.id = $1 WHERE $5::bool AND c.clerk_id >= 0 GROUP BY 2, 3, r.deadline HAVING sum(c.p_persons) > 0)
+		FROM c WHERE $5::bool AND c.clerk_id >= 0 GROUP BY 2, 3 HAVING sum(c.p_persons) > 0)
 	SELECT x.kind, x.key, coalesce(CASE x.kind
 	         WHEN 'region' THEN (SELECT g.name FROM region g WHERE g.code = x.key COLLATE "default")
 	         WHEN 'team' THEN (SELECT t.name FROM survey_team t WHERE t.id = x.id)
@@ -327,10 +330,9 @@ var progressSQL = `
 func (s *Forms) total(ctx context.Context, a actor.Actor, round RoundRef, code string, g Group, arg any, metric string) (int, error) {
 	q := `
 		SELECT ` + progressSums("$3::date") + `
-		FROM survey_count c JOIN survey_round r ON r.id = c.round_id
+		FROM survey_count c
 		WHERE c.round_id = $1 AND ` + g.keptCondition() + ` AND ` + inRegion("c.region_code", "$2::text") + ` AND ` +
-		inTeamView("c", "$4::bigint") + `
-		GROUP BY r.deadline`
+		inTeamView("c", "$4::bigint")
 	var r ProgressRow
 	err := s.db.QueryRow(ctx, q, round.ID, code, s.Today(), a.UserID, arg).Scan(&r.Households, &r.HouseholdsVisited,
 		&r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed, &r.Returned, &r.Overdue)
