@@ -20,6 +20,7 @@ import (
 var (
 	householdItem = regexp.MustCompile(`data-testid="household-([0-9A-Z]{7})"`)
 	queueItem     = regexp.MustCompile(`<a href="(/survey/forms/[0-9]+)" data-testid="queue-item">`)
+	taskItem      = regexp.MustCompile(`data-testid="task-([0-9A-Z]{7})"`)
 )
 
 // tableRows are the rows of the table with data-testid testid, in order.
@@ -205,6 +206,33 @@ func TestSurveyListCursor(t *testing.T) {
 			}
 		})
 	}
+
+	// The entry search pages by number (its results are few): every
+	// household it finds once, and a page past the end still says how many.
+	t.Run("EntrySearch", func(t *testing.T) {
+		c := &client{t: t, base: e.http.URL, c: clients["tw"].c}
+		var surname string // the commonest in the township
+		if err := e.db.QueryRow(ctx, `SELECT left(m.name, 1) FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+			WHERE h.region_code LIKE $1 || '%' GROUP BY 1 ORDER BY count(DISTINCT h.id) DESC LIMIT 1`, township).Scan(&surname); err != nil {
+			t.Fatal(err)
+		}
+		path := "/survey/entry?size=3&q=" + url.QueryEscape(surname)
+		total := c.listLength(path)
+		if total <= 6 {
+			t.Fatalf("%s: %d rows, too few to page", path, total)
+		}
+		var seen []string
+		for page := 1; page <= (total+2)/3; page++ {
+			_, body := c.get(with(path, url.Values{"page": {strconv.Itoa(page)}}))
+			seen = append(seen, matches(taskItem)(body)...)
+		}
+		if distinct := len(slices.Compact(slices.Sorted(slices.Values(seen)))); len(seen) != total || distinct != total {
+			t.Errorf("%d rows over all pages (%d distinct), want %d, each once", len(seen), distinct, total)
+		}
+		if got := c.listLength(with(path, url.Values{"page": {strconv.Itoa(total)}})); got != total {
+			t.Errorf("a page past the end says %d, want %d", got, total)
+		}
+	})
 
 	t.Run("AfterAdding", func(t *testing.T) {
 		c := &client{t: t, base: e.http.URL, c: clients["tw"].c}
