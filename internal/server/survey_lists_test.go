@@ -183,6 +183,8 @@ func TestSurveyListCursor(t *testing.T) {
 			func(b string) []string { return tableRows(b, "progress-list") }, nil},
 		"ProgressVisited": {"gz", "/survey/progress/list?round=" + round + "&region=" + fixture.County + "&kind=region&key=" + fixture.County + "&metric=visited&size=3",
 			func(b string) []string { return tableRows(b, "progress-list") }, nil},
+		"ProgressReturned": {"gz", "/survey/progress/list?round=" + round + "&region=" + fixture.County + "&kind=region&key=" + fixture.County + "&metric=returned&size=2",
+			func(b string) []string { return tableRows(b, "progress-list") }, nil},
 		"ProgressHouseholds": {"tm", "/survey/progress/list?round=" + round + "&region=" + township + "&kind=region&key=" + township + "&metric=hh&size=4",
 			func(b string) []string { return tableRows(b, "progress-list") }, nil},
 		"ProgressClerk": {"tw", "/survey/progress/list?round=" + round + "&region=" + township + "&kind=clerk&key=0&metric=hh_visited&size=2",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -325,9 +326,9 @@ var progressSQL = `
 	SELECT 'self', code, name, 0, 0, 0, 0, 0, 0, 0, 0 FROM region WHERE code = $2::text
 	ORDER BY 1, 2`
 
-// total is the group's number of metric, from the kept counts: the
-// length of the list behind it.
-func (s *Forms) total(ctx context.Context, a actor.Actor, round RoundRef, code string, g Group, arg any, metric string) (int, error) {
+// kept is the group's numbers from the kept counts: each the length of
+// the list behind it.
+func (s *Forms) kept(ctx context.Context, a actor.Actor, round RoundRef, code string, g Group, arg any) (ProgressRow, error) {
 	q := `
 		SELECT ` + progressSums("$3::date") + `
 		FROM survey_count c
@@ -336,13 +337,10 @@ func (s *Forms) total(ctx context.Context, a actor.Actor, round RoundRef, code s
 	var r ProgressRow
 	err := s.db.QueryRow(ctx, q, round.ID, code, s.Today(), a.UserID, arg).Scan(&r.Households, &r.HouseholdsVisited,
 		&r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed, &r.Returned, &r.Overdue)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
 	if err != nil {
-		return 0, fmt.Errorf("progress total: %w", err)
+		return r, fmt.Errorf("progress total: %w", err)
 	}
-	return r.Number(metric), nil
+	return r, nil
 }
 
 // ProgressItem is one line of a list behind a progress number: a person
@@ -383,7 +381,8 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	if _, hh := householdPredicates[metric]; !person && !hh {
 		return none, apperr.NotFoundf("统计项不存在")
 	}
-	total, err := s.total(ctx, a, round, code, g, arg, metric)
+	kept, err := s.kept(ctx, a, round, code, g, arg)
+	total := kept.Number(metric)
 	if err != nil || total == 0 {
 		return list.Of([]ProgressItem{}, total, lq), err
 	}
@@ -391,12 +390,18 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	if onHousehold != "" {
 		where += " AND " + onHousehold
 	}
+	// Walked in order, the group's households yield a page of a list of
+	// total rows after about Size*households/total of them; a list of
+	// fewer rows than that is read from its forms and sorted instead (a
+	// county's first few hundred visited persons among 100,000
+	// households).
+	few := total*total < lq.Size*max(kept.Households, 1)
 	var q string
 	args := []any{customPlan, round.ID, code, s.Today(), a.UserID, arg}
 	if person {
-		q, args = personList(metric, onForm, where, lq, args)
+		q, args = personList(metric, onForm, where, few, lq, args)
 	} else {
-		q, args = householdList(metric, onForm, where, lq, args)
+		q, args = householdList(metric, onForm, where, few, lq, args)
 	}
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
@@ -421,12 +426,27 @@ var (
 // personList is the query of a page of a person metric's list: the
 // progress base walked by household. A metric only a form meets, or a
 // clerk's forms, is read from each household's forms (an index probe a
-// household), not from all its members.
-func personList(metric, onForm, where string, lq list.Query, args []any) (string, []any) {
+// household), not from all its members; when few forms meet it, from
+// those forms alone.
+func personList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
 	from := `survey_household h JOIN survey_member m ON m.household_id = h.id AND m.round_id = h.round_id
 		LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'`
 	where += ` AND (m.target OR f.id IS NOT NULL)`
-	if metric == ProgressVisited || metric == ProgressConfirmed || metric == ProgressReturned || onForm != "" {
+	formOnly := metric == ProgressVisited || metric == ProgressConfirmed || metric == ProgressReturned
+	with := ""
+	switch {
+	case (formOnly || onForm != "") && few:
+		cond := []string{`f.round_id = $1`, `f.state <> 'superseded'`}
+		if formOnly {
+			cond = append(cond, personPredicates[metric])
+		}
+		if onForm != "" {
+			cond = append(cond, onForm)
+		}
+		with = `WITH f AS MATERIALIZED (SELECT f.* FROM survey_form f WHERE ` + strings.Join(cond, " AND ") + `) `
+		from = `f JOIN survey_household h ON h.id = f.household_id AND h.round_id = f.round_id
+		JOIN survey_member m ON m.id = f.member_id AND m.round_id = f.round_id`
+	case formOnly || onForm != "":
 		from = `survey_household h JOIN survey_form f ON f.household_id = h.id AND f.round_id = h.round_id AND f.state <> 'superseded'
 		JOIN survey_member m ON m.id = f.member_id AND m.round_id = h.round_id`
 	}
@@ -437,7 +457,7 @@ func personList(metric, onForm, where string, lq list.Query, args []any) (string
 		where += " AND " + onForm
 	}
 	page, args := pageSQL(lq, personKey, args[1:])
-	return `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
+	return with + `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
 		coalesce(f.state, 'pending'), 0, 0, 0 FROM ` + from + ` WHERE ` + where + ` AND ` + personPredicates[metric] + page,
 		append([]any{customPlan}, args...)
 }
@@ -445,9 +465,9 @@ func personList(metric, onForm, where string, lq list.Query, args []any) (string
 // householdList is the query of a page of a household metric's list: the
 // households walked in order, each with its progress persons counted
 // (of a clerk's forms only, for a clerk). A household with a form the
-// metric needs is looked for first, so a list of few can start from the
-// forms.
-func householdList(metric, onForm, where string, lq list.Query, args []any) (string, []any) {
+// metric needs is looked for first; when few households have one, the
+// list starts from those forms.
+func householdList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
 	personsOf := `(m.target OR f.id IS NOT NULL)`
 	if onForm != "" {
 		personsOf += " AND " + onForm
@@ -460,12 +480,17 @@ func householdList(metric, onForm, where string, lq list.Query, args []any) (str
 		}
 		hint += `x.state <> 'superseded' AND coalesce(x.entered_by, 0) = $5::bigint`
 	}
-	if hint != "" {
+	from, with := `survey_household h`, ``
+	switch {
+	case hint != "" && few:
+		with = `WITH x AS MATERIALIZED (SELECT DISTINCT x.household_id FROM survey_form x WHERE x.round_id = $1 AND ` + hint + `) `
+		from = `x JOIN survey_household h ON h.id = x.household_id AND h.round_id = $1`
+	case hint != "":
 		where += ` AND EXISTS (SELECT 1 FROM survey_form x WHERE x.household_id = h.id AND x.round_id = h.round_id AND ` + hint + `)`
 	}
 	page, args := pageSQL(lq, householdListKey, args[1:])
-	return `SELECT 0, h.id, 0, h.head_name, '', h.code, h.region_code, h.head_name, 'pending', p.persons, p.nv, p.nc
-		FROM survey_household h
+	return with + `SELECT 0, h.id, 0, h.head_name, '', h.code, h.region_code, h.head_name, 'pending', p.persons, p.nv, p.nc
+		FROM ` + from + `
 		CROSS JOIN LATERAL (
 			SELECT count(*) AS persons, count(*) FILTER (WHERE ` + personPredicates[ProgressVisited] + `) AS nv,
 			       count(*) FILTER (WHERE ` + personPredicates[ProgressConfirmed] + `) AS nc
