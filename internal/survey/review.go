@@ -71,17 +71,27 @@ func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 	if err := s.db.QueryRow(ctx, count, customPlan, state, scope, round).Scan(&total); err != nil {
 		return list.Page[QueueItem]{}, fmt.Errorf("review queue: %w", err)
 	}
-	const cols = `SELECT f.id, m.id, f.state, m.name, m.id_number, h.code, h.region_code, f.entered_name, f.submitted_at, m.found, f.outcome `
+	// The forms are walked in the order of survey_form_state_submitted and
+	// each joined to its member and household in turn, so a page stops
+	// after its rows: planned as a join, a county's queue was ordered
+	// after matching every household of the county.
+	page := func(cond, order, limit string) string {
+		return `SELECT f.id, m.id, f.state, m.name, m.id_number, h.code, h.region_code, f.entered_name, f.submitted_at, m.found, f.outcome
+		FROM (SELECT f.* FROM survey_form f WHERE f.state = $1 AND ($3 = 0 OR f.round_id = $3)` + cond + ` ORDER BY ` + order + `) f
+		CROSS JOIN LATERAL (SELECT h.code, h.region_code FROM survey_household h
+			WHERE h.id = f.household_id AND h.round_id = f.round_id AND ` + actor.InScope("h.region_code", "$2") + `) h
+		CROSS JOIN LATERAL (SELECT m.id, m.name, m.id_number, m.found FROM survey_member m WHERE m.id = f.member_id AND m.round_id = f.round_id) m
+		ORDER BY ` + order + ` LIMIT ` + limit
+	}
 	// The forms submitted after the key, then those never submitted (after
-	// its id when the key is one of them): each part read in the order of
-	// survey_form_state_submitted, and the second only if the first ends.
+	// its id when the key is one of them), the second only if the first
+	// ends.
 	args := []any{customPlan, state, scope, round, lq.Limit()}
 	submitted, unsubmitted := ``, ``
 	switch at, id, ok := queueAfter(lq); {
 	case !ok:
 		args = append(args, lq.Offset())
-		q := cols + where + ` ORDER BY f.submitted_at NULLS LAST, f.id LIMIT $4 OFFSET $5`
-		return s.queuePage(ctx, q, args, total, lq)
+		return s.queuePage(ctx, page(``, `f.submitted_at NULLS LAST, f.id`, `$4 OFFSET $5`), args, total, lq)
 	case at == nil:
 		submitted, unsubmitted = ` AND false`, ` AND f.id > $5`
 		args = append(args, id)
@@ -89,8 +99,8 @@ func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 		submitted = ` AND (f.submitted_at, f.id) > ($5, $6)`
 		args = append(args, *at, id)
 	}
-	q := `(` + cols + where + ` AND f.submitted_at IS NOT NULL` + submitted + ` ORDER BY f.submitted_at, f.id LIMIT $4)
-		UNION ALL (` + cols + where + ` AND f.submitted_at IS NULL` + unsubmitted + ` ORDER BY f.id LIMIT $4) LIMIT $4`
+	q := `(` + page(` AND f.submitted_at IS NOT NULL`+submitted, `f.submitted_at, f.id`, `$4`) + `)
+		UNION ALL (` + page(` AND f.submitted_at IS NULL`+unsubmitted, `f.id`, `$4`) + `) LIMIT $4`
 	return s.queuePage(ctx, q, args, total, lq)
 }
 
