@@ -464,7 +464,9 @@ func personList(metric, onForm, where string, few bool, lq list.Query, args []an
 
 // householdList is the query of a page of a household metric's list: the
 // households walked in order, each with its progress persons counted
-// (of a clerk's forms only, for a clerk). A household with a form the
+// (of a clerk's forms only, for a clerk), each person's form looked up by
+// its key (while the forms are few a plan would rather hash them all, for
+// every household). A household with a form the
 // metric needs is looked for first; when few households have one, the
 // list starts from those forms.
 func householdList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
@@ -494,7 +496,8 @@ func householdList(metric, onForm, where string, few bool, lq list.Query, args [
 		CROSS JOIN LATERAL (
 			SELECT count(*) AS persons, count(*) FILTER (WHERE ` + personPredicates[ProgressVisited] + `) AS nv,
 			       count(*) FILTER (WHERE ` + personPredicates[ProgressConfirmed] + `) AS nc
-			FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+			FROM survey_member m LEFT JOIN LATERAL (
+				SELECT f.id, f.state, f.entered_by FROM survey_form f WHERE f.member_id = m.id AND f.state <> 'superseded' LIMIT 1) f ON true
 			WHERE m.household_id = h.id AND m.round_id = h.round_id AND ` + personsOf + `) p
 		WHERE ` + where + ` AND p.persons > 0 AND ` + householdPredicates[metric] + page,
 		append([]any{customPlan}, args...)
