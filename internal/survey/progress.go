@@ -416,10 +416,11 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 var progressWhere = `h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2::text") + ` AND $3::date IS NOT NULL AND ` +
 	inTeamView("h", "$4::bigint")
 
-// personKey is the order of the person lists; householdListKey of the
-// household lists.
+// personKey is the order of the person lists (formKey the same over a
+// form f: its member is m.id); householdListKey of the household lists.
 var (
 	personKey        = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"m.id", "bigint", false}}
+	formKey          = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"f.member_id", "bigint", false}}
 	householdListKey = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}}
 )
 
@@ -429,13 +430,17 @@ var (
 // household), not from all its members; when few forms meet it, from
 // those forms alone.
 func personList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
-	from := `survey_household h JOIN survey_member m ON m.household_id = h.id AND m.round_id = h.round_id
-		LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'`
-	where += ` AND (m.target OR f.id IS NOT NULL)`
 	formOnly := metric == ProgressVisited || metric == ProgressConfirmed || metric == ProgressReturned
-	with := ""
-	switch {
-	case (formOnly || onForm != "") && few:
+	if onForm != "" {
+		where += " AND " + onForm
+	}
+	deadline := ""
+	if metric == ProgressOverdue { // the round's deadline
+		deadline = ` JOIN survey_round r ON r.id = h.round_id`
+	}
+	if (formOnly || onForm != "") && few {
+		// The forms are sorted with their households; a form's member is
+		// its key's last part, so only the page's members are read.
 		cond := []string{`f.round_id = $1`, `f.state <> 'superseded'`}
 		if formOnly {
 			cond = append(cond, personPredicates[metric])
@@ -443,23 +448,25 @@ func personList(metric, onForm, where string, few bool, lq list.Query, args []an
 		if onForm != "" {
 			cond = append(cond, onForm)
 		}
-		with = `WITH f AS MATERIALIZED (SELECT f.* FROM survey_form f WHERE ` + strings.Join(cond, " AND ") + `) `
-		from = `f JOIN survey_household h ON h.id = f.household_id AND h.round_id = f.round_id
-		JOIN survey_member m ON m.id = f.member_id AND m.round_id = f.round_id`
-	case formOnly || onForm != "":
+		page, args := pageSQL(lq, formKey, args[1:])
+		return `WITH f AS MATERIALIZED (SELECT f.* FROM survey_form f WHERE ` + strings.Join(cond, " AND ") + `)
+		SELECT m.id, k.household_id, k.id, m.name, m.id_number, k.code, k.region_code, k.head_name, k.state, 0, 0, 0
+		FROM (SELECT f.id, f.member_id, f.state, f.household_id, h.code, h.region_code, h.head_name
+		      FROM f JOIN survey_household h ON h.id = f.household_id AND h.round_id = f.round_id` + deadline + `
+		      WHERE ` + where + ` AND ` + personPredicates[metric] + page + `) k
+		JOIN survey_member m ON m.id = k.member_id AND m.round_id = $1
+		ORDER BY k.region_code, k.household_id, m.id`, append([]any{customPlan}, args...)
+	}
+	from := `survey_household h JOIN survey_member m ON m.household_id = h.id AND m.round_id = h.round_id
+		LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'`
+	if formOnly || onForm != "" {
 		from = `survey_household h JOIN survey_form f ON f.household_id = h.id AND f.round_id = h.round_id AND f.state <> 'superseded'
 		JOIN survey_member m ON m.id = f.member_id AND m.round_id = h.round_id`
 	}
-	if metric == ProgressOverdue { // the round's deadline
-		from += ` JOIN survey_round r ON r.id = h.round_id`
-	}
-	if onForm != "" {
-		where += " AND " + onForm
-	}
 	page, args := pageSQL(lq, personKey, args[1:])
-	return with + `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
-		coalesce(f.state, 'pending'), 0, 0, 0 FROM ` + from + ` WHERE ` + where + ` AND ` + personPredicates[metric] + page,
-		append([]any{customPlan}, args...)
+	return `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
+		coalesce(f.state, 'pending'), 0, 0, 0 FROM ` + from + deadline + ` WHERE ` + where + ` AND (m.target OR f.id IS NOT NULL) AND ` +
+		personPredicates[metric] + page, append([]any{customPlan}, args...)
 }
 
 // householdList is the query of a page of a household metric's list: the
