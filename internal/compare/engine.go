@@ -103,6 +103,15 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		return RunResult{}, err
 	}
 	defer conn.Close(context.Background())
+	// An incremental run's early written partition is dropped unless the
+	// run commits: after the rollback below, which releases it.
+	var r *run
+	committed := false
+	defer func() {
+		if r != nil && !committed {
+			r.dropGhosts()
+		}
+	}()
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return RunResult{}, err
@@ -124,7 +133,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		VALUES ($1, $2, 'done', $3, $4, $5) RETURNING id`, req.Region, req.AsOf, batchIDs(batches), nullID(a.UserID), a.Username).Scan(&runID); err != nil {
 		return RunResult{}, fmt.Errorf("insert run: %w", err)
 	}
-	r := &run{tx: tx, db: e.db, id: runID, req: req, by: a, batches: batches}
+	r = &run{tx: tx, db: e.db, id: runID, req: req, by: a, batches: batches}
 	times, err := r.execute(ctx, prog)
 	if err != nil {
 		return RunResult{}, err
@@ -135,7 +144,11 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		return RunResult{}, err
 	}
 	prog.set("完成")
-	return res, tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return RunResult{}, err
+	}
+	committed = true
+	return res, nil
 }
 
 // lastAsOf is the as-of date of the region's last done run, or today
@@ -184,7 +197,8 @@ func (r *run) execute(ctx context.Context, prog *Progress) ([]StepTime, error) {
 		if !errors.As(err, &fb) {
 			return times, err
 		}
-		r.inc, r.state, r.note = nil, nil, fb.reason
+		r.dropGhosts()
+		r.inc, r.state, r.note, r.ghosts = nil, nil, fb.reason, nil
 	}
 	return r.runSteps(ctx, prog, r.fullSteps())
 }
@@ -293,6 +307,7 @@ type run struct {
 	links   string       // this run's run_link partition, filled before it is attached
 	persons string       // this run's run_person partition, likewise
 	inc     *incremental // an incremental run's base and touched persons; nil for a full run
+	ghosts  *ghostTable  // an incremental run's early written partition (see incremental_save.go)
 	note    string       // see RunResult.Note
 	parts   []StepTime   // the current step's parts timed so far (see lap)
 }
@@ -382,10 +397,7 @@ func (r *run) save(ctx context.Context) error {
 		return err
 	}
 	t = r.lap("建立索引", t)
-	// No statistics on the record lists: no query filters on them, and
-	// their element statistics took most of ANALYZE's time.
-	err = r.exec(ctx, `ANALYZE `+r.links,
-		`ANALYZE `+r.persons+` (id_number, name, region_code, in_universe, pension, medical, flags, survey, changed)`)
+	err = r.exec(ctx, `ANALYZE `+r.links, `ANALYZE `+r.persons+` (`+personStatCols+`)`)
 	r.lap("统计", t)
 	return err
 }

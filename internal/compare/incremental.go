@@ -123,7 +123,7 @@ func (r *run) incrementalSteps() []step {
 		{"与上次比对", r.compareIncremental},
 		{"更新登记库", r.updateRegistry},
 		{"汇总", r.summarize},
-		{"保存结果", r.save},
+		{"保存结果", r.saveIncremental},
 	}
 }
 
@@ -182,7 +182,11 @@ func (r *run) planIncremental(ctx context.Context) error {
 	}
 	r.lap("变动人员", t)
 	r.inc = inc
-	return inc.checkSize()
+	if err := inc.checkSize(); err != nil {
+		return err
+	}
+	r.startGhostRows(ctx)
+	return nil
 }
 
 func (inc *incremental) checkSize() error {

@@ -97,6 +97,19 @@ func equalsFull(t *testing.T, db *pgxpool.Pool, baseID int64) {
 	ctx := context.Background()
 	eng := compare.New(db)
 	req := compare.Request{Region: fixture.County, AsOf: fixture.AsOf}
+	// A run's results never change once it is done: the base reads the
+	// same after runs on top of it (whatever they share with it).
+	before := map[string][]string{}
+	for _, tab := range runTables {
+		before[tab] = runRows(t, db, tab, baseID)
+	}
+	defer func() {
+		for _, tab := range runTables {
+			if a := runRows(t, db, tab, baseID); !slices.Equal(before[tab], a) {
+				t.Errorf("%s: the base run reads differently after the runs on top of it:\n%s", tab, firstDiff(before[tab], a))
+			}
+		}
+	}()
 	inc := req
 	inc.Incremental = true
 	res, err := eng.Run(ctx, fixture.Actor, inc, nil)

@@ -96,17 +96,49 @@ func levelLengths(region string) []int {
 	return out
 }
 
+// personCopyCols are the run_person columns a run writes, in the order
+// its rows give them.
+const personCopyCols = `run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines, changed`
+
+// personStatCols are the columns a run's partition is analyzed on. No
+// statistics on the record lists: no query filters on them, and their
+// element statistics took most of ANALYZE's time.
+const personStatCols = `id_number, name, region_code, in_universe, pension, medical, flags, survey, changed`
+
 // writePersons writes the run's run_person partition: one row per person
 // with the records linked to them (in the order they were linked; readers
 // order them as they need). Rows go in region then ID order: lists and
 // diffs read a township or a village, which then lie on neighbouring pages
 // instead of one row on each of thousands.
 func (r *run) writePersons(ctx context.Context) error {
-	s := r.state
 	r.persons = fmt.Sprintf("public.run_person_%d", r.id)
 	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_person INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.persons, r.id)); err != nil {
 		return err
 	}
+	// Frozen: the lists' index-only scans work from the run's first page
+	// view on, not only once autovacuum has been round.
+	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+personCopyCols+")", func(e *pgcopy.Encoder) error {
+		w := r.newPersonWriter()
+		for _, k := range r.byRegion() {
+			e.FlushIfFull()
+			w.row(e, k)
+		}
+		return nil
+	})
+	return err
+}
+
+// personWriter writes the run's persons' rows.
+type personWriter struct {
+	r               *run
+	start, byPerson []int32 // person pi's links are byPerson[start[pi]:start[pi+1]]
+	batches         []int64
+	lines           []int32
+	id              []byte
+}
+
+func (r *run) newPersonWriter() *personWriter {
+	s := r.state
 	// The links grouped by person: start[pi] is where person pi's links
 	// begin in byPerson.
 	start := make([]int32, len(s.persons)+1)
@@ -122,49 +154,42 @@ func (r *run) writePersons(ctx context.Context) error {
 		byPerson[next[pi]] = int32(li)
 		next[pi]++
 	}
-	const cols = `run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines, changed`
-	// Frozen: the lists' index-only scans work from the run's first page
-	// view on, not only once autovacuum has been round.
-	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+cols+")", func(e *pgcopy.Encoder) error {
-		var batches []int64
-		var lines []int32
-		var id []byte
-		for _, k := range r.byRegion() {
-			pi := r.order[k]
-			batches, lines = batches[:0], lines[:0]
-			p := &s.persons[pi]
-			if p.ghost {
-				batches, lines = r.inc.ghostRefs(pi, batches, lines)
-			} else {
-				for _, li := range byPerson[start[pi]:start[pi+1]] {
-					batches = append(batches, s.batches[s.linkBatch[li]].ID)
-					lines = append(lines, s.linkLine[li])
-				}
-			}
-			o := r.results[k]
-			id = appendID(id[:0], p.id)
-			e.FlushIfFull()
-			e.Row(12)
-			e.Int64(r.id)
-			e.TextBytes(id)
-			if name := s.bytes(p.name); len(name) > 0 {
-				e.TextBytes(name)
-			} else {
-				e.TextNotNull("")
-			}
-			e.TextNotNull(s.dict.vals[r.regions[k]])
-			e.Bool(o.universe)
-			e.Text(statuses[o.pension])
-			e.Text(statuses[o.medical])
-			e.Int32(int32(o.flags))
-			e.Bool(o.survey)
-			e.Int64Array(batches)
-			e.Int32Array(lines)
-			e.Bool(r.changed[k])
+	return &personWriter{r: r, start: start, byPerson: byPerson}
+}
+
+// row writes the row of the person at position k of the run's order.
+func (w *personWriter) row(e *pgcopy.Encoder, k int32) {
+	r, s := w.r, w.r.state
+	pi := r.order[k]
+	w.batches, w.lines = w.batches[:0], w.lines[:0]
+	p := &s.persons[pi]
+	if p.ghost {
+		w.batches, w.lines = r.inc.ghostRefs(pi, w.batches, w.lines)
+	} else {
+		for _, li := range w.byPerson[w.start[pi]:w.start[pi+1]] {
+			w.batches = append(w.batches, s.batches[s.linkBatch[li]].ID)
+			w.lines = append(w.lines, s.linkLine[li])
 		}
-		return nil
-	})
-	return err
+	}
+	o := r.results[k]
+	w.id = appendID(w.id[:0], p.id)
+	e.Row(12)
+	e.Int64(r.id)
+	e.TextBytes(w.id)
+	if name := s.bytes(p.name); len(name) > 0 {
+		e.TextBytes(name)
+	} else {
+		e.TextNotNull("")
+	}
+	e.TextNotNull(s.dict.vals[r.regions[k]])
+	e.Bool(o.universe)
+	e.Text(statuses[o.pension])
+	e.Text(statuses[o.medical])
+	e.Int32(int32(o.flags))
+	e.Bool(o.survey)
+	e.Int64Array(w.batches)
+	e.Int32Array(w.lines)
+	e.Bool(r.changed[k])
 }
 
 // byRegion returns the positions of r.order (ID order) sorted by region

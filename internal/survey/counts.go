@@ -2,7 +2,9 @@ package survey
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -13,8 +15,10 @@ import (
 // the table is the sum of every household's rows and stays right when
 // each change that moves a number reads its households' rows before it
 // and adds their rows after it less those (holdCounts, counted.release)
-// in its own transaction. The publish and a top-up recount the whole
-// round.
+// in its own transaction. A form's change (save, submission, review,
+// revision) moves one member's numbers only and works them out from its
+// household's members instead (holdHousehold, move). The publish and a
+// top-up recount the whole round.
 
 // countCols are survey_count's numbers, in countsOf's order.
 const countCols = `households, persons, targets, assigned, p_persons, visited, confirmed, returned, hh, hh_visited, hh_confirmed`
@@ -195,16 +199,6 @@ func (c counted) release(ctx context.Context, tx pgx.Tx) error {
 	return nil
 }
 
-// queue queues the release in b, for a change that commits with a batch;
-// it tells whether it queued a statement (whose result the caller reads).
-func (c counted) queue(b *pgx.Batch) bool {
-	if len(c.ids) == 0 {
-		return false
-	}
-	b.Queue(qRelease, c.releaseArgs()...)
-	return true
-}
-
 // releaseArgs are qRelease's arguments.
 func (c counted) releaseArgs() []any {
 	b := c.before
@@ -235,5 +229,243 @@ func counting(ctx context.Context, sel string, arg any, change func(pgx.Tx) erro
 			return err
 		}
 		return held.release(ctx, tx)
+	}
+}
+
+// A form's change moves one member's live form only (a draft saved or
+// submitted, a form approved, returned or revised): what it moves is
+// worked out from its household's members before and after it, without
+// countsOf. The household's row lock orders it after every other change
+// of the household's counts that locks the household first (holdCounts,
+// holdHousehold), so its members' forms read under the lock stay as read
+// until it commits. A top-up changes members' targets before it locks
+// their households: the members are read FOR SHARE, so a change waits for
+// a top-up that changed them and a top-up waits for a change that read
+// them. A change that moves no number writes no row.
+
+// memberCount is what a member adds to its household's counts: whether a
+// target, and its live form's state (Pending: none) and clerk.
+type memberCount struct {
+	id     int64
+	target bool
+	state  State
+	clerk  int64 // the live form's entered_by, 0 for none
+}
+
+// heldHousehold is a locked household's key and its members as read
+// under the lock.
+type heldHousehold struct {
+	id, round, team int64
+	region          string
+	members         []memberCount
+}
+
+// Statements of holdHousehold, over a query of one household id (%s).
+const (
+	qLockHousehold = `SELECT id, round_id, region_code, coalesce(team_id, 0) FROM survey_household WHERE id = (%s) FOR UPDATE`
+	qMemberCounts  = `SELECT m.id, m.target, coalesce(f.state, 'pending'), coalesce(f.entered_by, 0)
+		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+		WHERE m.household_id = (%s) FOR SHARE OF m`
+)
+
+// queueHold queues in b the lock of the household sel selects (a query
+// of one household id over arg); queueMembers, queued after it, reads its
+// members under the lock.
+func queueHold(b *pgx.Batch, sel string, arg any) {
+	b.Queue(fmt.Sprintf(qLockHousehold, sel), arg)
+}
+
+// queueMembers queues the read of the members of the household sel
+// selects over arg.
+func queueMembers(b *pgx.Batch, sel string, arg any) {
+	b.Queue(fmt.Sprintf(qMemberCounts, sel), arg)
+}
+
+// readHold reads queueHold's answer: ok false when there is no such
+// household.
+func readHold(br pgx.BatchResults) (h heldHousehold, ok bool, err error) {
+	err = br.QueryRow().Scan(&h.id, &h.round, &h.region, &h.team)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, false, nil
+	}
+	return h, err == nil, err
+}
+
+// readMembers reads queueMembers' answer.
+func readMembers(br pgx.BatchResults) ([]memberCount, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanMemberCount)
+}
+
+func scanMemberCount(r pgx.CollectableRow) (memberCount, error) {
+	var m memberCount
+	err := r.Scan(&m.id, &m.target, &m.state, &m.clerk)
+	return m, err
+}
+
+// holdHousehold locks the household sel selects over arg and reads its
+// members, in one round trip; ok false when there is no such household.
+func holdHousehold(ctx context.Context, tx batcher, sel string, arg any) (h heldHousehold, ok bool, err error) {
+	b := &pgx.Batch{}
+	queueHold(b, sel, arg)
+	queueMembers(b, sel, arg)
+	br := tx.SendBatch(ctx, b)
+	h, ok, err = readHold(br)
+	if err == nil && ok {
+		h.members, err = readMembers(br)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return h, false, fmt.Errorf("hold household: %w", err)
+	}
+	return h, ok, nil
+}
+
+// movedCols are the numbers a member's form moves, in countCols' order:
+// p_persons through hh_confirmed.
+const movedCols = `p_persons, visited, confirmed, returned, hh, hh_visited, hh_confirmed`
+
+// memberRows are a household's movedCols by clerk_id (-1: the
+// household's own row), as countsOf counts them.
+func memberRows(ms []memberCount) map[int64][7]int64 {
+	out := map[int64][7]int64{}
+	add := func(clerk int64, m memberCount) {
+		r := out[clerk]
+		r[0]++
+		if m.state == Submitted || m.state == Approved || m.state == Returned {
+			r[1]++
+		}
+		if m.state == Approved {
+			r[2]++
+		}
+		if m.state == Returned {
+			r[3]++
+		}
+		out[clerk] = r
+	}
+	for _, m := range ms {
+		if m.state != Pending {
+			add(m.clerk, m)
+		}
+		if m.target || m.state != Pending {
+			add(-1, m)
+		}
+	}
+	for clerk, r := range out {
+		r[4], r[5], r[6] = b2i(r[0] > 0), b2i(r[1] > 0), b2i(r[0] > 0 && r[2] == r[0])
+		out[clerk] = r
+	}
+	return out
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// moved is what the household's rows move from its members before to
+// after: the rows whose numbers changed, in clerk_id order, as qMove's
+// arguments after the key.
+func moved(before, after []memberCount) (clerks []int64, n [7][]int64) {
+	was, is := memberRows(before), memberRows(after)
+	for clerk := range was {
+		if _, ok := is[clerk]; !ok {
+			is[clerk] = [7]int64{}
+		}
+	}
+	keys := make([]int64, 0, len(is))
+	for clerk := range is {
+		keys = append(keys, clerk)
+	}
+	slices.Sort(keys)
+	for _, clerk := range keys {
+		d, w := is[clerk], was[clerk]
+		var any bool
+		for i := range d {
+			d[i] -= w[i]
+			any = any || d[i] != 0
+		}
+		if !any {
+			continue
+		}
+		clerks = append(clerks, clerk)
+		for i := range d {
+			n[i] = append(n[i], d[i])
+		}
+	}
+	return clerks, n
+}
+
+// qMove adds a household's moved rows ($4-$11) to survey_count under its
+// key ($1-$3), in key order as every writer of the rows does.
+var qMove = `
+	INSERT INTO survey_count AS s (round_id, region_code, team_id, clerk_id, ` + movedCols + `)
+	SELECT $1, $2, $3, u.clerk_id, ` + movedCols + `
+	FROM unnest($4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+	     AS u(clerk_id, ` + movedCols + `)
+	ORDER BY u.clerk_id` + onConflictAdd
+
+// move queues in b what the household's members moved from h.members to
+// after; it tells whether it queued a statement (whose result the caller
+// reads): a change that moved nothing writes nothing.
+func (h heldHousehold) move(b *pgx.Batch, after []memberCount) bool {
+	clerks, n := moved(h.members, after)
+	if len(clerks) == 0 {
+		return false
+	}
+	args := []any{h.round, h.region, h.team, clerks}
+	for _, col := range n {
+		args = append(args, col)
+	}
+	b.Queue(qMove, args...)
+	return true
+}
+
+// with is the household's members with member id's live form as given.
+func (h heldHousehold) with(id int64, state State, clerk int64) []memberCount {
+	out := slices.Clone(h.members)
+	for i := range out {
+		if out[i].id == id {
+			out[i].state, out[i].clerk = state, clerk
+		}
+	}
+	return out
+}
+
+// countingForm wraps a change of form id's live form (a review or a
+// revision, run in a transaction) so that its household is locked before
+// it and what it moved is written after it.
+func countingForm(ctx context.Context, formID int64, change func(pgx.Tx) error) func(pgx.Tx) error {
+	return func(tx pgx.Tx) error {
+		h, ok, err := holdHousehold(ctx, tx, qHouseholdOfForm, formID)
+		if err != nil {
+			return err
+		}
+		if err := change(tx); err != nil || !ok {
+			return err
+		}
+		rows, err := tx.Query(ctx, fmt.Sprintf(qMemberCounts, qHousehold), h.id)
+		if err != nil {
+			return fmt.Errorf("counts after: %w", err)
+		}
+		after, err := pgx.CollectRows(rows, scanMemberCount)
+		if err != nil {
+			return fmt.Errorf("counts after: %w", err)
+		}
+		b := &pgx.Batch{}
+		if !h.move(b, after) {
+			return nil
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("move counts: %w", err)
+		}
+		return nil
 	}
 }

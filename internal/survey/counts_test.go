@@ -291,7 +291,29 @@ func TestKeptCounts(t *testing.T) {
 	}
 	f1 := save(clerk1, m1, id1, name1, 0, false)
 	check("draft")
+	// A draft saved again moves no number: no counts row is written.
+	rowsBefore := countRows(t, db, res.Round)
+	f1 = save(clerk1, m1, id1, name1, f1.Version, false)
+	if after := countRows(t, db, res.Round); !reflect.DeepEqual(after, rowsBefore) {
+		t.Errorf("a draft saved again wrote counts rows:\n before %v\n after  %v", rowsBefore, after)
+	}
+	check("draft saved again")
 	f1 = save(clerk1, m1, id1, name1, f1.Version, true)
+	check("draft submitted")
+	// The submission repeated with its key, and a save of the submitted
+	// form (refused), move nothing.
+	rowsBefore = countRows(t, db, res.Round)
+	if s, err := forms.Save(ctx, clerk1, m1, survey.Save{Version: f1.Version - 1, Data: complete(name1, id1), Submit: true,
+		Key: fmt.Sprintf("%d-%d-%v", m1, f1.Version-1, true)}); err != nil || !s.Repeated {
+		t.Fatalf("repeated submission: %+v, %v", s, err)
+	}
+	if _, err := forms.Save(ctx, clerk2, m1, survey.Save{Version: f1.Version, Data: complete(name1, id1)}); err == nil {
+		t.Fatal("a submitted form saved as a draft")
+	}
+	if after := countRows(t, db, res.Round); !reflect.DeepEqual(after, rowsBefore) {
+		t.Errorf("a repeated submission or a refused save wrote counts rows:\n before %v\n after  %v", rowsBefore, after)
+	}
+	check("submission repeated")
 	f2 := save(clerk2, members[0].id, members[0].idNumber, members[0].name, 0, true)
 	f3 := save(cli, members[1].id, members[1].idNumber, members[1].name, 0, true)
 	f4 := save(clerk2, members[len(members)-1].id, members[len(members)-1].idNumber, members[len(members)-1].name, 0, false)
@@ -406,6 +428,22 @@ func TestKeptCounts(t *testing.T) {
 	}
 }
 
+// countRows is round's survey_count rows with the version of each (its
+// xmin): a row written anew, even with the same numbers, differs.
+func countRows(t *testing.T, db *pgxpool.Pool, round int64) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT concat_ws(' ', xmin, region_code, team_id, clerk_id, p_persons, visited, hh, hh_visited)
+		FROM survey_count WHERE round_id = $1 ORDER BY region_code, team_id, clerk_id`, round)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestKeptCountsConcurrent: clerks saving and submitting forms of one
 // village at once lose no update of its counts.
 func TestKeptCountsConcurrent(t *testing.T) {
@@ -465,4 +503,110 @@ func TestKeptCountsConcurrent(t *testing.T) {
 	}
 	countyUser := actor.Actor{Username: "county", Role: actor.County, Region: fixture.County, IP: "test"}
 	checkKept(t, db, res.Round, "concurrent saves", []actor.Actor{countyUser, clerk}, []string{fixture.County, village[:9], village})
+}
+
+// TestKeptCountsOneHousehold: two clerks saving, submitting and saving
+// again the forms of one household's members at once (each change works
+// out what it moved from the household's other members) lose no update
+// of its counts, and a reviewer returning and approving them meanwhile
+// neither.
+func TestKeptCountsOneHousehold(t *testing.T) {
+	t.Parallel()
+	db, run := county(t, 120)
+	ctx := context.Background()
+	res := publish(t, db, run)
+	forms := survey.NewForms(db)
+	forms.Today = func() time.Time { return today }
+	// The household with the most members; every member a target but one,
+	// so forms move both kinds of progress person.
+	var household int64
+	var village string
+	if err := db.QueryRow(ctx, `SELECT h.id, h.region_code FROM survey_household h JOIN survey_member m ON m.household_id = h.id
+		WHERE h.round_id = $1 GROUP BY h.id, h.region_code ORDER BY count(*) DESC, h.id LIMIT 1`, res.Round).Scan(&household, &village); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE survey_member SET target = id <> (SELECT max(id) FROM survey_member WHERE household_id = $1)
+		WHERE household_id = $1`, household); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE survey_household SET targets = persons - 1 WHERE id = $1`, household); err != nil {
+		t.Fatal(err)
+	}
+	mustRecount(t, db, res.Round)
+	type member struct {
+		id             int64
+		idNumber, name string
+	}
+	rows, err := db.Query(ctx, `SELECT id, id_number, name FROM survey_member WHERE household_id = $1 ORDER BY id`, household)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members []member
+	for rows.Next() {
+		var m member
+		if err := rows.Scan(&m.id, &m.idNumber, &m.name); err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m)
+	}
+	if rows.Err() != nil || len(members) < 2 {
+		t.Fatalf("%d members (%v)", len(members), rows.Err())
+	}
+	clerks := []actor.Actor{mustUser(t, db, "clerk1", actor.Township, village[:9]), mustUser(t, db, "clerk2", actor.Township, village[:9])}
+	reviewer := mustUser(t, db, "reviewer", actor.County, fixture.County)
+	countyUser := actor.Actor{Username: "county", Role: actor.County, Region: fixture.County, IP: "test"}
+	check := func(step string) {
+		t.Helper()
+		checkKept(t, db, res.Round, step, []actor.Actor{countyUser, clerks[0]}, []string{fixture.County, village[:9], village})
+	}
+	// Each member's form by both clerks in turn, at once over the
+	// members: a draft, the same draft again, a submission posted twice,
+	// a return and a draft of the returned form; the last member's
+	// approved.
+	var wg sync.WaitGroup
+	errs := make(chan error, len(members))
+	for i, m := range members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- func() error {
+				who := clerks[i%2]
+				s, err := forms.Save(ctx, who, m.id, survey.Save{Data: complete(m.name, m.idNumber)})
+				if err != nil {
+					return err
+				}
+				if s, err = forms.Save(ctx, clerks[(i+1)%2], m.id, survey.Save{Version: s.Form.Version, Data: complete(m.name, m.idNumber)}); err != nil {
+					return err
+				}
+				key := "k" + strconv.Itoa(i)
+				for range 2 {
+					if _, err = forms.Save(ctx, who, m.id, survey.Save{Version: s.Form.Version, Data: complete(m.name, m.idNumber), Submit: true, Key: key}); err != nil {
+						return err
+					}
+				}
+				f, err := forms.Save(ctx, who, m.id, survey.Save{Version: s.Form.Version, Data: complete(m.name, m.idNumber), Submit: true, Key: key})
+				if err != nil {
+					return err
+				}
+				if i == len(members)-1 {
+					_, err = forms.Approve(ctx, reviewer, f.Form.ID, f.Form.Version)
+					return err
+				}
+				r, err := forms.Return(ctx, reviewer, f.Form.ID, f.Form.Version, "请核对")
+				if err != nil {
+					return err
+				}
+				_, err = forms.Save(ctx, clerks[(i+1)%2], m.id, survey.Save{Version: r.Version, Data: complete(m.name, m.idNumber)})
+				return err
+			}()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("one household at once")
 }

@@ -237,22 +237,38 @@ func (s *Forms) Entry(ctx context.Context, a actor.Actor, memberID int64) (Entry
 		return e, fmt.Errorf("member %d: %w", memberID, err)
 	}
 	e.Member = m
-	if m.FormID != 0 {
-		f, err := scanForm(s.db.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, m.FormID))
-		if err != nil {
-			return e, fmt.Errorf("form %d: %w", m.FormID, err)
-		}
-		e.Live = &f
-		if e.Events, err = s.events(ctx, f.ID); err != nil {
-			return e, err
-		}
-	}
 	e.Prefill = prefill(e.Household, m, person)
-	// The form shows the whole ID and the registry's entry: a full-record read.
+	// The live form with its history, and the read's audit line (the form
+	// shows the whole ID and the registry's entry: a full-record read), in
+	// one round trip.
+	b := &pgx.Batch{}
+	if m.FormID != 0 {
+		b.Queue(`SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, m.FormID)
+		b.Queue(qEvents, m.FormID)
+	}
 	ae := audit.For(a, audit.RecordView, "survey_member:"+strconv.FormatInt(memberID, 10))
 	ae.Result = "ok"
-	if err := audit.Record(ctx, s.db, ae); err != nil {
+	if err := audit.Record(ctx, queue{b}, ae); err != nil {
 		return Entry{}, err
+	}
+	br := s.db.SendBatch(ctx, b)
+	if m.FormID != 0 {
+		f, err := scanForm(br.QueryRow())
+		if err == nil {
+			e.Live = &f
+			e.Events, err = readEvents(br.Query())
+		}
+		if err != nil {
+			_ = br.Close()
+			return Entry{}, fmt.Errorf("form %d: %w", m.FormID, err)
+		}
+	}
+	_, err = br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("form of %d: %w", memberID, err)
 	}
 	return e, nil
 }
@@ -289,14 +305,26 @@ func prefill(h EntryHousehold, m EntryMember, p personEntry) Form {
 	return f
 }
 
+// qEvents is form $1's history, with the history of the form it
+// superseded.
+const qEvents = `
+	SELECT e.from_state, e.to_state, e.version, e.actor_name, e.note, e.at FROM survey_form_event e
+	WHERE e.form_id = $1 OR e.form_id = (SELECT supersedes FROM survey_form WHERE id = $1) ORDER BY e.id`
+
 func (s *Forms) events(ctx context.Context, formID int64) ([]FormEvent, error) {
-	rows, err := s.db.Query(ctx, `
-		SELECT e.from_state, e.to_state, e.version, e.actor_name, e.note, e.at FROM survey_form_event e
-		WHERE e.form_id = $1 OR e.form_id = (SELECT supersedes FROM survey_form WHERE id = $1) ORDER BY e.id`, formID)
+	return readEvents(s.db.Query(ctx, qEvents, formID))
+}
+
+// readEvents reads qEvents' answer.
+func readEvents(rows pgx.Rows, err error) ([]FormEvent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("form events: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[FormEvent])
+	events, err := pgx.CollectRows(rows, pgx.RowToStructByPos[FormEvent])
+	if err != nil {
+		return nil, fmt.Errorf("form events: %w", err)
+	}
+	return events, nil
 }
 
 // Save is one save of a member's form by a clerk.
@@ -338,42 +366,67 @@ func (s *Forms) Save(ctx context.Context, a actor.Actor, memberID int64, in Save
 	defer conn.Release()
 	tx := &pipeTx{conn: conn.Conn()}
 	defer tx.end(ctx)
-	held, err := holdCounts(ctx, tx, qHouseholdOfMember, memberID)
-	if err != nil {
-		return Saved{}, err
-	}
-	return s.save(ctx, tx, held, a, memberID, in)
+	return s.save(ctx, tx, a, memberID, in)
 }
 
-// save is Save in tx, whose households' counts are held: their release
-// goes with COMMIT.
-func (s *Forms) save(ctx context.Context, tx *pipeTx, held counted, a actor.Actor, memberID int64, in Save) (Saved, error) {
-	// The member's row is the lock every writer of its forms takes first,
-	// so two saves (or a save and a retried submission) take turns. The
-	// forms are read after it, by a statement of their own that sees what
-	// the writer before committed. 200 clerks saving at once wait on round
-	// trips more than on work: the lock reads the team view too.
-	var region, listedID string
-	var found, visible bool
-	err := tx.QueryRow(ctx, `SELECT h.region_code, m.id_number, m.found, `+inTeamView("h", "$2")+`
+// save is Save in tx: what its form moves in the household's counts goes
+// with COMMIT.
+func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID int64, in Save) (Saved, error) {
+	// One round trip: the household's lock (the counts' order: every
+	// change of a household's counts locks it first), the member's (the
+	// lock every writer of its forms takes, so two saves, or a save and a
+	// retried submission, take turns) with the team view, then under them
+	// the household's members and the member's live form with the form a
+	// submission's key submitted already, if any, and a new form's id when
+	// there is no live form (so that the new form's write goes with
+	// COMMIT, with its audit line). A member without a live form has no
+	// form at all (forms are superseded, never deleted), so no keyed one
+	// either. Each statement sees what the writer before committed.
+	var (
+		region, listedID string
+		found, visible   bool
+		keyed            *int64
+		live             FormRecord
+		hasLive          bool
+		newID            int64
+	)
+	b := &pgx.Batch{}
+	queueHold(b, qHouseholdOfMember, memberID)
+	b.Queue(`SELECT h.region_code, m.id_number, m.found, `+inTeamView("h", "$2")+`
 		FROM survey_member m JOIN survey_household h ON h.id = m.household_id AND h.round_id = m.round_id
-		WHERE m.id = $1 FOR UPDATE OF m`, memberID, a.UserID).Scan(&region, &listedID, &found, &visible)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!a.Sees(region) || !visible)) {
+		WHERE m.id = $1 FOR UPDATE OF m`, memberID, a.UserID)
+	queueMembers(b, qHouseholdOfMember, memberID)
+	b.Queue(`SELECT `+formCols+`,
+		(SELECT k.id FROM survey_form k WHERE k.submit_key = $2 AND k.member_id = $1)
+		FROM survey_form f WHERE f.member_id = $1 AND f.state <> 'superseded'`, memberID, in.Key)
+	b.Queue(`SELECT nextval('survey_form_id_seq') WHERE NOT EXISTS (SELECT 1 FROM survey_form WHERE member_id = $1 AND state <> 'superseded')`,
+		memberID)
+	br := tx.SendBatch(ctx, b)
+	held, ok, err := readHold(br)
+	if err == nil && ok {
+		err = br.QueryRow().Scan(&region, &listedID, &found, &visible)
+	}
+	if err == nil && ok {
+		held.members, err = readMembers(br)
+	}
+	if err == nil && ok {
+		live, err = scanForm(br.QueryRow(), &keyed)
+		hasLive = err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = nil
+		}
+	}
+	if err == nil && ok && !hasLive {
+		err = br.QueryRow().Scan(&newID)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (!ok || !a.Sees(region) || !visible)) {
 		return Saved{}, apperr.NotFoundf("调查对象不存在")
 	}
 	if err != nil {
-		return Saved{}, fmt.Errorf("lock member %d: %w", memberID, err)
-	}
-	// The live form and the form a submission's key submitted already, if
-	// any, in one round trip. A member without a live form has no form at
-	// all (forms are superseded, never deleted), so no keyed one either.
-	var keyed *int64
-	live, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+`,
-		(SELECT k.id FROM survey_form k WHERE k.submit_key = $2 AND k.member_id = $1)
-		FROM survey_form f WHERE f.member_id = $1 AND f.state <> 'superseded'`, memberID, in.Key), &keyed)
-	hasLive := err == nil
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return Saved{}, fmt.Errorf("live form of %d: %w", memberID, err)
+		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
 	}
 	if in.Submit && in.Key != "" && keyed != nil {
 		// This submission happened already.
@@ -425,17 +478,17 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, held counted, a actor.Acto
 			reason = $7, surveyed_on = $8, submit_key = coalesce($9, submit_key), entered_by = $10, entered_name = $11,
 			submitted_at = CASE WHEN $2 = 'submitted' THEN now() ELSE submitted_at END, updated_at = now()
 			WHERE id = $1`
-	const create = `INSERT INTO survey_form AS f (member_id, household_id, round_id, state, data, outcome, outcome_date, willing, reason,
+	const create = `INSERT INTO survey_form AS f (id, member_id, household_id, round_id, state, data, outcome, outcome_date, willing, reason,
 			surveyed_on, submit_key, entered_by, entered_name, submitted_at)
-			SELECT m.id, m.household_id, m.round_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $2 = 'submitted' THEN now() END
+			SELECT $13, m.id, m.household_id, m.round_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $2 = 'submitted' THEN now() END
 			FROM survey_member m WHERE m.id = $1`
 	action := AuditFormSave
 	if in.Submit {
 		action = AuditFormSubmit
 	}
-	q, target := create, memberID
+	q, target, formID := create, memberID, newID
 	if hasLive {
-		q, target = write, live.ID
+		q, target, formID = write, live.ID, live.ID
 	}
 	const writeForm = `WITH f AS (%s RETURNING f.*),
 		e AS (INSERT INTO survey_form_event (form_id, from_state, to_state, version, actor_id, actor_name, note)
@@ -443,30 +496,22 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, held counted, a actor.Acto
 		SELECT ` + formCols + ` FROM f`
 	args := []any{target, to, data, in.Data.Outcome, nullDate(in.Data.OutcomeDate), in.Data.Willing, in.Data.Reason,
 		nullDate(in.Data.SurveyedOn), key, nullID(a.UserID), a.Username, from}
-	// An edit's form id is known: the write, its audit line and COMMIT go
-	// in one round trip. A new form's id is the write's, so its audit line
-	// goes with COMMIT.
+	if !hasLive {
+		args = append(args, newID)
+	}
+	// The form's id is known: the write, its audit line, what it moved in
+	// the counts and COMMIT go in one round trip.
 	batch := &pgx.Batch{}
+	batch.Queue(fmt.Sprintf(writeForm, q), args...)
 	var f FormRecord
-	if hasLive {
-		batch.Queue(fmt.Sprintf(writeForm, q), args...)
-	} else if f, err = scanForm(tx.QueryRow(ctx, fmt.Sprintf(writeForm, q), args...)); err != nil {
-		return Saved{}, fmt.Errorf("save form of %d: %w", memberID, err)
-	}
-	formID := f.ID
-	if hasLive {
-		formID = live.ID
-	}
 	if err := s.audit(ctx, queue{batch}, a, formID, from, to, "", action); err != nil {
 		return Saved{}, err
 	}
-	released := held.queue(batch)
+	released := held.move(batch, held.with(memberID, to, a.UserID))
 	err = tx.Commit(ctx, batch, func(results pgx.BatchResults) error {
 		var err error
-		if hasLive {
-			if f, err = scanForm(results.QueryRow()); err != nil {
-				return err
-			}
+		if f, err = scanForm(results.QueryRow()); err != nil {
+			return err
 		}
 		if _, err = results.Exec(); err == nil && released {
 			_, err = results.Exec()
@@ -520,7 +565,7 @@ func (s *Forms) Revise(ctx context.Context, a actor.Actor, formID int64) (FormRe
 		return FormRecord{}, err
 	}
 	var out FormRecord
-	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHouseholdOfForm, formID, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, countingForm(ctx, formID, func(tx pgx.Tx) error {
 		old, region, err := lockForm(ctx, tx, formID)
 		if err != nil || !a.Sees(region) {
 			return notFound(err)

@@ -49,14 +49,6 @@ func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	return results
 }
 
-// Exec runs a statement in the transaction; it must not be the first.
-func (t *pipeTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if !t.open {
-		return pgconn.CommandTag{}, fmt.Errorf("pipeTx: %q before the transaction's first query", sql)
-	}
-	return t.conn.Exec(ctx, sql, args...)
-}
-
 // Commit sends b's statements and COMMIT in one round trip; read reads
 // the results of b's statements, in order.
 func (t *pipeTx) Commit(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {

@@ -332,7 +332,7 @@ func (s *Forms) review(ctx context.Context, a actor.Actor, formID int64, version
 		return FormRecord{}, err
 	}
 	var out FormRecord
-	err := pgx.BeginFunc(ctx, s.db, counting(ctx, qHouseholdOfForm, formID, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, countingForm(ctx, formID, func(tx pgx.Tx) error {
 		f, region, err := lockForm(ctx, tx, formID)
 		if err != nil || !a.Sees(region) {
 			return notFound(err)
