@@ -198,14 +198,14 @@ func (s *Server) roundOf(r *http.Request) (survey.Round, region.Region, error) {
 	if err := s.survey.Scope(a, rd, code); err != nil {
 		return rd, region.Region{}, err
 	}
-	reg, err := s.regions.Get(ctx, a, code)
+	reg, err := s.region(ctx, a, code)
 	return rd, reg, err
 }
 
 // roundCrumbs is the region path of a round page, each region the viewer
 // may open linking to link(code).
 func (s *Server) roundCrumbs(ctx context.Context, a actor.Actor, rd survey.Round, code string, link func(string) string) ([]web.Crumb, error) {
-	path, err := s.regions.Path(ctx, code)
+	path, err := s.regionPath(ctx, code)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (s *Server) handleRound(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	kids, err := s.regions.Children(ctx, reg.Code)
+	kids, err := s.regionChildren(ctx, reg.Code)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -351,6 +351,7 @@ func (s *Server) handleRoundHouseholds(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lq := list.Parse(r.URL.Query(), survey.HouseholdSpec)
+	s.listAfter(r, &lq, 2)
 	f := survey.HouseholdFilter{Region: reg.Code, Query: lq.Filter("q"), Assigned: lq.Filter("assigned") == "1"}
 	f.Team, _ = strconv.ParseInt(lq.Filter("team"), 10, 64)
 	page, err := s.survey.Households(ctx, a, rd, f, lq)
@@ -375,6 +376,9 @@ func (s *Server) handleRoundHouseholds(w http.ResponseWriter, r *http.Request) {
 	path := roundURL(rd.ID, "households", nil)
 	v := web.SurveyHouseholdsView{Page: s.page(r, fmt.Sprintf("调查户清单 · %s", reg.Name), "survey"), Round: roundRow(rd), Crumbs: crumbs,
 		Action: path, Query: lq.Filter("q"), Team: lq.Filter("team"), Region: reg.Code, Pager: web.PagerOf(lq, page.Total, path)}
+	if n := len(page.Items); n == lq.Size {
+		v.Pager.Cursor = s.listCursor(lq, page.Items[n-1].RegionCode, strconv.FormatInt(page.Items[n-1].ID, 10))
+	}
 	if a.May(actor.Export) {
 		v.Export = roundURL(rd.ID, "tasks.xlsx", inRegion(reg.Code))
 	}
@@ -426,6 +430,7 @@ func (s *Server) handleRoundMembers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lq := list.Parse(r.URL.Query(), survey.MemberSpec)
+	s.listAfter(r, &lq, 3)
 	targets := lq.Filter("targets") == "1"
 	page, err := s.survey.Members(ctx, a, rd, reg.Code, targets, lq)
 	if err != nil {
@@ -453,6 +458,10 @@ func (s *Server) handleRoundMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	path := roundURL(rd.ID, "members", nil)
 	v := web.SurveyMembersView{Page: s.page(r, title+" · "+reg.Name, "survey"), Crumbs: crumbs, Pager: web.PagerOf(lq, page.Total, path)}
+	if n := len(page.Items); n == lq.Size {
+		last := page.Items[n-1]
+		v.Pager.Cursor = s.listCursor(lq, last.RegionCode, strconv.FormatInt(last.HouseholdID, 10), strconv.FormatInt(last.ID, 10))
+	}
 	for _, m := range page.Items {
 		v.Members = append(v.Members, memberLine(m))
 	}

@@ -131,6 +131,12 @@ func (s *Server) handleFormProgressList(w http.ResponseWriter, r *http.Request) 
 	round, _ := strconv.ParseInt(lq.Filter("round"), 10, 64)
 	g := survey.Group{Kind: lq.Filter("kind"), Key: lq.Filter("key")}
 	metric := lq.Filter("metric")
+	households := metric == survey.ProgressHouseholds || metric == survey.ProgressHouseholdsVisited || metric == survey.ProgressHouseholdsConfirmed
+	key := 3 // a person's region code, household and member; a household's first two
+	if households {
+		key = 2
+	}
+	s.listAfter(r, &lq, key)
 	page, err := s.forms.ProgressList(ctx, a, round, lq.Filter("region"), g, metric, lq)
 	if err != nil {
 		s.error(w, r, err)
@@ -141,9 +147,13 @@ func (s *Server) handleFormProgressList(w http.ResponseWriter, r *http.Request) 
 		s.error(w, r, err)
 		return
 	}
-	households := metric == survey.ProgressHouseholds || metric == survey.ProgressHouseholdsVisited || metric == survey.ProgressHouseholdsConfirmed
 	v := web.FormProgressListView{Page: s.page(r, survey.ProgressMetricLabel(metric)+"名单", "survey-entry"), Households: households,
 		Pager: web.PagerOf(lq, page.Total, "/survey/progress/list"), Back: progressURL(round, lq.Filter("region"))}
+	if n := len(page.Items); n == lq.Size {
+		last := page.Items[n-1]
+		v.Pager.Cursor = s.listCursor(lq, []string{last.RegionCode, strconv.FormatInt(last.HouseholdID, 10),
+			strconv.FormatInt(last.MemberID, 10)}[:key]...)
+	}
 	enter := a.May(actor.SurveyEnter)
 	for _, it := range page.Items {
 		row := web.FormListRow{Name: it.Name, IDMasked: maskID(it.IDNumber), Household: it.HouseholdCode, Region: nameOr(names, it.RegionCode),

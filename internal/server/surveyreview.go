@@ -21,6 +21,7 @@ var queueStates = []web.Option{{Value: "submitted", Label: "已提交待审核"}
 func (s *Server) handleFormQueue(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lq := list.Parse(r.URL.Query(), survey.QueueSpec)
+	s.listAfter(r, &lq, 2)
 	page, err := s.forms.Queue(ctx, currentActor(r), lq)
 	if err != nil {
 		s.error(w, r, err)
@@ -37,6 +38,9 @@ func (s *Server) handleFormQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.FormQueueView{Page: s.page(r, "审核调查表", "survey-entry"), State: state, Region: lq.Filter("region"), States: queueStates,
 		Pager: web.PagerOf(lq, page.Total, "/survey/review")}
+	if n := len(page.Items); n == lq.Size {
+		v.Pager.Cursor = s.listCursor(lq, survey.QueueKey(page.Items[n-1])...)
+	}
 	for _, it := range page.Items {
 		row := web.FormQueueRow{Link: formURL(it.FormID), Name: it.Name, IDMasked: maskID(it.IDNumber), Household: it.HouseholdCode,
 			Region: nameOr(names, it.Village), Entered: it.EnteredName, State: it.State.Label(), Outcome: survey.OutcomeLabel(it.Outcome), Found: it.Found}

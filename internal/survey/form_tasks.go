@@ -48,24 +48,27 @@ func (s *Forms) Tasks(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 			UNION SELECT y.id FROM survey_household y WHERE y.head_name LIKE $2 || '%')`
 		arg = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 	}
-	where := `FROM survey_household h JOIN survey_round r ON r.id = h.round_id
+	where := `FROM survey_household h
 		WHERE ` + actor.InScope("h.region_code", "$1") + ` AND ` + inTeamView("h", "$3") + ` AND ` + cond
-	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, a.Region, arg, a.UserID).Scan(&total); err != nil {
-		return list.Page[TaskRow]{}, fmt.Errorf("tasks: %w", err)
-	}
-	rows, err := s.db.Query(ctx, `SELECT h.id, h.code, h.region_code, h.head_name, h.household, h.address, r.title,
-		(SELECT count(*) FROM survey_member m WHERE m.household_id = h.id),
-		(SELECT coalesce(array_agg(coalesce(f.state, 'pending')), '{}') FROM survey_member m
-		 LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded' WHERE m.household_id = h.id)
-		`+where+` ORDER BY h.round_id DESC, h.code LIMIT $4 OFFSET $5`, a.Region, arg, a.UserID, lq.Limit(), lq.Offset())
+	// The page's households and how many there are in one query, planned
+	// for what was typed; only the page's households have their members
+	// and forms read.
+	rows, err := s.db.Query(ctx, `SELECT h.id, h.code, h.region_code, h.head_name, h.household, h.address, r.title, p.members, p.states, k.total
+		FROM (SELECT h.id, h.round_id, count(*) OVER () AS total `+where+` ORDER BY h.round_id DESC, h.code LIMIT $4 OFFSET $5) k
+		JOIN survey_household h ON h.id = k.id AND h.round_id = k.round_id JOIN survey_round r ON r.id = h.round_id
+		CROSS JOIN LATERAL (
+			SELECT count(*) AS members, coalesce(array_agg(coalesce(f.state, 'pending')), '{}') AS states
+			FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+			WHERE m.household_id = h.id AND m.round_id = h.round_id) p
+		ORDER BY h.round_id DESC, h.code`, customPlan, a.Region, arg, a.UserID, lq.Limit(), lq.Offset())
 	if err != nil {
 		return list.Page[TaskRow]{}, fmt.Errorf("tasks: %w", err)
 	}
+	var total int
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TaskRow, error) {
 		var t TaskRow
 		var states []string
-		err := row.Scan(&t.HouseholdID, &t.Code, &t.RegionCode, &t.Head, &t.Household, &t.Address, &t.RoundTitle, &t.Members, &states)
+		err := row.Scan(&t.HouseholdID, &t.Code, &t.RegionCode, &t.Head, &t.Household, &t.Address, &t.RoundTitle, &t.Members, &states, &total)
 		t.States = map[State]int{}
 		for _, st := range states {
 			t.States[State(st)]++
@@ -74,6 +77,11 @@ func (s *Forms) Tasks(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 	})
 	if err != nil {
 		return list.Page[TaskRow]{}, fmt.Errorf("tasks: %w", err)
+	}
+	if len(items) == 0 && lq.Offset() > 0 { // past the end: counted alone
+		if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, customPlan, a.Region, arg, a.UserID).Scan(&total); err != nil {
+			return list.Page[TaskRow]{}, fmt.Errorf("tasks: %w", err)
+		}
 	}
 	return list.Of(items, total, lq), nil
 }

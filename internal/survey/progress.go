@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,11 +51,12 @@ var personPredicates = map[string]string{
 }
 
 // householdPredicates are the household metrics over a household's
-// aggregate (columns visited: any person is; confirmed: every person is).
+// progress persons p (persons; nv visited, nc confirmed): visited when any
+// person is, confirmed when every one of them is.
 var householdPredicates = map[string]string{
 	ProgressHouseholds:          `true`,
-	ProgressHouseholdsVisited:   `visited`,
-	ProgressHouseholdsConfirmed: `confirmed`,
+	ProgressHouseholdsVisited:   `p.nv > 0`,
+	ProgressHouseholdsConfirmed: `p.nc = p.persons`,
 }
 
 // ProgressMetricLabel is a metric's Chinese name.
@@ -65,15 +67,6 @@ func ProgressMetricLabel(m string) string {
 	}[m]
 }
 
-// progressBase is every person of a round inside a region ($1 round, $2
-// region) in the team view of the user in $4; a group's condition is
-// added to it.
-var progressBase = `
-	FROM survey_member m JOIN survey_household h ON h.id = m.household_id JOIN survey_round r ON r.id = h.round_id
-	LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
-	WHERE h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2::text") + ` AND (m.target OR f.id IS NOT NULL) AND $3::date IS NOT NULL
-	AND ` + inTeamView("h", "$4::bigint")
-
 // Group is what a progress row counts: a region (a code inside the
 // viewer's), a team (its id) or a clerk (the user who entered the forms;
 // "0" for forms entered by the command line).
@@ -82,46 +75,38 @@ type Group struct {
 	Key  string
 }
 
-// condition is the group's SQL condition ($5) over the progress base.
-func (g Group) condition() (string, any, error) {
+// condition is the group's SQL condition ($5) over the progress base:
+// over its household h (a region, a team) or over the person's form f (a
+// clerk).
+func (g Group) condition() (onHousehold, onForm string, arg any, err error) {
 	switch g.Kind {
 	case "region":
-		return actor.InScope("h.region_code", "$5::text"), g.Key, nil
+		return actor.InScope("h.region_code", "$5::text"), "", g.Key, nil
 	case "team":
 		id, err := strconv.ParseInt(g.Key, 10, 64)
 		if err != nil {
-			return "", nil, apperr.NotFoundf("调查组不存在")
+			return "", "", nil, apperr.NotFoundf("调查组不存在")
 		}
-		return `coalesce(h.team_id, 0) = $5::bigint`, id, nil
+		return `coalesce(h.team_id, 0) = $5::bigint`, "", id, nil
 	case "clerk":
 		id, err := strconv.ParseInt(g.Key, 10, 64)
 		if err != nil {
-			return "", nil, apperr.NotFoundf("录入人员不存在")
+			return "", "", nil, apperr.NotFoundf("录入人员不存在")
 		}
-		return `f.id IS NOT NULL AND coalesce(f.entered_by, 0) = $5::bigint`, id, nil
+		return "", `f.id IS NOT NULL AND coalesce(f.entered_by, 0) = $5::bigint`, id, nil
 	}
-	return "", nil, apperr.NotFoundf("分组不存在")
+	return "", "", nil, apperr.NotFoundf("分组不存在")
 }
 
 // keptCondition is the group's condition ($5) over the kept counts c.
 func (g Group) keptCondition() string {
 	switch g.Kind {
 	case "region":
-		return `c.clerk_id = -1 AND ` + actor.InScope("c.region_code", "$5::text")
+		return `c.clerk_id = -1 AND ` + inRegion("c.region_code", "$5::text")
 	case "team":
 		return `c.clerk_id = -1 AND c.team_id = $5::bigint`
 	}
 	return `c.clerk_id = $5::bigint`
-}
-
-// total is the group's number of metric, from the kept counts: the
-// length of the list behind it.
-func (s *Forms) total(ctx context.Context, a actor.Actor, round RoundRef, code string, g Group, arg any, metric string) (int, error) {
-	rows, err := s.countWhere(ctx, a, round.ID, code, s.Today(), `''`, g.keptCondition(), arg)
-	if err != nil || len(rows) == 0 {
-		return 0, err
-	}
-	return rows[0].Number(metric), nil
 }
 
 // ProgressRow is one group's numbers.
@@ -251,155 +236,111 @@ func (s *Forms) Progress(ctx context.Context, a actor.Actor, roundID int64, code
 	if code, err = scopeOf(a, round, code); err != nil {
 		return Progress{}, err
 	}
-	p := Progress{Round: round, Region: code, Total: ProgressRow{Group: Group{"region", code}}}
-	today := s.Today()
+	p := Progress{Round: round, Region: code, Total: ProgressRow{Group: Group{"region", code}, Label: code}}
 	// Every household lies in exactly one child (its code's prefix), so
-	// the region's numbers are the children's sums: one pass, not two.
-	if n := region.ChildLen(code); n > len(code) {
-		if p.Children, err = s.count(ctx, a, round.ID, code, today, `left(c.region_code, `+strconv.Itoa(n)+`)`, ""); err != nil {
-			return p, err
-		}
-		for i := range p.Children {
-			p.Children[i].Group.Kind = "region"
-			p.Total.add(p.Children[i])
-		}
-	} else {
-		totals, err := s.count(ctx, a, round.ID, code, today, `$2::text`, "")
-		if err != nil {
-			return p, err
-		}
-		for _, t := range totals {
-			p.Total.add(t)
-		}
-	}
-	// Teams and clerks work in a township: listed from the township down.
-	if len(code) < 9 {
-		return p, s.label(ctx, &p)
-	}
-	if p.Teams, err = s.count(ctx, a, round.ID, code, today, `c.team_id::text`, ""); err != nil {
-		return p, err
-	}
-	for i := range p.Teams {
-		p.Teams[i].Group.Kind = "team"
-	}
-	if p.Clerks, err = s.count(ctx, a, round.ID, code, today, `c.clerk_id::text`, "clerk"); err != nil {
-		return p, err
-	}
-	for i := range p.Clerks {
-		p.Clerks[i].Group.Kind = "clerk"
-	}
-	return p, s.label(ctx, &p)
-}
-
-// count sums the kept counts (survey_count) per key, an SQL expression
-// over them: the households' rows, or the clerks' rows when by is
-// "clerk". They are progressBase's numbers added up per household as
-// countsOf does; overdue is every person not confirmed once the deadline
-// ($3) has passed. Only keys with a person are listed, as when they were
-// counted from the base.
-func (s *Forms) count(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, by string) ([]ProgressRow, error) {
-	rows := `c.clerk_id = -1`
-	if by == "clerk" {
-		rows = `c.clerk_id >= 0`
-	}
-	return s.countWhere(ctx, a, round, code, today, key, rows)
-}
-
-// countWhere sums the kept counts meeting cond (over c; $5 is arg when
-// given) per key.
-func (s *Forms) countWhere(ctx context.Context, a actor.Actor, round int64, code string, today time.Time, key, rows string, arg ...any) ([]ProgressRow, error) {
-	q := `
-		SELECT ` + key + `, sum(c.hh), sum(c.hh_visited), sum(c.hh_confirmed), sum(c.p_persons), sum(c.visited), sum(c.confirmed),
-		       sum(c.returned), CASE WHEN r.deadline < $3 THEN sum(c.p_persons - c.confirmed) ELSE 0 END
-		FROM survey_count c JOIN survey_round r ON r.id = c.round_id
-		WHERE c.round_id = $1 AND ` + rows + ` AND ` + actor.InScope("c.region_code", "$2::text") + ` AND ` + inTeamView("c", "$4::bigint") + `
-		GROUP BY 1, r.deadline HAVING sum(c.p_persons) > 0 ORDER BY 1`
-	res, err := s.db.Query(ctx, q, append([]any{round, code, today, a.UserID}, arg...)...)
+	// the region's numbers are the children's sums: one pass, not two. A
+	// village is its own only line. Teams and clerks work in a township:
+	// listed from the township down.
+	below := region.ChildLen(code) > len(code)
+	rows, err := s.db.Query(ctx, progressSQL, round.ID, code, max(region.ChildLen(code), len(code)), a.UserID,
+		len(code) >= 9, s.Today())
 	if err != nil {
-		return nil, fmt.Errorf("progress: %w", err)
+		return p, fmt.Errorf("progress: %w", err)
 	}
-	return pgx.CollectRows(res, func(row pgx.CollectableRow) (ProgressRow, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var kind, name string
 		var r ProgressRow
-		err := row.Scan(&r.Group.Key, &r.Households, &r.HouseholdsVisited, &r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed,
-			&r.Returned, &r.Overdue)
-		return r, err
-	})
+		if err := rows.Scan(&kind, &r.Group.Key, &name, &r.Households, &r.HouseholdsVisited, &r.HouseholdsDone, &r.Persons,
+			&r.Visited, &r.Confirmed, &r.Returned, &r.Overdue); err != nil {
+			return p, err
+		}
+		r.Group.Kind, r.Label = kind, name
+		switch {
+		case kind == "self":
+			if name != "" {
+				p.Total.Label = name
+			}
+		case kind == "region":
+			p.Total.add(r)
+			if below {
+				if r.Label == "" {
+					r.Label = r.Group.Key
+				}
+				p.Children = append(p.Children, r)
+			}
+		case kind == "team":
+			if r.Label == "" {
+				r.Label = "未分组"
+			}
+			p.Teams = append(p.Teams, r)
+		case kind == "clerk":
+			if r.Label == "" {
+				r.Label = "命令行"
+			}
+			p.Clerks = append(p.Clerks, r)
+		}
+	}
+	return p, rows.Err()
 }
 
-// label names the rows: regions, teams and clerks.
-func (s *Forms) label(ctx context.Context, p *Progress) error {
-	codes := []string{p.Region}
-	for _, c := range p.Children {
-		codes = append(codes, c.Group.Key)
-	}
-	names := map[string]string{}
-	rows, err := s.db.Query(ctx, `SELECT code, name FROM region WHERE code = ANY($1)`, codes)
+// progressSums are the kept counts' progress numbers over c, summed in
+// ProgressRow's order, overdue last: every person not confirmed once round
+// $1's deadline has passed on today (a parameter), read once.
+func progressSums(today string) string {
+	return `coalesce(sum(c.hh), 0) AS hh, coalesce(sum(c.hh_visited), 0) AS hv, coalesce(sum(c.hh_confirmed), 0) AS hc,
+	coalesce(sum(c.p_persons), 0) AS pn, coalesce(sum(c.visited), 0) AS pv, coalesce(sum(c.confirmed), 0) AS pc,
+	coalesce(sum(c.returned), 0) AS pr,
+	CASE WHEN (SELECT r.deadline FROM survey_round r WHERE r.id = $1) < ` + today + ` THEN coalesce(sum(c.p_persons - c.confirmed), 0)
+	ELSE 0 END AS po`
+}
+
+// progressSQL is a progress page in one round trip: the kept counts
+// (survey_count) of round $1 inside region $2 in the team view of user
+// $4, summed per region of the first $3 characters of a village's code
+// and, when $5, per team and per clerk (the clerks' rows), each named;
+// only keys with a person are listed. They are the progress base's
+// numbers added up per household as countsOf does. A "self" row names the
+// region. Names are looked up by key (region's in its own collation).
+var progressSQL = `
+	WITH c AS (
+		SELECT c.region_code, c.team_id, c.clerk_id, c.hh, c.hh_visited, c.hh_confirmed, c.p_persons, c.visited, c.confirmed, c.returned
+		FROM survey_count c
+		WHERE c.round_id = $1 AND ` + inRegion("c.region_code", "$2::text") + ` AND ` + inTeamView("c", "$4::bigint") + `),
+	x AS (
+		SELECT 'region' AS kind, left(c.region_code, $3::int) AS key, NULL::bigint AS id, ` + progressSums("$6::date") + `
+		FROM c WHERE c.clerk_id = -1 GROUP BY 2 HAVING sum(c.p_persons) > 0
+		UNION ALL
+		SELECT 'team', c.team_id::text, c.team_id, ` + progressSums("$6::date") + `
+		FROM c WHERE $5::bool AND c.clerk_id = -1 GROUP BY 2, 3 HAVING sum(c.p_persons) > 0
+		UNION ALL
+		SELECT 'clerk', c.clerk_id::text, c.clerk_id, ` + progressSums("$6::date") + `
+		FROM c WHERE $5::bool AND c.clerk_id >= 0 GROUP BY 2, 3 HAVING sum(c.p_persons) > 0)
+	SELECT x.kind, x.key, coalesce(CASE x.kind
+	         WHEN 'region' THEN (SELECT g.name FROM region g WHERE g.code = x.key COLLATE "default")
+	         WHEN 'team' THEN (SELECT t.name FROM survey_team t WHERE t.id = x.id)
+	         ELSE (SELECT u.display_name || '（' || u.username || '）' FROM app_user u WHERE u.id = x.id) END, ''),
+	       x.hh, x.hv, x.hc, x.pn, x.pv, x.pc, x.pr, x.po
+	FROM x
+	UNION ALL
+	SELECT 'self', code, name, 0, 0, 0, 0, 0, 0, 0, 0 FROM region WHERE code = $2::text
+	ORDER BY 1, 2`
+
+// kept is the group's numbers from the kept counts: each the length of
+// the list behind it.
+func (s *Forms) kept(ctx context.Context, a actor.Actor, round RoundRef, code string, g Group, arg any) (ProgressRow, error) {
+	q := `
+		SELECT ` + progressSums("$3::date") + `
+		FROM survey_count c
+		WHERE c.round_id = $1 AND ` + g.keptCondition() + ` AND ` + inRegion("c.region_code", "$2::text") + ` AND ` +
+		inTeamView("c", "$4::bigint")
+	var r ProgressRow
+	err := s.db.QueryRow(ctx, q, round.ID, code, s.Today(), a.UserID, arg).Scan(&r.Households, &r.HouseholdsVisited,
+		&r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed, &r.Returned, &r.Overdue)
 	if err != nil {
-		return fmt.Errorf("region names: %w", err)
+		return r, fmt.Errorf("progress total: %w", err)
 	}
-	for rows.Next() {
-		var c, n string
-		if err := rows.Scan(&c, &n); err != nil {
-			return err
-		}
-		names[c] = n
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	regionName := func(c string) string {
-		if n, ok := names[c]; ok {
-			return n
-		}
-		return c
-	}
-	p.Total.Label = regionName(p.Region)
-	for i := range p.Children {
-		p.Children[i].Label = regionName(p.Children[i].Group.Key)
-	}
-	if len(p.Teams) == 0 && len(p.Clerks) == 0 {
-		return nil
-	}
-	// Teams and clerks named in one round trip, not one a row.
-	var teams, clerks []int64
-	for _, t := range p.Teams {
-		id, _ := strconv.ParseInt(t.Group.Key, 10, 64)
-		teams = append(teams, id)
-	}
-	for _, c := range p.Clerks {
-		id, _ := strconv.ParseInt(c.Group.Key, 10, 64)
-		clerks = append(clerks, id)
-	}
-	const q = `SELECT 'team', id::text, name FROM survey_team WHERE id = ANY($1)
-		UNION ALL SELECT 'clerk', id::text, display_name || '（' || username || '）' FROM app_user WHERE id = ANY($2)`
-	rows, err = s.db.Query(ctx, q, teams, clerks)
-	if err != nil {
-		return fmt.Errorf("progress labels: %w", err)
-	}
-	labels := map[[2]string]string{}
-	for rows.Next() {
-		var kind, id, name string
-		if err := rows.Scan(&kind, &id, &name); err != nil {
-			return err
-		}
-		labels[[2]string{kind, id}] = name
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for i := range p.Teams {
-		p.Teams[i].Label = "未分组"
-		if l, ok := labels[[2]string{"team", p.Teams[i].Group.Key}]; ok {
-			p.Teams[i].Label = l
-		}
-	}
-	for i := range p.Clerks {
-		p.Clerks[i].Label = "命令行"
-		if l, ok := labels[[2]string{"clerk", p.Clerks[i].Group.Key}]; ok {
-			p.Clerks[i].Label = l
-		}
-	}
-	return nil
+	return r, nil
 }
 
 // ProgressItem is one line of a list behind a progress number: a person
@@ -417,7 +358,9 @@ type ProgressItem struct {
 var ProgressListSpec = list.Spec{Size: 50, Filters: []string{"round", "region", "kind", "key", "metric"}}
 
 // ProgressList is the list behind one progress number: the persons (or
-// households) of round id in region code and group g that meet metric.
+// households) of round id in region code and group g that meet metric,
+// by village, household and member; after lq.After (the last row's key:
+// region code, household id and, for persons, member id) when it is set.
 func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, code string, g Group, metric string, lq list.Query) (list.Page[ProgressItem], error) {
 	var none list.Page[ProgressItem]
 	if err := a.Check(actor.ReportRead); err != nil {
@@ -430,42 +373,139 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	if code, err = scopeOf(a, round, code); err != nil {
 		return none, err
 	}
-	cond, arg, err := g.condition()
+	onHousehold, onForm, arg, err := g.condition()
 	if err != nil {
 		return none, err
 	}
-	where := progressBase + " AND " + cond
-	args := []any{round.ID, code, s.Today(), a.UserID, arg}
 	_, person := personPredicates[metric]
 	if _, hh := householdPredicates[metric]; !person && !hh {
 		return none, apperr.NotFoundf("统计项不存在")
 	}
-	total, err := s.total(ctx, a, round, code, g, arg, metric)
-	if err != nil {
-		return none, err
+	kept, err := s.kept(ctx, a, round, code, g, arg)
+	total := kept.Number(metric)
+	if err != nil || total == 0 {
+		return list.Of([]ProgressItem{}, total, lq), err
 	}
-	if pred, ok := personPredicates[metric]; ok {
-		rows, err := s.db.Query(ctx, `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
-			coalesce(f.state, 'pending'), 0, 0, 0 `+where+` AND `+pred+` ORDER BY h.region_code, h.code, m.id LIMIT $6 OFFSET $7`,
-			append(args, lq.Limit(), lq.Offset())...)
-		if err != nil {
-			return none, fmt.Errorf("progress list: %w", err)
-		}
-		items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ProgressItem])
-		return list.Of(items, total, lq), err
+	where := progressWhere
+	if onHousehold != "" {
+		where += " AND " + onHousehold
 	}
-	pred := householdPredicates[metric]
-	hh := `WITH hh AS (SELECT h.id, h.code, h.region_code, h.head_name, count(*) AS persons,
-			count(*) FILTER (WHERE ` + personPredicates[ProgressVisited] + `) AS nv,
-			count(*) FILTER (WHERE ` + personPredicates[ProgressConfirmed] + `) AS nc,
-			bool_or(coalesce(` + personPredicates[ProgressVisited] + `, false)) AS visited,
-			bool_and(coalesce(` + personPredicates[ProgressConfirmed] + `, false)) AS confirmed
-		` + where + ` GROUP BY h.id, h.code, h.region_code, h.head_name)`
-	rows, err := s.db.Query(ctx, hh+` SELECT 0, id, 0, head_name, '', code, region_code, head_name, 'pending', persons, nv, nc
-		FROM hh WHERE `+pred+` ORDER BY region_code, code LIMIT $6 OFFSET $7`, append(args, lq.Limit(), lq.Offset())...)
+	// Walked in order, the group's households yield a page of a list of
+	// total rows after about Size*households/total of them; a list of
+	// fewer rows than that is read from its forms and sorted instead (a
+	// county's first few hundred visited persons among 100,000
+	// households).
+	few := total*total < lq.Size*max(kept.Households, 1)
+	var q string
+	args := []any{customPlan, round.ID, code, s.Today(), a.UserID, arg}
+	if person {
+		q, args = personList(metric, onForm, where, few, lq, args)
+	} else {
+		q, args = householdList(metric, onForm, where, few, lq, args)
+	}
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return none, fmt.Errorf("progress list: %w", err)
 	}
 	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ProgressItem])
 	return list.Of(items, total, lq), err
+}
+
+// progressWhere is the households of a round inside a region ($1 round,
+// $2 region) in the team view of the user in $4 ($3 is today).
+var progressWhere = `h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2::text") + ` AND $3::date IS NOT NULL AND ` +
+	inTeamView("h", "$4::bigint")
+
+// personKey is the order of the person lists (formKey the same over a
+// form f: its member is m.id); householdListKey of the household lists.
+var (
+	personKey        = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"m.id", "bigint", false}}
+	formKey          = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"f.member_id", "bigint", false}}
+	householdListKey = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}}
+)
+
+// personList is the query of a page of a person metric's list: the
+// progress base walked by household. A metric only a form meets, or a
+// clerk's forms, is read from each household's forms (an index probe a
+// household), not from all its members; when few forms meet it, from
+// those forms alone.
+func personList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
+	formOnly := metric == ProgressVisited || metric == ProgressConfirmed || metric == ProgressReturned
+	if onForm != "" {
+		where += " AND " + onForm
+	}
+	deadline := ""
+	if metric == ProgressOverdue { // the round's deadline
+		deadline = ` JOIN survey_round r ON r.id = h.round_id`
+	}
+	if (formOnly || onForm != "") && few {
+		// The forms are sorted with their households; a form's member is
+		// its key's last part, so only the page's members are read.
+		cond := []string{`f.round_id = $1`, `f.state <> 'superseded'`}
+		if formOnly {
+			cond = append(cond, personPredicates[metric])
+		}
+		if onForm != "" {
+			cond = append(cond, onForm)
+		}
+		page, args := pageSQL(lq, formKey, args[1:])
+		return `WITH f AS MATERIALIZED (SELECT f.* FROM survey_form f WHERE ` + strings.Join(cond, " AND ") + `)
+		SELECT m.id, k.household_id, k.id, m.name, m.id_number, k.code, k.region_code, k.head_name, k.state, 0, 0, 0
+		FROM (SELECT f.id, f.member_id, f.state, f.household_id, h.code, h.region_code, h.head_name
+		      FROM f JOIN survey_household h ON h.id = f.household_id AND h.round_id = f.round_id` + deadline + `
+		      WHERE ` + where + ` AND ` + personPredicates[metric] + page + `) k
+		JOIN survey_member m ON m.id = k.member_id AND m.round_id = $1
+		ORDER BY k.region_code, k.household_id, m.id`, append([]any{customPlan}, args...)
+	}
+	from := `survey_household h JOIN survey_member m ON m.household_id = h.id AND m.round_id = h.round_id
+		LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'`
+	if formOnly || onForm != "" {
+		from = `survey_household h JOIN survey_form f ON f.household_id = h.id AND f.round_id = h.round_id AND f.state <> 'superseded'
+		JOIN survey_member m ON m.id = f.member_id AND m.round_id = h.round_id`
+	}
+	page, args := pageSQL(lq, personKey, args[1:])
+	return `SELECT m.id, h.id, coalesce(f.id, 0), m.name, m.id_number, h.code, h.region_code, h.head_name,
+		coalesce(f.state, 'pending'), 0, 0, 0 FROM ` + from + deadline + ` WHERE ` + where + ` AND (m.target OR f.id IS NOT NULL) AND ` +
+		personPredicates[metric] + page, append([]any{customPlan}, args...)
+}
+
+// householdList is the query of a page of a household metric's list: the
+// households walked in order, each with its progress persons counted
+// (of a clerk's forms only, for a clerk), each person's form looked up by
+// its key (while the forms are few a plan would rather hash them all, for
+// every household). A household with a form the
+// metric needs is looked for first; when few households have one, the
+// list starts from those forms.
+func householdList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
+	personsOf := `(m.target OR f.id IS NOT NULL)`
+	if onForm != "" {
+		personsOf += " AND " + onForm
+	}
+	hint := map[string]string{ProgressHouseholdsVisited: `x.state IN ('submitted', 'approved', 'returned')`,
+		ProgressHouseholdsConfirmed: `x.state = 'approved'`}[metric]
+	if onForm != "" { // a clerk's: the forms they entered
+		if hint != "" {
+			hint += " AND "
+		}
+		hint += `x.state <> 'superseded' AND coalesce(x.entered_by, 0) = $5::bigint`
+	}
+	from, with := `survey_household h`, ``
+	switch {
+	case hint != "" && few:
+		with = `WITH x AS MATERIALIZED (SELECT DISTINCT x.household_id FROM survey_form x WHERE x.round_id = $1 AND ` + hint + `) `
+		from = `x JOIN survey_household h ON h.id = x.household_id AND h.round_id = $1`
+	case hint != "":
+		where += ` AND EXISTS (SELECT 1 FROM survey_form x WHERE x.household_id = h.id AND x.round_id = h.round_id AND ` + hint + `)`
+	}
+	page, args := pageSQL(lq, householdListKey, args[1:])
+	return with + `SELECT 0, h.id, 0, h.head_name, '', h.code, h.region_code, h.head_name, 'pending', p.persons, p.nv, p.nc
+		FROM ` + from + `
+		CROSS JOIN LATERAL (
+			SELECT count(*) AS persons, count(*) FILTER (WHERE ` + personPredicates[ProgressVisited] + `) AS nv,
+			       count(*) FILTER (WHERE ` + personPredicates[ProgressConfirmed] + `) AS nc
+			FROM survey_member m LEFT JOIN LATERAL (
+				SELECT f.id, f.state, f.entered_by FROM survey_form f WHERE f.member_id = m.id AND f.state <> 'superseded' LIMIT 1) f ON true
+			WHERE m.household_id = h.id AND m.round_id = h.round_id AND ` + personsOf + `) p
+		WHERE ` + where + ` AND p.persons > 0 AND ` + householdPredicates[metric] + page,
+		append([]any{customPlan}, args...)
 }

@@ -71,11 +71,11 @@ func (s *Forms) Willing(ctx context.Context, a actor.Actor, roundID int64, code 
 	where := willingSQL + ` AND ($4 = '' OR ` + followSQL + ` = $4)`
 	follow := lq.Filter("follow")
 	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, round.ID, code, a.UserID, follow).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT count(*) `+where, customPlan, round.ID, code, a.UserID, follow).Scan(&total); err != nil {
 		return none, fmt.Errorf("willing list: %w", err)
 	}
 	rows, err := s.db.Query(ctx, `SELECT `+willingCols+where+` ORDER BY h.region_code, h.code, m.id LIMIT $5 OFFSET $6`,
-		round.ID, code, a.UserID, follow, lq.Limit(), lq.Offset())
+		customPlan, round.ID, code, a.UserID, follow, lq.Limit(), lq.Offset())
 	if err != nil {
 		return none, fmt.Errorf("willing list: %w", err)
 	}

@@ -41,7 +41,9 @@ var queueKept = map[State]string{
 	Returned:  `c.returned`,
 }
 
-// Queue returns a page of forms for review in the actor's region.
+// Queue returns a page of forms for review in the actor's region, oldest
+// submission first (forms never submitted last): after lq.After (the
+// last row's QueueKey) when it is set.
 func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.Page[QueueItem], error) {
 	if err := a.Check(actor.SurveyApprove); err != nil {
 		return list.Page[QueueItem]{}, err
@@ -55,7 +57,8 @@ func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 		scope = r
 	}
 	round, _ := strconv.ParseInt(lq.Filter("round"), 10, 64)
-	where := `FROM survey_form f JOIN survey_member m ON m.id = f.member_id JOIN survey_household h ON h.id = f.household_id
+	where := `FROM survey_form f JOIN survey_member m ON m.id = f.member_id AND m.round_id = f.round_id
+		JOIN survey_household h ON h.id = f.household_id AND h.round_id = f.round_id
 		WHERE f.state = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = 0 OR f.round_id = $3)`
 	// A state the kept counts hold is counted there (every live form's
 	// member is a progress person); drafts are counted from the forms.
@@ -65,11 +68,45 @@ func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 			actor.InScope("c.region_code", "$2") + ` AND ($3 = 0 OR c.round_id = $3)`
 	}
 	var total int
-	if err := s.db.QueryRow(ctx, count, state, scope, round).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, count, customPlan, state, scope, round).Scan(&total); err != nil {
 		return list.Page[QueueItem]{}, fmt.Errorf("review queue: %w", err)
 	}
-	rows, err := s.db.Query(ctx, `SELECT f.id, m.id, f.state, m.name, m.id_number, h.code, h.region_code, f.entered_name, f.submitted_at, m.found, f.outcome `+
-		where+` ORDER BY f.submitted_at NULLS LAST, f.id LIMIT $4 OFFSET $5`, state, scope, round, lq.Limit(), lq.Offset())
+	// The forms are walked in the order of survey_form_state_submitted and
+	// each joined to its member and household in turn, so a page stops
+	// after its rows: planned as a join, a county's queue was ordered
+	// after matching every household of the county.
+	page := func(cond, order, limit string) string {
+		return `SELECT f.id, m.id, f.state, m.name, m.id_number, h.code, h.region_code, f.entered_name, f.submitted_at, m.found, f.outcome
+		FROM (SELECT f.* FROM survey_form f WHERE f.state = $1 AND ($3 = 0 OR f.round_id = $3)` + cond + ` ORDER BY ` + order + `) f
+		CROSS JOIN LATERAL (SELECT h.code, h.region_code FROM survey_household h
+			WHERE h.id = f.household_id AND h.round_id = f.round_id AND ` + actor.InScope("h.region_code", "$2") + `) h
+		CROSS JOIN LATERAL (SELECT m.id, m.name, m.id_number, m.found FROM survey_member m WHERE m.id = f.member_id AND m.round_id = f.round_id) m
+		ORDER BY ` + order + ` LIMIT ` + limit
+	}
+	// The forms submitted after the key, then those never submitted (after
+	// its id when the key is one of them), the second only if the first
+	// ends.
+	args := []any{customPlan, state, scope, round, lq.Limit()}
+	submitted, unsubmitted := ``, ``
+	switch at, id, ok := queueAfter(lq); {
+	case !ok:
+		args = append(args, lq.Offset())
+		return s.queuePage(ctx, page(``, `f.submitted_at NULLS LAST, f.id`, `$4 OFFSET $5`), args, total, lq)
+	case at == nil:
+		submitted, unsubmitted = ` AND false`, ` AND f.id > $5`
+		args = append(args, id)
+	default:
+		submitted = ` AND (f.submitted_at, f.id) > ($5, $6)`
+		args = append(args, *at, id)
+	}
+	q := `(` + page(` AND f.submitted_at IS NOT NULL`+submitted, `f.submitted_at, f.id`, `$4`) + `)
+		UNION ALL (` + page(` AND f.submitted_at IS NULL`+unsubmitted, `f.id`, `$4`) + `) LIMIT $4`
+	return s.queuePage(ctx, q, args, total, lq)
+}
+
+// queuePage reads a page of the review queue.
+func (s *Forms) queuePage(ctx context.Context, q string, args []any, total int, lq list.Query) (list.Page[QueueItem], error) {
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return list.Page[QueueItem]{}, fmt.Errorf("review queue: %w", err)
 	}
@@ -78,6 +115,37 @@ func (s *Forms) Queue(ctx context.Context, a actor.Actor, lq list.Query) (list.P
 		return list.Page[QueueItem]{}, fmt.Errorf("review queue: %w", err)
 	}
 	return list.Of(items, total, lq), nil
+}
+
+// QueueKey is a review queue row's key for the next page's cursor: when
+// it was submitted (microseconds since 1970, "" never) and the form.
+func QueueKey(it QueueItem) []string {
+	at := ""
+	if it.SubmittedAt != nil {
+		at = strconv.FormatInt(it.SubmittedAt.UnixMicro(), 10)
+	}
+	return []string{at, strconv.FormatInt(it.FormID, 10)}
+}
+
+// queueAfter reads lq.After as a QueueKey: at is nil for a form never
+// submitted.
+func queueAfter(lq list.Query) (at *time.Time, id int64, ok bool) {
+	if len(lq.After) != 2 {
+		return nil, 0, false
+	}
+	id, err := strconv.ParseInt(lq.After[1], 10, 64)
+	if err != nil {
+		return nil, 0, false
+	}
+	if lq.After[0] == "" {
+		return nil, id, true
+	}
+	us, err := strconv.ParseInt(lq.After[0], 10, 64)
+	if err != nil {
+		return nil, 0, false
+	}
+	t := time.UnixMicro(us)
+	return &t, id, true
 }
 
 // Review is a form with what the registry says beside it.

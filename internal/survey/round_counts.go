@@ -60,7 +60,7 @@ func (s *Store) Counts(ctx context.Context, a actor.Actor, r Round, code string)
 	q := `
 		SELECT left(c.region_code, $3), sum(c.households), sum(c.persons), sum(c.targets), sum(c.assigned)
 		FROM survey_count c
-		WHERE c.round_id = $1 AND c.clerk_id = -1 AND c.region_code LIKE $2 || '%' AND ` + inTeamView("c", "$4") + `
+		WHERE c.round_id = $1 AND c.clerk_id = -1 AND ` + inRegion("c.region_code", "$2") + ` AND ` + inTeamView("c", "$4") + `
 		GROUP BY 1 HAVING sum(c.households) > 0 ORDER BY 1`
 	rows, err := s.db.Query(ctx, q, r.ID, code, region.ChildLen(code), a.UserID)
 	if err != nil {

@@ -46,10 +46,25 @@ type HouseholdFilter struct {
 // HouseholdSpec is how household lists page: the filters their links keep.
 var HouseholdSpec = list.Spec{Size: 50, Filters: []string{"region", "team", "assigned", "q"}}
 
-const householdCols = `h.id, h.code, h.household, h.region_code, coalesce(g.name, ''), h.address, h.head_name, h.targets, h.persons,
-	coalesce(h.team_id, 0), coalesce(t.name, ''), h.added_run,
-	(SELECT count(*) FROM survey_form f WHERE f.household_id = h.id AND f.state IN ('submitted', 'approved', 'returned')),
-	(SELECT count(*) FROM survey_form f WHERE f.household_id = h.id AND f.state = 'approved')`
+// householdCols are a listed household's columns over h, with t its team
+// and v its forms' numbers (householdForms). The village is named by
+// region's key: compared in survey_household's "C", the code could not
+// use it and every row read the whole region table.
+const householdCols = `h.id, h.code, h.household, h.region_code,
+	coalesce((SELECT g.name FROM region g WHERE g.code = h.region_code COLLATE "default"), ''),
+	h.address, h.head_name, h.targets, h.persons, coalesce(h.team_id, 0), coalesce(t.name, ''), h.added_run, v.visited, v.confirmed`
+
+// householdForms counts a household's live forms visited and approved, in
+// one pass over its forms.
+const householdForms = `CROSS JOIN LATERAL (
+	SELECT count(*) FILTER (WHERE f.state IN ('submitted', 'approved', 'returned')) AS visited,
+	       count(*) FILTER (WHERE f.state = 'approved') AS confirmed
+	FROM survey_form f WHERE f.household_id = h.id) v`
+
+// householdKey is the order of household lists: by village, then as
+// published. A "next" link carries the last row's key, so a deep page is
+// read from the index where the one before it ended.
+var householdKey = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}}
 
 // householdWhere is the predicate of f over survey_household h for the
 // actor (their team view), with its arguments after $1 (the round).
@@ -87,7 +102,7 @@ func householdCount(f HouseholdFilter, where string) string {
 	if strings.TrimSpace(f.Query) != "" {
 		return `SELECT count(*) FROM survey_household h WHERE ` + where
 	}
-	cond := []string{"c.round_id = $1", "c.clerk_id = -1", actor.InScope("c.region_code", "$2"), inTeamView("c", "$3")}
+	cond := []string{"c.round_id = $1", "c.clerk_id = -1", inRegion("c.region_code", "$2"), inTeamView("c", "$3")}
 	n := "c.households"
 	switch {
 	case f.Team > 0:
@@ -101,22 +116,31 @@ func householdCount(f HouseholdFilter, where string) string {
 }
 
 // Households lists a page of the round's households in f.Region (inside
-// the actor's region and the round's), by village and id.
+// the actor's region and the round's), by village and id: after lq.After
+// (the last region code and id of the page before) when it is set.
 func (s *Store) Households(ctx context.Context, a actor.Actor, r Round, f HouseholdFilter, lq list.Query) (list.Page[Household], error) {
 	if err := s.Scope(a, r, f.Region); err != nil {
 		return list.Page[Household]{}, err
 	}
 	where, args := householdWhere(a, f)
 	args = append([]any{r.ID}, args...)
+	// The kept counts are few rows, summed by a cached statement; a count
+	// of a search (an ID's start, a name) is planned for what was typed.
+	var mode []any
+	if strings.TrimSpace(f.Query) != "" {
+		mode = []any{customPlan}
+	}
 	var total int
-	if err := s.db.QueryRow(ctx, householdCount(f, where), args...).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, householdCount(f, where), append(mode, args...)...).Scan(&total); err != nil {
 		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
 	}
-	n := len(args)
-	q := `SELECT ` + householdCols + ` FROM survey_household h
-		LEFT JOIN region g ON g.code = h.region_code LEFT JOIN survey_team t ON t.id = h.team_id
-		WHERE ` + where + ` ORDER BY h.region_code, h.id LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2)
-	rows, err := s.db.Query(ctx, q, append(args, lq.Limit(), lq.Offset())...)
+	// The page's households are found first, then only they are joined
+	// to their team and forms: a plan that sorts the region's households
+	// (or skips rows to a page) does not count every one's forms.
+	page, args := pageSQL(lq, householdKey, args)
+	q := `SELECT ` + householdCols + ` FROM (SELECT h.* FROM survey_household h WHERE ` + where + page + `) h
+		LEFT JOIN survey_team t ON t.id = h.team_id ` + householdForms + ` ORDER BY h.region_code, h.id`
+	rows, err := s.db.Query(ctx, q, append([]any{customPlan}, args...)...)
 	if err != nil {
 		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
 	}
@@ -156,6 +180,7 @@ type Member struct {
 	ID               int64
 	HouseholdID      int64
 	Code             string // the household's task code
+	RegionCode       string // the household's village
 	IDNumber, Name   string
 	Relation         string
 	Target           bool
@@ -170,27 +195,38 @@ type Member struct {
 // FlagNames names the member's flags (问题标记), joined by 、.
 func (m Member) FlagNames() string { return compare.FlagNames(m.Flags) }
 
-const memberCols = `m.id, m.household_id, h.code, m.id_number, m.name, m.relation, m.target, m.pension, m.medical, m.flags,
+const memberCols = `m.id, m.household_id, h.code, h.region_code, m.id_number, m.name, m.relation, m.target, m.pension, m.medical, m.flags,
 	m.added_run, coalesce(m.dropped_run, 0), m.found,
 	coalesce((SELECT f.state FROM survey_form f WHERE f.member_id = m.id AND f.state <> 'superseded'), '')`
 
 // MemberSpec is how member lists page.
 var MemberSpec = list.Spec{Size: 50, Filters: []string{"region", "targets", "q"}}
 
+// memberKey is the order of member lists: by village, household and
+// member, the households walked by their index.
+var memberKey = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"m.id", "bigint", false}}
+
 // Members lists a page of the members of the round's households in region
-// (all of them, or the targets only), by village, household and member.
+// (all of them, or the targets only), by village, household and member:
+// after lq.After (the last row's region code, household and member) when
+// it is set. The total is the kept counts' persons or targets.
 func (s *Store) Members(ctx context.Context, a actor.Actor, r Round, region string, targetsOnly bool, lq list.Query) (list.Page[Member], error) {
 	if err := s.Scope(a, r, region); err != nil {
 		return list.Page[Member]{}, err
 	}
-	where := `m.round_id = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = false OR m.target) AND ` + inTeamView("h", "$4")
+	n := "c.persons"
+	if targetsOnly {
+		n = "c.targets"
+	}
 	var total int
-	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM survey_member m JOIN survey_household h ON h.id = m.household_id WHERE `+where,
-		r.ID, region, targetsOnly, a.UserID).Scan(&total); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT coalesce(sum(`+n+`), 0) FROM survey_count c WHERE c.round_id = $1 AND c.clerk_id = -1 AND `+
+		inRegion("c.region_code", "$2")+` AND `+inTeamView("c", "$3"), r.ID, region, a.UserID).Scan(&total); err != nil {
 		return list.Page[Member]{}, fmt.Errorf("members: %w", err)
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+memberCols+` FROM survey_member m JOIN survey_household h ON h.id = m.household_id
-		WHERE `+where+` ORDER BY h.region_code, h.id, m.id LIMIT $5 OFFSET $6`, r.ID, region, targetsOnly, a.UserID, lq.Limit(), lq.Offset())
+	where := `h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2") + ` AND ($3 = false OR m.target) AND ` + inTeamView("h", "$4")
+	page, args := pageSQL(lq, memberKey, []any{r.ID, region, targetsOnly, a.UserID})
+	rows, err := s.db.Query(ctx, `SELECT `+memberCols+` FROM survey_household h JOIN survey_member m ON m.household_id = h.id AND m.round_id = h.round_id
+		WHERE `+where+page, append([]any{customPlan}, args...)...)
 	if err != nil {
 		return list.Page[Member]{}, fmt.Errorf("members: %w", err)
 	}
@@ -204,7 +240,7 @@ func (s *Store) Members(ctx context.Context, a actor.Actor, r Round, region stri
 // hashed out of a county's 100,000.
 func (s *Store) HouseholdMembers(ctx context.Context, r Round, ids []int64) (map[int64][]Member, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+memberCols+` FROM survey_member m JOIN survey_household h ON h.id = m.household_id
-		WHERE m.round_id = $1 AND m.household_id = ANY($2) AND h.id = ANY($2) ORDER BY m.household_id, m.relation <> '户主', m.id`, r.ID, ids)
+		WHERE m.round_id = $1 AND m.household_id = ANY($2) AND h.round_id = $1 AND h.id = ANY($2) ORDER BY m.household_id, m.relation <> '户主', m.id`, r.ID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("household members: %w", err)
 	}
