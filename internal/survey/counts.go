@@ -17,15 +17,16 @@ import (
 // and adds their rows after it less those (holdCounts, counted.release)
 // in its own transaction. A form's change (save, submission, review,
 // revision) moves one member's numbers only and works them out from its
-// household's members instead (holdHousehold, move). The publish and a
-// top-up recount the whole round.
+// household's members instead (holdHousehold, move). A top-up recounts
+// the whole round; a new round's rows follow from its households alone
+// (it has no forms, teams or clerks yet: round_new.go).
 
 // countCols are survey_count's numbers, in countsOf's order.
 const countCols = `households, persons, targets, assigned, p_persons, visited, confirmed, returned, hh, hh_visited, hh_confirmed`
 
 // countsOf is the survey_count rows of the households meeting cond (an
-// SQL condition over h): the progress persons of progressBase (targets
-// and members with a live form), per household, added up per village and
+// SQL condition over h): its progress persons (targets and members with
+// a live form), per household, added up per village and
 // team (clerk_id -1) and per village, team and clerk of the form.
 func countsOf(cond string) string {
 	return `

@@ -468,6 +468,29 @@ func countRows(t *testing.T, db *pgxpool.Pool, round int64) []string {
 	return out
 }
 
+// formMember is a member whose form a test saves.
+type formMember struct {
+	id             int64
+	idNumber, name string
+}
+
+// formMembers reads the members q selects (id, ID number, name); fewer
+// than least fails the test.
+func formMembers(t *testing.T, db *pgxpool.Pool, least int, q string, args ...any) []formMember {
+	t.Helper()
+	rows, err := db.Query(context.Background(), q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (m formMember, err error) {
+		return m, r.Scan(&m.id, &m.idNumber, &m.name)
+	})
+	if err != nil || len(members) < least {
+		t.Fatalf("%d members (%v)", len(members), err)
+	}
+	return members
+}
+
 // TestKeptCountsConcurrent: clerks saving and submitting forms of one
 // village at once lose no update of its counts.
 func TestKeptCountsConcurrent(t *testing.T) {
@@ -487,27 +510,8 @@ func TestKeptCountsConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRecount(t, db, res.Round)
-	rows, err := db.Query(ctx, `SELECT m.id, m.id_number, m.name FROM survey_member m JOIN survey_household h ON h.id = m.household_id
+	members := formMembers(t, db, 6, `SELECT m.id, m.id_number, m.name FROM survey_member m JOIN survey_household h ON h.id = m.household_id
 		WHERE h.round_id = $1 AND h.region_code = $2 ORDER BY m.id`, res.Round, village)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type member struct {
-		id       int64
-		idNumber string
-		name     string
-	}
-	var members []member
-	for rows.Next() {
-		var m member
-		if err := rows.Scan(&m.id, &m.idNumber, &m.name); err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, m)
-	}
-	if rows.Err() != nil || len(members) < 6 {
-		t.Fatalf("%d members (%v)", len(members), rows.Err())
-	}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(members))
 	for i, m := range members {
@@ -557,25 +561,7 @@ func TestKeptCountsOneHousehold(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRecount(t, db, res.Round)
-	type member struct {
-		id             int64
-		idNumber, name string
-	}
-	rows, err := db.Query(ctx, `SELECT id, id_number, name FROM survey_member WHERE household_id = $1 ORDER BY id`, household)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var members []member
-	for rows.Next() {
-		var m member
-		if err := rows.Scan(&m.id, &m.idNumber, &m.name); err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, m)
-	}
-	if rows.Err() != nil || len(members) < 2 {
-		t.Fatalf("%d members (%v)", len(members), rows.Err())
-	}
+	members := formMembers(t, db, 2, `SELECT id, id_number, name FROM survey_member WHERE household_id = $1 ORDER BY id`, household)
 	clerks := []actor.Actor{mustUser(t, db, "clerk1", actor.Township, village[:9]), mustUser(t, db, "clerk2", actor.Township, village[:9])}
 	reviewer := mustUser(t, db, "reviewer", actor.County, fixture.County)
 	countyUser := actor.Actor{Username: "county", Role: actor.County, Region: fixture.County, IP: "test"}
