@@ -185,8 +185,7 @@ func (r *run) planIncremental(ctx context.Context) error {
 	if err := inc.checkSize(); err != nil {
 		return err
 	}
-	r.startGhostRows(ctx)
-	return nil
+	return r.startGhostRows(ctx)
 }
 
 func (inc *incremental) checkSize() error {

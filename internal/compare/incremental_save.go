@@ -36,9 +36,27 @@ type ghostTable struct {
 	dropped bool
 }
 
+// ghostLock is the advisory lock (with the run's id) a run holds in its
+// transaction while its early written table may exist unattached: a table
+// whose lock is free belongs to a run that ended without attaching or
+// dropping it (its process stopped mid-run), and the next run drops it.
+// Its %s is the run's id.
+const ghostLock = `7002, (%s::bigint %% 2147483647)::int`
+
+// qOrphans locks and names the early written tables whose runs ended
+// without them (the names are filtered before any lock is tried).
+var qOrphans = fmt.Sprintf(`
+	WITH t AS MATERIALIZED (
+		SELECT relname FROM pg_class
+		WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND NOT relispartition AND relname ~ '^run_person_[0-9]+$')
+	SELECT relname::text FROM t WHERE pg_try_advisory_xact_lock(`+ghostLock+`)`, "substr(relname, 12)")
+
 // startGhostRows writes the rows of the persons untouched so far into
 // the run's partition-to-be on a connection of its own.
-func (r *run) startGhostRows(ctx context.Context) {
+func (r *run) startGhostRows(ctx context.Context) error {
+	if _, err := r.tx.Exec(ctx, fmt.Sprintf(`SELECT pg_advisory_xact_lock(`+ghostLock+`)`, "$1"), r.id); err != nil {
+		return fmt.Errorf("ghost table lock: %w", err)
+	}
 	inc := r.inc
 	g := &ghostTable{name: fmt.Sprintf("public.run_person_%d", r.id), written: make([]bool, len(inc.persons)), done: make(chan error, 1)}
 	// Region then ID order, as writePersons writes: inc.persons is in ID
@@ -78,6 +96,7 @@ func (r *run) startGhostRows(ctx context.Context) {
 		g.took = time.Since(t)
 		g.done <- err
 	}()
+	return nil
 }
 
 // writeGhostTable creates the table, writes the rows frozen, builds every
@@ -100,6 +119,9 @@ func (r *run) writeGhostTable(ctx context.Context, name string, rows []int32) er
 		return nil
 	}
 	if err := exec(`SET LOCAL maintenance_work_mem = '512MB'`); err != nil {
+		return err
+	}
+	if err := dropOrphans(ctx, tx); err != nil {
 		return err
 	}
 	if err := exec(fmt.Sprintf(`CREATE TABLE %s (LIKE run_person INCLUDING DEFAULTS, CHECK (run_id = %d))`, name, r.id)); err != nil {
@@ -128,6 +150,25 @@ func (r *run) writeGhostTable(ctx context.Context, name string, rows []int32) er
 		}
 	}
 	return tx.Commit(ctx)
+}
+
+// dropOrphans drops the early written tables of runs that ended without
+// attaching or dropping them.
+func dropOrphans(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, qOrphans)
+	if err != nil {
+		return fmt.Errorf("orphan tables: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("orphan tables: %w", err)
+	}
+	for _, name := range names {
+		if _, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{"public", name}.Sanitize()); err != nil {
+			return fmt.Errorf("drop %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // writeGhostRow writes a base person's row as this run's: the base's

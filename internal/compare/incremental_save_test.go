@@ -76,3 +76,50 @@ func TestIncrementalFailureLeavesNoTable(t *testing.T) {
 		t.Errorf("the incremental run's partition lacks %d of run_person's indexes", missing)
 	}
 }
+
+// TestIncrementalDropsOrphanTables: an early written table whose run
+// ended without attaching or dropping it (its process stopped) is dropped
+// by the next incremental run; one whose run still holds its lock is not.
+func TestIncrementalDropsOrphanTables(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	fixture.ImportCounty(t, db, 200, 5, "csv")
+	eng := compare.New(db)
+	req := compare.Request{Region: fixture.County, AsOf: fixture.AsOf}
+	if _, err := eng.Run(ctx, fixture.Actor, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	const orphan, live = "run_person_999999001", "run_person_999999002"
+	for _, name := range []string{orphan, live} {
+		if _, err := db.Exec(ctx, `CREATE TABLE `+name+` (LIKE run_person)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A run still going holds its table's lock.
+	holder, err := db.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Release()
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock(7002, 999999002)`); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = holder.Exec(ctx, `SELECT pg_advisory_unlock(7002, 999999002)`) }()
+	inc := req
+	inc.Incremental = true
+	res, err := eng.Run(ctx, fixture.Actor, inc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Incremental {
+		t.Fatalf("the run ran in full: %s", res.Note)
+	}
+	for name, want := range map[string]bool{orphan: false, live: true} {
+		var found *string
+		pgtest.MustScan(t, db.QueryRow(ctx, `SELECT to_regclass($1)::text`, "public."+name), &found)
+		if (found != nil) != want {
+			t.Errorf("table %s kept: %v, want %v", name, found != nil, want)
+		}
+	}
+}
