@@ -111,8 +111,14 @@ func oracleRoundCounts(t *testing.T, db *pgxpool.Pool, a actor.Actor, round int6
 // keptRows are a round's survey_count rows, in key order.
 func keptRows(t *testing.T, db *pgxpool.Pool, round int64) []string {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `SELECT concat_ws(' ', region_code, team_id, clerk_id, households, persons, targets,
-		assigned, p_persons, visited, confirmed, returned, hh, hh_visited, hh_confirmed)
+	return countTexts(t, db, round, `region_code, team_id, clerk_id, households, persons, targets,
+		assigned, p_persons, visited, confirmed, returned, hh, hh_visited, hh_confirmed`)
+}
+
+// countTexts are cols of round's survey_count rows, as text, in key order.
+func countTexts(t *testing.T, db *pgxpool.Pool, round int64, cols string) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), `SELECT concat_ws(' ', `+cols+`)
 		FROM survey_count WHERE round_id = $1 ORDER BY region_code, team_id, clerk_id`, round)
 	if err != nil {
 		t.Fatal(err)
@@ -456,16 +462,7 @@ func TestKeptCounts(t *testing.T) {
 // xmin): a row written anew, even with the same numbers, differs.
 func countRows(t *testing.T, db *pgxpool.Pool, round int64) []string {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `SELECT concat_ws(' ', xmin, region_code, team_id, clerk_id, p_persons, visited, hh, hh_visited)
-		FROM survey_count WHERE round_id = $1 ORDER BY region_code, team_id, clerk_id`, round)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return countTexts(t, db, round, `xmin, region_code, team_id, clerk_id, p_persons, visited, hh, hh_visited`)
 }
 
 // formMember is a member whose form a test saves.
