@@ -399,7 +399,11 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	var q string
 	args := []any{customPlan, round.ID, code, s.Today(), a.UserID, arg}
 	if person {
-		q, args = personList(metric, onForm, where, few, lq, args)
+		inVillages := ""
+		if g.Kind == "region" { // the forms' own region code (000024), for their index
+			inVillages = actor.InScope("f.region_code", "$2::text") + ` AND ` + actor.InScope("f.region_code", "$5::text")
+		}
+		q, args = personList(metric, onForm, where, inVillages, few, lq, args)
 	} else {
 		q, args = householdList(metric, onForm, where, few, lq, args)
 	}
@@ -421,6 +425,7 @@ var progressWhere = `h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2:
 var (
 	personKey        = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"m.id", "bigint", false}}
 	formKey          = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"f.member_id", "bigint", false}}
+	visitedKey       = []keyCol{{"f.region_code", "text", true}, {"f.household_id", "bigint", true}, {"f.member_id", "bigint", true}}
 	householdListKey = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}}
 )
 
@@ -428,8 +433,11 @@ var (
 // progress base walked by household. A metric only a form meets, or a
 // clerk's forms, is read from each household's forms (an index probe a
 // household), not from all its members; when few forms meet it, from
-// those forms alone.
-func personList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
+// those forms alone. In a region (inVillages: its condition over the
+// forms' region code), the visited forms are read in list order from
+// their own index, and so are the approved or returned ones unless they
+// are few.
+func personList(metric, onForm, where, inVillages string, few bool, lq list.Query, args []any) (string, []any) {
 	formOnly := metric == ProgressVisited || metric == ProgressConfirmed || metric == ProgressReturned
 	if onForm != "" {
 		where += " AND " + onForm
@@ -437,6 +445,19 @@ func personList(metric, onForm, where string, few bool, lq list.Query, args []an
 	deadline := ""
 	if metric == ProgressOverdue { // the round's deadline
 		deadline = ` JOIN survey_round r ON r.id = h.round_id`
+	}
+	if formOnly && inVillages != "" && (metric == ProgressVisited || !few) {
+		// survey_form_visited (000024) walked in order: a page reads its
+		// rows (and those it skips) and their households, not every
+		// visited form's household to sort them.
+		page, args := pageSQL(lq, visitedKey, args[1:])
+		return `SELECT m.id, k.household_id, k.id, m.name, m.id_number, k.code, k.region_code, k.head_name, k.state, 0, 0, 0
+		FROM (SELECT f.id, f.member_id, f.state, f.household_id, h.code, f.region_code, h.head_name
+		      FROM survey_form f JOIN survey_household h ON h.id = f.household_id AND h.round_id = f.round_id
+		      WHERE f.round_id = $1 AND ` + personPredicates[ProgressVisited] + ` AND ` + personPredicates[metric] + ` AND ` + inVillages + `
+		        AND ` + where + page + `) k
+		JOIN survey_member m ON m.id = k.member_id AND m.round_id = $1
+		ORDER BY k.region_code, k.household_id, m.id`, append([]any{customPlan}, args...)
 	}
 	if (formOnly || onForm != "") && few {
 		// The forms are sorted with their households; a form's member is
