@@ -140,7 +140,7 @@ func (s *Forms) Household(ctx context.Context, a actor.Actor, id int64) (EntryHo
 		return EntryHousehold{}, err
 	}
 	rows, err := s.db.Query(ctx, `SELECT `+entryMemberCols+`
-		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+		FROM survey_member m `+liveFormOf+`
 		WHERE m.household_id = $1 ORDER BY m.found, m.id`, id)
 	if err != nil {
 		return EntryHousehold{}, fmt.Errorf("household members: %w", err)
