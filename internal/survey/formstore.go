@@ -445,7 +445,10 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID in
 	if in.Submit && in.Key != "" && keyed != nil {
 		// This submission happened already.
 		if hasLive && *keyed == live.ID {
-			return Saved{Form: live, Repeated: true}, live.decode(liveData)
+			if err := live.decode(liveData); err != nil {
+				return Saved{}, err
+			}
+			return Saved{Form: live, Repeated: true}, nil
 		}
 		done, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, *keyed))
 		if err != nil {
