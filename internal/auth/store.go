@@ -46,6 +46,8 @@ type Store struct {
 	// 19 MiB and tens of milliseconds of CPU, so a flood of logins from
 	// many addresses queues here instead of exhausting the server.
 	hashing chan struct{}
+	// sessions keeps sessions read within SessionTTL.
+	sessions sessionCache
 }
 
 // verify checks pw against hash, waiting its turn among the checks under
@@ -300,7 +302,9 @@ func (s *Store) setDisabled(ctx context.Context, a actor.Actor, id int64, disabl
 	if err := audit.Record(ctx, tx, *e); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	err = tx.Commit(ctx)
+	s.sessions.forgetUser(id)
+	return err
 }
 
 // SetPassword replaces the password of an account inside the actor's
@@ -344,7 +348,9 @@ func (s *Store) setPassword(ctx context.Context, a actor.Actor, id int64, pw str
 	if err := audit.Record(ctx, tx, *e); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	err = tx.Commit(ctx)
+	s.sessions.forgetUser(id)
+	return err
 }
 
 // Login checks a user name and password and starts a session, and writes
@@ -461,7 +467,9 @@ func (s *Store) login(ctx context.Context, name, pw, ip, agent string) (User, st
 	if err := audit.Record(ctx, tx, e); err != nil {
 		return User{}, "", err
 	}
-	return target, token, tx.Commit(ctx)
+	err = tx.Commit(ctx)
+	s.sessions.forgetUser(target.ID) // the login may have ended the user's oldest session
+	return target, token, err
 }
 
 // countAttempt counts one login attempt against key and returns how many
@@ -553,9 +561,15 @@ func hashToken(token string) []byte {
 var ErrNoSession = errors.New("no session")
 
 // Session returns the user of a live session and marks it used. Sessions
-// past the idle timeout or the absolute lifetime are deleted.
+// past the idle timeout or the absolute lifetime are deleted. A session
+// read within SessionTTL is answered from memory (sessioncache.go).
 func (s *Store) Session(ctx context.Context, token string) (User, error) {
 	now := s.now()
+	hash := hashToken(token)
+	if u, ok := s.sessions.get(hash, now); ok {
+		return u, nil
+	}
+	gen := s.sessions.generation()
 	// One round trip per request: read the session's user, and mark the
 	// session used when it was last marked over a minute ago. Writing it on
 	// every request made a user's concurrent requests queue on the row lock;
@@ -568,9 +582,9 @@ func (s *Store) Session(ctx context.Context, token string) (User, error) {
 			UPDATE session SET last_seen = $2 FROM s
 			WHERE session.token_hash = s.token_hash AND s.last_seen < $5)
 		SELECT ` + userCols + ` FROM s JOIN app_user u ON u.id = s.user_id LEFT JOIN region r ON r.code = u.region_code`
-	u, err := scanUser(s.db.QueryRow(ctx, q, hashToken(token), now, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime), now.Add(-time.Minute)))
+	u, err := scanUser(s.db.QueryRow(ctx, q, hash, now, now.Add(-s.IdleTimeout), now.Add(-s.MaxLifetime), now.Add(-time.Minute)))
 	if errors.Is(err, pgx.ErrNoRows) {
-		_, _ = s.db.Exec(ctx, `DELETE FROM session WHERE token_hash = $1`, hashToken(token)) // tidying only: the session is refused either way
+		_, _ = s.db.Exec(ctx, `DELETE FROM session WHERE token_hash = $1`, hash) // tidying only: the session is refused either way
 		return User{}, ErrNoSession
 	}
 	if err != nil {
@@ -579,6 +593,7 @@ func (s *Store) Session(ctx context.Context, token string) (User, error) {
 	if u.Disabled {
 		return User{}, ErrNoSession
 	}
+	s.sessions.put(hash, u, now, gen)
 	return u, nil
 }
 
@@ -599,7 +614,9 @@ func (s *Store) Logout(ctx context.Context, a actor.Actor, token string, audited
 			return err
 		}
 	}
-	return tx.Commit(ctx)
+	err = tx.Commit(ctx)
+	s.sessions.forget(hashToken(token))
+	return err
 }
 
 // PurgeSessions deletes expired sessions, and failed-login counts that no

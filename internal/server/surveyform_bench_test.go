@@ -8,9 +8,12 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,7 +30,9 @@ import (
 // sharing them, over loopback, each clerk on households of their own) open,
 // save and submit forms for CANBAO_BENCH_LOAD_SECONDS (default 10); every
 // submission is posted twice with its key, as after a lost connection, and
-// every fourth form is only saved, twice, as a draft. It reports
+// every fourth form is only saved, twice, as a draft. It reports the
+// throughput (with the process's CPU per request; a CPU profile of this
+// phase alone goes to CANBAO_BENCH_LOAD_CPUPROFILE if set),
 // p50/p95/p99 of the saves and submissions and checks in SQL that every
 // submission exists once and every draft as last saved; then it drives
 // the survey pages (round, township and village task lists, search,
@@ -109,10 +114,13 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	stopProfile := profileLoad(b)
+	cpu0 := processCPU()
 
 	const workers = 200
 	var (
 		mu             sync.Mutex
+		requests       atomic.Int64 // form pages, saves and submissions answered
 		saves, submits []time.Duration
 		done           []int64 // members submitted
 		drafts         []int64 // members whose form was saved twice and left a draft
@@ -150,6 +158,7 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 				draftOnly := n%4 == 3
 				path := "/survey/entry/members/" + strconv.FormatInt(t.member, 10)
 				status, page, err := getPage(ck.c, base+path)
+				requests.Add(1)
 				if err == nil && status != http.StatusOK {
 					err = fmt.Errorf("form page: %d", status)
 				}
@@ -162,6 +171,7 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 					t0 := time.Now()
 					status, _, err = post(ck.c, path, form)
 					d := time.Since(t0)
+					requests.Add(1)
 					if err == nil && status != http.StatusSeeOther {
 						err = fmt.Errorf("save: %d", status)
 					}
@@ -177,6 +187,7 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 					t0 := time.Now()
 					status, _, err = post(ck.c, path, form)
 					d := time.Since(t0)
+					requests.Add(1)
 					if err == nil && status != http.StatusSeeOther {
 						err = fmt.Errorf("save: %d", status)
 					}
@@ -195,6 +206,7 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 						t0 := time.Now()
 						status, _, err = post(ck.c, path, form)
 						d := time.Since(t0)
+						requests.Add(1)
 						if err == nil && status != http.StatusSeeOther {
 							err = fmt.Errorf("submit: %d", status)
 						}
@@ -223,6 +235,14 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	stopProfile()
+	n := requests.Load()
+	// Closed loop: each request's latency is about workers / throughput, so
+	// the CPU a request costs (this process: server and client; PostgreSQL
+	// is apart) is what moves p95.
+	fmt.Printf("load: %d requests (form pages, saves, submissions) in %.1f s = %.0f req/s; this process %.2f ms CPU per request\n",
+		n, elapsed.Seconds(), float64(n)/elapsed.Seconds(), float64((processCPU()-cpu0).Microseconds())/1000/float64(max(n, 1)))
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "req/s@200")
 	if first != nil {
 		b.Fatal(first)
 	}
@@ -335,6 +355,36 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 			b.ReportMetric(ms(percentile(d, 95)), "p95-ms/"+strings.ReplaceAll(pages[job.page].name, " ", "-")+"-alone@20")
 		}
 	}
+}
+
+// profileLoad writes a CPU profile of the load phase alone to the file
+// CANBAO_BENCH_LOAD_CPUPROFILE names (-cpuprofile covers the import and
+// the publish too); the returned function stops it.
+func profileLoad(b *testing.B) func() {
+	path := os.Getenv("CANBAO_BENCH_LOAD_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // getPage reads a page whole.

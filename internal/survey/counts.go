@@ -262,12 +262,27 @@ type heldHousehold struct {
 }
 
 // Statements of holdHousehold, over a query of one household id (%s).
+// qMemberCounts finds each member's live form by its own index probe
+// (liveFormOf): every save runs it, and a join the planner was free to
+// turn into a hash join read the whole of survey_form each time.
 const (
 	qLockHousehold = `SELECT id, round_id, region_code, coalesce(team_id, 0) FROM survey_household WHERE id = (%s) FOR UPDATE`
 	qMemberCounts  = `SELECT m.id, m.target, coalesce(f.state, 'pending'), coalesce(f.entered_by, 0)
-		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+		FROM survey_member m ` + liveFormOf + `
 		WHERE m.household_id = (%s) FOR SHARE OF m`
 )
+
+// liveFormOf joins member m's live form f (state, entered_by, id,
+// outcome, return_reason) as a lookup per member in survey_form_live.
+// A plain join is planned from survey_form's statistics, and a survey
+// starts with no forms: a plan made then (a hash join over the whole
+// table) stays cached on the connection while thousands of forms are
+// written before the next ANALYZE. A LATERAL subquery kept apart by
+// OFFSET 0 can only be run per member, and a probe of the index costs
+// less than reading even the smallest table the planner assumes.
+const liveFormOf = `LEFT JOIN LATERAL (
+		SELECT lf.id, lf.state, lf.entered_by, lf.outcome, lf.return_reason FROM survey_form lf
+		WHERE lf.member_id = m.id AND lf.state <> 'superseded' OFFSET 0) f ON true`
 
 // queueHold queues in b the lock of the household sel selects (a query
 // of one household id over arg); queueMembers, queued after it, reads its

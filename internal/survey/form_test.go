@@ -247,11 +247,11 @@ func TestFormLifecycle(t *testing.T) {
 	}
 	form := complete("李芳芳", w.ids[1]) // the name corrected at the door
 	sub, err := w.forms.Save(ctx, w.clerk, m, survey.Save{Version: 1, Data: form, Submit: true, Key: "k2"})
-	if err != nil || sub.Form.State != survey.Submitted || sub.Form.Version != 2 {
+	if err != nil || sub.Form.State != survey.Submitted || sub.Form.Version != 2 || sub.Form.Data.Name != "李芳芳" {
 		t.Fatalf("submit: %+v, %v", sub.Form, err)
 	}
 	again, err := w.forms.Save(ctx, w.clerk, m, survey.Save{Version: 1, Data: form, Submit: true, Key: "k2"})
-	if err != nil || !again.Repeated || again.Form.ID != sub.Form.ID || again.Form.Version != 2 {
+	if err != nil || !again.Repeated || again.Form.ID != sub.Form.ID || again.Form.Version != 2 || again.Form.Data.Name != "李芳芳" {
 		t.Fatalf("retried submission: %+v, %v", again, err)
 	}
 	if _, err := w.forms.Approve(ctx, w.clerk, sub.Form.ID, 2); apperr.KindOf(err) != apperr.Forbidden {

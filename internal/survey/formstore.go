@@ -140,7 +140,7 @@ func (s *Forms) Household(ctx context.Context, a actor.Actor, id int64) (EntryHo
 		return EntryHousehold{}, err
 	}
 	rows, err := s.db.Query(ctx, `SELECT `+entryMemberCols+`
-		FROM survey_member m LEFT JOIN survey_form f ON f.member_id = m.id AND f.state <> 'superseded'
+		FROM survey_member m `+liveFormOf+`
 		WHERE m.household_id = $1 ORDER BY m.found, m.id`, id)
 	if err != nil {
 		return EntryHousehold{}, fmt.Errorf("household members: %w", err)
@@ -185,17 +185,30 @@ const formCols = `f.id, f.member_id, f.household_id, f.round_id, f.state, f.vers
 
 // scanForm reads formCols, then the columns after them into extra.
 func scanForm(row pgx.Row, extra ...any) (FormRecord, error) {
+	f, data, err := scanFormRaw(row, extra...)
+	if err == nil {
+		err = f.decode(data)
+	}
+	return f, err
+}
+
+// scanFormRaw reads formCols like scanForm but leaves the form's data
+// undecoded: a save decodes the stored form only when it answers with it.
+func scanFormRaw(row pgx.Row, extra ...any) (FormRecord, []byte, error) {
 	var f FormRecord
 	var data []byte
 	dst := append([]any{&f.ID, &f.MemberID, &f.HouseholdID, &f.RoundID, &f.State, &f.Version, &data, &f.EnteredName, &f.ReviewedName,
 		&f.SubmittedAt, &f.ReviewedAt, &f.ReturnReason, &f.Supersedes, &f.Corrected, &f.UpdatedAt}, extra...)
-	if err := row.Scan(dst...); err != nil {
-		return f, err
-	}
+	err := row.Scan(dst...)
+	return f, data, err
+}
+
+// decode sets the form's data from its stored JSON.
+func (f *FormRecord) decode(data []byte) error {
 	if err := json.Unmarshal(data, &f.Data); err != nil {
-		return f, fmt.Errorf("form %d data: %w", f.ID, err)
+		return fmt.Errorf("form %d data: %w", f.ID, err)
 	}
-	return f, nil
+	return nil
 }
 
 // Entry is what the form page needs: the member, their household, their
@@ -387,6 +400,7 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID in
 		found, visible   bool
 		keyed            *int64
 		live             FormRecord
+		liveData         []byte // live's data, decoded only to answer with it
 		hasLive          bool
 		newID            int64
 	)
@@ -410,7 +424,7 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID in
 		held.members, err = readMembers(br)
 	}
 	if err == nil && ok {
-		live, err = scanForm(br.QueryRow(), &keyed)
+		live, liveData, err = scanFormRaw(br.QueryRow(), &keyed)
 		hasLive = err == nil
 		if errors.Is(err, pgx.ErrNoRows) {
 			err = nil
@@ -431,6 +445,9 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID in
 	if in.Submit && in.Key != "" && keyed != nil {
 		// This submission happened already.
 		if hasLive && *keyed == live.ID {
+			if err := live.decode(liveData); err != nil {
+				return Saved{}, err
+			}
 			return Saved{Form: live, Repeated: true}, nil
 		}
 		done, err := scanForm(tx.QueryRow(ctx, `SELECT `+formCols+` FROM survey_form f WHERE f.id = $1`, *keyed))
@@ -445,6 +462,9 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID in
 	}
 	if (hasLive && live.Version != in.Version) || (!hasLive && in.Version != 0) {
 		if hasLive {
+			if err := live.decode(liveData); err != nil {
+				return Saved{}, err
+			}
 			return Saved{}, &ConflictError{Current: live}
 		}
 		return Saved{}, apperr.Conflictf("该调查表已不存在，请重新打开")
@@ -510,9 +530,10 @@ func (s *Forms) save(ctx context.Context, tx *pipeTx, a actor.Actor, memberID in
 	released := held.move(batch, held.with(memberID, to, a.UserID))
 	err = tx.Commit(ctx, batch, func(results pgx.BatchResults) error {
 		var err error
-		if f, err = scanForm(results.QueryRow()); err != nil {
+		if f, _, err = scanFormRaw(results.QueryRow()); err != nil {
 			return err
 		}
+		f.Data = in.Data // as written: data is in.Data's JSON
 		if _, err = results.Exec(); err == nil && released {
 			_, err = results.Exec()
 		}

@@ -1,0 +1,6 @@
+package auth
+
+import "time"
+
+// SetNow replaces a store's clock (tests of session expiry).
+func SetNow(s *Store, now func() time.Time) { s.now = now }
