@@ -45,7 +45,10 @@ type HouseholdFilter struct {
 }
 
 // HouseholdSpec is how household lists page: the filters their links keep.
-var HouseholdSpec = list.Spec{Size: 50, Filters: []string{"region", "team", "assigned", "q"}}
+// A page holds 20 households: each is listed with all its members (three
+// to four on average), so a page is about 70 rows, as long as other lists'
+// pages of 50 and small enough for a clerk's phone over a slow link.
+var HouseholdSpec = list.Spec{Size: 20, Filters: []string{"region", "team", "assigned", "q"}}
 
 // householdCols are a listed household's columns over h, with t its team
 // and v its forms' numbers (householdForms). The village is named by
