@@ -18,12 +18,14 @@ import (
 // An incremental run gives the result a full run would give, reading only
 // what changed since the region's last done run (its base):
 //
-//   - Batches: a batch that superseded one of the base's is compared with
+//   - Batches: a batch that superseded one of the base's is matched with
 //     it record by record (the digest of each record's typed columns, all
 //     a run reads of it, or of its cells for batches imported before there
 //     were digests; the same header and column mapping): records in both,
 //     in the same relative order, are the same records under new line
-//     numbers; the others are added or removed.
+//     numbers; the others are added or removed (see batchdiff). The import
+//     of the newer batch recorded that match (batch_change), which is read;
+//     batches imported before it are matched here.
 //     A withdrawn batch removes all its records, a batch new to the region
 //     adds all its own.
 //   - Touched persons are the IDs of added and removed records, the persons
@@ -37,7 +39,8 @@ import (
 //     read; their result, region and records are the base's.
 //   - Records read: every record of a touched ID, every record the base had
 //     to explain (run_link: damaged IDs, names that disagree), every record
-//     a reviewer decided and every record with an ID ending in 000. All of
+//     a reviewer decided and every record with an ID ending in 000, found
+//     through each batch's index on the records' keys (see scanTouched). All of
 //     them are linked again as in a full run; reviewers' decisions since
 //     the base take effect there.
 //   - When a record now goes to another person than in the base, or a ghost
