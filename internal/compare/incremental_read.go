@@ -21,13 +21,13 @@ type cachedRow struct {
 // readTouched reads the records of touched IDs, the lines listed, damaged
 // IDs and IDs ending in 000, into the cache (see replay).
 //
-// The first round reads them with one scan of each batch (source_record
-// has no index on the ID: one would slow every import), then the records
-// of the ghosts a mangled ID may merge into. A later round touches only
-// ghosts, persons of the base none of whose records changed (else they
-// were touched from the start): their records are the base's under their
-// current lines, fetched by line, and every other record of their ID was
-// read already (the base explained it, or it is new).
+// The first round reads them through each batch's index on the records'
+// keys (see scanTouched), then the records of the ghosts a mangled ID may
+// merge into. A later round touches only ghosts, persons of the base none
+// of whose records changed (else they were touched from the start): their
+// records are the base's under their current lines, found by their key
+// (see readGhostRecords), and every other record of their ID was read
+// already (the base explained it, or it is new).
 func (r *run) readTouched(ctx context.Context) error {
 	inc := r.inc
 	if inc.cache == nil {
