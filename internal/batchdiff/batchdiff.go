@@ -43,9 +43,9 @@ func Compute(oldID, newID int64, old, nw []Row) *Diff {
 	match := filled(maxLine(nw)+1, -1) // new line → old line (lines are dense: a slice, not a map)
 	for i, j := 0, 0; i < len(oh) && j < len(nh); {
 		switch {
-		case oh[i].Hash < nh[j].Hash:
+		case uint64(oh[i].Hash) < uint64(nh[j].Hash):
 			i++
-		case oh[i].Hash > nh[j].Hash:
+		case uint64(oh[i].Hash) > uint64(nh[j].Hash):
 			j++
 		default:
 			match[nh[j].Line] = oh[i].Line
@@ -116,36 +116,50 @@ func filled(n int32, v int32) []int32 {
 	return s
 }
 
+// byHash sorts a copy of rows (in line order, each line once) by hash
+// (as unsigned: any order both sides share pairs equal hashes), equal
+// hashes in line order: a stable radix sort, 16 bits a pass, several
+// times faster than a comparison sort of a million rows.
 func byHash(s []Row) []Row {
-	c := slices.Clone(s)
-	slices.SortStableFunc(c, func(a, b Row) int {
-		switch {
-		case a.Hash < b.Hash:
-			return -1
-		case a.Hash > b.Hash:
-			return 1
+	c, tmp := slices.Clone(s), make([]Row, len(s))
+	var count [1 << 16]int
+	for shift := 0; shift < 64; shift += 16 {
+		clear(count[:])
+		for i := range c {
+			count[uint16(uint64(c[i].Hash)>>shift)]++
 		}
-		return 0
-	})
+		at := 0
+		for k, n := range count {
+			count[k] = at
+			at += n
+		}
+		for i := range c {
+			k := uint16(uint64(c[i].Hash) >> shift)
+			tmp[count[k]] = c[i]
+			count[k]++
+		}
+		c, tmp = tmp, c
+	}
 	return c
 }
 
 // longestIncreasing returns the indexes of a longest strictly increasing
 // subsequence of v (patience sorting).
 func longestIncreasing(v []int32) []int {
-	tails := []int{} // index into v of the smallest tail of each length
+	tails := []int{}      // index into v of the smallest tail of each length
+	tailVals := []int32{} // and its value
 	prev := make([]int, len(v))
 	for i, x := range v {
-		k, _ := slices.BinarySearchFunc(tails, x, func(t int, x int32) int { return int(v[t] - x) })
+		k, _ := slices.BinarySearch(tailVals, x)
 		if k > 0 {
 			prev[i] = tails[k-1]
 		} else {
 			prev[i] = -1
 		}
 		if k == len(tails) {
-			tails = append(tails, i)
+			tails, tailVals = append(tails, i), append(tailVals, x)
 		} else {
-			tails[k] = i
+			tails[k], tailVals[k] = i, x
 		}
 	}
 	out := make([]int, len(tails))
