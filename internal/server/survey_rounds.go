@@ -354,16 +354,7 @@ func (s *Server) handleRoundHouseholds(w http.ResponseWriter, r *http.Request) {
 	s.listAfter(r, &lq, 2)
 	f := survey.HouseholdFilter{Region: reg.Code, Query: lq.Filter("q"), Assigned: lq.Filter("assigned") == "1"}
 	f.Team, _ = strconv.ParseInt(lq.Filter("team"), 10, 64)
-	page, err := s.survey.Households(ctx, a, rd, f, lq)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	ids := make([]int64, len(page.Items))
-	for i, h := range page.Items {
-		ids[i] = h.ID
-	}
-	members, err := s.survey.HouseholdMembers(ctx, rd, ids)
+	page, err := s.survey.TaskList(ctx, a, rd, f, lq)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -382,23 +373,12 @@ func (s *Server) handleRoundHouseholds(w http.ResponseWriter, r *http.Request) {
 	if a.May(actor.Export) {
 		v.Export = roundURL(rd.ID, "tasks.xlsx", inRegion(reg.Code))
 	}
-	if len(reg.Code) >= 9 {
-		teams, err := s.survey.Teams(ctx, a, reg.Code[:9])
-		if err != nil && apperr.KindOf(err) != apperr.NotFound {
-			s.error(w, r, err)
-			return
-		}
-		for _, t := range teams {
-			if t.Active {
-				v.Teams = append(v.Teams, web.Option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name})
-			}
-		}
-		if manage, err := s.mayManageTeams(r); err != nil {
-			s.error(w, r, err)
-			return
-		} else if manage {
-			v.AssignAction = roundURL(rd.ID, "assign", nil)
-		}
+	for _, t := range page.Teams {
+		v.Teams = append(v.Teams, web.Option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name})
+	}
+	// The teams' manager (mayManageTeams) assigns from the list.
+	if len(reg.Code) >= 9 && a.May(actor.SurveyAssign) && !page.Limited {
+		v.AssignAction = roundURL(rd.ID, "assign", nil)
 	}
 	for _, h := range page.Items {
 		row := web.HouseholdRow{ID: h.ID, Code: h.Code, Household: h.Household, Village: h.RegionName, Head: h.HeadName,
@@ -406,7 +386,7 @@ func (s *Server) handleRoundHouseholds(w http.ResponseWriter, r *http.Request) {
 		if row.Household == "" {
 			row.Household = "（无户号）"
 		}
-		for _, m := range members[h.ID] {
+		for _, m := range page.Members[h.ID] {
 			row.Members = append(row.Members, memberLine(m))
 		}
 		v.Households = append(v.Households, row)

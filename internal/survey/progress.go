@@ -180,11 +180,14 @@ func (s *Forms) ProgressRounds(ctx context.Context, a actor.Actor) ([]RoundRef, 
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[RoundRef])
 }
 
+// progressRoundSQL reads round $2 if the actor's region $1 may read it.
+const progressRoundSQL = `SELECT r.id, r.title, r.region_code, r.deadline, r.run_id, r.created_at, r.created_name
+	FROM survey_round r WHERE r.id = $2 AND ` + roundVisibleSQL
+
 // progressRound returns round id if the actor may read it.
 func (s *Forms) progressRound(ctx context.Context, a actor.Actor, id int64) (RoundRef, error) {
 	var r RoundRef
-	err := s.db.QueryRow(ctx, `SELECT r.id, r.title, r.region_code, r.deadline, r.run_id, r.created_at, r.created_name
-		FROM survey_round r WHERE r.id = $2 AND `+roundVisibleSQL, a.Region, id).Scan(&r.ID, &r.Title, &r.RegionCode, &r.Deadline,
+	err := s.db.QueryRow(ctx, progressRoundSQL, a.Region, id).Scan(&r.ID, &r.Title, &r.RegionCode, &r.Deadline,
 		&r.RunID, &r.Created, &r.CreatedName)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, apperr.NotFoundf("调查批次不存在")
@@ -326,21 +329,15 @@ var progressSQL = `
 	SELECT 'self', code, name, 0, 0, 0, 0, 0, 0, 0, 0 FROM region WHERE code = $2::text
 	ORDER BY 1, 2`
 
-// kept is the group's numbers from the kept counts: each the length of
-// the list behind it.
-func (s *Forms) kept(ctx context.Context, a actor.Actor, round RoundRef, code string, g Group, arg any) (ProgressRow, error) {
-	q := `
+// keptSQL is the group's numbers from the kept counts (round $1, region
+// $2, today $3, the team view of user $4, the group's key $5): each the
+// length of the list behind it.
+func keptSQL(g Group) string {
+	return `
 		SELECT ` + progressSums("$3::date") + `
 		FROM survey_count c
 		WHERE c.round_id = $1 AND ` + g.keptCondition() + ` AND ` + inRegion("c.region_code", "$2::text") + ` AND ` +
 		inTeamView("c", "$4::bigint")
-	var r ProgressRow
-	err := s.db.QueryRow(ctx, q, round.ID, code, s.Today(), a.UserID, arg).Scan(&r.Households, &r.HouseholdsVisited,
-		&r.HouseholdsDone, &r.Persons, &r.Visited, &r.Confirmed, &r.Returned, &r.Overdue)
-	if err != nil {
-		return r, fmt.Errorf("progress total: %w", err)
-	}
-	return r, nil
 }
 
 // ProgressItem is one line of a list behind a progress number: a person
@@ -366,13 +363,6 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	if err := a.Check(actor.ReportRead); err != nil {
 		return none, err
 	}
-	round, err := s.progressRound(ctx, a, roundID)
-	if err != nil {
-		return none, err
-	}
-	if code, err = scopeOf(a, round, code); err != nil {
-		return none, err
-	}
 	onHousehold, onForm, arg, err := g.condition()
 	if err != nil {
 		return none, err
@@ -381,14 +371,69 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	if _, hh := householdPredicates[metric]; !person && !hh {
 		return none, apperr.NotFoundf("统计项不存在")
 	}
-	kept, err := s.kept(ctx, a, round, code, g, arg)
-	total := kept.Number(metric)
-	if err != nil || total == 0 {
-		return list.Of([]ProgressItem{}, total, lq), err
+	var round RoundRef
+	if code == "" { // the default region is the round's: read it first
+		if round, err = s.progressRound(ctx, a, roundID); err != nil {
+			return none, err
+		}
+	}
+	if code, err = scopeOf(a, round, code); err != nil {
+		return none, err
 	}
 	where := progressWhere
 	if onHousehold != "" {
 		where += " AND " + onHousehold
+	}
+	args := []any{customPlan, roundID, code, s.Today(), a.UserID, arg}
+	// The round (unless read above), the group's number and, for a list
+	// read in its own order whatever its length, the page: one round
+	// trip, the round checked once it is back (the rest is inside the
+	// actor's region already).
+	b := &pgx.Batch{}
+	if round.ID == 0 {
+		b.Queue(progressRoundSQL, a.Region, roundID).Query(func(rows pgx.Rows) error {
+			rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[RoundRef])
+			if len(rs) == 1 {
+				round = rs[0]
+			}
+			return err
+		})
+	}
+	var kept ProgressRow
+	b.Queue(keptSQL(g), roundID, code, s.Today(), a.UserID, arg).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&kept.Households, &kept.HouseholdsVisited, &kept.HouseholdsDone, &kept.Persons, &kept.Visited, &kept.Confirmed,
+			&kept.Returned, &kept.Overdue)
+	})
+	var items []ProgressItem
+	// A list whose query does not depend on its length (the visited
+	// persons, every household list) comes with them.
+	ordered := !person || metric == ProgressVisited
+	if ordered {
+		var q string
+		var qargs []any
+		if person {
+			q, qargs = personList(metric, onForm, where, g.Kind, false, lq, args)
+		} else {
+			q, qargs = householdList(metric, onForm, where, g.Kind, lq, args)
+		}
+		queueCustom(b, q, qargs[1:]...).Query(func(rows pgx.Rows) error {
+			var err error
+			items, err = pgx.CollectRows(rows, pgx.RowToStructByPos[ProgressItem])
+			return err
+		})
+	}
+	if err := readBatch(ctx, s.db, b); err != nil {
+		return none, fmt.Errorf("progress list: %w", err)
+	}
+	if round.ID == 0 {
+		return none, apperr.NotFoundf("调查批次不存在")
+	}
+	total := kept.Number(metric)
+	if total == 0 {
+		return list.Of([]ProgressItem{}, total, lq), nil
+	}
+	if ordered {
+		return list.Of(items, total, lq), nil
 	}
 	// Walked in order, the group's households yield a page of a list of
 	// total rows after about Size*households/total of them; a list of
@@ -396,18 +441,12 @@ func (s *Forms) ProgressList(ctx context.Context, a actor.Actor, roundID int64, 
 	// county's first few hundred visited persons among 100,000
 	// households).
 	few := total*total < lq.Size*max(kept.Households, 1)
-	var q string
-	args := []any{customPlan, round.ID, code, s.Today(), a.UserID, arg}
-	if person {
-		q, args = personList(metric, onForm, where, few, lq, args)
-	} else {
-		q, args = householdList(metric, onForm, where, few, lq, args)
-	}
+	q, args := personList(metric, onForm, where, g.Kind, few, lq, args)
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return none, fmt.Errorf("progress list: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ProgressItem])
+	items, err = pgx.CollectRows(rows, pgx.RowToStructByPos[ProgressItem])
 	return list.Of(items, total, lq), err
 }
 
@@ -421,15 +460,30 @@ var progressWhere = `h.round_id = $1 AND ` + actor.InScope("h.region_code", "$2:
 var (
 	personKey        = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"m.id", "bigint", false}}
 	formKey          = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}, {"f.member_id", "bigint", false}}
+	visitedKey       = []keyCol{{"f.region_code", "text", true}, {"f.household_id", "bigint", true}, {"f.member_id", "bigint", true}}
+	householdFormKey = []keyCol{{"x.region_code", "text", true}, {"x.household_id", "bigint", true}}
 	householdListKey = []keyCol{{"h.region_code", "text", true}, {"h.id", "bigint", true}}
 )
+
+// formsIn is the list's region ($2) and a region group's own ($5) over
+// the region code forms keep (000024) under alias, which their index
+// reads.
+func formsIn(alias, kind string) string {
+	in := actor.InScope(alias+".region_code", "$2::text")
+	if kind == "region" {
+		in += ` AND ` + actor.InScope(alias+".region_code", "$5::text")
+	}
+	return in
+}
 
 // personList is the query of a page of a person metric's list: the
 // progress base walked by household. A metric only a form meets, or a
 // clerk's forms, is read from each household's forms (an index probe a
 // household), not from all its members; when few forms meet it, from
-// those forms alone.
-func personList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
+// those forms alone. The visited forms are read in list order from their
+// own index, and so are the approved or returned ones unless they are
+// few; kind is the group's.
+func personList(metric, onForm, where, kind string, few bool, lq list.Query, args []any) (string, []any) {
 	formOnly := metric == ProgressVisited || metric == ProgressConfirmed || metric == ProgressReturned
 	if onForm != "" {
 		where += " AND " + onForm
@@ -437,6 +491,19 @@ func personList(metric, onForm, where string, few bool, lq list.Query, args []an
 	deadline := ""
 	if metric == ProgressOverdue { // the round's deadline
 		deadline = ` JOIN survey_round r ON r.id = h.round_id`
+	}
+	if formOnly && (metric == ProgressVisited || !few) {
+		// survey_form_visited (000024) walked in order: a page reads its
+		// rows (and those it skips) and their households, not every
+		// visited form's household to sort them.
+		page, args := pageSQL(lq, visitedKey, args[1:])
+		return `SELECT m.id, k.household_id, k.id, m.name, m.id_number, k.code, k.region_code, k.head_name, k.state, 0, 0, 0
+		FROM (SELECT f.id, f.member_id, f.state, f.household_id, h.code, f.region_code, h.head_name
+		      FROM survey_form f JOIN survey_household h ON h.id = f.household_id AND h.round_id = f.round_id
+		      WHERE f.round_id = $1 AND ` + personPredicates[ProgressVisited] + ` AND ` + personPredicates[metric] + ` AND ` + formsIn("f", kind) + `
+		        AND ` + where + page + `) k
+		JOIN survey_member m ON m.id = k.member_id AND m.round_id = $1
+		ORDER BY k.region_code, k.household_id, m.id`, append([]any{customPlan}, args...)
 	}
 	if (formOnly || onForm != "") && few {
 		// The forms are sorted with their households; a form's member is
@@ -473,10 +540,9 @@ func personList(metric, onForm, where string, few bool, lq list.Query, args []an
 // households walked in order, each with its progress persons counted
 // (of a clerk's forms only, for a clerk), each person's form looked up by
 // its key (while the forms are few a plan would rather hash them all, for
-// every household). A household with a form the
-// metric needs is looked for first; when few households have one, the
-// list starts from those forms.
-func householdList(metric, onForm, where string, few bool, lq list.Query, args []any) (string, []any) {
+// every household). A list of households with a form the metric needs
+// starts from those forms.
+func householdList(metric, onForm, where, kind string, lq list.Query, args []any) (string, []any) {
 	personsOf := `(m.target OR f.id IS NOT NULL)`
 	if onForm != "" {
 		personsOf += " AND " + onForm
@@ -489,16 +555,20 @@ func householdList(metric, onForm, where string, few bool, lq list.Query, args [
 		}
 		hint += `x.state <> 'superseded' AND coalesce(x.entered_by, 0) = $5::bigint`
 	}
-	from, with := `survey_household h`, ``
-	switch {
-	case hint != "" && few:
-		with = `WITH x AS MATERIALIZED (SELECT DISTINCT x.household_id FROM survey_form x WHERE x.round_id = $1 AND ` + hint + `) `
-		from = `x JOIN survey_household h ON h.id = x.household_id AND h.round_id = $1`
-	case hint != "":
-		where += ` AND EXISTS (SELECT 1 FROM survey_form x WHERE x.household_id = h.id AND x.round_id = h.round_id AND ` + hint + `)`
+	from, key := `survey_household h`, householdListKey
+	if hint != "" {
+		// The households with a form the metric needs (a clerk's: with
+		// their forms) in list order, read by the forms' own key (000024;
+		// the visited ones from their index): a page reads about as many
+		// households as it shows, not the region's households each looked
+		// up among the forms.
+		from = `(SELECT DISTINCT x.region_code, x.household_id FROM survey_form x
+			WHERE x.round_id = $1 AND ` + hint + ` AND ` + formsIn("x", kind) + `) x
+			JOIN survey_household h ON h.id = x.household_id AND h.round_id = $1`
+		key = householdFormKey
 	}
-	page, args := pageSQL(lq, householdListKey, args[1:])
-	return with + `SELECT 0, h.id, 0, h.head_name, '', h.code, h.region_code, h.head_name, 'pending', p.persons, p.nv, p.nc
+	page, args := pageSQL(lq, key, args[1:])
+	return `SELECT 0, h.id, 0, h.head_name, '', h.code, h.region_code, h.head_name, 'pending', p.persons, p.nv, p.nc
 		FROM ` + from + `
 		CROSS JOIN LATERAL (
 			SELECT count(*) AS persons, count(*) FILTER (WHERE ` + personPredicates[ProgressVisited] + `) AS nv,

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
@@ -117,35 +118,148 @@ func householdCount(f HouseholdFilter, where string) string {
 
 // Households lists a page of the round's households in f.Region (inside
 // the actor's region and the round's), by village and id: after lq.After
-// (the last region code and id of the page before) when it is set.
+// (the last region code and id of the page before) when it is set. The
+// count and the page go to the server in one round trip.
 func (s *Store) Households(ctx context.Context, a actor.Actor, r Round, f HouseholdFilter, lq list.Query) (list.Page[Household], error) {
 	if err := s.Scope(a, r, f.Region); err != nil {
 		return list.Page[Household]{}, err
 	}
+	var p TaskPage
+	b := &pgx.Batch{}
+	queueHouseholds(b, a, r, f, lq, &p)
+	if err := readBatch(ctx, s.db, b); err != nil {
+		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
+	}
+	return list.Of(p.Items, p.Total, lq), nil
+}
+
+// TaskPage is a page of a round's task list with what the page shows
+// beside it.
+type TaskPage struct {
+	list.Page[Household]
+	Members map[int64][]Member // the households' members, by household
+	Teams   []TeamChoice       // the active teams of the list's township, when the list lies inside one the actor sees
+	Limited bool               // the actor is limited to their team's households (and so manages no team)
+}
+
+// TeamChoice is a team as a list's filter offers it.
+type TeamChoice struct {
+	ID   int64
+	Name string
+}
+
+// TaskList is Households for the task list page: the page's households
+// with their members, the township's teams and the actor's team limit,
+// all in one round trip. A clerk on a busy server waited for each of the
+// six queries the page used to make in turn.
+func (s *Store) TaskList(ctx context.Context, a actor.Actor, r Round, f HouseholdFilter, lq list.Query) (TaskPage, error) {
+	if err := s.Scope(a, r, f.Region); err != nil {
+		return TaskPage{}, err
+	}
+	p := TaskPage{Members: map[int64][]Member{}}
+	// The teams and the limit first: the list's queries are planned for
+	// their arguments, and so is what follows them.
+	b := &pgx.Batch{}
+	if len(f.Region) >= 9 && a.Sees(f.Region[:9]) {
+		b.Queue(`SELECT t.id, t.name FROM survey_team t WHERE `+actor.InScope("t.region_code", "$1")+` AND t.active
+			ORDER BY t.region_code, t.name`, f.Region[:9]).Query(func(rows pgx.Rows) error {
+			var err error
+			p.Teams, err = pgx.CollectRows(rows, pgx.RowToStructByPos[TeamChoice])
+			return err
+		})
+	}
+	if a.UserID != 0 {
+		b.Queue(limitedSQL, a.UserID).QueryRow(func(row pgx.Row) error { return row.Scan(&p.Limited) })
+	}
+	queueHouseholds(b, a, r, f, lq, &p)
+	if err := readBatch(ctx, s.db, b); err != nil {
+		return TaskPage{}, fmt.Errorf("task list: %w", err)
+	}
+	p.Query = lq
+	return p, nil
+}
+
+// queueHouseholds queues the count of f's households and the page of them
+// lq asks for (with each household's members when p.Members is set) onto
+// b, which fills p. Queries queued after them are planned for their
+// arguments (queueCustom).
+func queueHouseholds(b *pgx.Batch, a actor.Actor, r Round, f HouseholdFilter, lq list.Query, p *TaskPage) {
 	where, args := householdWhere(a, f)
 	args = append([]any{r.ID}, args...)
 	// The kept counts are few rows, summed by a cached statement; a count
 	// of a search (an ID's start, a name) is planned for what was typed.
-	var mode []any
+	count := b.Queue
 	if strings.TrimSpace(f.Query) != "" {
-		mode = []any{customPlan}
+		count = func(sql string, args ...any) *pgx.QueuedQuery { return queueCustom(b, sql, args...) }
 	}
-	var total int
-	if err := s.db.QueryRow(ctx, householdCount(f, where), append(mode, args...)...).Scan(&total); err != nil {
-		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
-	}
+	count(householdCount(f, where), args...).QueryRow(func(row pgx.Row) error { return row.Scan(&p.Total) })
 	// The page's households are found first, then only they are joined
 	// to their team and forms: a plan that sorts the region's households
 	// (or skips rows to a page) does not count every one's forms.
 	page, args := pageSQL(lq, householdKey, args)
 	q := `SELECT ` + householdCols + ` FROM (SELECT h.* FROM survey_household h WHERE ` + where + page + `) h
-		LEFT JOIN survey_team t ON t.id = h.team_id ` + householdForms + ` ORDER BY h.region_code, h.id`
-	rows, err := s.db.Query(ctx, q, append([]any{customPlan}, args...)...)
-	if err != nil {
-		return list.Page[Household]{}, fmt.Errorf("households: %w", err)
+		LEFT JOIN survey_team t ON t.id = h.team_id ` + householdForms
+	if p.Members == nil {
+		queueCustom(b, q+` ORDER BY h.region_code, h.id`, args...).Query(func(rows pgx.Rows) error {
+			var err error
+			p.Items, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Household])
+			return err
+		})
+		return
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Household])
-	return list.Of(out, total, lq), err
+	// With their members: a row per member (a household without any
+	// still has its row, with no member).
+	q = `SELECT h.*, ` + householdMemberCols + ` FROM (` + q + `) h
+		LEFT JOIN survey_member m ON m.household_id = h.id AND m.round_id = $1
+		ORDER BY h.region_code, h.id, m.relation <> '户主', m.id`
+	p.Items = []Household{}
+	queueCustom(b, q, args...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var h Household
+			var m Member
+			var id *int64
+			if err := rows.Scan(&h.ID, &h.Code, &h.Household, &h.RegionCode, &h.RegionName, &h.Address, &h.HeadName, &h.Targets,
+				&h.Persons, &h.TeamID, &h.TeamName, &h.AddedRun, &h.Visited, &h.Confirmed,
+				&id, &m.IDNumber, &m.Name, &m.Relation, &m.Target, &m.Pension, &m.Medical, &m.Flags, &m.AddedRun, &m.DroppedRun,
+				&m.Found, &m.State); err != nil {
+				return err
+			}
+			if n := len(p.Items); n == 0 || p.Items[n-1].ID != h.ID {
+				p.Items = append(p.Items, h)
+			}
+			if id != nil {
+				m.ID, m.HouseholdID, m.Code, m.RegionCode = *id, h.ID, h.Code, h.RegionCode
+				p.Members[h.ID] = append(p.Members[h.ID], m)
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// householdMemberCols are a household's member's columns over m, as
+// memberCols without the household's own (NULL for no member).
+const householdMemberCols = `m.id, coalesce(m.id_number, ''), coalesce(m.name, ''), coalesce(m.relation, ''), coalesce(m.target, false),
+	coalesce(m.pension, ''), coalesce(m.medical, ''), coalesce(m.flags, 0), coalesce(m.added_run, 0), coalesce(m.dropped_run, 0),
+	coalesce(m.found, false), coalesce((SELECT f.state FROM survey_form f WHERE f.member_id = m.id AND f.state <> 'superseded'), '')`
+
+// readBatch sends b's queries in one round trip, in a read-only
+// transaction. After an error the server skips the rest, COMMIT too, and
+// the pool drops the connection left in the failed transaction.
+func readBatch(ctx context.Context, db *pgxpool.Pool, b *pgx.Batch) error {
+	all := &pgx.Batch{}
+	all.Queue(`begin read only`)
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	all.Queue(`commit`)
+	return db.SendBatch(ctx, all).Close()
+}
+
+// queueCustom queues a list query that must be planned for the arguments
+// it runs with (see customPlan), for readBatch: a batch runs cached
+// statements, whose generic plan may read a whole county to list a
+// village. Queries queued after it are planned so too.
+func queueCustom(b *pgx.Batch, sql string, args ...any) *pgx.QueuedQuery {
+	b.Queue(`set local plan_cache_mode = force_custom_plan`)
+	return b.Queue(sql, args...)
 }
 
 // FindTask returns the household of a task code in a round visible to the
@@ -232,24 +346,6 @@ func (s *Store) Members(ctx context.Context, a actor.Actor, r Round, region stri
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
 	return list.Of(out, total, lq), err
-}
-
-// HouseholdMembers returns the members of some households of a round, by
-// household and member, for lists that show each household's people. The
-// households are named twice so a page's 50 are read by their key, not
-// hashed out of a county's 100,000.
-func (s *Store) HouseholdMembers(ctx context.Context, r Round, ids []int64) (map[int64][]Member, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+memberCols+` FROM survey_member m JOIN survey_household h ON h.id = m.household_id
-		WHERE m.round_id = $1 AND m.household_id = ANY($2) AND h.round_id = $1 AND h.id = ANY($2) ORDER BY m.household_id, m.relation <> '户主', m.id`, r.ID, ids)
-	if err != nil {
-		return nil, fmt.Errorf("household members: %w", err)
-	}
-	ms, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
-	out := map[int64][]Member{}
-	for _, m := range ms {
-		out[m.HouseholdID] = append(out[m.HouseholdID], m)
-	}
-	return out, err
 }
 
 // TaskHeader is the header of the task list export.
