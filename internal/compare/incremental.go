@@ -11,18 +11,21 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/registry"
 )
 
 // An incremental run gives the result a full run would give, reading only
 // what changed since the region's last done run (its base):
 //
-//   - Batches: a batch that superseded one of the base's is compared with
+//   - Batches: a batch that superseded one of the base's is matched with
 //     it record by record (the digest of each record's typed columns, all
 //     a run reads of it, or of its cells for batches imported before there
 //     were digests; the same header and column mapping): records in both,
 //     in the same relative order, are the same records under new line
-//     numbers; the others are added or removed.
+//     numbers; the others are added or removed (see batchdiff). The import
+//     of the newer batch recorded that match (batch_change), which is read;
+//     batches imported before it are matched here.
 //     A withdrawn batch removes all its records, a batch new to the region
 //     adds all its own.
 //   - Touched persons are the IDs of added and removed records, the persons
@@ -36,7 +39,8 @@ import (
 //     read; their result, region and records are the base's.
 //   - Records read: every record of a touched ID, every record the base had
 //     to explain (run_link: damaged IDs, names that disagree), every record
-//     a reviewer decided and every record with an ID ending in 000. All of
+//     a reviewer decided and every record with an ID ending in 000, found
+//     through each batch's index on the records' keys (see scanTouched). All of
 //     them are linked again as in a full run; reviewers' decisions since
 //     the base take effect there.
 //   - When a record now goes to another person than in the base, or a ghost
@@ -77,11 +81,16 @@ type incremental struct {
 	refLine  []int32
 	links    map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
 	lines    map[int64][]int32    // current batch → lines to read besides touched IDs
+	keys     map[int64][]int64    // current batch → the keys (see batchdiff.Key) of those lines' records, where known (see scanTouched)
+	newBatch map[int64]bool       // the current batches new to the region since the base
+	byLine   map[int64][]int32    // current batch → the lines among them whose ID is not known: found by line
 	touched  map[uint64]bool
 	read     map[uint64]bool       // the touched IDs whose records are in cache
 	cache    map[int64][]cachedRow // the records read so far, by batch, in line order
-	ghostOf  []int32               // by base person: its index in the run's state, -1 when touched
-	baseOf   []int32               // by index in the run's state: the ghost's base person (ghosts come first)
+	fetched  int                   // rows read from the batches, and kept, in this round (for the step times)
+	kept     int
+	ghostOf  []int32 // by base person: its index in the run's state, -1 when touched
+	baseOf   []int32 // by index in the run's state: the ghost's base person (ghosts come first)
 }
 
 // basePerson is a person of the base run.
@@ -130,7 +139,8 @@ func (r *run) incrementalSteps() []step {
 // planIncremental finds the base, what changed since and the persons it
 // touches.
 func (r *run) planIncremental(ctx context.Context) error {
-	inc := &incremental{links: map[recordKey]string{}, lines: map[int64][]int32{}, touched: map[uint64]bool{}}
+	inc := &incremental{links: map[recordKey]string{}, lines: map[int64][]int32{}, touched: map[uint64]bool{},
+		keys: map[int64][]int64{}, newBatch: map[int64]bool{}, byLine: map[int64][]int32{}}
 	var baseBatches []int64
 	var mark *int64
 	var region string
@@ -168,7 +178,7 @@ func (r *run) planIncremental(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.parts = append(r.parts, StepTime{"· 读取上次结果（同时）", baseTook}, StepTime{"· 比较批次（同时）", diffTook})
+	r.parts = append(r.parts, StepTime{"· 读取上次结果（同时）", baseTook}, StepTime{fmt.Sprintf("· 比较批次（同时；%d/%d 对用导入时记下的变化）", ch.recorded, len(ch.pairs)), diffTook})
 	t = time.Now()
 	if err := inc.remap(ch); err != nil {
 		return err
@@ -274,24 +284,17 @@ func appendInt4Array(out []int32, b []byte) []int32 {
 
 // changes are the batch changes since the base.
 type changes struct {
-	pairs     map[int64]*pair // by the old batch
-	withdrawn []int64         // the base's batches gone without a successor in this run
-	added     []int64         // this run's batches new without a predecessor
-}
-
-// pair is a base batch and the batch that superseded it, compared.
-type pair struct {
-	old, new int64
-	lineMap  []int32  // old line → new line, -1 for a removed record
-	removed  []int32  // old lines
-	addedNew []int32  // new lines
-	ids      []uint64 // the valid IDs of the removed and added records
+	pairs     map[int64]*batchdiff.Diff // by the old batch
+	withdrawn []int64                   // the base's batches gone without a successor in this run
+	added     []int64                   // this run's batches new without a predecessor
+	recorded  int                       // pairs whose change the import recorded (the others were compared here)
 }
 
 // batchChanges pairs the base's batches with this run's: the same, one
-// superseding the other, withdrawn or added.
+// superseding the other, withdrawn or added. A pair's change is the one
+// its import recorded, else the two batches are compared here.
 func (r *run) batchChanges(ctx context.Context, baseBatches []int64) (*changes, error) {
-	ch := &changes{pairs: map[int64]*pair{}}
+	ch := &changes{pairs: map[int64]*batchdiff.Diff{}}
 	current := map[int64]bool{}
 	for _, b := range r.batches {
 		current[b.ID] = true
@@ -313,7 +316,7 @@ func (r *run) batchChanges(ctx context.Context, baseBatches []int64) (*changes, 
 			ch.withdrawn = append(ch.withdrawn, old)
 			continue
 		}
-		same, err := sameLayout(ctx, r.tx, old, n)
+		same, err := batchdiff.SameLayout(ctx, r.tx, old, n)
 		if err != nil {
 			return nil, err
 		}
@@ -322,8 +325,13 @@ func (r *run) batchChanges(ctx context.Context, baseBatches []int64) (*changes, 
 			continue
 		}
 		paired[n] = true
-		p, err := diffBatches(ctx, r.tx, old, n)
+		p, ok, err := batchdiff.Load(ctx, r.tx, old, n)
 		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ch.recorded++
+		} else if p, err = diffBatches(ctx, r.tx, old, n); err != nil {
 			return nil, err
 		}
 		ch.pairs[old] = p
@@ -373,204 +381,53 @@ func (r *run) sameSlot(old, n int64, inBase map[int64]bool) bool {
 	return true
 }
 
-// sameLayout tells whether two batches read their files the same way, so
-// that equal cells make equal records.
-func sameLayout(ctx context.Context, tx pgx.Tx, a, b int64) (bool, error) {
-	var same bool
-	err := tx.QueryRow(ctx, `SELECT x.kind = y.kind AND x.region_code = y.region_code AND x.header = y.header AND x.mapping = y.mapping
-		FROM import_batch x, import_batch y WHERE x.id = $1 AND y.id = $2`, a, b).Scan(&same)
+// readRawHashes reads a batch's lines with a hash of their cells and
+// their valid IDs: what batches imported before there were digests are
+// compared by.
+func readRawHashes(ctx context.Context, tx pgx.Tx, batch int64) ([]batchdiff.Row, error) {
+	rows, err := tx.Query(ctx, `SELECT line, hashtextextended(raw, 0), id_norm FROM source_record WHERE batch_id = $1`,
+		pgx.QueryResultFormats{pgx.BinaryFormatCode}, batch)
 	if err != nil {
-		return false, fmt.Errorf("batch layout: %w", err)
-	}
-	return same, nil
-}
-
-// lineHash is a record's line, a hash of its cells and its valid ID (0
-// for none).
-type lineHash struct {
-	Line int32
-	Hash int64
-	ID   uint64
-}
-
-// readHashes reads a batch's lines and the digests of their typed
-// columns (row_hash, all a run reads of a record), or with raw a hash of
-// their cells; null says a row has no digest (imported before there was
-// one).
-func readHashes(ctx context.Context, tx pgx.Tx, batch int64, raw bool) (out []lineHash, null bool, err error) {
-	// The IDs ride along: those of the records removed or added are
-	// touched, and a second read of the lines to find them cost as much as
-	// the first.
-	q := `SELECT line, row_hash, id_norm FROM source_record WHERE batch_id = $1`
-	if raw {
-		q = `SELECT line, hashtextextended(raw, 0), id_norm FROM source_record WHERE batch_id = $1`
-	}
-	rows, err := tx.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode}, batch)
-	if err != nil {
-		return nil, false, fmt.Errorf("read batch %d: %w", batch, err)
+		return nil, fmt.Errorf("read batch %d: %w", batch, err)
 	}
 	defer rows.Close()
-	sorted := true
+	var out []batchdiff.Row
 	for rows.Next() {
 		v := rows.RawValues()
-		if v[1] == nil {
-			null = true
-			continue
-		}
-		h := lineHash{Line: int32(binary.BigEndian.Uint32(v[0])), Hash: int64(binary.BigEndian.Uint64(v[1]))}
+		h := batchdiff.Row{Line: int32(binary.BigEndian.Uint32(v[0])), Hash: int64(binary.BigEndian.Uint64(v[1]))}
 		h.ID, _ = packBytes(v[2])
-		sorted = sorted && (len(out) == 0 || out[len(out)-1].Line <= h.Line)
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("read batch %d: %w", batch, err)
+		return nil, fmt.Errorf("read batch %d: %w", batch, err)
 	}
-	if !sorted {
-		slices.SortFunc(out, func(a, b lineHash) int { return int(a.Line - b.Line) })
+	if !batchdiff.Ordered(out) {
+		return nil, fallBack("批次 %d 有重复的行号", batch)
 	}
-	for i := 1; i < len(out); i++ {
-		if out[i].Line == out[i-1].Line || out[i].Line < 0 {
-			// A record is known by its batch and line: a malformed sheet
-			// whose lines repeat cannot be matched line by line.
-			return nil, false, fallBack("批次 %d 有重复的行号", batch)
-		}
-	}
-	return out, null, nil
+	return out, nil
 }
 
-// batchHashes reads two batches' digests: their row_hash, which the
-// importer wrote, or when either lacks one a hash of the cells of both
-// (the same record under either hash alike).
-func batchHashes(ctx context.Context, tx pgx.Tx, old, n int64) (o, nw []lineHash, err error) {
-	o, nullO, err := readHashes(ctx, tx, old, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	nw, nullN, err := readHashes(ctx, tx, n, false)
-	if err != nil || !nullO && !nullN {
-		return o, nw, err
-	}
-	if o, _, err = readHashes(ctx, tx, old, true); err != nil {
-		return nil, nil, err
-	}
-	nw, _, err = readHashes(ctx, tx, n, true)
-	return o, nw, err
-}
-
-// diffBatches matches the records of batch n with those of old, the batch
-// it superseded: equal digests, and kept in the same relative order (a
-// longest increasing run of old lines; records that moved against the
-// others count as removed and added, since order decides identities).
-func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*pair, error) {
-	o, nw, err := batchHashes(ctx, tx, old, n)
+// diffBatches compares batch n with old, the batch it superseded, when
+// its import recorded no change (see batchdiff): by their digests
+// (row_hash), or when either lacks one by a hash of the cells of both.
+func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*batchdiff.Diff, error) {
+	o, okO, err := batchdiff.ReadRows(ctx, tx, old)
 	if err != nil {
 		return nil, err
 	}
-	p := &pair{old: old, new: n}
-	maxLine := int32(0)
-	if len(o) > 0 {
-		maxLine = o[len(o)-1].Line
+	nw, okN, err := batchdiff.ReadRows(ctx, tx, n)
+	if err != nil {
+		return nil, err
 	}
-	p.lineMap = make([]int32, maxLine+1)
-	for i := range p.lineMap {
-		p.lineMap[i] = -1
-	}
-	// Equal hashes pair up in line order on both sides.
-	byHash := func(s []lineHash) []lineHash {
-		c := slices.Clone(s)
-		slices.SortStableFunc(c, func(a, b lineHash) int {
-			switch {
-			case a.Hash < b.Hash:
-				return -1
-			case a.Hash > b.Hash:
-				return 1
-			}
-			return 0
-		})
-		return c
-	}
-	oh, nh := byHash(o), byHash(nw)
-	// new line → old line, -1 for none (lines are dense: a slice, not a map)
-	maxNew := int32(0)
-	if len(nw) > 0 {
-		maxNew = nw[len(nw)-1].Line
-	}
-	match := make([]int32, maxNew+1)
-	for i := range match {
-		match[i] = -1
-	}
-	for i, j := 0, 0; i < len(oh) && j < len(nh); {
-		switch {
-		case oh[i].Hash < nh[j].Hash:
-			i++
-		case oh[i].Hash > nh[j].Hash:
-			j++
-		default:
-			match[nh[j].Line] = oh[i].Line
-			i, j = i+1, j+1
+	if !okO || !okN {
+		if o, err = readRawHashes(ctx, tx, old); err != nil {
+			return nil, err
+		}
+		if nw, err = readRawHashes(ctx, tx, n); err != nil {
+			return nil, err
 		}
 	}
-	// The matched old lines in new-line order; keep a longest increasing run.
-	var newLines, oldLines []int32
-	for _, r := range nw {
-		if ol := match[r.Line]; ol >= 0 {
-			newLines, oldLines = append(newLines, r.Line), append(oldLines, ol)
-		}
-	}
-	keep := longestIncreasing(oldLines)
-	for _, k := range keep {
-		p.lineMap[oldLines[k]] = newLines[k]
-	}
-	kept := make([]bool, maxNew+1)
-	for _, k := range keep {
-		kept[newLines[k]] = true
-	}
-	for _, r := range nw {
-		if !kept[r.Line] {
-			p.addedNew = append(p.addedNew, r.Line)
-			if r.ID != 0 {
-				p.ids = append(p.ids, r.ID)
-			}
-		}
-	}
-	for _, r := range o {
-		if p.lineMap[r.Line] < 0 {
-			p.removed = append(p.removed, r.Line)
-			if r.ID != 0 {
-				p.ids = append(p.ids, r.ID)
-			}
-		}
-	}
-	return p, nil
-}
-
-// longestIncreasing returns the indexes of a longest strictly increasing
-// subsequence of v (patience sorting).
-func longestIncreasing(v []int32) []int {
-	tails := []int{} // index into v of the smallest tail of each length
-	prev := make([]int, len(v))
-	for i, x := range v {
-		k, _ := slices.BinarySearchFunc(tails, x, func(t int, x int32) int { return int(v[t] - x) })
-		if k > 0 {
-			prev[i] = tails[k-1]
-		} else {
-			prev[i] = -1
-		}
-		if k == len(tails) {
-			tails = append(tails, i)
-		} else {
-			tails[k] = i
-		}
-	}
-	out := make([]int, len(tails))
-	for k, i := len(tails)-1, -1; k >= 0; k-- {
-		if k == len(tails)-1 {
-			i = tails[k]
-		}
-		out[k] = i
-		i = prev[i]
-	}
-	return out
+	return batchdiff.Compute(old, n, o, nw), nil
 }
 
 // remap moves the base persons' records to this run's batches and lines,
@@ -592,11 +449,11 @@ func (inc *incremental) remap(ch *changes) error {
 			if !ok {
 				continue
 			}
-			if int(line) >= len(pr.lineMap) || pr.lineMap[line] < 0 {
+			if int(line) >= len(pr.LineMap) || pr.LineMap[line] < 0 {
 				inc.touch(p.id)
 				continue
 			}
-			inc.refBatch[j], inc.refLine[j] = pr.new, pr.lineMap[line]
+			inc.refBatch[j], inc.refLine[j] = pr.New, pr.LineMap[line]
 		}
 		if endsIn000(p.id) {
 			inc.touch(p.id)
@@ -638,14 +495,19 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 			continue
 		}
 		if pr, ok := ch.pairs[k.batch]; ok {
-			if int(k.line) >= len(pr.lineMap) || pr.lineMap[k.line] < 0 {
+			if int(k.line) >= len(pr.LineMap) || pr.LineMap[k.line] < 0 {
 				inc.touchText(id)
 				continue
 			}
-			k = recordKey{pr.new, pr.lineMap[k.line]}
+			k = recordKey{pr.New, pr.LineMap[k.line]}
 		}
 		inc.links[k] = id
 		inc.lines[k.batch] = append(inc.lines[k.batch], k.line)
+		if v, ok := pack(own); ok {
+			inc.keys[k.batch] = append(inc.keys[k.batch], int64(v))
+		} else if own != "" {
+			inc.byLine[k.batch] = append(inc.byLine[k.batch], k.line)
+		}
 	}
 	return rows.Err()
 }
@@ -670,12 +532,14 @@ func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) e
 		return rows.Err()
 	}
 	for _, p := range ch.pairs {
-		for _, id := range p.ids {
+		for _, id := range p.IDs {
 			inc.touch(id)
+			inc.keys[p.New] = append(inc.keys[p.New], int64(id))
 		}
-		inc.lines[p.new] = append(inc.lines[p.new], p.addedNew...)
+		inc.lines[p.New] = append(inc.lines[p.New], p.Added...)
 	}
 	for _, b := range ch.added {
+		inc.newBatch[b] = true
 		if err := ids(`SELECT DISTINCT id_norm FROM source_record WHERE batch_id = $1 AND id_norm IS NOT NULL`, b); err != nil {
 			return err
 		}
@@ -700,6 +564,7 @@ func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) e
 			return err
 		}
 		inc.lines[k.batch] = append(inc.lines[k.batch], k.line)
+		inc.byLine[k.batch] = append(inc.byLine[k.batch], k.line)
 	}
 	return rows.Err()
 }
@@ -718,7 +583,8 @@ func (r *run) linkTouched(ctx context.Context) error {
 		if err := r.readTouched(ctx); err != nil {
 			return err
 		}
-		t = r.lap(fmt.Sprintf("第 %d 轮 读取记录", round), t)
+		t = r.lap(fmt.Sprintf("第 %d 轮 读取记录（取回 %d 条，留下 %d 条）", round, inc.fetched, inc.kept), t)
+		inc.fetched, inc.kept = 0, 0
 		r.state = newState(r.req.Region, r.batches, decisions)
 		inc.addGhosts(r.state)
 		inc.replay(r.state)

@@ -26,6 +26,7 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/pgcopy"
 	"github.com/canbao/canbao/internal/sheet"
@@ -63,13 +64,13 @@ type Result struct {
 // Steps is where an import's time went, for the benchmarks and the
 // batch's log line.
 type Steps struct {
-	Hash, Check, Copy, Attach, Finish time.Duration // hashing the file; duplicate check; reading+COPY; indexing and attaching; counts, supersede, audit, commit
+	Hash, Check, Copy, Attach, Change, Finish time.Duration // hashing the file; duplicate check; reading+COPY; indexing and attaching; issues, counts, supersede and matching with the superseded batch; audit, commit
 }
 
 // String lists the steps in seconds.
 func (s Steps) String() string {
-	return fmt.Sprintf("hash %.2fs, duplicate check %.2fs, read+convert+COPY %.2fs, index+attach %.2fs, finish+commit %.2fs",
-		s.Hash.Seconds(), s.Check.Seconds(), s.Copy.Seconds(), s.Attach.Seconds(), s.Finish.Seconds())
+	return fmt.Sprintf("hash %.2fs, duplicate check %.2fs, read+convert+COPY %.2fs, index+attach %.2fs, supersede+match %.2fs, finish+commit %.2fs",
+		s.Hash.Seconds(), s.Check.Seconds(), s.Copy.Seconds(), s.Attach.Seconds(), s.Change.Seconds(), s.Finish.Seconds())
 }
 
 // Progress is updated while an import runs; safe to read from other goroutines.
@@ -345,6 +346,8 @@ func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h hea
 	if err := createPartition(ctx, tx, part, id); err != nil {
 		return Result{}, err
 	}
+	pre := im.readPredecessor(ctx, req)
+	defer pre.stop()
 	src := &rowSource{rows: rows, conv: conv, prog: prog, pending: h.pending, pendLine: h.pendLine}
 	n, err := copyRows(ctx, tx, part, src)
 	if err != nil {
@@ -373,6 +376,11 @@ func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h hea
 	if res.Superseded, err = finishBatch(ctx, tx, req, res); err != nil {
 		return Result{}, err
 	}
+	if err := recordChange(ctx, tx, pre, res.Superseded, id, conv.rows); err != nil {
+		return Result{}, err
+	}
+	conv.rows = nil
+	steps.Change, t = time.Since(t), time.Now()
 	e := audit.For(a, audit.ImportCreate, "batch:"+strconv.FormatInt(id, 10))
 	e.Detail = fmt.Sprintf("%s %s %s 读取%d 接收%d 拒绝%d", req.Kind, req.Region, req.FileName, res.Read, res.Accepted, res.Rejected)
 	if err := audit.Record(ctx, tx, e); err != nil {
@@ -465,6 +473,9 @@ func createPartition(ctx context.Context, tx pgx.Tx, part pgx.Identifier, id int
 func attachPartition(ctx context.Context, tx pgx.Tx, part pgx.Identifier, id int64) error {
 	stmts := []string{
 		fmt.Sprintf(`CREATE INDEX ON %s USING brin (batch_id, line) WITH (pages_per_range = 16)`, part.Sanitize()),
+		// An incremental comparison finds the records of the few persons
+		// touched since its base by this index (see batchdiff.Key).
+		fmt.Sprintf(`CREATE INDEX %s ON %s (id_key)`, pgx.Identifier{batchdiff.KeyIndex(id)}.Sanitize(), part.Sanitize()),
 		fmt.Sprintf(`ALTER TABLE source_record ATTACH PARTITION %s FOR VALUES IN (%d)`, part.Sanitize(), id),
 	}
 	for _, q := range stmts {

@@ -5,6 +5,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/pgcopy"
 	"github.com/canbao/canbao/internal/region"
@@ -15,7 +16,7 @@ import (
 var copyColumns = []string{
 	"batch_id", "line", "id_norm", "id_damage", "name", "sex", "birth", "household", "relation",
 	"region_code", "hukou_region", "pop_status", "scheme", "enroll_status", "pay_status",
-	"enroll_date", "death_date", "row_hash", "raw",
+	"enroll_date", "death_date", "row_hash", "id_key", "raw",
 }
 
 // Issue is a rejected row, or a warning on an accepted one.
@@ -41,6 +42,7 @@ type converter struct {
 	issues   *issueLog
 	rejected int
 	marked   int
+	rows     []batchdiff.Row // every accepted record's line, digest and ID, to match with the batch it supersedes
 }
 
 func newConverter(kind source.Kind, batchID int64, batchRegion string, header []string, m source.Mapping, issues *issueLog) *converter {
@@ -165,8 +167,16 @@ func (c *converter) convert(line int, vals []string, e *pgcopy.Encoder) bool {
 	e.Int16(r.pay)
 	e.Date(r.enrollDate)
 	e.Date(r.death)
-	e.Int64(int64(r.hash()))
+	h := int64(r.hash())
+	e.Int64(h)
+	if key, ok := batchdiff.Key(r.id, r.damage); ok {
+		e.Int64(key)
+	} else {
+		e.Null()
+	}
 	e.Joined(vals, rawSep)
+	packed, _ := batchdiff.Pack([]byte(r.id))
+	c.rows = append(c.rows, batchdiff.Row{Line: int32(line), Hash: h, ID: packed})
 	if c.issues.Len() > before {
 		c.marked++
 	}
