@@ -2,6 +2,7 @@ package compare_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -37,7 +38,7 @@ func benchIncremental(b *testing.B, db *pgxpool.Pool, gen demo.Result) {
 	}
 	incD := time.Since(t)
 	for _, st := range inc.Steps {
-		b.Logf("  incremental %s %v", st.Step, st.Duration)
+		fmt.Printf("  incremental %s %v\n", st.Step, st.Duration)
 	}
 	if !inc.Incremental {
 		b.Fatalf("the incremental run ran in full: %s", inc.Note)
@@ -53,12 +54,12 @@ func benchIncremental(b *testing.B, db *pgxpool.Pool, gen demo.Result) {
 	}
 	fullD := time.Since(t)
 	for _, st := range full.Steps {
-		b.Logf("  full %s %v", st.Step, st.Duration)
+		fmt.Printf("  full %s %v\n", st.Step, st.Duration)
 	}
 	if _, err := db.Exec(ctx, `UPDATE comparison_run SET status = 'done' WHERE id = $1`, inc.RunID); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d hukou rows changed; incremental %v (%s, %d of %d records read), full %v (%d records): %.0f%%",
+	fmt.Printf("%d hukou rows changed; incremental %v (%s, %d of %d records read), full %v (%d records): %.0f%%\n",
 		changed, incD, inc.Note, inc.Read, inc.Records, fullD, full.Records, 100*incD.Seconds()/fullD.Seconds())
 	b.ReportMetric(incD.Seconds(), "incremental-s")
 	b.ReportMetric(fullD.Seconds(), "full-after-change-s")
@@ -90,7 +91,7 @@ func benchIncremental(b *testing.B, db *pgxpool.Pool, gen demo.Result) {
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	if len(times) > 0 {
 		p50, p95 := times[len(times)/2], times[len(times)*95/100]
-		b.Logf("person as of a day: %d reads, p50 %v, p95 %v, max %v", len(times), p50, p95, times[len(times)-1])
+		fmt.Printf("person as of a day: %d reads, p50 %v, p95 %v, max %v\n", len(times), p50, p95, times[len(times)-1])
 		b.ReportMetric(float64(p95.Microseconds())/1000, "asof-p95-ms")
 	}
 }
@@ -160,6 +161,6 @@ func changeHukou(b *testing.B, db *pgxpool.Pool, gen demo.Result, every int) int
 	if _, err := imports.New(db).Import(context.Background(), fixture.Actor, req, nil); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("newer 户籍人口 extract imported in %v", time.Since(start))
+	fmt.Printf("newer 户籍人口 extract imported in %v\n", time.Since(start))
 	return n
 }

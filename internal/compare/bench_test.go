@@ -2,6 +2,7 @@ package compare_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -34,7 +35,7 @@ func BenchmarkComparisonCity(b *testing.B) {
 		FROM source_record s JOIN import_batch b ON b.id = s.batch_id`).Scan(&hukouRows, &enrollRows); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("generated and imported %d persons (%d 户籍 rows, %d 参保 rows, %d rows in all) in %v",
+	fmt.Printf("generated and imported %d persons (%d 户籍 rows, %d 参保 rows, %d rows in all) in %v\n",
 		gen.Persons, hukouRows, enrollRows, gen.Records, time.Since(start))
 	b.ResetTimer()
 	var full, base time.Duration
@@ -47,9 +48,9 @@ func BenchmarkComparisonCity(b *testing.B) {
 		}
 		full = time.Since(t)
 		for _, st := range res.Steps {
-			b.Logf("  %s %v", st.Step, st.Duration)
+			fmt.Printf("  %s %v\n", st.Step, st.Duration)
 		}
-		b.Logf("full comparison %v (%d records, %d persons); baseline %v; ratio %.1f×",
+		fmt.Printf("full comparison %v (%d records, %d persons); baseline %v; ratio %.1f×\n",
 			full, res.Records, res.Persons, base, full.Seconds()/base.Seconds())
 	}
 	b.ReportMetric(full.Seconds(), "run-s")
