@@ -1,0 +1,1 @@
+CREATE INDEX survey_form_entered ON survey_form (round_id, entered_by) WHERE state <> 'superseded';
