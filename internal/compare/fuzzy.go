@@ -76,8 +76,9 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 	}
 	cands := make([][]string, len(todo))
 	sameName := map[string][]string{}
+	memo := r.candidateMemo(known)
 	for i, p := range todo {
-		cands[i] = known.candidates(p)
+		cands[i] = memo.candidates(known, p)
 		if p.name != "" && (p.damage == "ok" || len(cands[i]) == 0) {
 			sameName[p.name] = nil
 		}
@@ -110,6 +111,48 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// candMemo keeps the candidates found by ID for each pending record
+// while the known IDs stay the same: an incremental run's later rounds
+// add the records of a few ghosts, persons known already, and would
+// otherwise look every damaged ID's neighbours up again.
+type candMemo struct {
+	known knownIDs
+	found map[candKey][]string
+}
+
+type candKey struct {
+	rec        recordKey
+	id, damage string
+}
+
+// candidateMemo returns the memo for known: an incremental run's, emptied
+// when the known IDs differ from its last round's; none for a full run.
+func (r *run) candidateMemo(known knownIDs) *candMemo {
+	if r.inc == nil {
+		return nil
+	}
+	m := &r.inc.cands
+	if m.found == nil || !slices.Equal(m.known, known) {
+		m.known, m.found = known, map[candKey][]string{}
+	}
+	return m
+}
+
+// candidates are known.candidates(p), remembered; a nil memo remembers
+// nothing. The caller may append to what it returns.
+func (m *candMemo) candidates(known knownIDs, p *pending) []string {
+	if m == nil {
+		return known.candidates(p)
+	}
+	k := candKey{recordKey{p.batchID, p.line}, p.id, p.damage}
+	c, ok := m.found[k]
+	if !ok {
+		c = known.candidates(p)
+		m.found[k] = c
+	}
+	return slices.Clip(c)
 }
 
 // sameBirthAndName finds the one person whose ID shares the record's
@@ -236,15 +279,35 @@ func (s *state) personsNamed(want map[string][]string) {
 }
 
 // known lists every identity's packed ID in order, but for merged ones.
+// The first s.sorted persons are in order already (an incremental run's
+// million ghosts): only the others are sorted, then merged with them.
 func (s *state) known() knownIDs {
 	k := make(knownIDs, 0, len(s.persons))
-	for i := range s.persons {
-		if !s.persons[i].merged {
-			k = append(k, s.persons[i].id)
+	add := func(ps []person) {
+		for i := range ps {
+			if !ps[i].merged {
+				k = append(k, ps[i].id)
+			}
 		}
 	}
-	slices.Sort(k)
-	return k
+	sorted := min(s.sorted, len(s.persons))
+	add(s.persons[:sorted])
+	n := len(k)
+	add(s.persons[sorted:])
+	slices.Sort(k[n:])
+	if n == 0 || n == len(k) || k[n-1] < k[n] {
+		return k
+	}
+	out := make(knownIDs, 0, len(k))
+	a, b := k[:n], k[n:]
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // nameScore ranks a candidate; a record without a name neither helps nor
