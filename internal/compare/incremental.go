@@ -89,8 +89,8 @@ type incremental struct {
 	cache    map[int64][]cachedRow // the records read so far, by batch, in line order
 	fetched  int                   // rows read from the batches, and kept, in this round (for the step times)
 	kept     int
-	ghostOf  []int32 // by base person: its index in the run's state, -1 when touched
-	baseOf   []int32 // by index in the run's state: the ghost's base person (ghosts come first)
+	ghostOf  []int32  // by base person: its index in the run's state, -1 when touched
+	baseOf   []int32  // by index in the run's state: the ghost's base person (ghosts come first)
 	pristine []person // the state's ghosts as addGhosts added them (see resetGhosts)
 	arenaLen int      // the state's arena after them
 	cands    candMemo // the candidates found in the last round (see fuzzyLinks)
