@@ -588,9 +588,6 @@ func (r *run) linkTouched(ctx context.Context) error {
 		}
 		t = r.lap(fmt.Sprintf("第 %d 轮 读取记录（取回 %d 条，留下 %d 条）", round, inc.fetched, inc.kept), t)
 		inc.fetched, inc.kept = 0, 0
-		if round > 1 {
-			println("DEBUG round", round, len(inc.touched))
-		}
 		r.state = inc.stateFor(r, decisions)
 		inc.replay(r.state)
 		t = r.lap(fmt.Sprintf("第 %d 轮 加入人员和记录", round), t)
@@ -753,24 +750,23 @@ func (r *run) classifyIncremental(ctx context.Context) error {
 		pi int32
 		k  int32 // position in classify's order, -1 for a ghost it did not meet
 	}
+	// Both are in ID order (classify's, and the ghosts' as the base's
+	// persons): merged, not sorted.
 	all := make([]entry, 0, len(r.order)+len(inc.persons))
-	for k, pi := range r.order {
-		all = append(all, entry{s.persons[pi].id, pi, int32(k)})
-	}
+	k := 0
 	for _, pi := range inc.ghostOf {
-		if pi >= 0 && r.pos[pi] < 0 {
-			all = append(all, entry{s.persons[pi].id, pi, -1})
+		if pi < 0 || r.pos[pi] >= 0 {
+			continue
 		}
+		id := s.persons[pi].id
+		for ; k < len(r.order) && s.persons[r.order[k]].id < id; k++ {
+			all = append(all, entry{s.persons[r.order[k]].id, r.order[k], int32(k)})
+		}
+		all = append(all, entry{id, pi, -1})
 	}
-	slices.SortFunc(all, func(a, b entry) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
+	for ; k < len(r.order); k++ {
+		all = append(all, entry{s.persons[r.order[k]].id, r.order[k], int32(k)})
+	}
 	order := make([]int32, len(all))
 	results := make([]outcome, len(all))
 	regions := make([]uint32, len(all))
@@ -806,6 +802,9 @@ func (r *run) compareIncremental(ctx context.Context) error {
 	}
 	for i := range inc.persons {
 		b := &inc.persons[i]
+		if pi := inc.ghostOf[i]; pi >= 0 && r.pos[pi] >= 0 {
+			continue // a ghost: there still (found without the index, a million times)
+		}
 		if pi, ok := s.index[b.id]; ok && r.pos[pi] >= 0 && s.persons[pi].id == b.id {
 			continue
 		}
