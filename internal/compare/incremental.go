@@ -46,7 +46,10 @@ import (
 //   - When a record now goes to another person than in the base, or a ghost
 //     takes a link or a merge, that person is touched too, their records
 //     (the base's) are fetched by line and all records are linked again,
-//     until nothing more changes (see readTouched).
+//     until nothing more changes (see readTouched). A later round starts
+//     from the ghosts the first one added (see resetGhosts) and looks up
+//     no damaged ID's candidates again while the known IDs stay the same
+//     (see candMemo).
 //
 // An incremental run runs in full instead when there is no base, the as-of
 // date differs from the base's, or more than maxTouchedShare of the base's
