@@ -2,6 +2,8 @@ package compare
 
 import (
 	"context"
+	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"sort"
 
@@ -78,6 +80,9 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 	sameName := map[string][]string{}
 	memo := r.candidateMemo(known)
 	for i, p := range todo {
+		if memo.decidedBefore(p) {
+			continue
+		}
 		cands[i] = memo.candidates(known, p)
 		if p.name != "" && (p.damage == "ok" || len(cands[i]) == 0) {
 			sameName[p.name] = nil
@@ -85,6 +90,9 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 	}
 	s.personsNamed(sameName)
 	for i, p := range todo {
+		if memo.decideAgain(s, p) {
+			continue
+		}
 		switch {
 		case p.damage == "ok":
 			// Another person of the record's name born on the ID's birth
@@ -106,6 +114,7 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 			cands[i] = sameName[p.name]
 		}
 		s.decide(p, cands[i])
+		memo.remember(p)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -113,13 +122,18 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 	return nil
 }
 
-// candMemo keeps the candidates found by ID for each pending record
-// while the known IDs stay the same: an incremental run's later rounds
-// add the records of a few ghosts, persons known already, and would
-// otherwise look every damaged ID's neighbours up again.
+// candMemo keeps, for an incremental run's later rounds, what the last
+// round found for each pending record: its candidates by ID while the
+// known IDs stay the same, and its decision while every person's ID and
+// name (and where a merged ID leads) stay the same too. A later round adds
+// the records of a few ghosts, persons known already, and would otherwise
+// look every damaged ID's neighbours and every blank ID's namesakes up and
+// score them again.
 type candMemo struct {
-	known knownIDs
-	found map[candKey][]string
+	known   knownIDs
+	names   [2]uint64 // see nameWorld
+	found   map[candKey][]string
+	decided map[candKey]decided
 }
 
 type candKey struct {
@@ -127,15 +141,28 @@ type candKey struct {
 	id, damage string
 }
 
-// candidateMemo returns the memo for known: an incremental run's, emptied
-// when the known IDs differ from its last round's; none for a full run.
+// decided is what decide made of a record.
+type decided struct {
+	method, reason string
+	candidates     []candidate
+	linked         string
+	nameDiff       bool
+}
+
+func keyOf(p *pending) candKey { return candKey{recordKey{p.batchID, p.line}, p.id, p.damage} }
+
+// candidateMemo returns the memo for the state and its known IDs: an
+// incremental run's, emptied of what no longer holds; none for a full run.
 func (r *run) candidateMemo(known knownIDs) *candMemo {
 	if r.inc == nil {
 		return nil
 	}
 	m := &r.inc.cands
 	if m.found == nil || !slices.Equal(m.known, known) {
-		m.known, m.found = known, map[candKey][]string{}
+		m.known, m.found, m.decided = known, map[candKey][]string{}, nil
+	}
+	if names := r.state.nameWorld(); m.decided == nil || names != m.names {
+		m.names, m.decided = names, map[candKey]decided{}
 	}
 	return m
 }
@@ -146,13 +173,82 @@ func (m *candMemo) candidates(known knownIDs, p *pending) []string {
 	if m == nil {
 		return known.candidates(p)
 	}
-	k := candKey{recordKey{p.batchID, p.line}, p.id, p.damage}
+	k := keyOf(p)
 	c, ok := m.found[k]
 	if !ok {
 		c = known.candidates(p)
 		m.found[k] = c
 	}
 	return slices.Clip(c)
+}
+
+func (m *candMemo) decidedBefore(p *pending) bool {
+	if m == nil {
+		return false
+	}
+	_, ok := m.decided[keyOf(p)]
+	return ok
+}
+
+// decideAgain gives p the decision remembered for it, as decide would,
+// and reports whether there was one.
+func (m *candMemo) decideAgain(s *state, p *pending) bool {
+	if m == nil {
+		return false
+	}
+	d, ok := m.decided[keyOf(p)]
+	if !ok {
+		return false
+	}
+	p.method, p.reason, p.candidates = d.method, d.reason, d.candidates
+	if d.linked != "" {
+		pi, ok := s.lookup(d.linked)
+		if !ok { // cannot happen: the same persons are known
+			p.method, p.reason = "unmatched", unmatchedReason(p)
+			return true
+		}
+		p.nameDiff = d.nameDiff
+		s.linkPending(p, pi)
+	}
+	return true
+}
+
+func (m *candMemo) remember(p *pending) {
+	if m != nil {
+		m.decided[keyOf(p)] = decided{p.method, p.reason, p.candidates, p.linked, p.nameDiff}
+	}
+}
+
+// nameSeed keys nameWorld's hashes.
+var nameSeed = maphash.MakeSeed()
+
+// nameWorld fingerprints what a record's candidates, their scores and
+// the persons they lead to depend on besides the known IDs: each person's
+// ID and name, and the person a merged ID leads to. A ghost emptied for a
+// later round (see resetGhosts) is left out: its ID is a person of its
+// own again, or none. Two sums of 64-bit hashes, in any order of the
+// persons.
+func (s *state) nameWorld() [2]uint64 {
+	var sum [2]uint64
+	var buf []byte
+	for i := range s.persons {
+		p := &s.persons[i]
+		to := p.id
+		if p.merged {
+			pi, ok := s.index[p.id]
+			if !ok || s.persons[pi].id == p.id {
+				continue
+			}
+			to = s.persons[pi].id
+		}
+		buf = binary.LittleEndian.AppendUint64(buf[:0], p.id)
+		buf = binary.LittleEndian.AppendUint64(buf, to)
+		buf = append(buf, s.bytes(p.name)...)
+		h := maphash.Bytes(nameSeed, buf)
+		sum[0] += h
+		sum[1] ^= h * 0x9E3779B97F4A7C15
+	}
+	return sum
 }
 
 // sameBirthAndName finds the one person whose ID shares the record's
