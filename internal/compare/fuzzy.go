@@ -2,6 +2,8 @@ package compare
 
 import (
 	"context"
+	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"sort"
 
@@ -76,14 +78,21 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 	}
 	cands := make([][]string, len(todo))
 	sameName := map[string][]string{}
+	memo := r.candidateMemo(known)
 	for i, p := range todo {
-		cands[i] = known.candidates(p)
+		if memo.decidedBefore(p) {
+			continue
+		}
+		cands[i] = memo.candidates(known, p)
 		if p.name != "" && (p.damage == "ok" || len(cands[i]) == 0) {
 			sameName[p.name] = nil
 		}
 	}
 	s.personsNamed(sameName)
 	for i, p := range todo {
+		if memo.decideAgain(s, p) {
+			continue
+		}
 		switch {
 		case p.damage == "ok":
 			// Another person of the record's name born on the ID's birth
@@ -105,11 +114,141 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 			cands[i] = sameName[p.name]
 		}
 		s.decide(p, cands[i])
+		memo.remember(p)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// candMemo keeps, for an incremental run's later rounds, what the last
+// round found for each pending record: its candidates by ID while the
+// known IDs stay the same, and its decision while every person's ID and
+// name (and where a merged ID leads) stay the same too. A later round adds
+// the records of a few ghosts, persons known already, and would otherwise
+// look every damaged ID's neighbours and every blank ID's namesakes up and
+// score them again.
+type candMemo struct {
+	known   knownIDs
+	names   [2]uint64 // see nameWorld
+	found   map[candKey][]string
+	decided map[candKey]decided
+}
+
+type candKey struct {
+	rec        recordKey
+	id, damage string
+}
+
+// decided is what decide made of a record.
+type decided struct {
+	method, reason string
+	candidates     []candidate
+	linked         string
+	nameDiff       bool
+}
+
+func keyOf(p *pending) candKey { return candKey{recordKey{p.batchID, p.line}, p.id, p.damage} }
+
+// candidateMemo returns the memo for the state and its known IDs: an
+// incremental run's, emptied of what no longer holds; none for a full run.
+func (r *run) candidateMemo(known knownIDs) *candMemo {
+	if r.inc == nil {
+		return nil
+	}
+	m := &r.inc.cands
+	if m.found == nil || !slices.Equal(m.known, known) {
+		m.known, m.found, m.decided = known, map[candKey][]string{}, nil
+	}
+	if names := r.state.nameWorld(); m.decided == nil || names != m.names {
+		m.names, m.decided = names, map[candKey]decided{}
+	}
+	return m
+}
+
+// candidates are known.candidates(p), remembered; a nil memo remembers
+// nothing. The caller may append to what it returns.
+func (m *candMemo) candidates(known knownIDs, p *pending) []string {
+	if m == nil {
+		return known.candidates(p)
+	}
+	k := keyOf(p)
+	c, ok := m.found[k]
+	if !ok {
+		c = known.candidates(p)
+		m.found[k] = c
+	}
+	return slices.Clip(c)
+}
+
+func (m *candMemo) decidedBefore(p *pending) bool {
+	if m == nil {
+		return false
+	}
+	_, ok := m.decided[keyOf(p)]
+	return ok
+}
+
+// decideAgain gives p the decision remembered for it, as decide would,
+// and reports whether there was one.
+func (m *candMemo) decideAgain(s *state, p *pending) bool {
+	if m == nil {
+		return false
+	}
+	d, ok := m.decided[keyOf(p)]
+	if !ok {
+		return false
+	}
+	p.method, p.reason, p.candidates = d.method, d.reason, d.candidates
+	if d.linked != "" {
+		pi, ok := s.lookup(d.linked)
+		if !ok { // cannot happen: the same persons are known
+			p.method, p.reason = "unmatched", unmatchedReason(p)
+			return true
+		}
+		p.nameDiff = d.nameDiff
+		s.linkPending(p, pi)
+	}
+	return true
+}
+
+func (m *candMemo) remember(p *pending) {
+	if m != nil {
+		m.decided[keyOf(p)] = decided{p.method, p.reason, p.candidates, p.linked, p.nameDiff}
+	}
+}
+
+// nameSeed keys nameWorld's hashes.
+var nameSeed = maphash.MakeSeed()
+
+// nameWorld fingerprints what a record's candidates, their scores and
+// the persons they lead to depend on besides the known IDs: each person's
+// ID and name, and the person a merged ID leads to. A ghost emptied for a
+// later round (see resetGhosts) is left out: its ID is a person of its
+// own again, or none. Two sums of 64-bit hashes, in any order of the
+// persons.
+func (s *state) nameWorld() [2]uint64 {
+	var sum [2]uint64
+	var buf []byte
+	for i := range s.persons {
+		p := &s.persons[i]
+		to := p.id
+		if p.merged {
+			pi, ok := s.index[p.id]
+			if !ok || s.persons[pi].id == p.id {
+				continue
+			}
+			to = s.persons[pi].id
+		}
+		buf = binary.LittleEndian.AppendUint64(buf[:0], p.id)
+		buf = binary.LittleEndian.AppendUint64(buf, to)
+		buf = append(buf, s.bytes(p.name)...)
+		h := maphash.Bytes(nameSeed, buf)
+		sum[0] += h
+		sum[1] ^= h * 0x9E3779B97F4A7C15
+	}
+	return sum
 }
 
 // sameBirthAndName finds the one person whose ID shares the record's
@@ -236,15 +375,35 @@ func (s *state) personsNamed(want map[string][]string) {
 }
 
 // known lists every identity's packed ID in order, but for merged ones.
+// The first s.sorted persons are in order already (an incremental run's
+// million ghosts): only the others are sorted, then merged with them.
 func (s *state) known() knownIDs {
 	k := make(knownIDs, 0, len(s.persons))
-	for i := range s.persons {
-		if !s.persons[i].merged {
-			k = append(k, s.persons[i].id)
+	add := func(ps []person) {
+		for i := range ps {
+			if !ps[i].merged {
+				k = append(k, ps[i].id)
+			}
 		}
 	}
-	slices.Sort(k)
-	return k
+	sorted := min(s.sorted, len(s.persons))
+	add(s.persons[:sorted])
+	n := len(k)
+	add(s.persons[sorted:])
+	slices.Sort(k[n:])
+	if n == 0 || n == len(k) || k[n-1] < k[n] {
+		return k
+	}
+	out := make(knownIDs, 0, len(k))
+	a, b := k[:n], k[n:]
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // nameScore ranks a candidate; a record without a name neither helps nor

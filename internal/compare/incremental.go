@@ -46,7 +46,10 @@ import (
 //   - When a record now goes to another person than in the base, or a ghost
 //     takes a link or a merge, that person is touched too, their records
 //     (the base's) are fetched by line and all records are linked again,
-//     until nothing more changes (see readTouched).
+//     until nothing more changes (see readTouched). A later round starts
+//     from the ghosts the first one added (see resetGhosts) and looks up
+//     no damaged ID's candidates again while the known IDs stay the same
+//     (see candMemo).
 //
 // An incremental run runs in full instead when there is no base, the as-of
 // date differs from the base's, or more than maxTouchedShare of the base's
@@ -89,8 +92,11 @@ type incremental struct {
 	cache    map[int64][]cachedRow // the records read so far, by batch, in line order
 	fetched  int                   // rows read from the batches, and kept, in this round (for the step times)
 	kept     int
-	ghostOf  []int32 // by base person: its index in the run's state, -1 when touched
-	baseOf   []int32 // by index in the run's state: the ghost's base person (ghosts come first)
+	ghostOf  []int32  // by base person: its index in the run's state, -1 when touched
+	baseOf   []int32  // by index in the run's state: the ghost's base person (ghosts come first)
+	pristine []person // the state's ghosts as addGhosts added them (see resetGhosts)
+	arenaLen int      // the state's arena after them
+	cands    candMemo // the candidates found in the last round (see fuzzyLinks)
 }
 
 // basePerson is a person of the base run.
@@ -585,8 +591,7 @@ func (r *run) linkTouched(ctx context.Context) error {
 		}
 		t = r.lap(fmt.Sprintf("第 %d 轮 读取记录（取回 %d 条，留下 %d 条）", round, inc.fetched, inc.kept), t)
 		inc.fetched, inc.kept = 0, 0
-		r.state = newState(r.req.Region, r.batches, decisions)
-		inc.addGhosts(r.state)
+		r.state = inc.stateFor(r, decisions)
 		inc.replay(r.state)
 		t = r.lap(fmt.Sprintf("第 %d 轮 加入人员和记录", round), t)
 		if err := r.fuzzyLinks(ctx); err != nil {
@@ -607,8 +612,23 @@ func (r *run) linkTouched(ctx context.Context) error {
 	}
 }
 
+// stateFor returns a round's fresh state with the ghosts in it, before
+// any record. The first round builds it (see addGhosts); a later one takes
+// the previous round's state back to its ghosts (see resetGhosts) instead
+// of adding a million of them again.
+func (inc *incremental) stateFor(r *run, decisions map[recordKey]decision) *state {
+	if inc.pristine == nil || r.state == nil {
+		s := newState(r.req.Region, r.batches, decisions)
+		inc.addGhosts(s)
+		return s
+	}
+	return inc.resetGhosts(r.state, newStateSized(r.req.Region, r.batches, decisions, 0, 0))
+}
+
 // addGhosts adds the untouched base persons to a fresh state, before any
-// record: known by ID and name, never an identity to improve.
+// record: known by ID and name, never an identity to improve. They come
+// in ID order (see state.sorted), and a copy of them is kept for the next
+// round (see resetGhosts).
 func (inc *incremental) addGhosts(s *state) {
 	inc.ghostOf = make([]int32, len(inc.persons))
 	inc.baseOf = inc.baseOf[:0]
@@ -625,6 +645,60 @@ func (inc *incremental) addGhosts(s *state) {
 		inc.ghostOf[i] = pi
 		inc.baseOf = append(inc.baseOf, int32(i))
 	}
+	s.sorted = len(s.persons)
+	inc.pristine = slices.Clone(s.persons)
+	inc.arenaLen = len(s.arena)
+}
+
+// resetGhosts moves the previous round's persons, index and arena into
+// the fresh state s, taken back to the ghosts as addGhosts left them: the
+// persons the round added are dropped (and their IDs from the index), the
+// ghosts' facts and links restored, and the ghosts touched since become
+// empty slots (merged, nameless, without links: nothing counts, finds or
+// names them) so that their records found persons of their own, as when
+// the ghosts are added afresh. Persons' positions in the state decide no
+// result (every result is taken in ID order).
+func (inc *incremental) resetGhosts(old, s *state) *state {
+	n := len(inc.pristine)
+	for i := n; i < len(old.persons); i++ {
+		delete(old.index, old.persons[i].id)
+	}
+	for i, pi := range inc.ghostOf {
+		if pi >= 0 && inc.touched[inc.persons[i].id] {
+			delete(old.index, inc.persons[i].id)
+			inc.pristine[pi] = person{id: inc.persons[i].id, death: noDate, merged: true}
+			inc.ghostOf[i] = -1
+		}
+	}
+	if live := countGhosts(inc.ghostOf); len(old.index) != live {
+		// Cannot happen: every key the round added is a person of its own
+		// (merge only points the added ones elsewhere). Built afresh then.
+		s = newState(s.region, batchesOf(s.batches), s.decisions)
+		inc.addGhosts(s)
+		return s
+	}
+	s.persons = append(old.persons[:0], inc.pristine...)
+	s.index, s.arena, s.sorted = old.index, old.arena[:inc.arenaLen], n
+	s.linkPerson, s.linkBatch, s.linkLine = old.linkPerson[:0], old.linkBatch[:0], old.linkLine[:0]
+	return s
+}
+
+func countGhosts(ghostOf []int32) int {
+	n := 0
+	for _, pi := range ghostOf {
+		if pi >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func batchesOf(bs []runBatch) []batch {
+	out := make([]batch, len(bs))
+	for i, b := range bs {
+		out[i] = b.batch
+	}
+	return out
 }
 
 // moved touches the persons a record now reaches or no longer reaches
@@ -679,24 +753,23 @@ func (r *run) classifyIncremental(ctx context.Context) error {
 		pi int32
 		k  int32 // position in classify's order, -1 for a ghost it did not meet
 	}
+	// Both are in ID order (classify's, and the ghosts' as the base's
+	// persons): merged, not sorted.
 	all := make([]entry, 0, len(r.order)+len(inc.persons))
-	for k, pi := range r.order {
-		all = append(all, entry{s.persons[pi].id, pi, int32(k)})
-	}
+	k := 0
 	for _, pi := range inc.ghostOf {
-		if pi >= 0 && r.pos[pi] < 0 {
-			all = append(all, entry{s.persons[pi].id, pi, -1})
+		if pi < 0 || r.pos[pi] >= 0 {
+			continue
 		}
+		id := s.persons[pi].id
+		for ; k < len(r.order) && s.persons[r.order[k]].id < id; k++ {
+			all = append(all, entry{s.persons[r.order[k]].id, r.order[k], int32(k)})
+		}
+		all = append(all, entry{id, pi, -1})
 	}
-	slices.SortFunc(all, func(a, b entry) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
+	for ; k < len(r.order); k++ {
+		all = append(all, entry{s.persons[r.order[k]].id, r.order[k], int32(k)})
+	}
 	order := make([]int32, len(all))
 	results := make([]outcome, len(all))
 	regions := make([]uint32, len(all))
@@ -732,6 +805,9 @@ func (r *run) compareIncremental(ctx context.Context) error {
 	}
 	for i := range inc.persons {
 		b := &inc.persons[i]
+		if pi := inc.ghostOf[i]; pi >= 0 && r.pos[pi] >= 0 {
+			continue // a ghost: there still (found without the index, a million times)
+		}
 		if pi, ok := s.index[b.id]; ok && r.pos[pi] >= 0 && s.persons[pi].id == b.id {
 			continue
 		}

@@ -110,6 +110,7 @@ type state struct {
 	medical []string
 
 	persons []person
+	sorted  int                           // the first persons are in ID order (an incremental run's ghosts; see known)
 	index   map[uint64]int32              // packed ID → persons index
 	arena   []byte                        // the persons' names and households
 	multi   map[int32]*[maxSchemes]uint32 // persons enrolled in two counties: each scheme's first county
@@ -148,6 +149,11 @@ func newState(region string, batches []batch, decisions map[recordKey]decision) 
 			hint += b.Rows / 8
 		}
 	}
+	return newStateSized(region, batches, decisions, hint, rows)
+}
+
+// newStateSized is newState with room for hint persons and rows links.
+func newStateSized(region string, batches []batch, decisions map[recordKey]decision, hint, rows int) *state {
 	s := &state{region: region, regionB: []byte(region), dict: newDict(), schemes: map[string]int8{},
 		persons: make([]person, 0, hint), index: make(map[uint64]int32, hint), arena: make([]byte, 0, 24*hint),
 		linkPerson: make([]int32, 0, rows), linkBatch: make([]int32, 0, rows), linkLine: make([]int32, 0, rows),
