@@ -110,7 +110,10 @@ func Load(ctx context.Context, q Querier, old, nw int64) (d *Diff, ok bool, err 
 }
 
 // Unpack is the 18-character ID packed in v (see Pack).
-func Unpack(v uint64) string {
+func Unpack(v uint64) string { return string(AppendID(nil, v)) }
+
+// AppendID appends the 18-character ID packed in v (see Pack) to buf.
+func AppendID(buf []byte, v uint64) []byte {
 	var id [18]byte
 	c := v % 11
 	if c == 10 {
@@ -123,7 +126,7 @@ func Unpack(v uint64) string {
 		id[i] = byte('0' + v%10)
 		v /= 10
 	}
-	return string(id[:])
+	return append(buf, id[:]...)
 }
 
 // Equal tells whether two diffs say the same (for tests and checks).

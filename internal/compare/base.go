@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/canbao/canbao/internal/batchdiff"
 )
 
 // gone is a person of the base run missing from this one.
@@ -37,7 +39,7 @@ func (r *run) compareWithBase(ctx context.Context) error {
 	seen := make([]bool, len(r.order))
 	for rows.Next() {
 		v := rows.RawValues()
-		key, _ := packBytes(v[0])
+		key, _ := batchdiff.Pack(v[0])
 		pi, ok := s.index[key]
 		if !ok || r.pos[pi] < 0 {
 			r.gone = append(r.gone, gone{string(v[0]), string(v[1]), string(v[2])})

@@ -222,7 +222,7 @@ func (inc *incremental) readBase(ctx context.Context, db *pgxpool.Pool) error {
 	regions := map[string]uint16{}
 	for rows.Next() {
 		v := rows.RawValues()
-		id, ok := packBytes(v[0])
+		id, ok := batchdiff.Pack(v[0])
 		if !ok {
 			continue // cannot happen: run_person holds valid IDs
 		}
@@ -401,7 +401,7 @@ func readRawHashes(ctx context.Context, tx pgx.Tx, batch int64) ([]batchdiff.Row
 	for rows.Next() {
 		v := rows.RawValues()
 		h := batchdiff.Row{Line: int32(binary.BigEndian.Uint32(v[0])), Hash: int64(binary.BigEndian.Uint64(v[1]))}
-		h.ID, _ = packBytes(v[2])
+		h.ID, _ = batchdiff.Pack(v[2])
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {

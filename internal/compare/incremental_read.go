@@ -67,7 +67,7 @@ func (inc *incremental) touchMangled() {
 	for _, rows := range inc.cache {
 		for _, row := range rows {
 			rec.parse(row.vals)
-			id, ok := packBytes(rec.id)
+			id, ok := batchdiff.Pack(rec.id)
 			if rec.damage != nil || !ok || !endsIn000(id) {
 				continue
 			}
@@ -118,7 +118,7 @@ func (r *run) scanTouched(ctx context.Context) error {
 		keep := func(rec *rawRecord) bool {
 			// The scan's condition: id_norm = ANY(touched) OR line =
 			// ANY(lines) OR id_damage IS NOT NULL OR id_norm LIKE '%000'.
-			if v, ok := packBytes(rec.id); ok && inc.touched[v] {
+			if v, ok := batchdiff.Pack(rec.id); ok && inc.touched[v] {
 				return true
 			}
 			if _, ok := slices.BinarySearch(lines, rec.line); ok {

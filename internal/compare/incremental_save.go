@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/pgcopy"
 )
 
@@ -178,7 +179,7 @@ func (inc *incremental) writeGhostRow(e *pgcopy.Encoder, runID int64, p *basePer
 	var id [18]byte
 	e.Row(12)
 	e.Int64(runID)
-	e.TextBytes(appendID(id[:0], p.id))
+	e.TextBytes(batchdiff.AppendID(id[:0], p.id))
 	if p.name.n > 0 {
 		e.TextBytes(inc.arena[p.name.off : p.name.off+p.name.n])
 	} else {

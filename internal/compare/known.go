@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/idcard"
 )
 
@@ -32,24 +33,7 @@ func pack(id string) (uint64, bool) {
 	return 0, false
 }
 
-func unpack(v uint64) string { return string(appendID(nil, v)) }
-
-// appendID appends the 18-character ID packed in v to buf.
-func appendID(buf []byte, v uint64) []byte {
-	var id [18]byte
-	c := v % 11
-	if c == 10 {
-		id[17] = 'X'
-	} else {
-		id[17] = byte('0' + c)
-	}
-	v /= 11
-	for i := 16; i >= 0; i-- {
-		id[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(buf, id[:]...)
-}
+func unpack(v uint64) string { return batchdiff.Unpack(v) }
 
 func (k knownIDs) has(id string) bool {
 	v, ok := pack(id)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/source"
 )
 
@@ -289,7 +290,7 @@ func (s *state) nameAgrees(name []byte, p *person) bool {
 // unnamed, and an unnamed record links whatever the person's name, so no
 // link made so far changes.
 func (s *state) identify(bi int32, b *runBatch, r *rawRecord) int32 {
-	key, ok := packBytes(r.id)
+	key, ok := batchdiff.Pack(r.id)
 	if !ok {
 		return -1
 	}
@@ -313,28 +314,6 @@ func (s *state) setIdentity(p *person, bi int32, r *rawRecord) {
 	p.birth = r.birth
 	p.sex, p.relation, p.hukou, p.pop = s.dict.id(r.sex), s.dict.id(r.relation), s.dict.id(r.hukou), s.dict.id(r.pop)
 	p.batch, p.line, p.unnamed = bi, r.line, r.name == nil
-}
-
-// packBytes is pack without a string: the 17 digits, then the check
-// character with X as 10.
-func packBytes(id []byte) (uint64, bool) {
-	if len(id) != 18 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range id[:17] {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	switch c := id[17]; {
-	case c >= '0' && c <= '9':
-		return n*11 + uint64(c-'0'), true
-	case c == 'X':
-		return n*11 + 10, true
-	}
-	return 0, false
 }
 
 // link adds a record to a person with its facts.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/registry"
 )
 
@@ -35,12 +36,12 @@ func (p runPersons) Len() int { return len(p.r.order) }
 
 // ID implements registry.Persons.
 func (p runPersons) ID(buf []byte, k int) []byte {
-	return appendID(buf, p.r.state.persons[p.r.order[k]].id)
+	return batchdiff.AppendID(buf, p.r.state.persons[p.r.order[k]].id)
 }
 
 // Find implements registry.Persons.
 func (p runPersons) Find(id []byte) (int, bool) {
-	key, ok := packBytes(id)
+	key, ok := batchdiff.Pack(id)
 	if !ok {
 		return 0, false
 	}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/canbao/canbao/internal/batchdiff"
 )
 
 func day(s string) time.Time {
@@ -112,8 +114,8 @@ func TestPackSortsLikeText(t *testing.T) {
 		for _, b := range ids {
 			pa, _ := pack(a)
 			pb, _ := pack(b)
-			if pbytes, _ := packBytes([]byte(a)); pbytes != pa {
-				t.Errorf("packBytes(%s) = %d, pack = %d", a, pbytes, pa)
+			if pbytes, _ := batchdiff.Pack([]byte(a)); pbytes != pa {
+				t.Errorf("batchdiff.Pack(%s) = %d, pack = %d", a, pbytes, pa)
 			}
 			if (a < b) != (pa < pb) || unpack(pa) != a {
 				t.Errorf("pack order/round trip broken for %s, %s", a, b)

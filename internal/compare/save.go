@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/pgcopy"
 )
 
@@ -172,7 +173,7 @@ func (w *personWriter) row(e *pgcopy.Encoder, k int32) {
 		}
 	}
 	o := r.results[k]
-	w.id = appendID(w.id[:0], p.id)
+	w.id = batchdiff.AppendID(w.id[:0], p.id)
 	e.Row(12)
 	e.Int64(r.id)
 	e.TextBytes(w.id)

@@ -3,6 +3,8 @@ package compare
 import (
 	"context"
 	"fmt"
+
+	"github.com/canbao/canbao/internal/batchdiff"
 )
 
 // surveyed reads who has been surveyed already: persons whose live survey
@@ -23,7 +25,7 @@ func (r *run) surveyed(ctx context.Context) (map[uint64]bool, error) {
 		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		if key, ok := packBytes(id); ok {
+		if key, ok := batchdiff.Pack(id); ok {
 			out[key] = true
 		}
 	}
