@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -33,7 +31,7 @@ func benchIncremental(b *testing.B, db *pgxpool.Pool, gen demo.Result) {
 	ctx := context.Background()
 	changed := changeHukou(b, db, gen, 100)
 	eng := compare.New(db)
-	stop := profileTo(b, os.Getenv("CANBAO_BENCH_INCREMENTAL_PROFILE"))
+	stop := fixture.CPUProfile(b, "CANBAO_BENCH_INCREMENTAL_PROFILE")
 	t := time.Now()
 	inc, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: fixture.County, AsOf: asOf, Incremental: true}, nil)
 	if err != nil {
@@ -97,29 +95,6 @@ func benchIncremental(b *testing.B, db *pgxpool.Pool, gen demo.Result) {
 		p50, p95 := times[len(times)/2], times[len(times)*95/100]
 		fmt.Printf("person as of a day: %d reads, p50 %v, p95 %v, max %v\n", len(times), p50, p95, times[len(times)-1])
 		b.ReportMetric(float64(p95.Microseconds())/1000, "asof-p95-ms")
-	}
-}
-
-// profileTo writes a CPU profile of what runs until the returned stop to
-// path (CANBAO_BENCH_INCREMENTAL_PROFILE: the incremental run alone, which
-// -cpuprofile would bury under the generation, import and full runs); no
-// path, no profile.
-func profileTo(b *testing.B, path string) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
 

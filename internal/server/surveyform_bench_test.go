@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,7 +115,7 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 	}
 	settle(b, e)
 	b.ResetTimer()
-	stopProfile := profileLoad(b)
+	stopProfile := fixture.CPUProfile(b, "CANBAO_BENCH_LOAD_CPUPROFILE")
 	cpu0, pg0 := processCPU(), serverCPU(b, e)
 
 	const workers = 200
@@ -370,27 +369,6 @@ func BenchmarkSurveyFormsUnderLoad(b *testing.B) {
 			fmt.Printf("%-20s %7d %8.1f %8.1f %8.1f\n", pages[job.page].name, len(d), ms(percentile(d, 50)), ms(percentile(d, 95)), ms(percentile(d, 99)))
 			b.ReportMetric(ms(percentile(d, 95)), "p95-ms/"+strings.ReplaceAll(pages[job.page].name, " ", "-")+"-alone@20")
 		}
-	}
-}
-
-// profileLoad writes a CPU profile of the load phase alone to the file
-// CANBAO_BENCH_LOAD_CPUPROFILE names (-cpuprofile covers the import and
-// the publish too); the returned function stops it.
-func profileLoad(b *testing.B) func() {
-	path := os.Getenv("CANBAO_BENCH_LOAD_CPUPROFILE")
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		_ = f.Close()
 	}
 }
 
