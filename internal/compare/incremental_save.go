@@ -307,6 +307,10 @@ func (r *run) saveIncremental(ctx context.Context) error {
 		return err
 	}
 	t = r.lap("写入关联", t)
+	if err := r.writeSnapshot(ctx); err != nil {
+		return err
+	}
+	t = time.Now()
 	err = r.exec(ctx,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
 		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, g.name, r.id))

@@ -1,0 +1,308 @@
+package compare
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Every run saves a snapshot of its persons (run_snapshot): what the next
+// incremental run reads of them as its base (see readBase), packed into a
+// few large values it reads in one query instead of a million run_person
+// rows. The persons come in ID order, each as
+//
+//	ID       uvarint: the packed ID less the one before (the first: less 0)
+//	name     uvarint length, then its bytes
+//	region   uvarint: index into the snapshot's regions
+//	result   pension, medical, flags (2 bytes, little endian), universe | survey<<1
+//	records  uvarint count, then each: uvarint index into the snapshot's
+//	         batches, varint line; in run_person's order
+//
+// after a head: the magic, then as uvarints the number of persons, of
+// records and of name bytes, the regions (each a uvarint length and its
+// bytes) and the batches (each 8 bytes, little endian). The value is cut
+// into chunks of at most snapshotChunk bytes.
+//
+// A run saved before snapshots has none, and a run's snapshot is dropped
+// once a later run of its region is saved (only the newest run is a
+// base): readBase then reads run_person.
+
+// snapshotMagic starts a snapshot and names its layout.
+const snapshotMagic = "canbao-run-snapshot-1\n"
+
+// snapshotChunk is the largest piece of a snapshot one row holds: well
+// under the 1 GB a value may hold, and the memory one read takes at once.
+const snapshotChunk = 64 << 20
+
+// baseRows is the base's persons as loadBase reads them (see incremental).
+type baseRows struct {
+	persons  []basePerson
+	arena    []byte
+	regions  []string
+	refBatch []int64
+	refLine  []int32
+}
+
+// loadBase reads the base's persons from its snapshot or, when it has
+// none, from run_person, and tells which.
+func (inc *incremental) loadBase(ctx context.Context, db *pgxpool.Pool) (string, error) {
+	b, ok, err := readSnapshot(ctx, db, inc.base)
+	switch {
+	case errors.Is(err, errSnapshot):
+		// Only a copy: the rows still say it all.
+		return "逐行，快照无法读取", inc.readBase(ctx, db)
+	case err != nil:
+		return "", err
+	case ok:
+		inc.persons, inc.arena, inc.regions, inc.refBatch, inc.refLine = b.persons, b.arena, b.regions, b.refBatch, b.refLine
+		return "快照", nil
+	}
+	return "逐行", inc.readBase(ctx, db)
+}
+
+// readSnapshot reads and decodes a run's snapshot; ok is false when it
+// has none.
+func readSnapshot(ctx context.Context, db *pgxpool.Pool, runID int64) (b baseRows, ok bool, err error) {
+	rows, err := db.Query(ctx, `SELECT data FROM run_snapshot WHERE run_id = $1 ORDER BY chunk`,
+		pgx.QueryResultFormats{pgx.BinaryFormatCode}, runID)
+	if err != nil {
+		return b, false, fmt.Errorf("base snapshot: %w", err)
+	}
+	defer rows.Close()
+	var data []byte
+	for rows.Next() {
+		data = append(data, rows.RawValues()[0]...)
+	}
+	if err := rows.Err(); err != nil {
+		return b, false, fmt.Errorf("base snapshot: %w", err)
+	}
+	if data == nil {
+		return b, false, nil
+	}
+	b, err = decodeSnapshot(data)
+	if err != nil {
+		return b, false, fmt.Errorf("base snapshot of run %d: %w", runID, err)
+	}
+	return b, true, nil
+}
+
+// packed is a run's snapshot, packed.
+type packed struct {
+	data []byte
+	err  error
+	took time.Duration
+}
+
+// startSnapshot packs the run's snapshot on a goroutine of its own once
+// its results are final, while the registry is updated and the summaries
+// counted (both only read the run's memory, as packing does): walking a
+// million persons in ID order, scattered in memory, takes about a second.
+func (r *run) startSnapshot() {
+	ch := make(chan packed, 1)
+	r.snapshot = ch
+	go func() {
+		t := time.Now()
+		data, err := r.encodeSnapshot()
+		ch <- packed{data, err, time.Since(t)}
+	}()
+}
+
+// writeSnapshot saves the run's snapshot and drops those of the region's
+// earlier runs, in the run's transaction.
+func (r *run) writeSnapshot(ctx context.Context) error {
+	t := time.Now()
+	if r.snapshot == nil {
+		r.startSnapshot()
+	}
+	p := <-r.snapshot
+	if p.err != nil {
+		return p.err
+	}
+	data := p.data
+	t = r.lap(fmt.Sprintf("等待快照（同时打包 %.2fs，%.1f MB）", p.took.Seconds(), float64(len(data))/(1<<20)), t)
+	defer r.lap("写入快照", t)
+	var batch pgx.Batch
+	batch.Queue(`DELETE FROM run_snapshot WHERE run_id IN (SELECT id FROM comparison_run WHERE region_code = $1 AND id < $2)`,
+		r.req.Region, r.id)
+	for i := 0; i*snapshotChunk < len(data); i++ {
+		batch.Queue(`INSERT INTO run_snapshot (run_id, chunk, data) VALUES ($1, $2, $3)`,
+			r.id, i, data[i*snapshotChunk:min(len(data), (i+1)*snapshotChunk)])
+	}
+	if err := r.tx.SendBatch(ctx, &batch).Close(); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	return nil
+}
+
+// encodeSnapshot packs the run's persons as its run_person rows hold them
+// (see personWriter.row).
+func (r *run) encodeSnapshot() ([]byte, error) {
+	s := r.state
+	// The regions in use, and the name bytes, for the head.
+	regionAt := make([]int32, len(s.dict.vals)) // dict id → index + 1 among the regions
+	var regions []string
+	arena := 0
+	for _, reg := range r.regions {
+		if regionAt[reg] == 0 {
+			regions = append(regions, s.dict.vals[reg])
+			regionAt[reg] = int32(len(regions))
+		}
+	}
+	batches := batchIDs(batchesOf(s.batches))
+	body := make([]byte, 0, len(r.order)*32)
+	w := r.newPersonWriter()
+	var last uint64
+	refs := 0
+	for k, pi := range r.order {
+		p := &s.persons[pi]
+		if k > 0 && p.id <= last {
+			return nil, fmt.Errorf("snapshot: persons out of ID order at %d", k)
+		}
+		body = binary.AppendUvarint(body, p.id-last)
+		last = p.id
+		name := s.bytes(p.name)
+		body = binary.AppendUvarint(body, uint64(len(name)))
+		body = append(body, name...)
+		arena += len(name)
+		body = binary.AppendUvarint(body, uint64(regionAt[r.regions[k]]-1))
+		o := r.results[k]
+		body = append(body, o.pension, o.medical, byte(o.flags), byte(o.flags>>8), bit(o.universe)|bit(o.survey)<<1)
+		w.refs(int32(k))
+		body = binary.AppendUvarint(body, uint64(len(w.batches)))
+		for j, b := range w.batches {
+			bi := slices.Index(batches, b)
+			if bi < 0 {
+				return nil, fmt.Errorf("snapshot: record of batch %d, not one of the run's", b)
+			}
+			body = binary.AppendUvarint(body, uint64(bi))
+			body = binary.AppendVarint(body, int64(w.lines[j]))
+		}
+		refs += len(w.batches)
+	}
+	head := []byte(snapshotMagic)
+	head = binary.AppendUvarint(head, uint64(len(r.order)))
+	head = binary.AppendUvarint(head, uint64(refs))
+	head = binary.AppendUvarint(head, uint64(arena))
+	head = binary.AppendUvarint(head, uint64(len(regions)))
+	for _, reg := range regions {
+		head = binary.AppendUvarint(head, uint64(len(reg)))
+		head = append(head, reg...)
+	}
+	head = binary.AppendUvarint(head, uint64(len(batches)))
+	for _, b := range batches {
+		head = binary.LittleEndian.AppendUint64(head, uint64(b))
+	}
+	return append(head, body...), nil
+}
+
+func bit(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// errSnapshot is a snapshot that does not decode: cut short, or not
+// written by encodeSnapshot.
+var errSnapshot = errors.New("snapshot damaged")
+
+// snapReader reads a snapshot's values, noting the first overrun.
+type snapReader struct {
+	b   []byte
+	bad bool
+}
+
+func (d *snapReader) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *snapReader) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *snapReader) bytes(n uint64) []byte {
+	if uint64(len(d.b)) < n {
+		d.bad, d.b = true, nil
+		return nil
+	}
+	out := d.b[:n]
+	d.b = d.b[n:]
+	return out
+}
+
+// decodeSnapshot unpacks a snapshot (see encodeSnapshot).
+func decodeSnapshot(data []byte) (baseRows, error) {
+	var b baseRows
+	if len(data) < len(snapshotMagic) || string(data[:len(snapshotMagic)]) != snapshotMagic {
+		return b, errSnapshot
+	}
+	d := &snapReader{b: data[len(snapshotMagic):]}
+	n, nref, narena := d.uvarint(), d.uvarint(), d.uvarint()
+	// No count can exceed the bytes that hold it: a damaged head must not
+	// allocate without bound.
+	if size := uint64(len(d.b)); d.bad || n > size || nref > size || narena > size {
+		return b, errSnapshot
+	}
+	for range min(d.uvarint(), uint64(len(d.b))) {
+		b.regions = append(b.regions, string(d.bytes(d.uvarint())))
+	}
+	var batches []int64
+	for range min(d.uvarint(), uint64(len(d.b))) {
+		if v := d.bytes(8); v != nil {
+			batches = append(batches, int64(binary.LittleEndian.Uint64(v)))
+		}
+	}
+	if d.bad || len(b.regions) > 1<<16 {
+		return b, errSnapshot
+	}
+	b.persons = make([]basePerson, 0, n)
+	b.arena = make([]byte, 0, narena)
+	b.refBatch, b.refLine = make([]int64, 0, nref), make([]int32, 0, nref)
+	var id uint64
+	for range n {
+		id += d.uvarint()
+		name := d.bytes(d.uvarint())
+		reg := d.uvarint()
+		res := d.bytes(5)
+		count := d.uvarint()
+		if d.bad || reg >= uint64(len(b.regions)) || count > uint64(len(d.b)) {
+			return b, errSnapshot
+		}
+		p := basePerson{id: id, name: text{uint32(len(b.arena)), uint32(len(name))}, region: uint16(reg),
+			res: outcome{pension: res[0], medical: res[1], flags: binary.LittleEndian.Uint16(res[2:4]),
+				universe: res[4]&1 != 0, survey: res[4]&2 != 0},
+			refs: int32(len(b.refBatch)), nref: int32(count)}
+		b.arena = append(b.arena, name...)
+		for range count {
+			bi, line := d.uvarint(), d.varint()
+			if d.bad || bi >= uint64(len(batches)) {
+				return b, errSnapshot
+			}
+			b.refBatch = append(b.refBatch, batches[bi])
+			b.refLine = append(b.refLine, int32(line))
+		}
+		b.persons = append(b.persons, p)
+	}
+	if len(d.b) != 0 || uint64(len(b.refBatch)) != nref || uint64(len(b.arena)) != narena {
+		return b, errSnapshot
+	}
+	return b, nil
+}
