@@ -110,6 +110,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 	defer func() {
 		if r != nil && !committed {
 			r.dropGhosts()
+			r.waitSnapshot() // whose transaction fails once the run's rolled back
 		}
 	}()
 	tx, err := conn.Begin(ctx)
@@ -148,6 +149,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		return RunResult{}, err
 	}
 	committed = true
+	res.Steps = append(res.Steps, r.waitSnapshot()...)
 	return res, nil
 }
 
@@ -290,27 +292,28 @@ func nullID(id int64) *int64 {
 
 // run holds one comparison's state while it runs.
 type run struct {
-	tx       pgx.Tx
-	db       *pgxpool.Pool // for reads of committed rows beside tx's (see planIncremental)
-	id       int64
-	req      Request
-	by       actor.Actor // who runs it
-	batches  []batch
-	state    *state
-	order    []int32      // the persons with a linked record, in ID order
-	pos      []int32      // persons index → position in order, -1 when not there
-	results  []outcome    // their classification
-	regions  []uint32     // and region (dict ids)
-	base     int64        // the region's previous run, 0 when none
-	changed  []bool       // by position in order: new since base, or a result unlike base's
-	gone     []gone       // base's persons no longer there
-	links    string       // this run's run_link partition, filled before it is attached
-	persons  string       // this run's run_person partition, likewise
-	inc      *incremental // an incremental run's base and touched persons; nil for a full run
-	ghosts   *ghostTable  // an incremental run's early written partition (see incremental_save.go)
-	snapshot chan packed  // the run's snapshot, being packed (see startSnapshot)
-	note     string       // see RunResult.Note
-	parts    []StepTime   // the current step's parts timed so far (see lap)
+	tx            pgx.Tx
+	db            *pgxpool.Pool // for reads of committed rows beside tx's (see planIncremental)
+	id            int64
+	req           Request
+	by            actor.Actor // who runs it
+	batches       []batch
+	state         *state
+	order         []int32            // the persons with a linked record, in ID order
+	pos           []int32            // persons index → position in order, -1 when not there
+	results       []outcome          // their classification
+	regions       []uint32           // and region (dict ids)
+	base          int64              // the region's previous run, 0 when none
+	changed       []bool             // by position in order: new since base, or a result unlike base's
+	gone          []gone             // base's persons no longer there
+	links         string             // this run's run_link partition, filled before it is attached
+	persons       string             // this run's run_person partition, likewise
+	inc           *incremental       // an incremental run's base and touched persons; nil for a full run
+	ghosts        *ghostTable        // an incremental run's early written partition (see incremental_save.go)
+	snapshot      chan packed        // the run's snapshot, being packed (see startSnapshot)
+	snapshotSaved chan snapshotSaved // and being saved (see writeSnapshot)
+	note          string             // see RunResult.Note
+	parts         []StepTime         // the current step's parts timed so far (see lap)
 }
 
 // lap records a part of the current step that began at t, for the log
@@ -379,6 +382,9 @@ func kindPriority(kind string) int {
 // are full; statistics right away, or the pages read just after a run are
 // planned blind until autovacuum gets round to the new tables.
 func (r *run) save(ctx context.Context) error {
+	if err := r.writeSnapshot(ctx); err != nil {
+		return err
+	}
 	t := time.Now()
 	if err := r.writePersons(ctx); err != nil {
 		return err
@@ -391,10 +397,6 @@ func (r *run) save(ctx context.Context) error {
 		return err
 	}
 	t = r.lap("写入关联", t)
-	if err := r.writeSnapshot(ctx); err != nil {
-		return err
-	}
-	t = time.Now()
 	err := r.exec(ctx,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
 		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))

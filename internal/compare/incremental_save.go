@@ -267,6 +267,9 @@ func (r *run) dropGhosts() {
 // those of persons touched since, plus every touched person's row.
 func (r *run) saveIncremental(ctx context.Context) error {
 	g, inc, s := r.ghosts, r.inc, r.state
+	if err := r.writeSnapshot(ctx); err != nil {
+		return err
+	}
 	t := time.Now()
 	err := g.wait()
 	g.cancel()
@@ -307,10 +310,6 @@ func (r *run) saveIncremental(ctx context.Context) error {
 		return err
 	}
 	t = r.lap("写入关联", t)
-	if err := r.writeSnapshot(ctx); err != nil {
-		return err
-	}
-	t = time.Now()
 	err = r.exec(ctx,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
 		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, g.name, r.id))

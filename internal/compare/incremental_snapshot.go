@@ -113,31 +113,87 @@ func (r *run) startSnapshot() {
 	}()
 }
 
-// writeSnapshot saves the run's snapshot and drops those of the region's
-// earlier runs, in the run's transaction.
+// snapshotLock is the advisory lock (with the run's id) a run holds in
+// its transaction from its save on: its snapshot's transaction waits for
+// it before committing.
+const snapshotLock = `7003, ($1::bigint % 2147483647)::int`
+
+// writeSnapshot saves the run's snapshot on a connection of its own
+// while the run saves the rest: its tens of megabytes cost the run
+// nothing then. The snapshot's transaction writes it and drops those of
+// the region's earlier runs, then waits for the run's transaction to end
+// (the lock it holds) and commits; its foreign key to the run, checked at
+// that commit, lets it commit only if the run did. The run waits for it
+// once committed (see waitSnapshot).
 func (r *run) writeSnapshot(ctx context.Context) error {
-	t := time.Now()
+	if _, err := r.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+snapshotLock+`)`, r.id); err != nil {
+		return fmt.Errorf("snapshot lock: %w", err)
+	}
 	if r.snapshot == nil {
 		r.startSnapshot()
 	}
-	p := <-r.snapshot
-	if p.err != nil {
-		return p.err
+	packing := r.snapshot
+	done := make(chan snapshotSaved, 1)
+	r.snapshotSaved = done
+	go func() {
+		p := <-packing
+		t := time.Now()
+		err := p.err
+		if err == nil {
+			err = r.saveSnapshot(ctx, p.data)
+		}
+		done <- snapshotSaved{p, time.Since(t), err}
+	}()
+	return nil
+}
+
+// snapshotSaved is what became of a run's snapshot.
+type snapshotSaved struct {
+	packed
+	took time.Duration
+	err  error
+}
+
+func (r *run) saveSnapshot(ctx context.Context, data []byte) error {
+	conn, err := r.db.Acquire(ctx)
+	if err != nil {
+		return err
 	}
-	data := p.data
-	t = r.lap(fmt.Sprintf("等待快照（同时打包 %.2fs，%.1f MB）", p.took.Seconds(), float64(len(data))/(1<<20)), t)
-	defer r.lap("写入快照", t)
-	var batch pgx.Batch
-	batch.Queue(`DELETE FROM run_snapshot WHERE run_id IN (SELECT id FROM comparison_run WHERE region_code = $1 AND id < $2)`,
-		r.req.Region, r.id)
-	for i := 0; i*snapshotChunk < len(data); i++ {
-		batch.Queue(`INSERT INTO run_snapshot (run_id, chunk, data) VALUES ($1, $2, $3)`,
-			r.id, i, data[i*snapshotChunk:min(len(data), (i+1)*snapshotChunk)])
-	}
-	if err := r.tx.SendBatch(ctx, &batch).Close(); err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
+	defer conn.Release()
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		var batch pgx.Batch
+		batch.Queue(`DELETE FROM run_snapshot WHERE run_id IN (SELECT id FROM comparison_run WHERE region_code = $1 AND id < $2)`,
+			r.req.Region, r.id)
+		for i := 0; i*snapshotChunk < len(data); i++ {
+			batch.Queue(`INSERT INTO run_snapshot (run_id, chunk, data) VALUES ($1, $2, $3)`,
+				r.id, i, data[i*snapshotChunk:min(len(data), (i+1)*snapshotChunk)])
+		}
+		batch.Queue(`SELECT pg_advisory_xact_lock(`+snapshotLock+`)`, r.id)
+		return tx.SendBatch(ctx, &batch).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
 	}
 	return nil
+}
+
+// waitSnapshot waits, once the run has committed, for its snapshot to be
+// saved, and returns how long it waited and the snapshot's times. A
+// snapshot not saved leaves the run as it is: the next incremental run
+// reads its base's rows instead.
+func (r *run) waitSnapshot() []StepTime {
+	if r.snapshotSaved == nil {
+		return nil
+	}
+	t := time.Now()
+	s := <-r.snapshotSaved
+	r.snapshotSaved = nil
+	name := fmt.Sprintf("保存快照（同时：打包 %.2fs，%.1f MB，写入 %.2fs；提交后等待）", s.packed.took.Seconds(),
+		float64(len(s.data))/(1<<20), s.took.Seconds())
+	if s.err != nil {
+		name = "快照未保存：" + s.err.Error()
+	}
+	return []StepTime{{name, time.Since(t)}}
 }
 
 // encodeSnapshot packs the run's persons as its run_person rows hold them
