@@ -200,7 +200,7 @@ func (r *run) execute(ctx context.Context, prog *Progress) ([]StepTime, error) {
 			return times, err
 		}
 		r.dropGhosts()
-		r.inc, r.state, r.note, r.ghosts, r.snapshot = nil, nil, fb.reason, nil, nil
+		r.inc, r.state, r.note, r.ghosts, r.packing = nil, nil, fb.reason, nil, nil
 	}
 	return r.runSteps(ctx, prog, r.fullSteps())
 }
@@ -292,28 +292,31 @@ func nullID(id int64) *int64 {
 
 // run holds one comparison's state while it runs.
 type run struct {
-	tx            pgx.Tx
-	db            *pgxpool.Pool // for reads of committed rows beside tx's (see planIncremental)
-	id            int64
-	req           Request
-	by            actor.Actor // who runs it
-	batches       []batch
-	state         *state
-	order         []int32            // the persons with a linked record, in ID order
-	pos           []int32            // persons index → position in order, -1 when not there
-	results       []outcome          // their classification
-	regions       []uint32           // and region (dict ids)
-	base          int64              // the region's previous run, 0 when none
-	changed       []bool             // by position in order: new since base, or a result unlike base's
-	gone          []gone             // base's persons no longer there
-	links         string             // this run's run_link partition, filled before it is attached
-	persons       string             // this run's run_person partition, likewise
-	inc           *incremental       // an incremental run's base and touched persons; nil for a full run
-	ghosts        *ghostTable        // an incremental run's early written partition (see incremental_save.go)
-	snapshot      chan packed        // the run's snapshot, being packed (see startSnapshot)
-	snapshotSaved chan snapshotSaved // and being saved (see writeSnapshot)
-	note          string             // see RunResult.Note
-	parts         []StepTime         // the current step's parts timed so far (see lap)
+	tx      pgx.Tx
+	db      *pgxpool.Pool // for reads of committed rows beside tx's (see planIncremental)
+	id      int64
+	req     Request
+	by      actor.Actor // who runs it
+	batches []batch
+	state   *state
+	order   []int32      // the persons with a linked record, in ID order
+	pos     []int32      // persons index → position in order, -1 when not there
+	results []outcome    // their classification
+	regions []uint32     // and region (dict ids)
+	base    int64        // the region's previous run, 0 when none
+	changed []bool       // by position in order: new since base, or a result unlike base's
+	gone    []gone       // base's persons no longer there
+	links   string       // this run's run_link partition, filled before it is attached
+	persons string       // this run's run_person partition, likewise
+	inc     *incremental // an incremental run's base and touched persons; nil for a full run
+	ghosts  *ghostTable  // an incremental run's early written partition (see incremental_save.go)
+	note    string       // see RunResult.Note
+	parts   []StepTime   // the current step's parts timed so far (see lap)
+
+	// The run's snapshot, being packed (see startSnapshot) and saved (see
+	// writeSnapshot).
+	packing chan packed
+	saving  chan snapshotSaved
 }
 
 // lap records a part of the current step that began at t, for the log

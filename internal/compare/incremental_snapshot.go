@@ -105,7 +105,7 @@ type packed struct {
 // million persons in ID order, scattered in memory, takes about a second.
 func (r *run) startSnapshot() {
 	ch := make(chan packed, 1)
-	r.snapshot = ch
+	r.packing = ch
 	go func() {
 		t := time.Now()
 		data, err := r.encodeSnapshot()
@@ -129,20 +129,20 @@ func (r *run) writeSnapshot(ctx context.Context) error {
 	if _, err := r.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+snapshotLock+`)`, r.id); err != nil {
 		return fmt.Errorf("snapshot lock: %w", err)
 	}
-	if r.snapshot == nil {
+	if r.packing == nil {
 		r.startSnapshot()
 	}
-	packing := r.snapshot
+	packing := r.packing
 	done := make(chan snapshotSaved, 1)
-	r.snapshotSaved = done
+	r.saving = done
 	go func() {
 		p := <-packing
-		t := time.Now()
+		var took time.Duration
 		err := p.err
 		if err == nil {
-			err = r.saveSnapshot(ctx, p.data)
+			took, err = r.saveSnapshot(ctx, p.data)
 		}
-		done <- snapshotSaved{p, time.Since(t), err}
+		done <- snapshotSaved{p, took, err}
 	}()
 	return nil
 }
@@ -150,17 +150,21 @@ func (r *run) writeSnapshot(ctx context.Context) error {
 // snapshotSaved is what became of a run's snapshot.
 type snapshotSaved struct {
 	packed
-	took time.Duration
+	took time.Duration // to write it, not counting the wait for the run
 	err  error
 }
 
-func (r *run) saveSnapshot(ctx context.Context, data []byte) error {
+// saveSnapshot writes the snapshot, waits for the run's transaction to
+// end and commits, and returns how long the writing took.
+func (r *run) saveSnapshot(ctx context.Context, data []byte) (time.Duration, error) {
 	conn, err := r.db.Acquire(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer conn.Release()
+	var took time.Duration
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		t := time.Now()
 		var batch pgx.Batch
 		batch.Queue(`DELETE FROM run_snapshot WHERE run_id IN (SELECT id FROM comparison_run WHERE region_code = $1 AND id < $2)`,
 			r.req.Region, r.id)
@@ -168,26 +172,30 @@ func (r *run) saveSnapshot(ctx context.Context, data []byte) error {
 			batch.Queue(`INSERT INTO run_snapshot (run_id, chunk, data) VALUES ($1, $2, $3)`,
 				r.id, i, data[i*snapshotChunk:min(len(data), (i+1)*snapshotChunk)])
 		}
-		batch.Queue(`SELECT pg_advisory_xact_lock(`+snapshotLock+`)`, r.id)
-		return tx.SendBatch(ctx, &batch).Close()
+		if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+			return err
+		}
+		took = time.Since(t)
+		_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+snapshotLock+`)`, r.id)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("save snapshot: %w", err)
+		return took, fmt.Errorf("save snapshot: %w", err)
 	}
-	return nil
+	return took, nil
 }
 
-// waitSnapshot waits, once the run has committed, for its snapshot to be
-// saved, and returns how long it waited and the snapshot's times. A
-// snapshot not saved leaves the run as it is: the next incremental run
-// reads its base's rows instead.
+// waitSnapshot waits, once the run has committed or rolled back, for its
+// snapshot's transaction to end, and returns how long it waited and the
+// snapshot's times. A snapshot not saved leaves the run as it is: the
+// next incremental run reads its base's rows instead.
 func (r *run) waitSnapshot() []StepTime {
-	if r.snapshotSaved == nil {
+	if r.saving == nil {
 		return nil
 	}
 	t := time.Now()
-	s := <-r.snapshotSaved
-	r.snapshotSaved = nil
+	s := <-r.saving
+	r.saving = nil
 	name := fmt.Sprintf("保存快照（同时：打包 %.2fs，%.1f MB，写入 %.2fs；提交后等待）", s.packed.took.Seconds(),
 		float64(len(s.data))/(1<<20), s.took.Seconds())
 	if s.err != nil {
@@ -197,64 +205,138 @@ func (r *run) waitSnapshot() []StepTime {
 }
 
 // encodeSnapshot packs the run's persons as its run_person rows hold them
-// (see personWriter.row).
+// (see personWriter.row; TestIncrementalEqualsFull and the others compare
+// the two).
+//
+// In ID order a run's persons, their names and their records lie
+// scattered in memory, a cache miss or more each (a second for a million
+// persons). So they are gathered by a few passes in the order they lie
+// in (see gatherSnapshot), then packed in ID order.
 func (r *run) encodeSnapshot() ([]byte, error) {
 	s := r.state
-	// The regions in use, and the name bytes, for the head.
+	g, err := r.gatherSnapshot()
+	if err != nil {
+		return nil, err
+	}
 	regionAt := make([]int32, len(s.dict.vals)) // dict id → index + 1 among the regions
 	var regions []string
-	arena := 0
 	for _, reg := range r.regions {
 		if regionAt[reg] == 0 {
 			regions = append(regions, s.dict.vals[reg])
 			regionAt[reg] = int32(len(regions))
 		}
 	}
-	batches := batchIDs(batchesOf(s.batches))
-	body := make([]byte, 0, len(r.order)*32)
-	w := r.newPersonWriter()
+	body := make([]byte, 0, len(g.names)+len(r.order)*16+len(g.lines)*4)
 	var last uint64
-	refs := 0
-	for k, pi := range r.order {
-		p := &s.persons[pi]
-		if k > 0 && p.id <= last {
+	for k, id := range g.ids {
+		if k > 0 && id <= last {
 			return nil, fmt.Errorf("snapshot: persons out of ID order at %d", k)
 		}
-		body = binary.AppendUvarint(body, p.id-last)
-		last = p.id
-		name := s.bytes(p.name)
+		body = binary.AppendUvarint(body, id-last)
+		last = id
+		name := g.names[g.nameAt[k]:g.nameAt[k+1]]
 		body = binary.AppendUvarint(body, uint64(len(name)))
 		body = append(body, name...)
-		arena += len(name)
 		body = binary.AppendUvarint(body, uint64(regionAt[r.regions[k]]-1))
 		o := r.results[k]
 		body = append(body, o.pension, o.medical, byte(o.flags), byte(o.flags>>8), bit(o.universe)|bit(o.survey)<<1)
-		w.refs(int32(k))
-		body = binary.AppendUvarint(body, uint64(len(w.batches)))
-		for j, b := range w.batches {
-			bi := slices.Index(batches, b)
-			if bi < 0 {
-				return nil, fmt.Errorf("snapshot: record of batch %d, not one of the run's", b)
-			}
-			body = binary.AppendUvarint(body, uint64(bi))
-			body = binary.AppendVarint(body, int64(w.lines[j]))
+		body = binary.AppendUvarint(body, uint64(g.refAt[k+1]-g.refAt[k]))
+		for j := g.refAt[k]; j < g.refAt[k+1]; j++ {
+			body = binary.AppendUvarint(body, uint64(g.batches[j]))
+			body = binary.AppendVarint(body, int64(g.lines[j]))
 		}
-		refs += len(w.batches)
 	}
 	head := []byte(snapshotMagic)
-	head = binary.AppendUvarint(head, uint64(len(r.order)))
-	head = binary.AppendUvarint(head, uint64(refs))
-	head = binary.AppendUvarint(head, uint64(arena))
+	head = binary.AppendUvarint(head, uint64(len(g.ids)))
+	head = binary.AppendUvarint(head, uint64(len(g.lines)))
+	head = binary.AppendUvarint(head, uint64(len(g.names)))
 	head = binary.AppendUvarint(head, uint64(len(regions)))
 	for _, reg := range regions {
 		head = binary.AppendUvarint(head, uint64(len(reg)))
 		head = append(head, reg...)
 	}
-	head = binary.AppendUvarint(head, uint64(len(batches)))
-	for _, b := range batches {
-		head = binary.LittleEndian.AppendUint64(head, uint64(b))
+	head = binary.AppendUvarint(head, uint64(len(s.batches)))
+	for _, b := range s.batches {
+		head = binary.LittleEndian.AppendUint64(head, uint64(b.ID))
 	}
 	return append(head, body...), nil
+}
+
+// gathered are a run's persons' IDs, names and records, by position in
+// the run's order (see encodeSnapshot).
+type gathered struct {
+	ids           []uint64
+	names         []byte
+	nameAt, refAt []uint32 // position k's name is names[nameAt[k]:nameAt[k+1]], its records likewise
+	batches       []uint16 // the records' batches, as indexes into the run's
+	lines         []int32
+}
+
+// gatherSnapshot gathers the persons' IDs, names and records in passes
+// over the persons and the links in the order they lie in, each written
+// to the person's place in ID order. A ghost's records are the base's
+// (see ghostRefs), any other person's the links, in the order linked.
+func (r *run) gatherSnapshot() (*gathered, error) {
+	s, n := r.state, len(r.order)
+	g := &gathered{ids: make([]uint64, n), nameAt: make([]uint32, n+1), refAt: make([]uint32, n+1)}
+	ghost := make([]bool, n)
+	for pi := range s.persons {
+		k := r.pos[pi]
+		if k < 0 {
+			continue
+		}
+		p := &s.persons[pi]
+		g.ids[k] = p.id
+		g.nameAt[k+1] = p.name.n
+		if p.ghost {
+			ghost[k] = true
+			g.refAt[k+1] = uint32(r.inc.persons[r.inc.baseOf[pi]].nref)
+		}
+	}
+	for _, pi := range s.linkPerson {
+		if k := r.pos[pi]; k >= 0 && !ghost[k] {
+			g.refAt[k+1]++
+		}
+	}
+	for k := range n {
+		g.nameAt[k+1] += g.nameAt[k]
+		g.refAt[k+1] += g.refAt[k]
+	}
+	g.names = make([]byte, g.nameAt[n])
+	g.batches, g.lines = make([]uint16, g.refAt[n]), make([]int32, g.refAt[n])
+	if len(s.batches) > 1<<16 {
+		return nil, fmt.Errorf("snapshot: %d batches", len(s.batches))
+	}
+	ids := batchIDs(batchesOf(s.batches))
+	for pi := range s.persons {
+		k := r.pos[pi]
+		if k < 0 {
+			continue
+		}
+		p := &s.persons[pi]
+		copy(g.names[g.nameAt[k]:], s.bytes(p.name))
+		if !ghost[k] {
+			continue
+		}
+		b := &r.inc.persons[r.inc.baseOf[pi]]
+		j := g.refAt[k]
+		for i := b.refs; i < b.refs+b.nref; i, j = i+1, j+1 {
+			bi := slices.Index(ids, r.inc.refBatch[i]) // of a few
+			if bi < 0 {
+				return nil, fmt.Errorf("snapshot: record of batch %d, not one of the run's", r.inc.refBatch[i])
+			}
+			g.batches[j], g.lines[j] = uint16(bi), r.inc.refLine[i]
+		}
+	}
+	next := slices.Clone(g.refAt[:n])
+	for li, pi := range s.linkPerson {
+		if k := r.pos[pi]; k >= 0 && !ghost[k] {
+			j := next[k]
+			next[k]++
+			g.batches[j], g.lines[j] = uint16(s.linkBatch[li]), s.linkLine[li]
+		}
+	}
+	return g, nil
 }
 
 func bit(b bool) byte {

@@ -158,27 +158,20 @@ func (r *run) newPersonWriter() *personWriter {
 	return &personWriter{r: r, start: start, byPerson: byPerson}
 }
 
-// refs sets w.batches and w.lines to the records of the person at
-// position k of the run's order.
-func (w *personWriter) refs(k int32) {
-	r, s := w.r, w.r.state
-	pi := r.order[k]
-	w.batches, w.lines = w.batches[:0], w.lines[:0]
-	if s.persons[pi].ghost {
-		w.batches, w.lines = r.inc.ghostRefs(pi, w.batches, w.lines)
-		return
-	}
-	for _, li := range w.byPerson[w.start[pi]:w.start[pi+1]] {
-		w.batches = append(w.batches, s.batches[s.linkBatch[li]].ID)
-		w.lines = append(w.lines, s.linkLine[li])
-	}
-}
-
 // row writes the row of the person at position k of the run's order.
 func (w *personWriter) row(e *pgcopy.Encoder, k int32) {
 	r, s := w.r, w.r.state
-	w.refs(k)
-	p := &s.persons[r.order[k]]
+	pi := r.order[k]
+	w.batches, w.lines = w.batches[:0], w.lines[:0]
+	p := &s.persons[pi]
+	if p.ghost {
+		w.batches, w.lines = r.inc.ghostRefs(pi, w.batches, w.lines)
+	} else {
+		for _, li := range w.byPerson[w.start[pi]:w.start[pi+1]] {
+			w.batches = append(w.batches, s.batches[s.linkBatch[li]].ID)
+			w.lines = append(w.lines, s.linkLine[li])
+		}
+	}
 	o := r.results[k]
 	w.id = batchdiff.AppendID(w.id[:0], p.id)
 	e.Row(12)
