@@ -36,7 +36,9 @@ import (
 //     record with such an ID may be merged into (touchMangled).
 //   - Every other person of the base is a ghost: known by ID and name (so
 //     candidate searches see them as a full run would) but with no records
-//     read; their result, region and records are the base's.
+//     read; their result, region and records are the base's, read from its
+//     snapshot (see incremental_snapshot.go) or, for a run saved before
+//     snapshots, from its run_person rows.
 //   - Records read: every record of a touched ID, every record the base had
 //     to explain (run_link: damaged IDs, names that disagree), every record
 //     a reviewer decided and every record with an ID ending in 000, found

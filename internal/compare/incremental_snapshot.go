@@ -101,8 +101,8 @@ type packed struct {
 
 // startSnapshot packs the run's snapshot on a goroutine of its own once
 // its results are final, while the registry is updated and the summaries
-// counted (both only read the run's memory, as packing does): walking a
-// million persons in ID order, scattered in memory, takes about a second.
+// counted (both only read the run's memory, as packing does): a few
+// hundred milliseconds for a million persons.
 func (r *run) startSnapshot() {
 	ch := make(chan packed, 1)
 	r.packing = ch
@@ -137,12 +137,12 @@ func (r *run) writeSnapshot(ctx context.Context) error {
 	r.saving = done
 	go func() {
 		p := <-packing
-		var took time.Duration
+		var wrote time.Duration
 		err := p.err
 		if err == nil {
-			took, err = r.saveSnapshot(ctx, p.data)
+			wrote, err = r.saveSnapshot(ctx, p.data)
 		}
-		done <- snapshotSaved{p, took, err}
+		done <- snapshotSaved{p, wrote, err}
 	}()
 	return nil
 }
@@ -150,8 +150,8 @@ func (r *run) writeSnapshot(ctx context.Context) error {
 // snapshotSaved is what became of a run's snapshot.
 type snapshotSaved struct {
 	packed
-	took time.Duration // to write it, not counting the wait for the run
-	err  error
+	wrote time.Duration // writing it took, not counting the wait for the run
+	err   error
 }
 
 // saveSnapshot writes the snapshot, waits for the run's transaction to
@@ -197,7 +197,7 @@ func (r *run) waitSnapshot() []StepTime {
 	s := <-r.saving
 	r.saving = nil
 	name := fmt.Sprintf("保存快照（同时：打包 %.2fs，%.1f MB，写入 %.2fs；提交后等待）", s.packed.took.Seconds(),
-		float64(len(s.data))/(1<<20), s.took.Seconds())
+		float64(len(s.data))/(1<<20), s.wrote.Seconds())
 	if s.err != nil {
 		name = "快照未保存：" + s.err.Error()
 	}
