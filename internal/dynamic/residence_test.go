@@ -116,15 +116,15 @@ func TestResidenceEvents(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	var (
-		same    = makeID("19900101", 61) // listed in both, unchanged
-		gone    = makeID("19900102", 63) // gone, not enrolled: move out
-		moved   = makeID("19900103", 65) // another village: region
-		still   = makeID("19900104", 67) // gone while enrolled here: held
-		fresh   = makeID("19900105", 69) // new, unknown to the registry
-		local   = makeID("19900106", 71) // new, a local hukou person: hukou untouched
-		left    = makeID("19900107", 73) // new, hukou 迁出: managed where they live now
-		insured = makeID("19900108", 75) // new, known from enrollment only: identity from the residence record
-		dead    = makeID("19900109", 77) // new, recorded dead: held
+		same    = makeID("19900101", 61)          // listed in both, unchanged
+		gone    = makeID("19900102", 63)          // gone, not enrolled: move out
+		moved   = makeID("19900103", 65)          // another village: region
+		still   = makeID("19900104", 67)          // gone while enrolled here: held
+		fresh   = makeID("19900105", 69)          // new, unknown to the registry
+		local   = makeID("19900106", 71)          // new, a local hukou person: hukou untouched
+		left    = makeID("19900107", 73)          // new, hukou 迁出: managed where they live now
+		insured = makeID("19900108", 75)          // new, known from enrollment only: identity from the residence record
+		dead    = makeID("19900109", 77)          // new, recorded dead: held
 		bad     = damaged(makeID("19900110", 79)) // damaged ID: never a move
 	)
 	resident := func(id, name, region string) string { return resident(id, name, region) }
