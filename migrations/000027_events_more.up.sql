@@ -7,6 +7,11 @@
 ALTER TABLE extract_event DROP CONSTRAINT extract_event_kind_check,
     ADD CONSTRAINT extract_event_kind_check CHECK (kind IN ('birth', 'move_in', 'death', 'death_fix', 'move_out', 'household',
         'region', 'enroll_start', 'enroll_pause', 'enroll_resume', 'enroll_end', 'school_start', 'school_end'));
+-- Newer 居住人口 and 在校学生 extracts imported before had nothing to
+-- derive: they count as derived, so none is offered for a late derivation,
+-- which would apply an old extract's changes over newer ones.
+UPDATE import_batch SET derived_at = created_at
+WHERE kind IN ('居住人口', '在校学生') AND status = 'done' AND derived_at IS NULL;
 
 -- Fields only events set, as enrollment is: the residence region as the
 -- 居住人口 extracts last reported it, and the school as the 在校学生

@@ -29,8 +29,11 @@ func TestUpgradeBackfillsExtractDate(t *testing.T) {
 		INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, status, created_at)
 		VALUES ('户籍人口', '440981', '户籍人口', 'old.csv', 'a1', 1, 'done', '2026-03-31 10:00:00+00'),
 		       ('户籍人口', '440981', '户籍人口', 'new.csv', 'a2', 1, 'done', '2026-06-30 03:00:00+00'),
-		       ('在校学生', '440981', '在校学生', 'school.csv', 'a3', 1, 'failed', '2025-09-01 12:00:00+00');
+		       ('在校学生', '440981', '在校学生', 'school.csv', 'a3', 1, 'failed', '2025-09-01 12:00:00+00'),
+		       ('居住人口', '440981', '居住人口', 'r1.csv', 'a5', 1, 'done', '2025-10-01 12:00:00+00'),
+		       ('居住人口', '440981', '居住人口', 'r2.csv', 'a6', 1, 'done', '2025-11-01 12:00:00+00');
 		UPDATE import_batch SET superseded_by = 2 WHERE id = 1;
+		UPDATE import_batch SET superseded_by = 5 WHERE id = 4;
 		INSERT INTO extract_event (batch_id, prev_batch, kind, id_number, region_code, effective, state)
 		VALUES (2, 1, 'move_in', '`+idA+`', '440981', '2026-06-30', 'auto');
 		INSERT INTO person (id_number, name, identity_kind, region_code, first_kind, first_source, last_kind, last_source)
@@ -43,7 +46,7 @@ func TestUpgradeBackfillsExtractDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"2026-03-31", "2026-06-30", "2025-09-01"}
+	want := []string{"2026-03-31", "2026-06-30", "2025-09-01", "2025-10-01", "2025-11-01"}
 	var n int
 	for rows.Next() {
 		var id int64
@@ -74,8 +77,15 @@ func TestUpgradeBackfillsExtractDate(t *testing.T) {
 		VALUES (2, 1, 'school_start', '`+idA+`', '440981', '2026-06-30', 'auto'), (2, 1, 'school_end', '`+idB+`', '440981', '2026-06-30', 'auto');
 		INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, status)
 		VALUES ('居住人口', '440981', '居住人口', 'r.csv', 'a4', 1, 'failed')`)
+	// The residence batches count as derived (nothing was, nor will be, of
+	// them); the hukou batches are left as they were.
+	var derived []int64
+	if err := conn.QueryRow(ctx, `SELECT array_agg(id ORDER BY id) FROM import_batch WHERE derived_at IS NOT NULL`).Scan(&derived); err != nil ||
+		len(derived) != 2 || derived[0] != 4 || derived[1] != 5 {
+		t.Errorf("derived batches %v (%v), want [4 5]", derived, err)
+	}
 	var today bool
-	if err := conn.QueryRow(ctx, `SELECT extract_date = current_date FROM import_batch WHERE id = 4`).Scan(&today); err != nil || !today {
+	if err := conn.QueryRow(ctx, `SELECT extract_date = current_date FROM import_batch WHERE id = 6`).Scan(&today); err != nil || !today {
 		t.Errorf("a batch without a date: today %v (%v)", today, err)
 	}
 	if _, err := conn.Exec(ctx, `INSERT INTO extract_event (batch_id, prev_batch, kind, id_number, region_code, effective, state)
