@@ -85,6 +85,19 @@ func TestEventsPage(t *testing.T) {
 			}
 		}
 	}
+	// A new student's page shows the registry's 在校情况 and the student
+	// extract that added them.
+	var student string
+	var batch int64
+	if err := e.db.QueryRow(ctx, `SELECT id_number, first_source FROM person WHERE school LIKE '在读%' ORDER BY id_number LIMIT 1`).
+		Scan(&student, &batch); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = c.get(e.srv.PersonURL(student))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "在校情况") || !strings.Contains(body, "在读") ||
+		!strings.Contains(body, "导入批次 #"+strconv.FormatInt(batch, 10)) {
+		t.Errorf("a new student's page (%d) shows no 在校情况, or not batch %d", resp.StatusCode, batch)
+	}
 	resp, _ = c.get("/events?kind=nonsense")
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("unknown kind: status %d", resp.StatusCode)
