@@ -117,10 +117,11 @@ type person struct {
 }
 
 // livingHukou reports whether the person's identity is a hukou that still
-// lists them as 正常: their hukou, not their residence, says where they
-// are managed (DOMAIN §5).
+// lists them as 正常 (a hukou without 人口状态 counts as 正常, as in the
+// derivation): their hukou, not their residence, says where they are
+// managed (DOMAIN §5).
 func (p *person) livingHukou() bool {
-	return p.identity == string(source.Hukou) && p.pop == source.PopNormal
+	return p.identity == string(source.Hukou) && (p.pop == source.PopNormal || p.pop == "")
 }
 
 // registered reads the persons of ids the registry has.

@@ -126,6 +126,7 @@ func TestResidenceEvents(t *testing.T) {
 		insured = makeID("19900108", 75)          // new, known from enrollment only: identity from the residence record
 		dead    = makeID("19900109", 77)          // new, recorded dead: held
 		bad     = damaged(makeID("19900110", 79)) // damaged ID: never a move
+		blank   = makeID("19900111", 57)          // new, a hukou person without 人口状态: as 正常
 	)
 	resident := func(id, name, region string) string { return resident(id, name, region) }
 	w.seedEntries(t, map[string]map[registry.Field]string{
@@ -136,6 +137,7 @@ func TestResidenceEvents(t *testing.T) {
 			registry.Household: "H1", registry.PopStatus: "正常"},
 		left: {registry.Name: "戊", registry.IdentityKind: string(source.Hukou), registry.RegionCode: village, registry.HukouRegion: village,
 			registry.Household: "H2", registry.PopStatus: "迁出"},
+		blank:   {registry.Name: "辛", registry.IdentityKind: string(source.Hukou), registry.RegionCode: village, registry.HukouRegion: village},
 		insured: {registry.Name: "己旧", registry.IdentityKind: string(source.Enrollment), registry.RegionCode: village},
 		dead: {registry.Name: "庚", registry.IdentityKind: string(source.Resident), registry.RegionCode: village, registry.PopStatus: "死亡",
 			registry.DeathDate: "2026-01-02"},
@@ -148,7 +150,7 @@ func TestResidenceEvents(t *testing.T) {
 	}
 	nb := w.mustLoadTaken(t, source.Resident, "2026-06-30", residentHeader, resident(same, "同", village), resident(moved, "乙", village2),
 		resident(fresh, "新", village), resident(local, "丁", village2), resident(left, "戊", village2), resident(insured, "己", village),
-		resident(dead, "庚", village))
+		resident(dead, "庚", village), resident(blank, "辛", village2))
 	evs := w.fullEvents(t, nb)
 	for id, want := range map[string]string{
 		same:    "",
@@ -161,6 +163,7 @@ func TestResidenceEvents(t *testing.T) {
 		left:    "迁入（居住） auto →" + village2 + " 2026-06-30",
 		insured: "迁入（居住） auto →" + village + " 2026-06-30",
 		dead:    "迁入（居住） pending →" + village + " 2026-06-30 登记库记载该人员已死亡，请核实后确认",
+		blank:   "迁入（居住） auto →" + village2 + " 2026-06-30",
 	} {
 		if got := describe(evs[id]); got != want {
 			t.Errorf("events of %s: got %q, want %q", id, got, want)
@@ -177,6 +180,7 @@ func TestResidenceEvents(t *testing.T) {
 		{left, "residence", village2}, {left, "region_code", village2}, {left, "hukou_region", village}, {left, "pop_status", "迁出"},
 		{insured, "identity_kind", string(source.Resident)}, {insured, "name", "己"}, {insured, "residence", village},
 		{dead, "residence", ""}, {dead, "region_code", village},
+		{blank, "residence", village2}, {blank, "region_code", village},
 	} {
 		if got := w.field(t, c.id, c.col); got != c.want {
 			t.Errorf("%s of %s = %q, want %q", c.col, c.id, got, c.want)
@@ -213,7 +217,7 @@ func TestResidenceEvents(t *testing.T) {
 	}
 
 	// The list filters by the extract's kind.
-	for src, n := range map[string]int{"居住人口": 8, "户籍人口": 0} {
+	for src, n := range map[string]int{"居住人口": 9, "户籍人口": 0} {
 		page, err := w.store.Events(ctx, w.clerk, list.Query{Page: 1, Size: 50, Filters: map[string][]string{"source": {src}}})
 		if err != nil || page.Total != n {
 			t.Errorf("events of %s extracts: %d (%v), want %d", src, page.Total, err, n)
