@@ -86,6 +86,9 @@ func importOne(ctx context.Context, pool *pgxpool.Pool, a actor.Actor, req impor
 	fmt.Printf("%s: 批次 #%d（%s）读取 %d 行，接收 %d，拒绝 %d，标记 %d，用时 %.1f 秒（%.0f 行/秒），任务 #%d\n",
 		req.FileName, res.BatchID, res.Source, res.Read, res.Accepted, res.Rejected, res.Marked,
 		res.Duration.Seconds(), float64(res.Read)/max(res.Duration.Seconds(), 0.001), j.ID)
+	if !req.ExtractDate.IsZero() {
+		fmt.Printf("  数据日期 %s\n", req.ExtractDate.Format("2006-01-02"))
+	}
 	if len(res.Superseded) > 0 {
 		fmt.Printf("  替代了旧批次 %v\n", res.Superseded)
 	}

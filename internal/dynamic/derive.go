@@ -325,8 +325,8 @@ const enrollmentSQL = `
 
 // Residence: a person new to the residence extract moved in, one gone
 // from it moved out (held while still enrolled here, as a hukou move out
-// is; see holdResident), one listed in another residence region changed region. A person
-// listed twice counts once, by their first valid line.
+// is; see holdResident), one listed in another residence region changed
+// region. A person listed twice counts once, by their first valid line.
 const residentSQL = `
 	WITH o AS (
 		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name, region_code

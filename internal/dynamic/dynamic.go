@@ -14,7 +14,7 @@
 // hukou facts. A newer 在校学生 extract gives school starts and ends,
 // kept as the registry's school (DOMAIN §5: a student is not 应参未参).
 // Every event takes effect on the day the newer extract was taken (its
-// 数据日期), births and enrollment starts on their own dates.
+// 数据日期); births, deaths and enrollment starts on their own dates.
 //
 // Events are derived set-based in SQL by joining the two batches' record
 // partitions on the normalized ID; only the events themselves (a few per
