@@ -149,3 +149,76 @@ func equalsFullAfter(t *testing.T, db *pgxpool.Pool, baseID int64) {
 		t.Fatal(err)
 	}
 }
+
+// TestIncrementalAfterNewerResidents: a newer 居住人口 extract (residents
+// gone, others moved to another village) derives its residence events
+// into the registry, which moves their managed region; an incremental
+// comparison after it writes the same rows as a full one.
+func TestIncrementalAfterNewerResidents(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	gen := fixture.ImportCounty(t, db, 300, 13, "csv")
+	base, err := compare.New(db).Run(ctx, fixture.Actor, compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var path, src string
+	for _, f := range gen.Files {
+		if f.Kind == string(source.Resident) {
+			path, src = f.Path, f.Source
+		}
+	}
+	rows := readAnyCSV(t, path)
+	head, m, reason, ok := source.FindHeader(rows, source.Resident)
+	if !ok {
+		t.Fatalf("no header in the residence extract: %s", reason)
+	}
+	regCol, ok := m[source.KeyResRegion]
+	if !ok {
+		t.Fatalf("no residence region column in %v", rows[head])
+	}
+	data := rows[head+1:]
+	if len(data) < 20 {
+		t.Fatalf("residence extract of %d rows", len(data))
+	}
+	newer := slices.Clone(data[3:]) // three moved away
+	villages := map[string]bool{}
+	for _, r := range data {
+		if len(r[regCol]) == 12 {
+			villages[r[regCol]] = true
+		}
+	}
+	moved := 0
+	for i := range newer {
+		if moved == 4 {
+			break
+		}
+		for v := range villages {
+			if v != newer[i][regCol] && len(newer[i][regCol]) == 12 {
+				newer[i] = slices.Clone(newer[i])
+				newer[i][regCol] = v
+				moved++
+				break
+			}
+		}
+	}
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "居住人口_新.csv"), append(slices.Clone(rows[:head+1]), newer...))
+	res, err := imports.New(db).Import(ctx, fixture.Actor, imports.Request{Kind: source.Resident, Region: fixture.County,
+		Path: filepath.Join(dir, "居住人口_新.csv"), TempDir: dir, Source: src}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dynamic.New(db).Derive(ctx, fixture.Actor, res.BatchID, &job.Progress{}); err != nil {
+		t.Fatal(err)
+	}
+	var regions, outs, history int
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'region'), count(*) FILTER (WHERE kind = 'move_out')
+		FROM extract_event WHERE batch_id = $1`, res.BatchID), &regions, &outs)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM person_event WHERE field = 'residence' AND source_id = $1`, res.BatchID), &history)
+	if regions == 0 || outs == 0 || history == 0 {
+		t.Fatalf("derived %d region changes, %d moves out, %d residence changes in the registry", regions, outs, history)
+	}
+	equalsFullAfter(t, db, base.RunID)
+}
