@@ -338,6 +338,17 @@ func TestExtractDate(t *testing.T) {
 	if n := w.count(t, `SELECT count(*) FROM import_batch WHERE superseded_by IS NOT NULL OR (status = 'done' AND id <> $1)`, old); n != 0 {
 		t.Errorf("the refused import replaced or added %d batches", n)
 	}
+	// The upload form asks the same before the file is imported.
+	for date, refused := range map[string]bool{"2026-03-30": true, "2026-03-31": false, "": false} {
+		d, _ := imports.ParseExtractDate(date)
+		err := w.im.CheckExtractDate(ctx, source.Hukou, county, "", d)
+		if (err != nil) != refused || (refused && !strings.Contains(err.Error(), "早于它将替代")) {
+			t.Errorf("check of %q before the import: %v", date, err)
+		}
+	}
+	if err := w.im.CheckExtractDate(ctx, source.Hukou, county, "另一来源", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Errorf("an extract of another source: %v", err)
+	}
 	nb := w.mustLoadTaken(t, source.Hukou, "2026-06-30", hukouHeader, hukou(a, "张一", "H1", village, "正常"),
 		hukou(baby, "新生", "H1", village, "正常"), hukou(kid, "迁来", "H3", village, "正常"))
 	evs := w.fullEvents(t, nb)

@@ -51,6 +51,25 @@ func extractDate(req Request) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// CheckExtractDate refuses, before a file is imported, an extract taken
+// before the one in force it would replace (kind, region and source; an
+// enrollment file without a source names its schemes only once read, and
+// is checked then). The import checks again, whatever was checked here.
+func (im *Importer) CheckExtractDate(ctx context.Context, kind source.Kind, region, src string, date time.Time) error {
+	if src == "" && kind == source.Enrollment {
+		return nil
+	}
+	if src == "" {
+		src = string(kind)
+	}
+	tx, err := im.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	return checkNotOlder(ctx, tx, Request{Kind: kind, Region: region, ExtractDate: date}, Result{Source: src})
+}
+
 // checkNotOlder refuses an extract taken before the one of the same kind,
 // region and source it would replace: the older snapshot would supersede
 // the newer, and every change between them would read backwards.
