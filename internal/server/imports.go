@@ -156,11 +156,11 @@ func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 	if up.extractDate, err = imports.ParseExtractDate(up.extractText); err != nil {
 		return up, err
 	}
-	if err := s.imports.CheckExtractDate(r.Context(), up.kind, up.region, up.source, up.extractDate); err != nil {
-		return up, err
-	}
 	if !currentActor(r).Sees(up.region) {
 		return up, apperr.Invalidf("只能导入本人管辖区划内的数据")
+	}
+	if err := s.imports.CheckExtractDate(r.Context(), up.kind, up.region, up.source, up.extractDate); err != nil {
+		return up, err
 	}
 	if err := s.imports.CheckDuplicate(r.Context(), me.RegionCode, up.kind, up.sha256); err != nil {
 		return up, err
