@@ -2,6 +2,7 @@ package imports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -82,7 +83,7 @@ func checkNotOlder(ctx context.Context, tx pgx.Tx, req Request, res Result) erro
 	var id int64
 	var newer time.Time
 	err := tx.QueryRow(ctx, q, res.BatchID, req.Kind, req.Region, res.Source, extractDate(req)).Scan(&id, &newer)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
