@@ -16,7 +16,7 @@ import (
 )
 
 // loadNewerExtracts shows dynamic management in the demo: newer hukou,
-// death and enrollment extracts of the county, a few per cent changed,
+// death, enrollment, residence and student extracts of the county, a few per cent changed,
 // imported after the first comparison (each import derives its events,
 // applying the clear ones and holding the rest for a clerk), then a
 // comparison as of today, so the summary numbers move with them.
@@ -24,7 +24,7 @@ func loadNewerExtracts(ctx context.Context, pool *pgxpool.Pool, dir string, log 
 	y, m, d := time.Now().Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
 	files, err := demo.NewerExtracts(ctx, pool, demo.NewerOptions{County: demoCounty, Rate: 2, Seed: 2026, Today: today,
-		Kinds: []string{demo.KindHukou, demo.KindDeath, demo.KindEnrollment}}, dir)
+		Kinds: []string{demo.KindHukou, demo.KindDeath, demo.KindEnrollment, demo.KindResidence, demo.KindStudent}}, dir)
 	if err != nil {
 		return fmt.Errorf("newer demo extracts: %w", err)
 	}

@@ -21,7 +21,7 @@ import (
 // NewerOptions describe the newer extracts NewerExtracts writes.
 type NewerOptions struct {
 	County string    // 6-digit county code whose extracts in force are read
-	Kinds  []string  // which extracts to renew, in import order (KindHukou, KindDeath, KindEnrollment)
+	Kinds  []string  // which extracts to renew, in import order (KindHukou, KindDeath, KindEnrollment, KindResidence, KindStudent; the hukou's first)
 	Rate   float64   // scales the change rates; 1 changes about 1% of a hukou extract's persons
 	Seed   int64     // same seed, same changes
 	Today  time.Time // the day the newer extracts are taken (births are born on it)
@@ -191,7 +191,9 @@ type record struct {
 }
 
 // cols are the columns the changes write.
-type cols struct{ id, name, sex, birth, household, relation, region, pop, death, enroll, pay, enrollDate int }
+type cols struct {
+	id, name, sex, birth, household, relation, region, pop, death, enroll, pay, enrollDate, school int
+}
 
 func columnsOf(kind string, col func(key, name string) int) cols {
 	c := cols{id: col("id", "公民身份号码"), name: col("name", "姓名")}
@@ -203,6 +205,10 @@ func columnsOf(kind string, col func(key, name string) int) cols {
 		c.death = col("death_date", "死亡日期")
 	case KindEnrollment:
 		c.enroll, c.pay, c.enrollDate = col("enroll_status", "参保状态"), col("pay_status", "缴费状态"), col("enroll_date", "参保日期")
+	case KindResidence:
+		c.region = col("res_region", "居住地区划代码")
+	case KindStudent:
+		c.school = col("school", "学校名称")
 	}
 	return c
 }
@@ -244,6 +250,22 @@ func (n *newer) change(kind string, c cols, rec *record, cells []string) (keep, 
 			return true, false
 		}
 		return true, true
+	case KindResidence:
+		switch {
+		case n.chance(0.01):
+			return false, true // moved away
+		case n.chance(0.005) && len(n.villages) > 1:
+			to := n.villages[n.r.IntN(len(n.villages))]
+			if to == rec.region {
+				return true, false
+			}
+			cells[c.region] = to
+			return true, true
+		}
+	case KindStudent:
+		if n.chance(0.02) {
+			return false, true // left school
+		}
 	case KindDeath:
 		if n.chance(0.02) { // a corrected date
 			cells[c.death] = n.opt.Today.AddDate(0, 0, -40-n.r.IntN(200)).Format("2006-01-02")
@@ -336,6 +358,27 @@ func (n *newer) add(kind string, c cols, header, last []string, w *csv.Writer) (
 			cells := row()
 			cells[c.id], cells[c.name] = id, name
 			cells[c.death] = today.AddDate(0, 0, -1-n.r.IntN(30)).Format("2006-01-02")
+			if err := put(cells); err != nil {
+				return added, err
+			}
+		}
+	case KindResidence: // new residents, born elsewhere
+		for range 1 + int(5*n.opt.Rate) {
+			id, name := n.person(today.AddDate(-20-n.r.IntN(30), -n.r.IntN(12), -n.r.IntN(28)))
+			cells := row()
+			cells[c.id], cells[c.name] = id, name
+			if err := put(cells); err != nil {
+				return added, err
+			}
+		}
+	case KindStudent: // hukou persons newly at school (most of them over 16: no longer 应参未参)
+		for i, p := range n.living {
+			if i >= 1+len(n.living)/10 {
+				break
+			}
+			id, name, _ := strings.Cut(p, "\x1f")
+			cells := row()
+			cells[c.id], cells[c.name] = id, name
 			if err := put(cells); err != nil {
 				return added, err
 			}

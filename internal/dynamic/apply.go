@@ -33,6 +33,10 @@ type Event struct {
 	PersonRegistered bool // the registry has the person (a link can be offered)
 }
 
+// Label is the event's kind in Chinese, as the kind of its extract tells
+// it (a residence extract's move in is "迁入（居住）").
+func (e Event) Label() string { return e.Kind.LabelFor(source.Kind(e.BatchKind)) }
+
 const eventCols = `e.id, e.batch_id, e.prev_batch, e.kind, e.id_number, e.name, e.region_code, e.effective, coalesce(e.scheme, ''),
 	coalesce(e.old_value, ''), coalesce(e.new_value, ''), e.hold_reason, e.state, e.decided_name, e.decided_at,
 	b.kind, b.file_name, e.created_at, coalesce(r.name, ''), EXISTS (SELECT 1 FROM person p WHERE p.id_number = e.id_number)`
@@ -108,18 +112,28 @@ func applyEvents(ctx context.Context, tx pgx.Tx, events []Event, actorID int64) 
 // person is what the registry says of a person before the events.
 type person struct {
 	enrollment map[string]string // scheme → state
+	identity   string            // the extract kind the identity comes from
+	pop        string            // 人口状态
+}
+
+// livingHukou reports whether the person's identity is a hukou that still
+// lists them as 正常 (a hukou without 人口状态 counts as 正常, as in the
+// derivation): their hukou, not their residence, says where they are
+// managed (DOMAIN §5).
+func (p *person) livingHukou() bool {
+	return p.identity == string(source.Hukou) && (p.pop == source.PopNormal || p.pop == "")
 }
 
 // registered reads the persons of ids the registry has.
 func registered(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*person, error) {
-	rows, err := tx.Query(ctx, `SELECT id_number, coalesce(enrollment, '') FROM person WHERE id_number = ANY($1)`, ids)
+	rows, err := tx.Query(ctx, `SELECT id_number, coalesce(enrollment, ''), identity_kind, coalesce(pop_status, '') FROM person WHERE id_number = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("apply events: %w", err)
 	}
 	known := map[string]*person{}
-	var id, enr string
-	_, err = pgx.ForEachRow(rows, []any{&id, &enr}, func() error {
-		known[id] = &person{enrollment: parseEnrollment(enr)}
+	var id, enr, identity, pop string
+	_, err = pgx.ForEachRow(rows, []any{&id, &enr, &identity, &pop}, func() error {
+		known[id] = &person{enrollment: parseEnrollment(enr), identity: identity, pop: pop}
 		return nil
 	})
 	if err != nil {
@@ -128,13 +142,16 @@ func registered(ctx context.Context, tx pgx.Tx, ids []string) (map[string]*perso
 	return known, nil
 }
 
-// newcomers reads the newer extract's record of every birth and move in:
-// the registry takes the person's identity from it.
+// newcomers reads the newer extract's record of every birth and move in
+// (of the hukou or the residence extract): the registry may take the
+// person's identity from it.
 func newcomers(ctx context.Context, tx pgx.Tx, events []Event) (map[string]map[registry.Field]string, error) {
 	byBatch := map[int64][]string{}
+	kinds := map[int64]string{}
 	for _, e := range events {
 		if e.Kind == Birth || e.Kind == MoveIn {
 			byBatch[e.Batch] = append(byBatch[e.Batch], e.IDNumber)
+			kinds[e.Batch] = e.BatchKind
 		}
 	}
 	out := map[string]map[registry.Field]string{}
@@ -149,7 +166,13 @@ func newcomers(ctx context.Context, tx pgx.Tx, events []Event) (map[string]map[r
 			return nil, fmt.Errorf("apply events: %w", err)
 		}
 		var id, name, sex, birth, household, relation, reg, hukou string
+		resident := kinds[batch] == string(source.Resident)
 		_, err = pgx.ForEachRow(rows, []any{&id, &name, &sex, &birth, &household, &relation, &reg, &hukou}, func() error {
+			if resident { // a resident's record says nothing of a household or 人口状态
+				out[id] = map[registry.Field]string{registry.Name: name, registry.Sex: sex, registry.Birth: birth,
+					registry.RegionCode: reg, registry.HukouRegion: hukou, registry.IdentityKind: string(source.Resident)}
+				return nil
+			}
 			out[id] = map[registry.Field]string{registry.Name: name, registry.Sex: sex, registry.Birth: birth,
 				registry.Household: household, registry.Relation: relation, registry.RegionCode: reg,
 				registry.HukouRegion: hukou, registry.PopStatus: source.PopNormal, registry.IdentityKind: string(source.Hukou)}
@@ -168,13 +191,19 @@ func applyGroup(ctx context.Context, tx pgx.Tx, events []Event, known map[string
 	values := map[string]map[registry.Field]string{}
 	var order []string
 	for _, e := range events {
+		p := known[e.IDNumber]
+		if p == nil && leaving(e) {
+			// Gone from a residence or school list, unknown to the registry:
+			// nothing to record, and no entry to make (no comparison would
+			// know the person from records no longer there).
+			continue
+		}
 		v, ok := values[e.IDNumber]
 		if !ok {
 			v = map[registry.Field]string{}
 			values[e.IDNumber] = v
 			order = append(order, e.IDNumber)
 		}
-		p := known[e.IDNumber]
 		if p == nil {
 			// New to the registry: its identity from the record, or the
 			// little the event knows.
@@ -183,6 +212,9 @@ func applyGroup(ctx context.Context, tx pgx.Tx, events []Event, known map[string
 			v[registry.Name], v[registry.IdentityKind], v[registry.RegionCode] = e.Name, e.BatchKind, e.Region
 		}
 		eventValues(e, v, p, records[e.IDNumber])
+	}
+	if len(order) == 0 {
+		return nil
 	}
 	entries := make([]registry.Entry, 0, len(order))
 	for _, id := range order {
@@ -197,8 +229,18 @@ func applyGroup(ctx context.Context, tx pgx.Tx, events []Event, known map[string
 	return err
 }
 
+// leaving reports whether an event says only that a person left a
+// residence or school list.
+func leaving(e Event) bool {
+	return e.Kind == SchoolEnd || (e.Kind == MoveOut && e.BatchKind == string(source.Resident))
+}
+
 // eventValues sets the registry fields an event changes.
 func eventValues(e Event, v map[registry.Field]string, p *person, record map[registry.Field]string) {
+	if e.BatchKind == string(source.Resident) {
+		residenceValues(e, v, p, record)
+		return
+	}
 	switch e.Kind {
 	case Birth, MoveIn:
 		for f, x := range record {
@@ -224,6 +266,46 @@ func eventValues(e Event, v map[registry.Field]string, p *person, record map[reg
 	case EnrollStart, EnrollPause, EnrollResume, EnrollEnd:
 		p.enrollment[e.Scheme] = enrollState[e.Kind]
 		v[registry.Enrollment] = formatEnrollment(p.enrollment)
+	case SchoolStart:
+		v[registry.School] = "在读"
+		if e.New != "" {
+			v[registry.School] = "在读（" + e.New + "）"
+		}
+	case SchoolEnd:
+		v[registry.School] = SchoolLeft
+	}
+}
+
+// What the registry's school and residence say of a person no longer
+// listed: a value, not a blank, so that leaving is recorded (and read by
+// the next incremental comparison) even for a person the registry knew
+// nothing of as a student or resident, as an enrollment's end is.
+const (
+	SchoolLeft    = "已离校"
+	ResidenceLeft = "已迁离"
+)
+
+// residenceValues sets the registry fields a residence event changes: the
+// residence always; the region the person is managed in unless a living
+// hukou decides it; the identity when it came from a lesser source than
+// the residence extract (DOMAIN §5: hukou first, then residence). A
+// hukou's facts are never touched.
+func residenceValues(e Event, v map[registry.Field]string, p *person, record map[registry.Field]string) {
+	switch e.Kind {
+	case MoveIn, Region:
+		v[registry.Residence] = e.New
+		if p.livingHukou() {
+			return
+		}
+		if e.Kind == MoveIn && p.identity != string(source.Hukou) && p.identity != string(source.Resident) {
+			for f, x := range record {
+				v[f] = x
+			}
+			p.identity = string(source.Resident)
+		}
+		v[registry.RegionCode] = e.New
+	case MoveOut:
+		v[registry.Residence] = ResidenceLeft
 	}
 }
 

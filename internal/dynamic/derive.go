@@ -28,14 +28,14 @@ type Derived struct {
 type batchPair struct {
 	id, prev         int64
 	kind, region     string
-	newDate, oldDate time.Time // the days the extracts were imported
+	newDate, oldDate time.Time // the days the extracts were taken (数据日期)
 }
 
 // Derive finds what changed between batch and the batch of the same kind,
 // region and source it superseded, stores the events and applies the
 // unambiguous ones to the registry, all in one transaction, as actor a
-// (the importer). A batch that superseded nothing, of a kind without
-// events (居住人口, 在校学生), or already derived yields nothing.
+// (the importer). A batch that superseded nothing or already derived
+// yields nothing.
 func (s *Store) Derive(ctx context.Context, a actor.Actor, batch int64, p *job.Progress) (Derived, error) {
 	return s.derive(ctx, a, batch, p, nil)
 }
@@ -140,31 +140,20 @@ func prepareDerive(ctx context.Context, tx pgx.Tx, pair batchPair) (string, pgx.
 // (derived_at; events, for a batch derived before derived_at existed).
 func findPair(ctx context.Context, tx pgx.Tx, batch int64, again bool) (batchPair, bool, error) {
 	const q = `
-		SELECT b.id, p.id, b.kind, b.region_code, b.created_at, p.created_at
+		SELECT b.id, p.id, b.kind, b.region_code, b.extract_date, p.extract_date
 		FROM import_batch b
-		JOIN LATERAL (SELECT id, created_at FROM import_batch WHERE superseded_by = b.id ORDER BY id DESC LIMIT 1) p ON true
+		JOIN LATERAL (SELECT id, extract_date FROM import_batch WHERE superseded_by = b.id ORDER BY id DESC LIMIT 1) p ON true
 		WHERE b.id = $1 AND b.status = 'done'
 		  AND ($2 OR (b.derived_at IS NULL AND NOT EXISTS (SELECT 1 FROM extract_event e WHERE e.batch_id = b.id)))`
 	var pair batchPair
-	var newAt, oldAt time.Time
-	err := tx.QueryRow(ctx, q, batch, again).Scan(&pair.id, &pair.prev, &pair.kind, &pair.region, &newAt, &oldAt)
+	err := tx.QueryRow(ctx, q, batch, again).Scan(&pair.id, &pair.prev, &pair.kind, &pair.region, &pair.newDate, &pair.oldDate)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return pair, false, nil
 	}
 	if err != nil {
 		return pair, false, fmt.Errorf("derive %d: %w", batch, err)
 	}
-	pair.newDate, pair.oldDate = day(newAt), day(oldAt)
 	return pair, true, nil
-}
-
-// day is the calendar day of t where the server runs (a bureau's server
-// keeps China time), as a date: the day the importer judges birth dates
-// by, so a baby born today is not in the future for one and before the
-// extract for the other.
-func day(t time.Time) time.Time {
-	y, m, d := t.In(time.Local).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // currentBatches are the extracts of a kind in force (done, not
@@ -184,7 +173,7 @@ func currentBatches(ctx context.Context, tx pgx.Tx, region string, kind source.K
 
 // deriveSQL derives a kind's events set-based. Parameters: @new the
 // newer batch, @prev the older, @new_day and @old_day the days they were
-// imported, @region the batch's region, @hold the batches in force of the
+// taken (数据日期), @region the batch's region, @hold the batches in force of the
 // kind the holds are checked against (hold).
 // Each side is read once and the two are joined on the ID in one hash
 // join (an ID listed twice in a hukou extract, which happens, gives one
@@ -197,16 +186,19 @@ var deriveSQL = map[source.Kind]struct {
 	source.Hukou:      {hukouSQL, source.Enrollment},
 	source.Death:      {deathSQL, source.Hukou},
 	source.Enrollment: {enrollmentSQL, ""},
+	source.Resident:   {residentSQL, source.Enrollment},
+	source.Student:    {studentSQL, ""},
 }
 
 // insertEvents ends every query: the events with their region (for
-// deaths, which carry none, the person's: looked up by index for those
-// few, where a join would read the whole registry), their hold and state.
+// deaths and school events, whose records carry none, the person's:
+// looked up by index for those few, where a join would read the whole
+// registry), their hold and state.
 const insertEvents = `
 	INSERT INTO extract_event (batch_id, prev_batch, kind, id_number, name, region_code, effective, scheme, old_value, new_value,
 	                           hold_reason, state)
 	SELECT @new, @prev, d.kind, d.id, coalesce(d.name, ''),
-	       coalesce(CASE WHEN d.kind IN ('death', 'death_fix') THEN (SELECT p.region_code FROM person p WHERE p.id_number = d.id) END,
+	       coalesce(CASE WHEN d.kind IN ('death', 'death_fix', 'school_start', 'school_end') THEN (SELECT p.region_code FROM person p WHERE p.id_number = d.id) END,
 	                d.region, @region),
 	       d.effective, d.scheme, d.old_value, d.new_value, coalesce(h.reason, ''), CASE WHEN h.reason IS NULL THEN 'auto' ELSE 'pending' END
 	FROM d LEFT JOIN holds h ON h.id = d.id AND h.kind = d.kind
@@ -214,11 +206,24 @@ const insertEvents = `
 
 // A move out is held while the person is still enrolled here.
 const holdEnrolled = `
-	holds AS MATERIALIZED (
+	holds AS MATERIALIZED (` + enrolledHere + `)`
+
+const enrolledHere = `
 		SELECT DISTINCT s.id_norm AS id, 'move_out' AS kind, '仍在本地参保，请核实后确认' AS reason
 		FROM source_record s
 		WHERE s.batch_id = ANY(@hold::bigint[]) AND s.id_norm IN (SELECT id FROM d WHERE kind = 'move_out')
-		  AND coalesce(s.enroll_status, 1) <> 4 AND coalesce(s.pay_status, 1) <> 3 AND ` + `s.region_code LIKE @region || '%')`
+		  AND coalesce(s.enroll_status, 1) <> 4 AND coalesce(s.pay_status, 1) <> 3 AND ` + `s.region_code LIKE @region || '%'`
+
+// A resident's move out is held while still enrolled here; a move in of
+// someone the registry records as dead, too.
+const holdResident = `
+	holds AS MATERIALIZED (` + enrolledHere + `
+		UNION ALL
+		-- a scalar subquery: an index probe per move in, never a join that
+		-- (nested loops being off) would hash the whole registry
+		SELECT d.id, 'move_in', '登记库记载该人员已死亡，请核实后确认'
+		FROM d WHERE d.kind = 'move_in'
+		  AND (SELECT p.pop_status = '死亡' OR p.death_date IS NOT NULL FROM person p WHERE p.id_number = d.id))`
 
 const hukouSQL = `
 	WITH o AS (
@@ -316,4 +321,56 @@ const enrollmentSQL = `
 		       CASE WHEN kind = 'enroll_start' THEN coalesce(enroll_date, @new_day::date) ELSE @new_day::date END AS effective,
 		       old_st AS old_value, coalesce(new_st, '不在新参保数据中') AS new_value
 		FROM c WHERE kind IS NOT NULL),
+	holds AS (SELECT NULL::text AS id, NULL::text AS kind, NULL::text AS reason WHERE false)` + insertEvents
+
+// Residence: a person new to the residence extract moved in, one gone
+// from it moved out (held while still enrolled here, as a hukou move out
+// is; see holdResident), one listed in another residence region changed
+// region. A person listed twice counts once, by their first valid line.
+const residentSQL = `
+	WITH o AS (
+		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name, region_code
+		FROM source_record WHERE batch_id = @prev AND id_norm IS NOT NULL
+		ORDER BY id_norm, id_damage IS NOT NULL, line),
+	n AS (
+		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name, region_code
+		FROM source_record WHERE batch_id = @new AND id_norm IS NOT NULL
+		ORDER BY id_norm, id_damage IS NOT NULL, line),
+	j AS MATERIALIZED (
+		SELECT coalesce(n.id_norm, o.id_norm) AS id, o.valid AS o_valid, o.name AS o_name, o.region_code AS o_region,
+		       n.valid AS n_valid, n.name AS n_name, n.region_code AS n_region
+		FROM o FULL JOIN n ON n.id_norm = o.id_norm
+		WHERE o.id_norm IS NULL OR n.id_norm IS NULL OR o.region_code IS DISTINCT FROM n.region_code),
+	d AS (
+		SELECT id, n_name AS name, n_region AS region, NULL::text AS scheme, 'move_in' AS kind, @new_day::date AS effective,
+		       NULL::text AS old_value, n_region AS new_value
+		FROM j WHERE o_valid IS NULL AND n_valid
+		UNION ALL
+		SELECT id, o_name, o_region, NULL, 'move_out', @new_day::date, o_region, '不在新居住人口数据中'
+		FROM j WHERE n_valid IS NULL AND o_valid
+		UNION ALL
+		SELECT id, n_name, n_region, NULL, 'region', @new_day::date, o_region, n_region
+		FROM j WHERE o_valid IS NOT NULL AND n_valid),
+	` + holdResident + insertEvents
+
+// Students: a person new to the student extract started school, one gone
+// from it left; the school's name is read from the row as given (学校名称
+// is kept in raw, at the batch's mapped column).
+const studentSQL = `
+	WITH o AS (
+		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name,
+		       nullif(btrim(split_part(raw, chr(31), (SELECT (mapping ->> 'school')::int + 1 FROM import_batch WHERE id = @prev))), '') AS school
+		FROM source_record WHERE batch_id = @prev AND id_norm IS NOT NULL
+		ORDER BY id_norm, id_damage IS NOT NULL, line),
+	n AS (
+		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name,
+		       nullif(btrim(split_part(raw, chr(31), (SELECT (mapping ->> 'school')::int + 1 FROM import_batch WHERE id = @new))), '') AS school
+		FROM source_record WHERE batch_id = @new AND id_norm IS NOT NULL
+		ORDER BY id_norm, id_damage IS NOT NULL, line),
+	d AS (
+		SELECT coalesce(n.id_norm, o.id_norm) AS id, coalesce(n.name, o.name) AS name, NULL::text AS region, NULL::text AS scheme,
+		       CASE WHEN o.id_norm IS NULL THEN 'school_start' ELSE 'school_end' END AS kind, @new_day::date AS effective,
+		       o.school AS old_value, CASE WHEN o.id_norm IS NULL THEN n.school ELSE '不在新在校学生数据中' END AS new_value
+		FROM o FULL JOIN n ON n.id_norm = o.id_norm
+		WHERE (o.id_norm IS NULL AND n.valid) OR (n.id_norm IS NULL AND o.valid)),
 	holds AS (SELECT NULL::text AS id, NULL::text AS kind, NULL::text AS reason WHERE false)` + insertEvents

@@ -14,6 +14,7 @@ import (
 	"github.com/canbao/canbao/internal/audit"
 	"github.com/canbao/canbao/internal/idcard"
 	"github.com/canbao/canbao/internal/list"
+	"github.com/canbao/canbao/internal/source"
 )
 
 // Audit actions of this package.
@@ -27,8 +28,9 @@ const (
 )
 
 // EventSpec is the events list's parameters: region (inside the viewer's),
-// kind, state, batch, and the effective dates from and to (YYYY-MM-DD).
-var EventSpec = list.Spec{Filters: []string{"region", "kind", "state", "batch", "from", "to"}}
+// kind, state, batch, the effective dates from and to (YYYY-MM-DD) and the
+// kind of the extract the events came from (source, e.g. 居住人口).
+var EventSpec = list.Spec{Filters: []string{"region", "kind", "state", "batch", "from", "to", "source"}}
 
 // Events returns a page of the events inside the actor's region matching
 // the query's filters, newest first. A bad filter value is refused in
@@ -51,6 +53,14 @@ func (s *Store) Events(ctx context.Context, a actor.Actor, q list.Query) (list.P
 	if state != "" && State(state).Label() == state {
 		return list.Page[Event]{}, apperr.Invalidf("未知的处理状态：%s", state)
 	}
+	src := q.Filter("source")
+	if src != "" {
+		k, ok := source.ParseKind(src)
+		if !ok {
+			return list.Page[Event]{}, apperr.Invalidf("未知的数据类型：%s", src)
+		}
+		src = string(k)
+	}
 	var batch int64
 	if f := q.Filter("batch"); f != "" {
 		var err error
@@ -67,13 +77,14 @@ func (s *Store) Events(ctx context.Context, a actor.Actor, q list.Query) (list.P
 		return list.Page[Event]{}, err
 	}
 	where := ` WHERE ` + actor.InScope("e.region_code", "$1") + ` AND ($2 = '' OR e.kind = $2) AND ($3 = '' OR e.state = $3)
-		AND ($4 = 0 OR e.batch_id = $4) AND ($5::date IS NULL OR e.effective >= $5) AND ($6::date IS NULL OR e.effective <= $6)`
-	args := []any{reg, kind, state, batch, from, to}
+		AND ($4 = 0 OR e.batch_id = $4) AND ($5::date IS NULL OR e.effective >= $5) AND ($6::date IS NULL OR e.effective <= $6)
+		AND ($7 = '' OR e.batch_id IN (SELECT id FROM import_batch WHERE kind = $7))`
+	args := []any{reg, kind, state, batch, from, to, src}
 	var total int
 	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM extract_event e`+where, args...).Scan(&total); err != nil {
 		return list.Page[Event]{}, fmt.Errorf("count events: %w", err)
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+eventCols+eventFrom+where+` ORDER BY e.id DESC LIMIT $7 OFFSET $8`,
+	rows, err := s.db.Query(ctx, `SELECT `+eventCols+eventFrom+where+` ORDER BY e.id DESC LIMIT $8 OFFSET $9`,
 		append(args, q.Limit(), q.Offset())...)
 	if err != nil {
 		return list.Page[Event]{}, fmt.Errorf("list events: %w", err)
@@ -183,7 +194,7 @@ func (s *Store) decideTx(ctx context.Context, a actor.Actor, id int64, confirm b
 	if _, err := tx.Exec(ctx, q, id, state, nullID(a.UserID), a.Username); err != nil {
 		return fmt.Errorf("decide event %d: %w", id, err)
 	}
-	e.Detail = fmt.Sprintf("%s %s %s", ev.Kind.Label(), idcard.Mask(ev.IDNumber), ev.Effective.Format("2006-01-02"))
+	e.Detail = fmt.Sprintf("%s %s %s", ev.Label(), idcard.Mask(ev.IDNumber), ev.Effective.Format("2006-01-02"))
 	if err := audit.Record(ctx, tx, e); err != nil {
 		return err
 	}

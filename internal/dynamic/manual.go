@@ -524,3 +524,10 @@ func (s *Store) Document(ctx context.Context, a actor.Actor, id int64) (Document
 	}
 	return d, nil
 }
+
+// day is the calendar day of t where the server runs (a bureau's server
+// keeps China time), as a date.
+func day(t time.Time) time.Time {
+	y, m, d := t.In(time.Local).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

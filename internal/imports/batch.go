@@ -31,6 +31,7 @@ type Batch struct {
 	SupersededBy                         *int64
 	CreatedName                          string
 	CreatedAt                            time.Time
+	ExtractDate                          time.Time // the day the extract was taken (数据日期)
 	DurationMS                           int
 	WithdrawnAt                          *time.Time
 	WithdrawnName                        string
@@ -51,14 +52,14 @@ func (b Batch) StatusLabel() string {
 
 const batchCols = `b.id, b.kind, b.region_code, coalesce(r.name, ''), b.source, b.file_name, b.format, b.encoding, b.sheet,
 	b.file_size, b.header_line, b.header, b.mapping, b.status, b.error, b.rows_read, b.rows_accepted, b.rows_rejected,
-	b.rows_marked, b.superseded_by, b.created_name, b.created_at, b.duration_ms, b.withdrawn_at, b.withdrawn_name`
+	b.rows_marked, b.superseded_by, b.created_name, b.created_at, b.extract_date, b.duration_ms, b.withdrawn_at, b.withdrawn_name`
 
 func scanBatch(row pgx.Row) (Batch, error) {
 	var b Batch
 	var mapping []byte
 	err := row.Scan(&b.ID, &b.Kind, &b.RegionCode, &b.RegionName, &b.Source, &b.FileName, &b.Format, &b.Encoding, &b.Sheet,
 		&b.FileSize, &b.HeaderLine, &b.Header, &mapping, &b.Status, &b.Error, &b.Read, &b.Accepted, &b.Rejected,
-		&b.Marked, &b.SupersededBy, &b.CreatedName, &b.CreatedAt, &b.DurationMS, &b.WithdrawnAt, &b.WithdrawnName)
+		&b.Marked, &b.SupersededBy, &b.CreatedName, &b.CreatedAt, &b.ExtractDate, &b.DurationMS, &b.WithdrawnAt, &b.WithdrawnName)
 	if err == nil {
 		err = json.Unmarshal(mapping, &b.Mapping)
 	}

@@ -49,6 +49,10 @@ type Request struct {
 	// Force confirms replacing an extract that had many times more rows
 	// (see ReplaceRatio); without it such an import stops with a ReplaceError.
 	Force bool
+	// ExtractDate is the day the department took the extract (数据日期);
+	// zero: the import day. Not after today, nor before the extract it
+	// replaces.
+	ExtractDate time.Time
 }
 
 // Result is what an import did.
@@ -224,6 +228,9 @@ func (im *Importer) importFile(ctx context.Context, a actor.Actor, req Request, 
 	if _, ok := source.ParseKind(string(req.Kind)); !ok {
 		return Result{}, apperr.Invalidf("未知的数据类型：%s", req.Kind)
 	}
+	if err := checkExtractDate(extractDate(req), today()); err != nil {
+		return Result{}, err
+	}
 	var steps Steps
 	t := time.Now()
 	if req.SHA256 == "" {
@@ -369,6 +376,9 @@ func (im *Importer) write(ctx context.Context, a actor.Actor, req Request, h hea
 	if res.Source == "" {
 		res.Source = defaultSource(req.Kind, conv.schemes)
 	}
+	if err := checkNotOlder(ctx, tx, req, res); err != nil {
+		return Result{}, err
+	}
 	if err := checkReplace(ctx, tx, req, res); err != nil {
 		return Result{}, err
 	}
@@ -426,12 +436,12 @@ func insertBatch(ctx context.Context, tx pgx.Tx, a actor.Actor, req Request, h h
 	}
 	const q = `
 		INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, format, encoding,
-		                          sheet, header_line, header, mapping, status, created_by, created_name)
-		VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, 'done', $12, $13)
+		                          sheet, header_line, header, mapping, status, created_by, created_name, extract_date)
+		VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, 'done', $12, $13, $14)
 		RETURNING id`
 	var id int64
 	err = tx.QueryRow(ctx, q, req.Kind, req.Region, fileName(req), req.SHA256, st.Size(), string(h.format), enc,
-		h.sheet, h.line, h.cells, mapping, nullID(a.UserID), a.Username).Scan(&id)
+		h.sheet, h.line, h.cells, mapping, nullID(a.UserID), a.Username, extractDate(req)).Scan(&id)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
 		return 0, apperr.Invalidf("区划 %s 不存在", req.Region)

@@ -112,7 +112,7 @@ func (d *diff) close() {
 // entryCols are read in binary: text as its bytes, birth as days since
 // 2000-01-01, whatever the session's DateStyle.
 const entryCols = `p.id_number, p.name, p.sex, p.birth, p.household, p.relation, p.hukou_region, p.pop_status, p.identity_kind, p.region_code,
-	p.address, p.phone, p.death_date, p.enrollment`
+	p.address, p.phone, p.death_date, p.enrollment, p.residence, p.school`
 
 // readRegistry compares the entries of the set's persons. With a region,
 // most are found where the registry manages them in one pass; those new
@@ -282,7 +282,7 @@ var required = [...]Field{Name, IdentityKind, RegionCode}
 
 // fieldLabels are the fields' Chinese names.
 var fieldLabels = [numFields]string{"姓名", "性别", "出生日期", "户号", "与户主关系", "户籍地区划", "人口状态", "身份信息来源", "管理区划",
-	"地址", "联系电话", "死亡日期", "参保情况"}
+	"地址", "联系电话", "死亡日期", "参保情况", "居住登记", "在校情况"}
 
 // Label is the field's Chinese name.
 func (f Field) Label() string { return fieldLabels[f] }
@@ -297,7 +297,7 @@ func (d *diff) applyUpdates(ctx context.Context, tx pgx.Tx) error {
 		`DROP TABLE IF EXISTS pg_temp.registry_update`,
 		`CREATE TEMP TABLE registry_update (id_number text, name text, sex text, birth date, household text,
 			relation text, hukou_region text, pop_status text, identity_kind text, region_code text,
-			address text, phone text, death_date date, enrollment text) ON COMMIT DROP`,
+			address text, phone text, death_date date, enrollment text, residence text, school text) ON COMMIT DROP`,
 	}
 	for _, q := range stmts {
 		if _, err := tx.Exec(ctx, q); err != nil {

@@ -28,7 +28,7 @@ import (
 // the person was dead then, whatever the status event's own date says
 // (the status changes when the death is learnt, the date says when it
 // happened). The entry existed from the date of the source that added it
-// (a comparison's as-of date, an extract's import day); other first
+// (a comparison's as-of date, the day an extract was taken); other first
 // sources carry no date and count as always there.
 
 // deathField is the event field of a death date (the dynamic changes
@@ -97,7 +97,7 @@ func (s *Store) PersonAsOf(ctx context.Context, a actor.Actor, id string, d time
 	var current map[string]any
 	var since *time.Time
 	const q = `
-		SELECT to_jsonb(p), coalesce(c.as_of, (b.created_at AT TIME ZONE 'Asia/Shanghai')::date)
+		SELECT to_jsonb(p), coalesce(c.as_of, b.extract_date)
 		FROM person p
 		LEFT JOIN comparison_run c ON p.first_kind = 'compare' AND c.id = p.first_source
 		LEFT JOIN import_batch b ON p.first_kind = 'extract' AND b.id = p.first_source
@@ -185,7 +185,7 @@ var asOfPersons = `
 			       coalesce(er.v, br.v, p.region_code) AS region,
 			       coalesce(ep.v, bp.v, p.pop_status, '') AS status,
 			       coalesce(ed.v, bd.v, to_jsonb(p) ->> '` + deathField + `', '') AS death,
-			       coalesce(c.as_of, (b.created_at AT TIME ZONE 'Asia/Shanghai')::date) AS since
+			       coalesce(c.as_of, b.extract_date) AS since
 			FROM cand JOIN person p USING (id_number)
 			LEFT JOIN eff en ON en.id_number = p.id_number AND en.field = 'name'
 			LEFT JOIN bef bn ON bn.id_number = p.id_number AND bn.field = 'name'

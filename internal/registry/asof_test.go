@@ -182,3 +182,39 @@ func TestPersonAndCountsAsOf(t *testing.T) {
 		t.Error("a clerk of another county listed the county")
 	}
 }
+
+// TestExtractAddedSince: a person an extract added existed from the day
+// the extract was taken (数据日期), not from the day it was imported, in
+// the entry and in the counts.
+func TestExtractAddedSince(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	fixture.Regions(t, db, "4409")
+	const setup = `
+		INSERT INTO import_batch (id, kind, region_code, source, file_name, file_sha256, file_size, status, created_at, extract_date)
+		VALUES (7, '户籍人口', '440981', '', 'h.csv', 'a', 1, 'done', '2026-11-20 10:00+08', '2026-10-31');
+		INSERT INTO person (id_number, name, pop_status, identity_kind, region_code, first_kind, first_source, last_kind, last_source)
+		VALUES ('440981200001010011', '李一', '正常', '户籍人口', '440981107204', 'extract', 7, 'extract', 7);`
+	if _, err := db.Exec(ctx, setup); err != nil {
+		t.Fatal(err)
+	}
+	clerk := actor.Actor{UserID: 0, Username: "clerk", Role: actor.County, Region: "440981", IP: "test"}
+	store := registry.NewStore(db)
+	for _, c := range []struct {
+		day     string
+		existed bool
+	}{{"2026-10-30", false}, {"2026-10-31", true}, {"2026-11-10", true}} {
+		p, err := store.PersonAsOf(ctx, clerk, "440981200001010011", day(c.day))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total, _, err := store.CountsAsOf(ctx, clerk, "440981", day(c.day))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := map[bool]int{true: 1}[c.existed]; p.Existed != c.existed || total.Persons != n {
+			t.Errorf("%s: existed %v, counted %d", c.day, p.Existed, total.Persons)
+		}
+	}
+}

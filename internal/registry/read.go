@@ -35,6 +35,7 @@ type Person struct {
 	Address, Phone         string
 	DeathDate              *time.Time
 	Enrollment             string
+	Residence, School      string // as the 居住人口 and 在校学生 extracts last reported them
 	First, Last            Source // the source that added the entry and the one that last changed it
 	UpdatedAt              time.Time
 }
@@ -69,12 +70,12 @@ func (s *Store) person(ctx context.Context, scope, id string) (Person, error) {
 		SELECT id_number, name, coalesce(sex, ''), birth, coalesce(household, ''), coalesce(relation, ''),
 		       coalesce(hukou_region, ''), coalesce(pop_status, ''), identity_kind, region_code,
 		       coalesce(address, ''), coalesce(phone, ''), death_date, coalesce(enrollment, ''),
-		       first_kind, first_source, last_kind, last_source, updated_at
+		       coalesce(residence, ''), coalesce(school, ''), first_kind, first_source, last_kind, last_source, updated_at
 		FROM person WHERE id_number = $1`
 	var p Person
 	err := s.db.QueryRow(ctx, q, id).Scan(&p.IDNumber, &p.Name, &p.Sex, &p.Birth, &p.Household, &p.Relation,
 		&p.HukouRegion, &p.PopStatus, &p.IdentityKind, &p.RegionCode,
-		&p.Address, &p.Phone, &p.DeathDate, &p.Enrollment,
+		&p.Address, &p.Phone, &p.DeathDate, &p.Enrollment, &p.Residence, &p.School,
 		&p.First.Kind, &p.First.ID, &p.Last.Kind, &p.Last.ID, &p.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !region.Within(scope, p.RegionCode)) {
 		return Person{}, apperr.NotFoundf("登记库中没有该人员")

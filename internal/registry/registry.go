@@ -34,12 +34,14 @@ const (
 	Phone                     // 联系电话, likewise
 	DeathDate                 // 死亡日期, as YYYY-MM-DD: from a death record or a 注销登记
 	Enrollment                // 参保情况: each scheme's state as the extracts last reported it (see EnrollmentValue)
+	Residence                 // 居住登记: the residence region as the 居住人口 extracts last reported it, or that the person left
+	School                    // 在校情况: "在读（学校）" or "已离校", as the 在校学生 extracts last reported it
 	numFields
 )
 
 // columns are the person table's columns of the fields.
 var columns = [numFields]string{"name", "sex", "birth", "household", "relation", "hukou_region", "pop_status", "identity_kind", "region_code",
-	"address", "phone", "death_date", "enrollment"}
+	"address", "phone", "death_date", "enrollment", "residence", "school"}
 
 // Column is the field's column name, also the field name of its events.
 func (f Field) Column() string { return columns[f] }

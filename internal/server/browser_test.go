@@ -138,12 +138,26 @@ func TestBrowserImportProgressAndReport(t *testing.T) {
 		chromedp.Click(sel("import-new")),
 		chromedp.WaitVisible(sel("upload-form")),
 		chromedp.SetValue(sel("upload-kind"), "户籍人口"),
+		// An extract dated in the future is refused, the form kept.
+		chromedp.SetValue(sel("upload-extract-date"), time.Now().AddDate(0, 0, 3).Format("2006-01-02")),
+		chromedp.SetUploadFiles(sel("upload-file"), []string{file}),
+		chromedp.Click(sel("upload-submit")),
+		chromedp.WaitVisible(sel("upload-error")),
+	)
+	if got := text(t, ctx, "upload-error"); !strings.Contains(got, "晚于今天") {
+		t.Errorf("a future extract date: %q", got)
+	}
+	mustDo(t, ctx,
+		chromedp.SetValue(sel("upload-extract-date"), "2026-06-30"),
 		chromedp.SetUploadFiles(sel("upload-file"), []string{file}),
 		chromedp.Click(sel("upload-submit")),
 		chromedp.WaitVisible(sel("mapping-form")),
 	)
 	if preview := text(t, ctx, "preview"); !strings.Contains(preview, "高州市公安局户籍人口信息") {
 		t.Errorf("preview shows %q", preview)
+	}
+	if got := text(t, ctx, "preview-extract-date"); got != "2026-06-30" {
+		t.Errorf("preview: extract date %q", got)
 	}
 	// The progress page polls the job and moves on to the batch by itself.
 	mustDo(t, ctx,
@@ -155,6 +169,9 @@ func TestBrowserImportProgressAndReport(t *testing.T) {
 	}
 	if got := text(t, ctx, "count-rejected"); got != "3" {
 		t.Errorf("rejected = %q, want 3", got)
+	}
+	if got := text(t, ctx, "batch-extract-date"); got != "2026-06-30" {
+		t.Errorf("batch: extract date %q", got)
 	}
 	// Download the error report the way the link does, in the page's session.
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`

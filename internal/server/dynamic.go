@@ -19,6 +19,7 @@ import (
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/registry"
+	"github.com/canbao/canbao/internal/source"
 	"github.com/canbao/canbao/web"
 )
 
@@ -93,11 +94,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := web.EventsView{Page: s.page(r, "数据变化（动态管理）", "events"), Region: lq.Filter("region"), Kind: lq.Filter("kind"),
-		State: lq.Filter("state"), Batch: lq.Filter("batch"), From: lq.Filter("from"), To: lq.Filter("to"), Regions: regions,
+		State: lq.Filter("state"), Source: lq.Filter("source"), Batch: lq.Filter("batch"), From: lq.Filter("from"), To: lq.Filter("to"), Regions: regions,
 		Pending: counts[dynamic.Pending], Pager: web.PagerOf(page.Query, page.Total, "/events"), CanDecide: a.May(actor.RegistryChange),
 		Back: "/events?" + r.URL.Query().Encode()}
 	for _, k := range dynamic.Kinds {
-		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: k.Label()})
+		v.Kinds = append(v.Kinds, web.Option{Value: string(k), Label: k.FilterLabel()})
+	}
+	for _, k := range source.Kinds() {
+		v.Sources = append(v.Sources, web.Option{Value: string(k), Label: string(k)})
 	}
 	for _, st := range dynamic.States {
 		v.States = append(v.States, web.Option{Value: string(st), Label: st.Label()})
@@ -109,7 +113,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) eventRow(r *http.Request, a actor.Actor, e dynamic.Event) web.EventRow {
-	row := web.EventRow{ID: e.ID, Kind: e.Kind.Label(), Name: e.Name, MaskedID: maskID(e.IDNumber), Region: e.Region,
+	row := web.EventRow{ID: e.ID, Kind: e.Label(), Name: e.Name, MaskedID: maskID(e.IDNumber), Region: e.Region,
 		Effective: e.Effective.Format("2006-01-02"), Scheme: e.Scheme, Old: e.Old, New: e.New, HoldReason: e.HoldReason,
 		State: e.State.Label(), StateKey: string(e.State), Pending: e.State == dynamic.Pending,
 		BatchLabel: fmt.Sprintf("%s #%d %s", e.BatchKind, e.Batch, e.FileName)}

@@ -31,8 +31,9 @@ func TestEventsPage(t *testing.T) {
 	y, m, d := time.Now().Date()
 	dir := t.TempDir()
 	files, err := demo.NewerExtracts(ctx, e.db, demo.NewerOptions{County: fixture.County, Rate: 5, Seed: 3,
-		Today: time.Date(y, m, d, 0, 0, 0, 0, time.Local), Kinds: []string{demo.KindHukou, demo.KindDeath, demo.KindEnrollment}}, dir)
-	if err != nil || len(files) != 3 {
+		Today: time.Date(y, m, d, 0, 0, 0, 0, time.Local), Kinds: []string{demo.KindHukou, demo.KindDeath, demo.KindEnrollment,
+			demo.KindResidence, demo.KindStudent}}, dir)
+	if err != nil || len(files) != 5 {
 		t.Fatalf("newer extracts: %v (%d)", err, len(files))
 	}
 	im := imports.New(e.db).Then(dynamic.New(e.db).AfterImport)
@@ -67,6 +68,35 @@ func TestEventsPage(t *testing.T) {
 	}
 	if !strings.Contains(body, ">"+strconv.Itoa(pending)+"<") {
 		t.Errorf("the pending count %d is not shown", pending)
+	}
+	// The residence and student extracts' events, each list filtered by
+	// the extract's kind, say where they came from.
+	for src, labels := range map[string][]string{"居住人口": {"迁入（居住）", "迁出（居住）"}, "在校学生": {"入学", "离校"}} {
+		resp, body := c.get("/events?source=" + url.QueryEscape(src))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("events of %s: %d", src, resp.StatusCode)
+		}
+		if n := strings.Count(body, `data-testid="event-row"`); n == 0 || strings.Count(body, src+" #") < n {
+			t.Errorf("events of %s extracts: %d rows, %d naming the extract", src, n, strings.Count(body, src+" #"))
+		}
+		for _, l := range labels {
+			if !strings.Contains(body, l) {
+				t.Errorf("events of %s extracts: no %s", src, l)
+			}
+		}
+	}
+	// A new student's page shows the registry's 在校情况 and the student
+	// extract that added them.
+	var student string
+	var batch int64
+	if err := e.db.QueryRow(ctx, `SELECT id_number, first_source FROM person WHERE school LIKE '在读%' ORDER BY id_number LIMIT 1`).
+		Scan(&student, &batch); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = c.get(e.srv.PersonURL(student))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "在校情况") || !strings.Contains(body, "在读") ||
+		!strings.Contains(body, "导入批次 #"+strconv.FormatInt(batch, 10)) {
+		t.Errorf("a new student's page (%d) shows no 在校情况, or not batch %d", resp.StatusCode, batch)
 	}
 	resp, _ = c.get("/events?kind=nonsense")
 	if resp.StatusCode != http.StatusBadRequest {

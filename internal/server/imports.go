@@ -62,7 +62,8 @@ func (s *Server) handleImports(w http.ResponseWriter, r *http.Request) {
 func batchRow(b imports.Batch) web.BatchRow {
 	return web.BatchRow{ID: b.ID, Kind: b.Kind, Region: b.RegionName, Source: b.Source, FileName: b.FileName,
 		Status: b.StatusLabel(), Failed: b.Status == "failed", Error: b.Error, Read: b.Read, Accepted: b.Accepted,
-		Rejected: b.Rejected, Marked: b.Marked, By: b.CreatedName, At: b.CreatedAt.In(cst).Format("2006-01-02 15:04")}
+		Rejected: b.Rejected, Marked: b.Marked, By: b.CreatedName, At: b.CreatedAt.In(cst).Format("2006-01-02 15:04"),
+		ExtractDate: b.ExtractDate.Format("2006-01-02")}
 }
 
 func kindNames() []string {
@@ -107,7 +108,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 		}
 		form := web.ImportForm{Error: apperr.Message(err)}
 		if up != nil {
-			form.Kind, form.Region, form.Source = string(up.kind), up.region, up.source
+			form.Kind, form.Region, form.Source, form.ExtractDate = string(up.kind), up.region, up.source, up.extractText
 		}
 		s.renderImportNew(w, r, form)
 		return
@@ -133,7 +134,7 @@ func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 			return up, err
 		}
 		switch part.FormName() {
-		case "kind", "region", "source":
+		case "kind", "region", "source", "extract_date":
 			b, _ := io.ReadAll(io.LimitReader(part, 200))
 			setField(up, part.FormName(), strings.TrimSpace(string(b)))
 		case "file":
@@ -151,13 +152,19 @@ func (s *Server) receiveUpload(r *http.Request) (*upload, error) {
 	if up.region == "" {
 		up.region = me.RegionCode
 	}
+	var err error
+	if up.extractDate, err = imports.ParseExtractDate(up.extractText); err != nil {
+		return up, err
+	}
 	if !currentActor(r).Sees(up.region) {
 		return up, apperr.Invalidf("只能导入本人管辖区划内的数据")
+	}
+	if err := s.imports.CheckExtractDate(r.Context(), up.kind, up.region, up.source, up.extractDate); err != nil {
+		return up, err
 	}
 	if err := s.imports.CheckDuplicate(r.Context(), me.RegionCode, up.kind, up.sha256); err != nil {
 		return up, err
 	}
-	var err error
 	up.preview, err = imports.Open(up.path, up.kind)
 	return up, err
 }
@@ -170,6 +177,8 @@ func setField(up *upload, name, value string) {
 		up.region = value
 	case "source":
 		up.source = value
+	case "extract_date":
+		up.extractText = value
 	}
 }
 
@@ -247,6 +256,9 @@ func previewView(page web.Page, up *upload, headerIdx int, m source.Mapping, tem
 	p := up.preview
 	v := web.ImportPreviewView{Page: page, Token: up.token, Kind: string(up.kind), FileName: up.fileName,
 		Size: humanSize(up.size), Format: string(p.Format), Encoding: p.Encoding, Sheet: p.Sheet, Reason: p.Reason, Error: errMsg}
+	if !up.extractDate.IsZero() {
+		v.ExtractDate = up.extractDate.Format("2006-01-02")
+	}
 	for i, row := range p.Rows {
 		v.Rows = append(v.Rows, web.PreviewRow{Line: p.Lines[i], Cells: row, Header: i == headerIdx})
 		v.HeaderChoices = append(v.HeaderChoices, p.Lines[i])
@@ -322,7 +334,7 @@ func (s *Server) handleImportStart(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	id, err := s.startImport(r.Context(), up, currentActor(r), imports.Request{Kind: up.kind, Region: up.region, Source: up.source, Path: up.path,
-		FileName: up.fileName, SHA256: up.sha256, Mapping: m, HeaderLine: headerLine, TempDir: s.cfg.TempDir})
+		FileName: up.fileName, SHA256: up.sha256, Mapping: m, HeaderLine: headerLine, TempDir: s.cfg.TempDir, ExtractDate: up.extractDate})
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -75,7 +75,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	codes := []string{p.RegionCode, p.HukouRegion}
+	codes := []string{p.RegionCode, p.HukouRegion, p.Residence}
 	for _, h := range history {
 		codes = append(codes, h.RunRegion)
 	}
@@ -93,6 +93,10 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		v.Birth = p.Birth.Format("2006-01-02")
 	}
 	v.Address, v.Phone, v.Enrollment = p.Address, p.Phone, p.Enrollment
+	v.School = p.School
+	if p.Residence != "" {
+		v.Residence = regionLabel(names, p.Residence)
+	}
 	if p.DeathDate != nil {
 		v.DeathDate = p.DeathDate.Format("2006-01-02")
 	}

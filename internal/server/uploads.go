@@ -26,9 +26,13 @@ type upload struct {
 	path     string
 	size     int64
 	sha256   string
-	preview  imports.Preview
-	created  time.Time
-	jobID    int64 // the import's job once confirmed
+	// extractText is the 数据日期 as typed, extractDate as read (zero: the
+	// import day).
+	extractText string
+	extractDate time.Time
+	preview     imports.Preview
+	created     time.Time
+	jobID       int64 // the import's job once confirmed
 
 	req     imports.Request // what the import was asked to do, for a confirmation
 	waiting bool            // the import stopped to ask before replacing a larger extract; the file is kept
