@@ -226,40 +226,40 @@ func (r *run) encodeSnapshot() ([]byte, error) {
 			regionAt[reg] = int32(len(regions))
 		}
 	}
-	body := make([]byte, 0, len(g.names)+len(r.order)*16+len(g.lines)*4)
+	out := make([]byte, 0, len(g.names)+len(r.order)*16+len(g.lines)*4)
+	out = append(out, snapshotMagic...)
+	out = binary.AppendUvarint(out, uint64(len(g.ids)))
+	out = binary.AppendUvarint(out, uint64(len(g.lines)))
+	out = binary.AppendUvarint(out, uint64(len(g.names)))
+	out = binary.AppendUvarint(out, uint64(len(regions)))
+	for _, reg := range regions {
+		out = binary.AppendUvarint(out, uint64(len(reg)))
+		out = append(out, reg...)
+	}
+	out = binary.AppendUvarint(out, uint64(len(s.batches)))
+	for _, b := range s.batches {
+		out = binary.LittleEndian.AppendUint64(out, uint64(b.ID))
+	}
 	var last uint64
 	for k, id := range g.ids {
 		if k > 0 && id <= last {
 			return nil, fmt.Errorf("snapshot: persons out of ID order at %d", k)
 		}
-		body = binary.AppendUvarint(body, id-last)
+		out = binary.AppendUvarint(out, id-last)
 		last = id
 		name := g.names[g.nameAt[k]:g.nameAt[k+1]]
-		body = binary.AppendUvarint(body, uint64(len(name)))
-		body = append(body, name...)
-		body = binary.AppendUvarint(body, uint64(regionAt[r.regions[k]]-1))
+		out = binary.AppendUvarint(out, uint64(len(name)))
+		out = append(out, name...)
+		out = binary.AppendUvarint(out, uint64(regionAt[r.regions[k]]-1))
 		o := r.results[k]
-		body = append(body, o.pension, o.medical, byte(o.flags), byte(o.flags>>8), bit(o.universe)|bit(o.survey)<<1)
-		body = binary.AppendUvarint(body, uint64(g.refAt[k+1]-g.refAt[k]))
+		out = append(out, o.pension, o.medical, byte(o.flags), byte(o.flags>>8), bit(o.universe)|bit(o.survey)<<1)
+		out = binary.AppendUvarint(out, uint64(g.refAt[k+1]-g.refAt[k]))
 		for j := g.refAt[k]; j < g.refAt[k+1]; j++ {
-			body = binary.AppendUvarint(body, uint64(g.batches[j]))
-			body = binary.AppendVarint(body, int64(g.lines[j]))
+			out = binary.AppendUvarint(out, uint64(g.batches[j]))
+			out = binary.AppendVarint(out, int64(g.lines[j]))
 		}
 	}
-	head := []byte(snapshotMagic)
-	head = binary.AppendUvarint(head, uint64(len(g.ids)))
-	head = binary.AppendUvarint(head, uint64(len(g.lines)))
-	head = binary.AppendUvarint(head, uint64(len(g.names)))
-	head = binary.AppendUvarint(head, uint64(len(regions)))
-	for _, reg := range regions {
-		head = binary.AppendUvarint(head, uint64(len(reg)))
-		head = append(head, reg...)
-	}
-	head = binary.AppendUvarint(head, uint64(len(s.batches)))
-	for _, b := range s.batches {
-		head = binary.LittleEndian.AppendUint64(head, uint64(b.ID))
-	}
-	return append(head, body...), nil
+	return out, nil
 }
 
 // gathered are a run's persons' IDs, names and records, by position in
