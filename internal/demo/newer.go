@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/source"
 )
 
 // NewerOptions describe the newer extracts NewerExtracts writes.
@@ -48,7 +49,7 @@ func NewerExtracts(ctx context.Context, db *pgxpool.Pool, opt NewerOptions, dir 
 		opt.Rate = 1
 	}
 	if opt.Today.IsZero() {
-		opt.Today = time.Now()
+		opt.Today = source.Day(time.Now())
 	}
 	r := rand.New(rand.NewPCG(uint64(opt.Seed), 13))
 	n := &newer{opt: opt, r: r, dead: map[string]string{}, regions: map[string]bool{}}
