@@ -20,6 +20,7 @@ type gone struct {
 // base): each person's result against the base's, the persons new since,
 // and the base's persons no longer there. A region's first run has no base.
 func (r *run) compareWithBase(ctx context.Context) error {
+	r.startSnapshot() // the results are final
 	r.changed = make([]bool, len(r.order))
 	err := r.tx.QueryRow(ctx, `SELECT id FROM comparison_run WHERE region_code = $1 AND status = 'done' AND id < $2
 		ORDER BY id DESC LIMIT 1`, r.req.Region, r.id).Scan(&r.base)

@@ -110,6 +110,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 	defer func() {
 		if r != nil && !committed {
 			r.dropGhosts()
+			r.waitSnapshot() // whose transaction fails once the run's rolled back
 		}
 	}()
 	tx, err := conn.Begin(ctx)
@@ -148,6 +149,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		return RunResult{}, err
 	}
 	committed = true
+	res.Steps = append(res.Steps, r.waitSnapshot()...)
 	return res, nil
 }
 
@@ -198,7 +200,7 @@ func (r *run) execute(ctx context.Context, prog *Progress) ([]StepTime, error) {
 			return times, err
 		}
 		r.dropGhosts()
-		r.inc, r.state, r.note, r.ghosts = nil, nil, fb.reason, nil
+		r.inc, r.state, r.note, r.ghosts, r.packing = nil, nil, fb.reason, nil, nil
 	}
 	return r.runSteps(ctx, prog, r.fullSteps())
 }
@@ -310,6 +312,11 @@ type run struct {
 	ghosts  *ghostTable  // an incremental run's early written partition (see incremental_save.go)
 	note    string       // see RunResult.Note
 	parts   []StepTime   // the current step's parts timed so far (see lap)
+
+	// The run's snapshot, being packed (see startSnapshot) and saved (see
+	// writeSnapshot).
+	packing chan packed
+	saving  chan snapshotSaved
 }
 
 // lap records a part of the current step that began at t, for the log
@@ -378,6 +385,9 @@ func kindPriority(kind string) int {
 // are full; statistics right away, or the pages read just after a run are
 // planned blind until autovacuum gets round to the new tables.
 func (r *run) save(ctx context.Context) error {
+	if err := r.writeSnapshot(ctx); err != nil {
+		return err
+	}
 	t := time.Now()
 	if err := r.writePersons(ctx); err != nil {
 		return err

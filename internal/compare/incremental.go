@@ -36,7 +36,9 @@ import (
 //     record with such an ID may be merged into (touchMangled).
 //   - Every other person of the base is a ghost: known by ID and name (so
 //     candidate searches see them as a full run would) but with no records
-//     read; their result, region and records are the base's.
+//     read; their result, region and records are the base's, read from its
+//     snapshot (see incremental_snapshot.go) or, for a run saved before
+//     snapshots, from its run_person rows.
 //   - Records read: every record of a touched ID, every record the base had
 //     to explain (run_link: damaged IDs, names that disagree), every record
 //     a reviewer decided and every record with an ID ending in 000, found
@@ -171,8 +173,10 @@ func (r *run) planIncremental(ctx context.Context) error {
 	t := time.Now()
 	base := make(chan error, 1)
 	var baseTook time.Duration
+	var from string
 	go func() {
-		err := inc.readBase(ctx, r.db)
+		var err error
+		from, err = inc.loadBase(ctx, r.db)
 		baseTook = time.Since(t)
 		base <- err
 	}()
@@ -184,7 +188,7 @@ func (r *run) planIncremental(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.parts = append(r.parts, StepTime{"· 读取上次结果（同时）", baseTook}, StepTime{fmt.Sprintf("· 比较批次（同时；%d/%d 对用导入时记下的变化）", ch.recorded, len(ch.pairs)), diffTook})
+	r.parts = append(r.parts, StepTime{"· 读取上次结果（" + from + "，同时）", baseTook}, StepTime{fmt.Sprintf("· 比较批次（同时；%d/%d 对用导入时记下的变化）", ch.recorded, len(ch.pairs)), diffTook})
 	t = time.Now()
 	if err := inc.remap(ch); err != nil {
 		return err
@@ -792,6 +796,7 @@ func (r *run) classifyIncremental(ctx context.Context) error {
 // compareIncremental marks what changed since the base, as
 // compareWithBase does: ghosts are as they were.
 func (r *run) compareIncremental(ctx context.Context) error {
+	r.startSnapshot() // the results are final
 	s, inc := r.state, r.inc
 	r.base = inc.base
 	r.changed = make([]bool, len(r.order))

@@ -267,6 +267,9 @@ func (r *run) dropGhosts() {
 // those of persons touched since, plus every touched person's row.
 func (r *run) saveIncremental(ctx context.Context) error {
 	g, inc, s := r.ghosts, r.inc, r.state
+	if err := r.writeSnapshot(ctx); err != nil {
+		return err
+	}
 	t := time.Now()
 	err := g.wait()
 	g.cancel()

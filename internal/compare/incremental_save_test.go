@@ -12,9 +12,10 @@ import (
 )
 
 // TestIncrementalFailureLeavesNoTable: an incremental run writes its
-// untouched persons' rows into a table of their own before it knows it
-// will succeed; a run that fails after that leaves no such table, and the
-// next run writes its own and reads as its base.
+// untouched persons' rows into a table of their own, and its snapshot,
+// before it knows it will succeed; a run that fails after that leaves no
+// such table and no snapshot (the base keeps its own), and the next run
+// writes its own and reads as its base.
 func TestIncrementalFailureLeavesNoTable(t *testing.T) {
 	t.Parallel()
 	db, _ := pgtest.New(t)
@@ -48,6 +49,12 @@ func TestIncrementalFailureLeavesNoTable(t *testing.T) {
 	if failed != "failed" {
 		t.Errorf("the failed run is recorded as %q", failed)
 	}
+	var snapshots int
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM run_snapshot WHERE run_id <> $1`, base.RunID), &snapshots)
+	if snapshots != 0 {
+		t.Errorf("the failed run left %d snapshot rows", snapshots)
+	}
+	snapshotMatches(t, db, base.RunID)
 
 	if _, err := db.Exec(ctx, fmt.Sprintf(`DROP TABLE run_link_%d`, next)); err != nil {
 		t.Fatal(err)
@@ -58,6 +65,12 @@ func TestIncrementalFailureLeavesNoTable(t *testing.T) {
 	}
 	if !again.Incremental {
 		t.Fatalf("the run after the failed one ran in full: %s", again.Note)
+	}
+	baseRead(t, again, "快照")
+	snapshotMatches(t, db, again.RunID)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM run_snapshot WHERE run_id = $1`, base.RunID), &snapshots)
+	if snapshots != 0 {
+		t.Error("the base's snapshot stays once a later run of the region has its own")
 	}
 	for _, tab := range runTables {
 		if a, b := runRows(t, db, tab, base.RunID), runRows(t, db, tab, again.RunID); !slices.Equal(a, b) && tab != "run_person_changed" {

@@ -49,6 +49,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	snapshotMatches(t, db, base.RunID)
 
 	// Nothing changed yet: an incremental run equals its base.
 	inc := req
@@ -60,6 +61,8 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	if !same.Incremental {
 		t.Fatalf("incremental run without changes ran in full: %s", same.Note)
 	}
+	baseRead(t, same, "快照")
+	snapshotMatches(t, db, same.RunID)
 	for _, tab := range runTables {
 		if a, b := runRows(t, db, tab, base.RunID), runRows(t, db, tab, same.RunID); !slices.Equal(a, b) && tab != "run_person_changed" {
 			t.Errorf("%s: an unchanged county's incremental run differs from its base:\n%s", tab, firstDiff(a, b))
@@ -72,7 +75,8 @@ func TestIncrementalEqualsFull(t *testing.T) {
 
 // TestIncrementalWithoutDigests: batches imported before records had a
 // digest of their typed columns (row_hash NULL) are matched by their
-// cells, with the same result.
+// cells, and a base run saved before runs had snapshots is read from its
+// run_person rows, with the same result.
 func TestIncrementalWithoutDigests(t *testing.T) {
 	t.Parallel()
 	db, _ := pgtest.New(t)
@@ -86,6 +90,9 @@ func TestIncrementalWithoutDigests(t *testing.T) {
 	if _, err := db.Exec(ctx, `UPDATE source_record SET row_hash = NULL`); err != nil {
 		t.Fatal(err)
 	}
+	if tag, err := db.Exec(ctx, `DELETE FROM run_snapshot WHERE run_id = $1`, base.RunID); err != nil || tag.RowsAffected() == 0 {
+		t.Fatalf("delete the base's snapshot: %v %v", tag, err)
+	}
 	changeCounty(t, db, gen)
 	equalsFull(t, db, base.RunID)
 }
@@ -97,6 +104,16 @@ func equalsFull(t *testing.T, db *pgxpool.Pool, baseID int64) {
 	ctx := context.Background()
 	eng := compare.New(db)
 	req := compare.Request{Region: fixture.County, AsOf: fixture.AsOf}
+	// The incremental run's base (the region's last run: baseID or a
+	// run on top of it) is read from its snapshot when it has one.
+	var last int64
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT max(id) FROM comparison_run WHERE region_code = $1 AND status = 'done'`, fixture.County), &last)
+	from := "逐行"
+	if _, ok, err := compare.SnapshotMatchesRows(ctx, db, last); err != nil {
+		t.Fatal(err)
+	} else if ok {
+		from = "快照"
+	}
 	// A run's results never change once it is done: the base reads the
 	// same after runs on top of it (whatever they share with it).
 	before := map[string][]string{}
@@ -123,6 +140,8 @@ func equalsFull(t *testing.T, db *pgxpool.Pool, baseID int64) {
 		t.Errorf("incremental run read %d of %d records", res.Read, res.Records)
 	}
 	t.Logf("incremental: %s; %d of %d records read", res.Note, res.Read, res.Records)
+	baseRead(t, res, from)
+	snapshotMatches(t, db, res.RunID)
 
 	// The full run from the same base: the incremental run is hidden from
 	// it while it runs, so it compares with the same previous run.
@@ -139,6 +158,7 @@ func equalsFull(t *testing.T, db *pgxpool.Pool, baseID int64) {
 	if full.Incremental || full.Read != full.Records {
 		t.Fatalf("full run: %+v", full)
 	}
+	snapshotMatches(t, db, full.RunID)
 	if res.Records != full.Records || res.Linked != full.Linked || res.Review != full.Review || res.Unmatched != full.Unmatched || res.Persons != full.Persons {
 		t.Errorf("counts: incremental %+v, full %+v", res, full)
 	}
