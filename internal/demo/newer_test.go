@@ -80,10 +80,10 @@ func readRows(t *testing.T, path string, kind source.Kind) []map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
 	all, err := r.ReadAll()
+	_ = f.Close()
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
