@@ -21,8 +21,7 @@ import (
 // applying the clear ones and holding the rest for a clerk), then a
 // comparison as of today, so the summary numbers move with them.
 func loadNewerExtracts(ctx context.Context, pool *pgxpool.Pool, dir string, log *slog.Logger) error {
-	y, m, d := time.Now().Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
+	today := source.Day(time.Now())
 	files, err := demo.NewerExtracts(ctx, pool, demo.NewerOptions{County: demoCounty, Rate: 2, Seed: 2026, Today: today,
 		Kinds: []string{demo.KindHukou, demo.KindDeath, demo.KindEnrollment, demo.KindResidence, demo.KindStudent}}, dir)
 	if err != nil {
@@ -40,6 +39,6 @@ func loadNewerExtracts(ctx context.Context, pool *pgxpool.Pool, dir string, log 
 		return err
 	}
 	log.Info("demo newer extracts", "files", len(files), "events", events, "pending", pending)
-	_, err = compareOnce(ctx, pool, demoActor, compare.Request{Region: demoCounty, AsOf: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)})
+	_, err = compareOnce(ctx, pool, demoActor, compare.Request{Region: demoCounty, AsOf: today})
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/source"
 )
 
 // NewerOptions describe the newer extracts NewerExtracts writes.
@@ -48,10 +49,10 @@ func NewerExtracts(ctx context.Context, db *pgxpool.Pool, opt NewerOptions, dir 
 		opt.Rate = 1
 	}
 	if opt.Today.IsZero() {
-		opt.Today = time.Now()
+		opt.Today = source.Day(time.Now())
 	}
 	r := rand.New(rand.NewPCG(uint64(opt.Seed), 13))
-	n := &newer{opt: opt, r: r, dead: map[string]string{}, regions: map[string]bool{}}
+	n := &newer{opt: opt, r: r, dead: map[string]string{}, regions: map[string]bool{}, listed: map[string]bool{}}
 	var out []NewerFile
 	for _, kind := range opt.Kinds {
 		b, ok, err := currentBatch(ctx, db, kind, opt.County)
@@ -105,9 +106,11 @@ type newer struct {
 	dead     map[string]string // IDs (and names) the newer hukou reports dead
 	regions  map[string]bool   // villages seen, for moves within the county
 	villages []string
-	living   []string    // IDs of hukou persons left 正常, for deaths the hukou has not heard of
-	newborns [][2]string // ID and name of births and moves in, for their enrollment
-	seq      int         // today's births so far
+	living   []string        // IDs of hukou persons left 正常, for deaths the hukou has not heard of
+	students []string        // IDs of other hukou persons left 正常, of school age, for new students
+	listed   map[string]bool // IDs the student extract in force lists: no new students
+	newborns [][2]string     // ID and name of births and moves in, for their enrollment
+	seq      int             // today's births so far
 }
 
 // chance reports whether a change of base rate (per person, at Rate 1) happens.
@@ -206,7 +209,7 @@ func columnsOf(kind string, col func(key, name string) int) cols {
 	case KindEnrollment:
 		c.enroll, c.pay, c.enrollDate = col("enroll_status", "参保状态"), col("pay_status", "缴费状态"), col("enroll_date", "参保日期")
 	case KindResidence:
-		c.region = col("res_region", "居住地区划代码")
+		c.sex, c.birth, c.region = col("sex", "性别"), col("birth", "出生日期"), col("res_region", "居住地区划代码")
 	case KindStudent:
 		c.school = col("school", "学校名称")
 	}
@@ -244,7 +247,11 @@ func (n *newer) change(kind string, c cols, rec *record, cells []string) (keep, 
 			}
 			cells[c.region] = to
 		default:
-			if len(n.living) < 200 && n.chance(0.02) {
+			// Two disjoint lists: nobody the death extract reports dead is
+			// a new student.
+			if age, ok := idcard.AgeOn(rec.id, n.opt.Today); ok && age >= 16 && age <= 22 && len(n.students) < 50 && n.chance(0.2) {
+				n.students = append(n.students, rec.id+"\x1f"+rec.name)
+			} else if len(n.living) < 200 && n.chance(0.02) {
 				n.living = append(n.living, rec.id+"\x1f"+rec.name)
 			}
 			return true, false
@@ -263,6 +270,7 @@ func (n *newer) change(kind string, c cols, rec *record, cells []string) (keep, 
 			return true, true
 		}
 	case KindStudent:
+		n.listed[rec.id] = true
 		if n.chance(0.02) {
 			return false, true // left school
 		}
@@ -364,19 +372,27 @@ func (n *newer) add(kind string, c cols, header, last []string, w *csv.Writer) (
 		}
 	case KindResidence: // new residents, born elsewhere
 		for range 1 + int(5*n.opt.Rate) {
-			id, name := n.person(today.AddDate(-20-n.r.IntN(30), -n.r.IntN(12), -n.r.IntN(28)))
+			born := today.AddDate(-20-n.r.IntN(30), -n.r.IntN(12), -n.r.IntN(28))
+			id, name := n.person(born)
 			cells := row()
-			cells[c.id], cells[c.name] = id, name
+			cells[c.id], cells[c.name], cells[c.birth] = id, name, born.Format("2006-01-02")
+			cells[c.sex] = "女"
+			if idcard.Male(id) {
+				cells[c.sex] = "男"
+			}
 			if err := put(cells); err != nil {
 				return added, err
 			}
 		}
-	case KindStudent: // hukou persons newly at school (most of them over 16: no longer 应参未参)
-		for i, p := range n.living {
-			if i >= 1+len(n.living)/10 {
+	case KindStudent: // hukou persons of 16 to 22 newly at school: no longer 应参未参
+		for i, p := range n.students {
+			if i >= 1+len(n.students)/2 {
 				break
 			}
 			id, name, _ := strings.Cut(p, "\x1f")
+			if n.listed[id] {
+				continue
+			}
 			cells := row()
 			cells[c.id], cells[c.name] = id, name
 			if err := put(cells); err != nil {

@@ -326,21 +326,19 @@ const enrollmentSQL = `
 // Residence: a person new to the residence extract moved in, one gone
 // from it moved out (held while still enrolled here, as a hukou move out
 // is; see holdResident), one listed in another residence region changed
-// region. A person listed twice counts once, by their first valid line.
-const residentSQL = `
-	WITH o AS (
-		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name, region_code
-		FROM source_record WHERE batch_id = @prev AND id_norm IS NOT NULL
-		ORDER BY id_norm, id_damage IS NOT NULL, line),
-	n AS (
-		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name, region_code
-		FROM source_record WHERE batch_id = @new AND id_norm IS NOT NULL
-		ORDER BY id_norm, id_damage IS NOT NULL, line),
+// region. A region that contains the old one is no move: a blank or
+// invalid 居住地区划代码 is read as the batch's region (the county), and a
+// village in the older extract, a blank cell in the newer, is the same
+// place said less precisely.
+var residentSQL = `
+	WITH o AS (` + residentSide("@prev") + `),
+	n AS (` + residentSide("@new") + `),
 	j AS MATERIALIZED (
 		SELECT coalesce(n.id_norm, o.id_norm) AS id, o.valid AS o_valid, o.name AS o_name, o.region_code AS o_region,
 		       n.valid AS n_valid, n.name AS n_name, n.region_code AS n_region
 		FROM o FULL JOIN n ON n.id_norm = o.id_norm
-		WHERE o.id_norm IS NULL OR n.id_norm IS NULL OR o.region_code IS DISTINCT FROM n.region_code),
+		WHERE o.id_norm IS NULL OR n.id_norm IS NULL
+		   OR (o.region_code IS DISTINCT FROM n.region_code AND NOT coalesce(o.region_code LIKE n.region_code || '%', false))),
 	d AS (
 		SELECT id, n_name AS name, n_region AS region, NULL::text AS scheme, 'move_in' AS kind, @new_day::date AS effective,
 		       NULL::text AS old_value, n_region AS new_value
@@ -353,24 +351,39 @@ const residentSQL = `
 		FROM j WHERE o_valid IS NOT NULL AND n_valid),
 	` + holdResident + insertEvents
 
+// residentSide is one residence extract (batch: @prev or @new), a row per
+// ID: a person listed twice counts once, by their first valid line.
+func residentSide(batch string) string {
+	return `
+		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name, region_code
+		FROM source_record WHERE batch_id = ` + batch + ` AND id_norm IS NOT NULL
+		ORDER BY id_norm, id_damage IS NOT NULL, line`
+}
+
 // Students: a person new to the student extract started school, one gone
-// from it left; the school's name is read from the row as given (学校名称
-// is kept in raw, at the batch's mapped column).
-const studentSQL = `
-	WITH o AS (
-		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name,
-		       nullif(btrim(split_part(raw, chr(31), (SELECT (mapping ->> 'school')::int + 1 FROM import_batch WHERE id = @prev))), '') AS school
-		FROM source_record WHERE batch_id = @prev AND id_norm IS NOT NULL
-		ORDER BY id_norm, id_damage IS NOT NULL, line),
-	n AS (
-		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name,
-		       nullif(btrim(split_part(raw, chr(31), (SELECT (mapping ->> 'school')::int + 1 FROM import_batch WHERE id = @new))), '') AS school
-		FROM source_record WHERE batch_id = @new AND id_norm IS NOT NULL
-		ORDER BY id_norm, id_damage IS NOT NULL, line),
+// from it left, one listed at another school (or at a school where the
+// older extract named none) started there: a school_start whose old
+// value is the school left. A blank school in the newer extract is no
+// change.
+var studentSQL = `
+	WITH o AS (` + studentSide("@prev") + `),
+	n AS (` + studentSide("@new") + `),
 	d AS (
 		SELECT coalesce(n.id_norm, o.id_norm) AS id, coalesce(n.name, o.name) AS name, NULL::text AS region, NULL::text AS scheme,
-		       CASE WHEN o.id_norm IS NULL THEN 'school_start' ELSE 'school_end' END AS kind, @new_day::date AS effective,
-		       o.school AS old_value, CASE WHEN o.id_norm IS NULL THEN n.school ELSE '不在新在校学生数据中' END AS new_value
+		       CASE WHEN n.id_norm IS NULL THEN 'school_end' ELSE 'school_start' END AS kind, @new_day::date AS effective,
+		       o.school AS old_value, CASE WHEN n.id_norm IS NULL THEN '不在新在校学生数据中' ELSE n.school END AS new_value
 		FROM o FULL JOIN n ON n.id_norm = o.id_norm
-		WHERE (o.id_norm IS NULL AND n.valid) OR (n.id_norm IS NULL AND o.valid)),
+		WHERE (o.id_norm IS NULL AND n.valid) OR (n.id_norm IS NULL AND o.valid)
+		   OR (o.valid AND n.valid AND n.school IS NOT NULL AND o.school IS DISTINCT FROM n.school)),
 	holds AS (SELECT NULL::text AS id, NULL::text AS kind, NULL::text AS reason WHERE false)` + insertEvents
+
+// studentSide is one student extract (batch: @prev or @new), a row per ID
+// with the school's name as given (学校名称 is kept in raw, at the batch's
+// mapped column).
+func studentSide(batch string) string {
+	return `
+		SELECT DISTINCT ON (id_norm) id_norm, id_damage IS NULL AS valid, name,
+		       nullif(btrim(split_part(raw, chr(31), (SELECT (mapping ->> 'school')::int + 1 FROM import_batch WHERE id = ` + batch + `))), '') AS school
+		FROM source_record WHERE batch_id = ` + batch + ` AND id_norm IS NOT NULL
+		ORDER BY id_norm, id_damage IS NOT NULL, line`
+}

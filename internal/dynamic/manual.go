@@ -244,7 +244,7 @@ func (s *Store) register(ctx context.Context, a actor.Actor, req ChangeRequest, 
 	if err != nil {
 		return 0, err
 	}
-	if err := req.validate(p, day(time.Now())); err != nil {
+	if err := req.validate(p, source.Day(time.Now())); err != nil {
 		return 0, err
 	}
 	tx, err := s.db.Begin(ctx)
@@ -523,11 +523,4 @@ func (s *Store) Document(ctx context.Context, a actor.Actor, id int64) (Document
 		return Document{}, err
 	}
 	return d, nil
-}
-
-// day is the calendar day of t where the server runs (a bureau's server
-// keeps China time), as a date.
-func day(t time.Time) time.Time {
-	y, m, d := t.In(time.Local).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

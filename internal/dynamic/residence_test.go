@@ -229,6 +229,55 @@ func TestResidenceEvents(t *testing.T) {
 	}
 }
 
+// TestResidenceEventsSamePlace: what reads as a change but is none gives
+// no event, a person listed twice one, and a change of residence leaves
+// the managed region of a person with a living hukou where the hukou is.
+func TestResidenceEventsSamePlace(t *testing.T) {
+	w := newWorld(t)
+	var (
+		vague = makeID("19910101", 11) // a village, then a blank code (read as the county): no move
+		wider = makeID("19910102", 13) // a village, then its township: no move
+		twice = makeID("19910103", 15) // new, listed twice: one move in
+		local = makeID("19910104", 17) // living hukou here, residence moves: region stays
+		again = makeID("19910105", 19) // listed twice in both, moved: one change
+	)
+	township := village[:9]
+	w.seedEntries(t, map[string]map[registry.Field]string{
+		vague: {registry.Name: "甲", registry.IdentityKind: string(source.Resident), registry.RegionCode: village, registry.Residence: village},
+		wider: {registry.Name: "乙", registry.IdentityKind: string(source.Resident), registry.RegionCode: village, registry.Residence: village},
+		local: {registry.Name: "丁", registry.IdentityKind: string(source.Hukou), registry.RegionCode: village, registry.HukouRegion: village,
+			registry.Household: "H1", registry.PopStatus: "正常"},
+		again: {registry.Name: "戊", registry.IdentityKind: string(source.Resident), registry.RegionCode: village, registry.Residence: village},
+	})
+	w.mustLoadTaken(t, source.Resident, "2026-03-31", residentHeader, resident(vague, "甲", village), resident(wider, "乙", village),
+		resident(local, "丁", village), resident(again, "戊", village), resident(again, "戊", village))
+	nb := w.mustLoadTaken(t, source.Resident, "2026-06-30", residentHeader, resident(vague, "甲", ""), resident(wider, "乙", township),
+		resident(twice, "丙", village), resident(twice, "丙", village), resident(local, "丁", village2),
+		resident(again, "戊", village2), resident(again, "戊", village2))
+	evs := w.fullEvents(t, nb)
+	for id, want := range map[string]string{
+		vague: "",
+		wider: "",
+		twice: "迁入（居住） auto →" + village + " 2026-06-30",
+		local: "居住地变更 auto " + village + "→" + village2 + " 2026-06-30",
+		again: "居住地变更 auto " + village + "→" + village2 + " 2026-06-30",
+	} {
+		if got := describe(evs[id]); got != want {
+			t.Errorf("events of %s: got %q, want %q", id, got, want)
+		}
+	}
+	for _, c := range []struct{ id, col, want string }{
+		{vague, "region_code", village}, {vague, "residence", village},
+		{wider, "region_code", village}, {wider, "residence", village},
+		{local, "region_code", village}, {local, "residence", village2}, {local, "hukou_region", village},
+		{again, "region_code", village2}, {again, "residence", village2},
+	} {
+		if got := w.field(t, c.id, c.col); got != c.want {
+			t.Errorf("%s of %s = %q, want %q", c.col, c.id, got, c.want)
+		}
+	}
+}
+
 // damaged is id with a wrong check character.
 func damaged(id string) string {
 	c := byte('0')
@@ -248,7 +297,8 @@ func (w *world) count(t *testing.T, q string, args ...any) int {
 }
 
 // TestSchoolEvents: a newer 在校学生 extract gives school starts (with the
-// school's name) and ends, dated by the day it was taken; the registry's
+// school's name; a change of school is a start at the new one) and ends,
+// dated by the day it was taken; the registry's
 // 在校情况 follows, for a person it knew nothing of as a student too, and
 // a student new to the registry is added from the record.
 func TestSchoolEvents(t *testing.T) {
@@ -259,13 +309,19 @@ func TestSchoolEvents(t *testing.T) {
 		starts = makeID("20090103", 85) // known
 		newbie = makeID("20100104", 87) // unknown to the registry
 		gone   = makeID("20080105", 89) // unknown, gone: nothing to record
+		moves  = makeID("20080106", 91) // another school: a start there
+		blank  = makeID("20080107", 93) // the school's name left blank: no change
 	)
-	w.seedRegistry(t, map[string]string{stays: "学甲", leaves: "学乙", starts: "学丙"})
-	w.mustLoadTaken(t, source.Student, "2025-09-01", studentHeader, stays+",学甲,高州一中", leaves+",学乙,高州一中", gone+",学戊,高州二中")
-	nb := w.mustLoadTaken(t, source.Student, "2026-03-01", studentHeader, stays+",学甲,高州一中", starts+",学丙,高州中学", newbie+",学丁,")
+	w.seedRegistry(t, map[string]string{stays: "学甲", leaves: "学乙", starts: "学丙", moves: "学己"})
+	w.mustLoadTaken(t, source.Student, "2025-09-01", studentHeader, stays+",学甲,高州一中", leaves+",学乙,高州一中", gone+",学戊,高州二中",
+		moves+",学己,高州一中", blank+",学庚,高州二中")
+	nb := w.mustLoadTaken(t, source.Student, "2026-03-01", studentHeader, stays+",学甲,高州一中", starts+",学丙,高州中学", newbie+",学丁,",
+		moves+",学己,高州中学", blank+",学庚,")
 	evs := w.fullEvents(t, nb)
 	for id, want := range map[string]string{
 		stays:  "",
+		blank:  "",
+		moves:  "入学 auto 高州一中→高州中学 2026-03-01",
 		leaves: "离校 auto 高州一中→不在新在校学生数据中 2026-03-01",
 		gone:   "离校 auto 高州二中→不在新在校学生数据中 2026-03-01",
 		starts: "入学 auto →高州中学 2026-03-01",
@@ -278,7 +334,7 @@ func TestSchoolEvents(t *testing.T) {
 	for _, c := range []struct{ id, col, want string }{
 		{stays, "school", ""}, {leaves, "school", dynamic.SchoolLeft}, {starts, "school", "在读（高州中学）"},
 		{newbie, "school", "在读"}, {newbie, "name", "学丁"}, {newbie, "identity_kind", string(source.Student)},
-		{newbie, "region_code", county},
+		{newbie, "region_code", county}, {moves, "school", "在读（高州中学）"},
 	} {
 		if got := w.field(t, c.id, c.col); got != c.want {
 			t.Errorf("%s of %s = %q, want %q", c.col, c.id, got, c.want)
@@ -368,7 +424,7 @@ func TestExtractDate(t *testing.T) {
 	for _, b := range page.Items {
 		dates[b.ID] = b.ExtractDate.Format("2006-01-02")
 	}
-	if dates[old] != "2026-03-31" || dates[nb] != "2026-06-30" || dates[today] != time.Now().Format("2006-01-02") {
+	if dates[old] != "2026-03-31" || dates[nb] != "2026-06-30" || dates[today] != source.Day(time.Now()).Format("2006-01-02") {
 		t.Errorf("extract dates %v", dates)
 	}
 }

@@ -26,12 +26,8 @@ func ParseExtractDate(s string) (time.Time, error) {
 	return d, checkExtractDate(d, today())
 }
 
-// today is the calendar day where the server runs (a bureau's server
-// keeps China time), as a date.
-func today() time.Time {
-	y, m, d := time.Now().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+// today is China's calendar day now, as a date.
+func today() time.Time { return source.Day(time.Now()) }
 
 // checkExtractDate refuses an extract taken after today: a typing error,
 // which would date every change the extract shows in the future.

@@ -531,9 +531,11 @@ func (im *Importer) recordFailure(a actor.Actor, req Request, cause error) error
 	err := pgx.BeginFunc(ctx, im.db, func(tx pgx.Tx) error {
 		// A batch row needs an existing region; an import refused for an
 		// unknown region is only audited.
-		const q = `INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, status, error, created_by, created_name)
-			SELECT $1, $2, $3, $4, $5, $6, 'failed', $7, $8, $9 WHERE EXISTS (SELECT 1 FROM region WHERE code = $2)`
-		if _, err := tx.Exec(ctx, q, req.Kind, req.Region, req.Source, fileName(req), req.SHA256, size, msg, nullID(a.UserID), a.Username); err != nil {
+		const q = `INSERT INTO import_batch (kind, region_code, source, file_name, file_sha256, file_size, status, error, created_by, created_name,
+		                                      extract_date)
+			SELECT $1, $2, $3, $4, $5, $6, 'failed', $7, $8, $9, $10 WHERE EXISTS (SELECT 1 FROM region WHERE code = $2)`
+		if _, err := tx.Exec(ctx, q, req.Kind, req.Region, req.Source, fileName(req), req.SHA256, size, msg, nullID(a.UserID), a.Username,
+			extractDate(req)); err != nil {
 			return fmt.Errorf("record failed import: %w", err)
 		}
 		return audit.Record(ctx, tx, e)

@@ -88,9 +88,9 @@ func load(t *testing.T, db *pgxpool.Pool, today time.Time) {
 		{village1, "镇江村", 5, t1}, {t3, "河西街道", 4, countyB}} {
 		exec(`INSERT INTO region (code, name, level, parent_code) VALUES ($1, $2, $3, $4)`, r...)
 	}
-	exec(`INSERT INTO import_batch (id, kind, region_code, source, file_name, file_sha256, file_size, status) VALUES
-		(1, '参保信息', '440981', '', 'e.csv', 'a', 1, 'done'), (2, '户籍人口', '440981', '', 'h.csv', 'b', 1, 'done'),
-		(3, '户籍人口', '440982', '', 'h2.csv', 'c', 1, 'done')`)
+	exec(`INSERT INTO import_batch (id, kind, region_code, source, file_name, file_sha256, file_size, status, extract_date) VALUES
+		(1, '参保信息', '440981', '', 'e.csv', 'a', 1, 'done', '2026-06-30'), (2, '户籍人口', '440981', '', 'h.csv', 'b', 1, 'done', '2026-06-30'),
+		(3, '户籍人口', '440982', '', 'h2.csv', 'c', 1, 'done', '2026-06-30')`)
 	exec(`INSERT INTO comparison_run (id, region_code, as_of, status, batches, started_at) VALUES
 		(1, '440981', $1::date, 'done', '{1,2}', `+at(10)+`),
 		(2, '440981', $1::date, 'done', '{1,2}', `+at(2)+`),

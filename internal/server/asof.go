@@ -24,8 +24,7 @@ func (s *Server) routesAsOf(r chi.Router) {
 func asOfDay(r *http.Request) (time.Time, string, bool) {
 	v := strings.TrimSpace(r.URL.Query().Get("date"))
 	if v == "" {
-		y, m, d := time.Now().In(cst).Date()
-		t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		t := source.Day(time.Now())
 		return t, t.Format("2006-01-02"), true
 	}
 	t, err := time.Parse("2006-01-02", v)

@@ -173,7 +173,7 @@ func withFlash(to, msg string) string {
 }
 
 func (s *Server) handleChangeForm(w http.ResponseWriter, r *http.Request) {
-	s.renderChangeForm(w, r, web.ChangeFormView{Effective: time.Now().In(cst).Format("2006-01-02")})
+	s.renderChangeForm(w, r, web.ChangeFormView{Effective: source.Day(time.Now()).Format("2006-01-02")})
 }
 
 func (s *Server) renderChangeForm(w http.ResponseWriter, r *http.Request, v web.ChangeFormView) {

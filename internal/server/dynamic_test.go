@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/canbao/canbao/internal/actor"
+	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/dynamic"
 	"github.com/canbao/canbao/internal/fixture"
@@ -18,6 +20,9 @@ import (
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/source"
 )
+
+// timelineRow is one line of a person page's registry timeline.
+var timelineRow = regexp.MustCompile(`(?s)<tr data-testid="event">.*?</tr>`)
 
 // TestEventsPage: the demo's newer extracts of a generated county give
 // events of several kinds, some applied and some pending; the list filters
@@ -28,10 +33,12 @@ func TestEventsPage(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	fixture.ImportCounty(t, e.db, 300, 7, "csv")
-	y, m, d := time.Now().Date()
+	if _, err := compare.New(e.db).Run(ctx, fixture.Actor, compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	files, err := demo.NewerExtracts(ctx, e.db, demo.NewerOptions{County: fixture.County, Rate: 5, Seed: 3,
-		Today: time.Date(y, m, d, 0, 0, 0, 0, time.Local), Kinds: []string{demo.KindHukou, demo.KindDeath, demo.KindEnrollment,
+		Today: source.Day(time.Now()), Kinds: []string{demo.KindHukou, demo.KindDeath, demo.KindEnrollment,
 			demo.KindResidence, demo.KindStudent}}, dir)
 	if err != nil || len(files) != 5 {
 		t.Fatalf("newer extracts: %v (%d)", err, len(files))
@@ -85,18 +92,33 @@ func TestEventsPage(t *testing.T) {
 			}
 		}
 	}
-	// A new student's page shows the registry's 在校情况 and the student
-	// extract that added them.
-	var student string
-	var batch int64
-	if err := e.db.QueryRow(ctx, `SELECT id_number, first_source FROM person WHERE school LIKE '在读%' ORDER BY id_number LIMIT 1`).
-		Scan(&student, &batch); err != nil {
+	// A student new to the extract, known to the registry from the
+	// comparison, shows the registry's 在校情况 and, in the page's
+	// timeline, the student extract that set it.
+	var studentBatch int64
+	if err := e.db.QueryRow(ctx, `SELECT id FROM import_batch WHERE kind = '在校学生' AND status = 'done' AND superseded_by IS NULL`).
+		Scan(&studentBatch); err != nil {
 		t.Fatal(err)
 	}
+	var student, firstKind, school string
+	if err := e.db.QueryRow(ctx, `SELECT id_number, first_kind, school FROM person WHERE school LIKE '在读%' ORDER BY id_number LIMIT 1`).
+		Scan(&student, &firstKind, &school); err != nil {
+		t.Fatal(err)
+	}
+	if firstKind != "compare" {
+		t.Errorf("the new student %s was first registered by %s, not the comparison", student, firstKind)
+	}
 	resp, body = c.get(e.srv.PersonURL(student))
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "在校情况") || !strings.Contains(body, "在读") ||
-		!strings.Contains(body, "导入批次 #"+strconv.FormatInt(batch, 10)) {
-		t.Errorf("a new student's page (%d) shows no 在校情况, or not batch %d", resp.StatusCode, batch)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<dt>在校情况</dt><dd>"+school+"</dd>") {
+		t.Fatalf("a new student's page (%d) shows no 在校情况 %s", resp.StatusCode, school)
+	}
+	named := ">导入批次 #" + strconv.FormatInt(studentBatch, 10) + "（"
+	var line bool
+	for _, row := range timelineRow.FindAllString(body, -1) {
+		line = line || (strings.Contains(row, "<td>在校情况</td>") && strings.Contains(row, "<td>"+school+"</td>") && strings.Contains(row, named))
+	}
+	if !line {
+		t.Errorf("a new student's timeline has no 在校情况 line from the student extract #%d", studentBatch)
 	}
 	resp, _ = c.get("/events?kind=nonsense")
 	if resp.StatusCode != http.StatusBadRequest {

@@ -143,3 +143,15 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// China is the time the bureaus keep (UTC+8, no daylight saving): the
+// calendar day of an import, a change or "today" is China's, wherever the
+// server's clock is set.
+var China = time.FixedZone("CST", 8*3600)
+
+// Day is the calendar day of t in China time, as midnight UTC (the form
+// ParseDate gives dates in and a date column reads back as).
+func Day(t time.Time) time.Time {
+	y, m, d := t.In(China).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
