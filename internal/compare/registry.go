@@ -23,8 +23,10 @@ func (r *run) updateRegistry(ctx context.Context) error {
 		// Only the touched persons: looked up by ID, not the region read whole.
 		cs.Region, cs.Persons = "", newTouchedPersons(r)
 	}
-	_, err := registry.Apply(ctx, r.tx, cs)
-	return err
+	return r.withCachedPlans(ctx, func() error {
+		_, err := registry.Apply(ctx, r.tx, cs)
+		return err
+	})
 }
 
 // runPersons shows the run's persons, in ID order, to the registry

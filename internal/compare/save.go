@@ -79,7 +79,10 @@ func (r *run) summarize(ctx context.Context) error {
 			}
 		}
 	}
-	_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_summary"}, []string{"run_id", "region_code", "metric", "n"}, pgx.CopyFromRows(rows))
+	err := r.withCachedPlans(ctx, func() error {
+		_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_summary"}, []string{"run_id", "region_code", "metric", "n"}, pgx.CopyFromRows(rows))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("summaries: %w", err)
 	}
@@ -254,8 +257,10 @@ func (r *run) writeLinks(ctx context.Context) error {
 	if _, err := r.tx.CopyFrom(ctx, pgx.Identifier{"public", fmt.Sprintf("run_link_%d", r.id)}, cols, pgx.CopyFromRows(links)); err != nil {
 		return fmt.Errorf("write run_link: %w", err)
 	}
-	_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_review"}, []string{"run_id", "batch_id", "line", "candidates", "scores"}, pgx.CopyFromRows(reviews))
-	return err
+	return r.withCachedPlans(ctx, func() error {
+		_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_review"}, []string{"run_id", "batch_id", "line", "candidates", "scores"}, pgx.CopyFromRows(reviews))
+		return err
+	})
 }
 
 // writeGone writes the base run's persons no longer in this run.
@@ -264,8 +269,10 @@ func (r *run) writeGone(ctx context.Context) error {
 	for i, g := range r.gone {
 		rows[i] = []any{r.id, g.id, g.name, g.region}
 	}
-	_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_gone"}, []string{"run_id", "id_number", "name", "region_code"}, pgx.CopyFromRows(rows))
-	return err
+	return r.withCachedPlans(ctx, func() error {
+		_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_gone"}, []string{"run_id", "id_number", "name", "region_code"}, pgx.CopyFromRows(rows))
+		return err
+	})
 }
 
 func nullText(s string) *string {
