@@ -327,10 +327,7 @@ func (n *newer) add(kind string, c cols, header, last []string, w *csv.Writer) (
 			id, name := n.person(born)
 			cells := row()
 			cells[c.id], cells[c.name], cells[c.birth] = id, name, born.Format("2006-01-02")
-			cells[c.sex] = "女"
-			if idcard.Male(id) {
-				cells[c.sex] = "男"
-			}
+			cells[c.sex] = sexOf(id)
 			cells[c.household] = fmt.Sprintf("N%s%04d", today.Format("0102"), i)
 			cells[c.relation], cells[c.pop] = "户主", "正常"
 			if i < births {
@@ -376,10 +373,7 @@ func (n *newer) add(kind string, c cols, header, last []string, w *csv.Writer) (
 			id, name := n.person(born)
 			cells := row()
 			cells[c.id], cells[c.name], cells[c.birth] = id, name, born.Format("2006-01-02")
-			cells[c.sex] = "女"
-			if idcard.Male(id) {
-				cells[c.sex] = "男"
-			}
+			cells[c.sex] = sexOf(id)
 			if err := put(cells); err != nil {
 				return added, err
 			}
@@ -429,4 +423,12 @@ func (n *newer) person(born time.Time) (string, string) {
 	sur := []string{"陈", "李", "黄", "梁", "林", "张", "吴", "刘"}[n.r.IntN(8)]
 	given := []string{"子轩", "梓涵", "浩然", "雨桐", "思远", "欣怡", "俊杰", "诗琪"}[n.r.IntN(8)]
 	return id, sur + given
+}
+
+// sexOf is the 性别 cell the ID's sequence digit gives.
+func sexOf(id string) string {
+	if idcard.Male(id) {
+		return "男"
+	}
+	return "女"
 }
