@@ -168,14 +168,13 @@ func newcomers(ctx context.Context, tx pgx.Tx, events []Event) (map[string]map[r
 		var id, name, sex, birth, household, relation, reg, hukou string
 		resident := kinds[batch] == string(source.Resident)
 		_, err = pgx.ForEachRow(rows, []any{&id, &name, &sex, &birth, &household, &relation, &reg, &hukou}, func() error {
-			if resident { // a resident's record says nothing of a household or 人口状态
-				out[id] = map[registry.Field]string{registry.Name: name, registry.Sex: sex, registry.Birth: birth,
-					registry.RegionCode: reg, registry.HukouRegion: hukou, registry.IdentityKind: string(source.Resident)}
-				return nil
+			v := map[registry.Field]string{registry.Name: name, registry.Sex: sex, registry.Birth: birth,
+				registry.RegionCode: reg, registry.HukouRegion: hukou, registry.IdentityKind: string(source.Resident)}
+			if !resident { // a hukou record: its household and 人口状态 too (a resident's says nothing of them)
+				v[registry.Household], v[registry.Relation], v[registry.PopStatus] = household, relation, source.PopNormal
+				v[registry.IdentityKind] = string(source.Hukou)
 			}
-			out[id] = map[registry.Field]string{registry.Name: name, registry.Sex: sex, registry.Birth: birth,
-				registry.Household: household, registry.Relation: relation, registry.RegionCode: reg,
-				registry.HukouRegion: hukou, registry.PopStatus: source.PopNormal, registry.IdentityKind: string(source.Hukou)}
+			out[id] = v
 			return nil
 		})
 		if err != nil {
