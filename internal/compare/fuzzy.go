@@ -235,7 +235,7 @@ func (s *state) nameWorld() [2]uint64 {
 		p := &s.persons[i]
 		to := p.id
 		if p.merged {
-			pi, ok := s.index[p.id]
+			pi, ok := s.find(p.id)
 			if !ok || s.persons[pi].id == p.id {
 				continue
 			}
@@ -346,8 +346,7 @@ func (s *state) lookup(id string) (int32, bool) {
 	if !ok {
 		return 0, false
 	}
-	pi, ok := s.index[key]
-	return pi, ok
+	return s.find(key)
 }
 
 func (s *state) nameOf(id string) string {

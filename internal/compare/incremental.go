@@ -96,8 +96,6 @@ type incremental struct {
 	kept     int
 	ghostOf  []int32  // by base person: its index in the run's state, -1 when touched
 	baseOf   []int32  // by index in the run's state: the ghost's base person (ghosts come first)
-	pristine []person // the state's ghosts as addGhosts added them (see resetGhosts)
-	arenaLen int      // the state's arena after them
 	cands    candMemo // the candidates found in the last round (see fuzzyLinks)
 }
 
@@ -621,8 +619,14 @@ func (r *run) linkTouched(ctx context.Context) error {
 // the previous round's state back to its ghosts (see resetGhosts) instead
 // of adding a million of them again.
 func (inc *incremental) stateFor(r *run, decisions map[recordKey]decision) *state {
-	if inc.pristine == nil || r.state == nil {
-		s := newState(r.req.Region, r.batches, decisions)
+	if inc.ghostOf == nil || r.state == nil {
+		// Room for the records read and the persons they found, besides
+		// the ghosts (not newState's room for every record of the batches).
+		rows := 0
+		for _, c := range inc.cache {
+			rows += len(c)
+		}
+		s := newStateSized(r.req.Region, r.batches, decisions, rows, rows)
 		inc.addGhosts(s)
 		return s
 	}
@@ -631,70 +635,65 @@ func (inc *incremental) stateFor(r *run, decisions map[recordKey]decision) *stat
 
 // addGhosts adds the untouched base persons to a fresh state, before any
 // record: known by ID and name, never an identity to improve. They come
-// in ID order (see state.sorted), and a copy of them is kept for the next
-// round (see resetGhosts).
+// in ID order (see state.sorted), found by their IDs (state.ghostIDs)
+// rather than through the index: a million map inserts cost more than
+// the binary searches of the few records that look a ghost up. The
+// state's arena starts as a copy of the base's names, where the ghosts'
+// names stay.
 func (inc *incremental) addGhosts(s *state) {
 	inc.ghostOf = make([]int32, len(inc.persons))
 	inc.baseOf = inc.baseOf[:0]
+	s.arena = append(slices.Grow(s.arena[:0], len(inc.arena)+cap(s.arena)), inc.arena...)
+	s.persons = slices.Grow(s.persons[:0], len(inc.persons)+cap(s.persons))
+	s.ghostIDs = make([]uint64, 0, len(inc.persons))
 	for i := range inc.persons {
 		p := &inc.persons[i]
 		if inc.touched[p.id] {
 			inc.ghostOf[i] = -1
 			continue
 		}
-		pi := int32(len(s.persons))
-		s.persons = append(s.persons, person{id: p.id, name: s.store(inc.arena[p.name.off : p.name.off+p.name.n]),
-			death: noDate, ghost: true})
-		s.index[p.id] = pi
-		inc.ghostOf[i] = pi
+		inc.ghostOf[i] = int32(len(s.persons))
+		s.persons = append(s.persons, inc.ghost(p))
+		s.ghostIDs = append(s.ghostIDs, p.id)
 		inc.baseOf = append(inc.baseOf, int32(i))
 	}
 	s.sorted = len(s.persons)
-	inc.pristine = slices.Clone(s.persons)
-	inc.arenaLen = len(s.arena)
 }
 
-// resetGhosts moves the previous round's persons, index and arena into
-// the fresh state s, taken back to the ghosts as addGhosts left them: the
-// persons the round added are dropped (and their IDs from the index), the
-// ghosts' facts and links restored, and the ghosts touched since become
-// empty slots (merged, nameless, without links: nothing counts, finds or
-// names them) so that their records found persons of their own, as when
-// the ghosts are added afresh. Persons' positions in the state decide no
-// result (every result is taken in ID order).
+// ghost is a base person as a ghost of the state (its name where
+// addGhosts left it in the state's arena).
+func (inc *incremental) ghost(p *basePerson) person {
+	return person{id: p.id, name: p.name, death: noDate, ghost: true}
+}
+
+// resetGhosts moves the previous round's persons, ghost IDs and arena
+// into the fresh state s, taken back to the ghosts as addGhosts left
+// them: the persons the round added are dropped (the fresh index holds
+// none of them), the ghosts' facts and links restored, and the ghosts
+// touched since become empty slots (merged, nameless, without links:
+// nothing counts, finds or names them) so that their records found
+// persons of their own, as when the ghosts are added afresh. Persons'
+// positions in the state decide no result (every result is taken in ID
+// order).
 func (inc *incremental) resetGhosts(old, s *state) *state {
-	n := len(inc.pristine)
-	for i := n; i < len(old.persons); i++ {
-		delete(old.index, old.persons[i].id)
-	}
-	for i, pi := range inc.ghostOf {
-		if pi >= 0 && inc.touched[inc.persons[i].id] {
-			delete(old.index, inc.persons[i].id)
-			inc.pristine[pi] = person{id: inc.persons[i].id, death: noDate, merged: true}
+	n := len(inc.baseOf)
+	ps := old.persons[:n]
+	for pi := range ps {
+		i := inc.baseOf[pi]
+		b := &inc.persons[i]
+		switch {
+		case inc.ghostOf[i] != int32(pi): // emptied in an earlier round
+		case inc.touched[b.id]:
+			ps[pi] = person{id: b.id, death: noDate, merged: true}
 			inc.ghostOf[i] = -1
+		default:
+			ps[pi] = inc.ghost(b)
 		}
 	}
-	if live := countGhosts(inc.ghostOf); len(old.index) != live {
-		// Cannot happen: every key the round added is a person of its own
-		// (merge only points the added ones elsewhere). Built afresh then.
-		s = newState(s.region, batchesOf(s.batches), s.decisions)
-		inc.addGhosts(s)
-		return s
-	}
-	s.persons = append(old.persons[:0], inc.pristine...)
-	s.index, s.arena, s.sorted = old.index, old.arena[:inc.arenaLen], n
+	s.persons, s.ghostIDs = ps, old.ghostIDs
+	s.arena, s.sorted = old.arena[:len(inc.arena)], n
 	s.linkPerson, s.linkBatch, s.linkLine = old.linkPerson[:0], old.linkBatch[:0], old.linkLine[:0]
 	return s
-}
-
-func countGhosts(ghostOf []int32) int {
-	n := 0
-	for _, pi := range ghostOf {
-		if pi >= 0 {
-			n++
-		}
-	}
-	return n
 }
 
 func batchesOf(bs []runBatch) []batch {
@@ -813,7 +812,7 @@ func (r *run) compareIncremental(ctx context.Context) error {
 		if pi := inc.ghostOf[i]; pi >= 0 && r.pos[pi] >= 0 {
 			continue // a ghost: there still (found without the index, a million times)
 		}
-		if pi, ok := s.index[b.id]; ok && r.pos[pi] >= 0 && s.persons[pi].id == b.id {
+		if pi, ok := s.find(b.id); ok && r.pos[pi] >= 0 && s.persons[pi].id == b.id {
 			continue
 		}
 		r.gone = append(r.gone, gone{unpack(b.id), string(inc.arena[b.name.off : b.name.off+b.name.n]), inc.regions[b.region]})

@@ -110,11 +110,12 @@ type state struct {
 	pension []string
 	medical []string
 
-	persons []person
-	sorted  int                           // the first persons are in ID order (an incremental run's ghosts; see known)
-	index   map[uint64]int32              // packed ID → persons index
-	arena   []byte                        // the persons' names and households
-	multi   map[int32]*[maxSchemes]uint32 // persons enrolled in two counties: each scheme's first county
+	persons  []person
+	sorted   int                           // the first persons are in ID order (an incremental run's ghosts; see known)
+	index    map[uint64]int32              // packed ID → persons index, but for the ghosts: find looks up any
+	ghostIDs []uint64                      // an incremental run's ghosts' IDs: those of the first persons while they are ghosts (see find)
+	arena    []byte                        // the persons' names and households
+	multi    map[int32]*[maxSchemes]uint32 // persons enrolled in two counties: each scheme's first county
 
 	// Links, one entry per linked record, in three columns.
 	linkPerson []int32
@@ -294,7 +295,7 @@ func (s *state) identify(bi int32, b *runBatch, r *rawRecord) int32 {
 	if !ok {
 		return -1
 	}
-	pi, found := s.index[key]
+	pi, found := s.find(key)
 	if !found {
 		pi = int32(len(s.persons))
 		s.persons = append(s.persons, person{id: key, death: noDate})
@@ -307,6 +308,22 @@ func (s *state) identify(bi int32, b *runBatch, r *rawRecord) int32 {
 		s.setIdentity(p, bi, r)
 	}
 	return pi
+}
+
+// find looks up the person of a packed ID: in the index, else among the
+// ghosts by binary search (a slot emptied between rounds is no longer a
+// ghost, and its ID founds a person of its own in the index).
+func (s *state) find(key uint64) (int32, bool) {
+	if pi, ok := s.index[key]; ok {
+		return pi, true
+	}
+	if len(s.ghostIDs) == 0 {
+		return 0, false
+	}
+	if i, ok := slices.BinarySearch(s.ghostIDs, key); ok && s.persons[i].ghost {
+		return int32(i), true
+	}
+	return 0, false
 }
 
 func (s *state) setIdentity(p *person, bi int32, r *rawRecord) {

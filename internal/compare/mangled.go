@@ -52,7 +52,7 @@ func (s *state) mangledOf(known knownIDs, p *person) (int32, bool) {
 		if known[i] == p.id {
 			continue
 		}
-		qi := s.index[known[i]]
+		qi, _ := s.find(known[i])
 		if q := &s.persons[qi]; !q.merged && string(s.bytes(q.name)) == string(s.bytes(p.name)) {
 			found, n = qi, n+1
 		}

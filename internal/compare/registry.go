@@ -47,7 +47,7 @@ func (p runPersons) Find(id []byte) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	pi, ok := p.r.state.index[key]
+	pi, ok := p.r.state.find(key)
 	if !ok || p.r.pos[pi] < 0 {
 		return 0, false
 	}
