@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/canbao/canbao/internal/batchdiff"
 )
@@ -97,48 +98,104 @@ func (inc *incremental) touchMangled() {
 // found that way (the other records of a listed line's ID, records
 // without any ID) is left here, so the records read are those a scan
 // reads. A batch imported before there were keys is scanned.
+//
+// The batches are read two at a time, each on a pooled connection of its
+// own in a read-only transaction: their records are committed and never
+// change (a batch is written once, by one COPY), and while PostgreSQL
+// finds one batch's records the run parses the other's.
 func (r *run) scanTouched(ctx context.Context) error {
 	inc := r.inc
-	inc.cache = map[int64][]cachedRow{}
 	keys := inc.batchKeys()
-	for _, b := range r.batches {
-		keyed, err := hasKeys(ctx, r.tx, b.ID)
-		if err != nil {
-			return err
-		}
-		lines := inc.lines[b.ID]
-		if !keyed {
-			if err := inc.scanBatch(ctx, r.tx, b.ID, lines); err != nil {
-				return err
+	reads := make([]batchRead, len(r.batches))
+	order := make([]int, len(r.batches)) // the largest batches first, for an even share
+	for i := range r.batches {
+		reads[i].batch, order[i] = r.batches[i].ID, i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return r.batches[b].Rows - r.batches[a].Rows })
+	next := make(chan int, len(order))
+	for _, i := range order {
+		next <- i
+	}
+	close(next)
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(scanReaders, len(order)) {
+		g.Go(func() error {
+			conn, err := r.db.Acquire(gctx)
+			if err != nil {
+				return fmt.Errorf("read batches: %w", err)
 			}
-			continue
-		}
-		lines = slices.Clone(lines)
-		slices.Sort(lines)
-		keep := func(rec *rawRecord) bool {
-			// The scan's condition: id_norm = ANY(touched) OR line =
-			// ANY(lines) OR id_damage IS NOT NULL OR id_norm LIKE '%000'.
-			if v, ok := batchdiff.Pack(rec.id); ok && inc.touched[v] {
-				return true
+			defer conn.Release()
+			for i := range next {
+				err := pgx.BeginTxFunc(gctx, conn, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+					// As on the run's own connection (see workConn).
+					if _, err := tx.Exec(gctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+						return err
+					}
+					return inc.scanBatchRecords(gctx, tx, &reads[i], keys[reads[i].batch])
+				})
+				if err != nil {
+					return fmt.Errorf("read batch %d: %w", reads[i].batch, err)
+				}
 			}
-			if _, ok := slices.BinarySearch(lines, rec.line); ok {
-				return true
-			}
-			return rec.damage != nil || bytes.HasSuffix(rec.id, []byte("000"))
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	inc.cache = make(map[int64][]cachedRow, len(reads))
+	for i := range reads {
+		inc.cache[reads[i].batch] = reads[i].rows
+		inc.fetched += reads[i].fetched
+		inc.kept += reads[i].kept
+	}
+	return nil
+}
+
+// scanReaders is how many batches scanTouched reads at a time.
+const scanReaders = 2
+
+// scanBatchRecords reads one batch's first-round records (see
+// scanTouched) into br; keys are those to look up in it.
+func (inc *incremental) scanBatchRecords(ctx context.Context, tx pgx.Tx, br *batchRead, keys []int64) error {
+	keyed, err := hasKeys(ctx, tx, br.batch)
+	if err != nil {
+		return err
+	}
+	lines := inc.lines[br.batch]
+	if !keyed {
+		return inc.scanBatch(ctx, tx, br, lines)
+	}
+	lines = slices.Clone(lines)
+	slices.Sort(lines)
+	keep := func(rec *rawRecord) bool {
+		// The scan's condition: id_norm = ANY(touched) OR line =
+		// ANY(lines) OR id_damage IS NOT NULL OR id_norm LIKE '%000'.
+		if v, ok := batchdiff.Pack(rec.id); ok && inc.touched[v] {
+			return true
 		}
-		if len(keys[b.ID]) > 0 {
-			if err := inc.readKeyed(ctx, r.tx, qByKey, keep, b.ID, keys[b.ID]); err != nil {
-				return err
-			}
+		if _, ok := slices.BinarySearch(lines, rec.line); ok {
+			return true
 		}
-		if err := inc.readKeyed(ctx, r.tx, qKeyless, keep, b.ID); err != nil {
-			return err
-		}
-		if err := inc.readLines(ctx, r.tx, b.ID, inc.byLine[b.ID]); err != nil {
+		return rec.damage != nil || bytes.HasSuffix(rec.id, []byte("000"))
+	}
+	if len(keys) > 0 {
+		if err := br.readKeyed(ctx, tx, qByKey, keep, keys); err != nil {
 			return err
 		}
 	}
-	return nil
+	if err := br.readKeyed(ctx, tx, qKeyless, keep); err != nil {
+		return err
+	}
+	return br.readLines(ctx, tx, inc.byLine[br.batch])
+}
+
+// batchRead is one batch's records read into the cache so far, in line
+// order, and how many rows its reads fetched and kept.
+type batchRead struct {
+	batch         int64
+	rows          []cachedRow
+	fetched, kept int
 }
 
 // batchKeys are the keys to look up in each current batch (see
@@ -180,15 +237,15 @@ const (
 // the planner knows nothing of a fresh batch's keys and would rather scan
 // it, or read all of it through its BRIN index, than look a few thousand
 // keys up.
-func (inc *incremental) readKeyed(ctx context.Context, tx pgx.Tx, q string, keep func(*rawRecord) bool, batch int64, args ...any) error {
+func (br *batchRead) readKeyed(ctx context.Context, tx pgx.Tx, q string, keep func(*rawRecord) bool, args ...any) error {
 	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off`); err != nil {
-		return fmt.Errorf("read batch %d: %w", batch, err)
+		return fmt.Errorf("read batch %d: %w", br.batch, err)
 	}
-	if err := inc.readRows(ctx, tx, q, keep, batch, args...); err != nil {
+	if err := br.readRows(ctx, tx, q, keep, args...); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = DEFAULT; SET LOCAL enable_bitmapscan = DEFAULT`); err != nil {
-		return fmt.Errorf("read batch %d: %w", batch, err)
+		return fmt.Errorf("read batch %d: %w", br.batch, err)
 	}
 	return nil
 }
@@ -204,7 +261,7 @@ func hasKeys(ctx context.Context, tx pgx.Tx, batch int64) (bool, error) {
 
 // scanBatch reads the first round's records of a batch without keys, in
 // one scan.
-func (inc *incremental) scanBatch(ctx context.Context, tx pgx.Tx, batch int64, lines []int32) error {
+func (inc *incremental) scanBatch(ctx context.Context, tx pgx.Tx, br *batchRead, lines []int32) error {
 	ids := make([]string, 0, len(inc.touched))
 	for id := range inc.touched {
 		ids = append(ids, unpack(id))
@@ -216,14 +273,14 @@ func (inc *incremental) scanBatch(ctx context.Context, tx pgx.Tx, batch int64, l
 	const q = `SELECT ` + recordColumns + ` FROM source_record WHERE batch_id = $1
 		AND (id_norm = ANY($2) OR line = ANY($3) OR id_damage IS NOT NULL OR (id_damage IS NULL AND id_norm LIKE '%000'))
 		ORDER BY line`
-	return inc.readRows(ctx, tx, q, nil, batch, ids, lines)
+	return br.readRows(ctx, tx, q, nil, ids, lines)
 }
 
 // readLines reads the batch's given lines not yet in the cache.
-func (inc *incremental) readLines(ctx context.Context, tx pgx.Tx, batch int64, lines []int32) error {
+func (br *batchRead) readLines(ctx context.Context, tx pgx.Tx, lines []int32) error {
 	var want []int32
 	for _, l := range lines {
-		if !inc.cached(batch, l) {
+		if !br.has(l) {
 			want = append(want, l)
 		}
 	}
@@ -232,12 +289,18 @@ func (inc *incremental) readLines(ctx context.Context, tx pgx.Tx, batch int64, l
 	}
 	// A few lines: the batch's BRIN index on the line finds their pages.
 	const q = `SELECT ` + recordColumns + ` FROM source_record WHERE batch_id = $1 AND line = ANY($2)`
-	return inc.readRows(ctx, tx, q, nil, batch, want)
+	return br.readRows(ctx, tx, q, nil, want)
+}
+
+// has tells whether a line of the batch is read.
+func (br *batchRead) has(line int32) bool {
+	_, found := slices.BinarySearchFunc(br.rows, line, func(c cachedRow, l int32) int { return int(c.line - l) })
+	return found
 }
 
 func (inc *incremental) cached(batch int64, line int32) bool {
-	_, found := slices.BinarySearchFunc(inc.cache[batch], line, func(c cachedRow, l int32) int { return int(c.line - l) })
-	return found
+	br := batchRead{rows: inc.cache[batch]}
+	return br.has(line)
 }
 
 // readGhostRecords fetches the records of the ghosts touched since the
@@ -268,61 +331,81 @@ func (r *run) readGhostRecords(ctx context.Context) error {
 		}
 	}
 	for b, lines := range want {
-		keyed, err := hasKeys(ctx, r.tx, b)
-		if err != nil {
+		br := &batchRead{batch: b, rows: inc.cache[b]}
+		if err := br.readGhostLines(ctx, r.tx, lines, keys); err != nil {
 			return err
 		}
-		if keyed {
-			slices.Sort(lines)
-			keep := func(rec *rawRecord) bool {
-				_, ok := slices.BinarySearch(lines, rec.line)
-				return ok && !inc.cached(b, rec.line)
-			}
-			if err := inc.readKeyed(ctx, r.tx, qByKey, keep, b, keys); err != nil {
-				return err
-			}
-		}
-		if err := inc.readLines(ctx, r.tx, b, lines); err != nil {
-			return err
-		}
+		inc.cache[b], inc.fetched, inc.kept = br.rows, inc.fetched+br.fetched, inc.kept+br.kept
 	}
 	return nil
 }
 
-// readRows adds one batch's rows of a query that keep accepts (nil: all)
-// to the cache, keeping it in line order.
-func (inc *incremental) readRows(ctx context.Context, tx pgx.Tx, q string, keep func(*rawRecord) bool, batch int64, args ...any) error {
-	rows, err := tx.Query(ctx, q, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}, batch}, args...)...)
+// readGhostLines reads the given lines of the batch not read yet: by the
+// keys where the batch has keys, then whatever is still missing by line.
+func (br *batchRead) readGhostLines(ctx context.Context, tx pgx.Tx, lines []int32, keys []int64) error {
+	keyed, err := hasKeys(ctx, tx, br.batch)
 	if err != nil {
-		return fmt.Errorf("read batch %d: %w", batch, err)
+		return err
+	}
+	if keyed {
+		slices.Sort(lines)
+		before := batchRead{rows: br.rows[:len(br.rows):len(br.rows)]} // the lines read before this query
+		keep := func(rec *rawRecord) bool {
+			_, ok := slices.BinarySearch(lines, rec.line)
+			return ok && !before.has(rec.line)
+		}
+		if err := br.readKeyed(ctx, tx, qByKey, keep, keys); err != nil {
+			return err
+		}
+	}
+	return br.readLines(ctx, tx, lines)
+}
+
+// readRows adds one batch's rows of a query that keep accepts (nil: all)
+// to br, keeping them in line order. A row's values are copied into one
+// buffer of its own.
+func (br *batchRead) readRows(ctx context.Context, tx pgx.Tx, q string, keep func(*rawRecord) bool, args ...any) error {
+	rows, err := tx.Query(ctx, q, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}, br.batch}, args...)...)
+	if err != nil {
+		return fmt.Errorf("read batch %d: %w", br.batch, err)
 	}
 	defer rows.Close()
-	cached := inc.cache[batch]
 	var rec rawRecord
 	for rows.Next() {
 		v := rows.RawValues()
-		inc.fetched++
+		br.fetched++
 		if keep != nil {
 			rec.parse(v)
 			if !keep(&rec) {
 				continue
 			}
 		}
-		row := cachedRow{vals: make([][]byte, len(v))}
-		for i, b := range v {
-			if b != nil {
-				row.vals[i] = append(make([]byte, 0, len(b)), b...)
-			}
-		}
-		rec.parse(row.vals)
-		row.line = rec.line
-		cached = append(cached, row)
-		inc.kept++
+		br.rows = append(br.rows, copyRow(v))
+		br.kept++
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read batch %d: %w", batch, err)
+		return fmt.Errorf("read batch %d: %w", br.batch, err)
 	}
-	slices.SortStableFunc(cached, func(a, b cachedRow) int { return int(a.line - b.line) })
-	inc.cache[batch] = cached
+	slices.SortStableFunc(br.rows, func(a, b cachedRow) int { return int(a.line - b.line) })
 	return nil
+}
+
+// copyRow copies a row's values (nil stays nil) into one buffer.
+func copyRow(v [][]byte) cachedRow {
+	n := 0
+	for _, b := range v {
+		n += len(b)
+	}
+	buf := make([]byte, 0, n)
+	row := cachedRow{vals: make([][]byte, len(v))}
+	for i, b := range v {
+		if b != nil {
+			buf = append(buf, b...)
+			row.vals[i] = buf[len(buf)-len(b) : len(buf) : len(buf)]
+		}
+	}
+	var rec rawRecord
+	rec.parse(row.vals)
+	row.line = rec.line
+	return row
 }
