@@ -164,23 +164,29 @@ func (r *run) planIncremental(ctx context.Context) error {
 		return fallBack("上次比对早于增量比对功能")
 	}
 	inc.mark = *mark
-	// The base's persons are read on a connection of their own while this
-	// one diffs the batches: both are committed and never change (a run's
-	// partition is written once, a batch's records too), and the two reads
-	// take about as long.
+	// The base's persons and explained records are read on connections
+	// of their own while this one diffs the batches: all are committed and
+	// never change (a run's partition is written once, a batch's records
+	// too), and the reads take about as long.
 	t := time.Now()
-	base := make(chan error, 1)
+	base, linked := make(chan error, 1), make(chan error, 1)
 	var baseTook time.Duration
 	var from string
+	var links []baseLink
 	go func() {
 		var err error
 		from, err = inc.loadBase(ctx, r.db)
 		baseTook = time.Since(t)
 		base <- err
 	}()
+	go func() {
+		var err error
+		links, err = inc.fetchLinks(ctx, r.db)
+		linked <- err
+	}()
 	ch, err := r.batchChanges(ctx, baseBatches)
 	diffTook := time.Since(t)
-	if err := <-base; err != nil {
+	if err := errors.Join(<-base, <-linked); err != nil {
 		return err
 	}
 	if err != nil {
@@ -191,9 +197,7 @@ func (r *run) planIncremental(ctx context.Context) error {
 	if err := inc.remap(ch); err != nil {
 		return err
 	}
-	if err := inc.readLinks(ctx, r.tx, ch); err != nil {
-		return err
-	}
+	inc.readLinks(ch, links)
 	t = r.lap("读取上次关联", t)
 	if err := r.touchChanged(ctx, inc, ch); err != nil {
 		return err
@@ -441,27 +445,37 @@ func diffBatches(ctx context.Context, tx pgx.Tx, old, n int64) (*batchdiff.Diff,
 // remap moves the base persons' records to this run's batches and lines,
 // touching the persons that lost one.
 func (inc *incremental) remap(ch *changes) error {
-	withdrawn := map[int64]bool{}
+	// The few batches withdrawn or superseded, looked through for each
+	// of the millions of records instead of two maps.
+	type fate struct {
+		batch int64
+		pair  *batchdiff.Diff // nil: withdrawn
+	}
+	var fates []fate
 	for _, b := range ch.withdrawn {
-		withdrawn[b] = true
+		fates = append(fates, fate{batch: b})
+	}
+	for b, pr := range ch.pairs {
+		fates = append(fates, fate{b, pr})
 	}
 	for i := range inc.persons {
 		p := &inc.persons[i]
 		for j := p.refs; j < p.refs+p.nref; j++ {
 			b, line := inc.refBatch[j], inc.refLine[j]
-			if withdrawn[b] {
+			k := 0
+			for k < len(fates) && fates[k].batch != b {
+				k++
+			}
+			switch {
+			case k == len(fates): // the same batch
+			case fates[k].pair == nil:
 				inc.touch(p.id)
-				continue
-			}
-			pr, ok := ch.pairs[b]
-			if !ok {
-				continue
-			}
-			if int(line) >= len(pr.LineMap) || pr.LineMap[line] < 0 {
+			case int(line) >= len(fates[k].pair.LineMap) || fates[k].pair.LineMap[line] < 0:
 				inc.touch(p.id)
-				continue
+			default:
+				pr := fates[k].pair
+				inc.refBatch[j], inc.refLine[j] = pr.New, pr.LineMap[line]
 			}
-			inc.refBatch[j], inc.refLine[j] = pr.New, pr.LineMap[line]
 		}
 		if endsIn000(p.id) {
 			inc.touch(p.id)
@@ -470,25 +484,41 @@ func (inc *incremental) remap(ch *changes) error {
 	return nil
 }
 
-// readLinks reads the base's explained records (run_link) under their
-// current batch and line, and the lines to read again.
-func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) error {
+// baseLink is a record the base explained (run_link): where it was, the
+// person it was linked to ("" none) and its own valid ID ("" none).
+type baseLink struct {
+	k       recordKey
+	id, own string
+}
+
+// fetchLinks reads the base's explained records.
+func (inc *incremental) fetchLinks(ctx context.Context, db *pgxpool.Pool) ([]baseLink, error) {
+	rows, err := db.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END
+		FROM run_link WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
+	if err != nil {
+		return nil, fmt.Errorf("base links: %w", err)
+	}
+	defer rows.Close()
+	var out []baseLink
+	for rows.Next() {
+		v := rows.RawValues()
+		out = append(out, baseLink{recordKey{int64(binary.BigEndian.Uint64(v[0])), int32(binary.BigEndian.Uint32(v[1]))}, string(v[2]), string(v[3])})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("base links: %w", err)
+	}
+	return out, nil
+}
+
+// readLinks takes the base's explained records (see fetchLinks) under
+// their current batch and line, and the lines to read again.
+func (inc *incremental) readLinks(ch *changes, links []baseLink) {
 	withdrawn := map[int64]bool{}
 	for _, b := range ch.withdrawn {
 		withdrawn[b] = true
 	}
-	rows, err := tx.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END
-		FROM run_link WHERE run_id = $1`, inc.base)
-	if err != nil {
-		return fmt.Errorf("base links: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k recordKey
-		var id, own string
-		if err := rows.Scan(&k.batch, &k.line, &id, &own); err != nil {
-			return err
-		}
+	for _, l := range links {
+		k, id, own := l.k, l.id, l.own
 		// A record with a valid ID of its own that the base linked
 		// elsewhere, or left unlinked, may link to its own ID's person when
 		// read again (or to the person a mangled ID was merged into): both
@@ -517,7 +547,6 @@ func (inc *incremental) readLinks(ctx context.Context, tx pgx.Tx, ch *changes) e
 			inc.byLine[k.batch] = append(inc.byLine[k.batch], k.line)
 		}
 	}
-	return rows.Err()
 }
 
 // touchChanged touches the IDs of added and removed records, those of
