@@ -131,7 +131,7 @@ func (r *run) fuzzyLinks(ctx context.Context) error {
 // score them again.
 type candMemo struct {
 	known   knownIDs
-	names   [2]uint64 // see nameWorld
+	names   [2]uint64 // see nameWorld and sealNames
 	found   map[candKey][]string
 	decided map[candKey]decided
 }
@@ -161,10 +161,21 @@ func (r *run) candidateMemo(known knownIDs) *candMemo {
 	if m.found == nil || !slices.Equal(m.known, known) {
 		m.known, m.found, m.decided = known, map[candKey][]string{}, nil
 	}
-	if names := r.state.nameWorld(); m.decided == nil || names != m.names {
-		m.names, m.decided = names, map[candKey]decided{}
+	// m.names is the last round's fingerprint, taken as it ended (see
+	// sealNames): a run of one round never takes one.
+	if m.decided == nil || r.state.nameWorld() != m.names {
+		m.decided = map[candKey]decided{}
 	}
 	return m
+}
+
+// sealNames takes the fingerprint of the round that ended with state s,
+// for the next round's candidateMemo. Nothing a round does after its
+// candidateMemo changes a person's ID, name or merge (see nameWorld).
+func (m *candMemo) sealNames(s *state) {
+	if m.decided != nil {
+		m.names = s.nameWorld()
+	}
 }
 
 // candidates are known.candidates(p), remembered; a nil memo remembers

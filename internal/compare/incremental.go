@@ -659,6 +659,7 @@ func (inc *incremental) stateFor(r *run, decisions map[recordKey]decision) *stat
 		inc.addGhosts(s)
 		return s
 	}
+	inc.cands.sealNames(r.state)
 	return inc.resetGhosts(r.state, newStateSized(r.req.Region, r.batches, decisions, 0, 0))
 }
 

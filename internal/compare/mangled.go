@@ -17,7 +17,10 @@ func endsIn000(v uint64) bool { return v%11 == 0 && v/11%100 == 0 }
 // whether it merged any. known must be the run's sorted IDs.
 func (s *state) mergeMangled(known knownIDs) bool {
 	into := map[int32]int32{}
-	for pi := range s.persons {
+	// The first s.sorted persons are an incremental run's ghosts (or
+	// slots emptied of them): none has an ID ending in 000, a person
+	// always touched (see remap).
+	for pi := s.sorted; pi < len(s.persons); pi++ {
 		p := &s.persons[pi]
 		if !endsIn000(p.id) || p.links == 0 || p.name.n == 0 {
 			continue
