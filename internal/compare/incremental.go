@@ -806,11 +806,17 @@ func (r *run) classifyIncremental(ctx context.Context) error {
 	order := make([]int32, len(all))
 	results := make([]outcome, len(all))
 	regions := make([]uint32, len(all))
+	// The base's regions as the state's dict ids, each looked up once, when
+	// a ghost first needs it (the dict numbers values as they come).
+	regionIDs := make([]uint32, len(inc.regions))
 	for k, e := range all {
 		order[k] = e.pi
 		if s.persons[e.pi].ghost {
 			b := &inc.persons[inc.baseOf[e.pi]]
-			results[k], regions[k] = b.res, s.dict.id([]byte(inc.regions[b.region]))
+			if regionIDs[b.region] == 0 {
+				regionIDs[b.region] = s.dict.id([]byte(inc.regions[b.region]))
+			}
+			results[k], regions[k] = b.res, regionIDs[b.region]
 		} else {
 			results[k], regions[k] = r.results[e.k], r.regions[e.k]
 		}
