@@ -373,15 +373,38 @@ func (s *state) personsNamed(want map[string][]string) {
 	if len(want) == 0 {
 		return
 	}
+	// Most of a million names are none of the few wanted: a bit per
+	// signature (see nameSig) rules them out before the map is asked.
+	var sigs [1 << 16 / 64]uint64
+	for name := range want {
+		g := nameSig([]byte(name))
+		sigs[g/64] |= 1 << (g % 64)
+	}
 	for i := range s.persons {
 		p := &s.persons[i]
-		if ids, ok := want[string(s.bytes(p.name))]; ok {
-			want[string(s.bytes(p.name))] = append(ids, unpack(p.id))
+		name := s.bytes(p.name)
+		if g := nameSig(name); sigs[g/64]&(1<<(g%64)) == 0 {
+			continue
+		}
+		if ids, ok := want[string(name)]; ok {
+			want[string(name)] = append(ids, unpack(p.id))
 		}
 	}
 	for _, ids := range want {
 		slices.Sort(ids)
 	}
+}
+
+// nameSig is a 16-bit signature of a name: its length and last two
+// bytes (a Chinese name's given name varies more than its surname).
+func nameSig(b []byte) uint32 {
+	h := uint32(len(b)) * 0x9E37
+	if n := len(b); n >= 2 {
+		h += uint32(b[n-1]) | uint32(b[n-2])<<8
+	} else if n == 1 {
+		h += uint32(b[0])
+	}
+	return (h ^ h>>16) & (1<<16 - 1)
 }
 
 // known lists every identity's packed ID in order, but for merged ones.

@@ -115,3 +115,42 @@ func checkGhosts(t *testing.T, trial int, when string, inc *incremental, s *stat
 		t.Fatalf("trial %d, %s: known = %v, want the live ghosts %v", trial, when, got, live)
 	}
 }
+
+// TestPersonsNamed: every person bearing a wanted name is found, in ID
+// order, whatever the signature filter lets through; blank and one-byte
+// names included.
+func TestPersonsNamed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	parts := []string{"", "a", "王", "李", "张", "伟", "芳", "娜", "秀", "英", "华", "x"}
+	randomName := func() string {
+		n := ""
+		for range rng.IntN(4) {
+			n += parts[rng.IntN(len(parts))]
+		}
+		return n
+	}
+	for trial := range 200 {
+		s := newStateSized("440981", nil, nil, 0, 0)
+		byName := map[string][]string{}
+		for range rng.IntN(500) {
+			id := rng.Uint64N(1 << 40)
+			name := randomName()
+			s.persons = append(s.persons, person{id: id, name: s.store([]byte(name))})
+			byName[name] = append(byName[name], unpack(id))
+		}
+		want, expect := map[string][]string{}, map[string][]string{}
+		for range 1 + rng.IntN(20) {
+			name := randomName()
+			want[name] = nil
+			ids := slices.Clone(byName[name])
+			slices.Sort(ids)
+			expect[name] = ids
+		}
+		s.personsNamed(want)
+		for name, ids := range expect {
+			if !slices.Equal(want[name], ids) {
+				t.Fatalf("trial %d: persons named %q = %v, want %v", trial, name, want[name], ids)
+			}
+		}
+	}
+}
