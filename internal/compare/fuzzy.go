@@ -410,7 +410,45 @@ func nameSig(b []byte) uint32 {
 // known lists every identity's packed ID in order, but for merged ones.
 // The first s.sorted persons are in order already (an incremental run's
 // million ghosts): only the others are sorted, then merged with them.
+// Where the state knows the ghosts' IDs (s.ghostIDs) and which slots were
+// emptied of them (s.emptied), the ghosts' IDs are copied in runs rather
+// than read person by person.
 func (s *state) known() knownIDs {
+	sorted := min(s.sorted, len(s.persons))
+	if len(s.ghostIDs) != sorted {
+		return s.knownEach(sorted)
+	}
+	var rest knownIDs
+	for i := sorted; i < len(s.persons); i++ {
+		if !s.persons[i].merged {
+			rest = append(rest, s.persons[i].id)
+		}
+	}
+	slices.Sort(rest)
+	if sorted == 0 {
+		return rest
+	}
+	ghosts := make(knownIDs, 0, sorted+len(rest))
+	from := 0
+	for _, pi := range s.emptied {
+		ghosts = append(ghosts, s.ghostIDs[from:pi]...)
+		from = int(pi) + 1
+	}
+	ghosts = append(ghosts, s.ghostIDs[from:]...)
+	if len(rest) == 0 || len(ghosts) == 0 || ghosts[len(ghosts)-1] < rest[0] {
+		return append(ghosts, rest...)
+	}
+	out := make(knownIDs, 0, len(ghosts)+len(rest))
+	for _, id := range rest {
+		n, _ := slices.BinarySearch(ghosts, id)
+		out = append(append(out, ghosts[:n]...), id)
+		ghosts = ghosts[n:]
+	}
+	return append(out, ghosts...)
+}
+
+// knownEach is known reading every person.
+func (s *state) knownEach(sorted int) knownIDs {
 	k := make(knownIDs, 0, len(s.persons))
 	add := func(ps []person) {
 		for i := range ps {
@@ -419,7 +457,6 @@ func (s *state) known() knownIDs {
 			}
 		}
 	}
-	sorted := min(s.sorted, len(s.persons))
 	add(s.persons[:sorted])
 	n := len(k)
 	add(s.persons[sorted:])

@@ -97,6 +97,7 @@ type incremental struct {
 	ghostOf  []int32  // by base person: its index in the run's state, -1 when touched
 	baseOf   []int32  // by index in the run's state: the ghost's base person (ghosts come first)
 	cands    candMemo // the candidates found in the last round (see fuzzyLinks)
+	emptied  []int32  // the state's ghost slots emptied so far (see resetGhosts)
 }
 
 // basePerson is a person of the base run.
@@ -676,6 +677,7 @@ func (inc *incremental) addGhosts(s *state) {
 	s.arena = append(slices.Grow(s.arena[:0], len(inc.arena)+cap(s.arena)), inc.arena...)
 	s.persons = slices.Grow(s.persons[:0], len(inc.persons)+cap(s.persons))
 	s.ghostIDs = make([]uint64, 0, len(inc.persons))
+	inc.emptied = nil
 	for i := range inc.persons {
 		p := &inc.persons[i]
 		if inc.touched[p.id] {
@@ -716,11 +718,13 @@ func (inc *incremental) resetGhosts(old, s *state) *state {
 		case inc.touched[b.id]:
 			ps[pi] = person{id: b.id, death: noDate, merged: true}
 			inc.ghostOf[i] = -1
+			inc.emptied = append(inc.emptied, int32(pi))
 		default:
 			ps[pi] = inc.ghost(b)
 		}
 	}
-	s.persons, s.ghostIDs = ps, old.ghostIDs
+	slices.Sort(inc.emptied)
+	s.persons, s.ghostIDs, s.emptied = ps, old.ghostIDs, inc.emptied
 	s.arena, s.sorted = old.arena[:len(inc.arena)], n
 	s.linkPerson, s.linkBatch, s.linkLine = old.linkPerson[:0], old.linkBatch[:0], old.linkLine[:0]
 	return s

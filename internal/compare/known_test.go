@@ -9,7 +9,8 @@ import (
 // TestKnownMergesSortedGhosts: known gives every unmerged person's ID in
 // order whether or not the first persons are in order already (an
 // incremental run's ghosts, some of them emptied and merged between
-// rounds), and whatever the others' IDs are.
+// rounds), and whatever the others' IDs are; person by person, and from
+// the ghosts' IDs and emptied slots.
 func TestKnownMergesSortedGhosts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := range 200 {
@@ -25,16 +26,26 @@ func TestKnownMergesSortedGhosts(t *testing.T) {
 		s := &state{sorted: rng.IntN(len(all) + 1)}
 		slices.Sort(all[:s.sorted]) // the ghosts, in ID order; the rest in any order
 		var want knownIDs
-		for _, id := range all {
+		for i, id := range all {
 			merged := rng.IntN(5) == 0
-			s.persons = append(s.persons, person{id: id, merged: merged})
+			s.persons = append(s.persons, person{id: id, merged: merged, ghost: i < s.sorted && !merged})
 			if !merged {
 				want = append(want, id)
 			}
 		}
 		slices.Sort(want)
-		if got := s.known(); !slices.Equal(got, want) {
+		if got := s.knownEach(s.sorted); !slices.Equal(got, want) {
 			t.Fatalf("trial %d (%d persons, %d sorted): known = %v, want %v", trial, len(all), s.sorted, got, want)
+		}
+		// As an incremental run's state: the ghosts' IDs and emptied slots known.
+		s.ghostIDs = all[:s.sorted]
+		for pi := range s.sorted {
+			if s.persons[pi].merged {
+				s.emptied = append(s.emptied, int32(pi))
+			}
+		}
+		if got := s.known(); !slices.Equal(got, want) {
+			t.Fatalf("trial %d (%d persons, %d sorted, %d emptied): known = %v, want %v", trial, len(all), s.sorted, len(s.emptied), got, want)
 		}
 	}
 }

@@ -114,6 +114,7 @@ type state struct {
 	sorted   int                           // the first persons are in ID order (an incremental run's ghosts; see known)
 	index    map[uint64]int32              // packed ID → persons index, but for the ghosts: find looks up any
 	ghostIDs []uint64                      // an incremental run's ghosts' IDs: those of the first persons while they are ghosts (see find)
+	emptied  []int32                       // the first persons no longer ghosts (see resetGhosts), in order
 	arena    []byte                        // the persons' names and households
 	multi    map[int32]*[maxSchemes]uint32 // persons enrolled in two counties: each scheme's first county
 
