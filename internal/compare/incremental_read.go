@@ -112,6 +112,10 @@ func (r *run) scanTouched(ctx context.Context) error {
 		reads[i].batch, order[i] = r.batches[i].ID, i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return r.batches[b].Rows - r.batches[a].Rows })
+	keyed, err := keyedBatches(ctx, r.tx, batchIDs(r.batches))
+	if err != nil {
+		return err
+	}
 	next := make(chan int, len(order))
 	for _, i := range order {
 		next <- i
@@ -127,11 +131,7 @@ func (r *run) scanTouched(ctx context.Context) error {
 			defer conn.Release()
 			for i := range next {
 				err := pgx.BeginTxFunc(gctx, conn, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-					// As on the run's own connection (see workConn).
-					if _, err := tx.Exec(gctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-						return err
-					}
-					return inc.scanBatchRecords(gctx, tx, &reads[i], keys[reads[i].batch])
+					return inc.scanBatchRecords(gctx, tx, &reads[i], keyed[reads[i].batch], keys[reads[i].batch])
 				})
 				if err != nil {
 					return fmt.Errorf("read batch %d: %w", reads[i].batch, err)
@@ -155,11 +155,40 @@ func (r *run) scanTouched(ctx context.Context) error {
 // scanReaders is how many batches scanTouched reads at a time.
 const scanReaders = 2
 
-// scanBatchRecords reads one batch's first-round records (see
-// scanTouched) into br; keys are those to look up in it.
-func (inc *incremental) scanBatchRecords(ctx context.Context, tx pgx.Tx, br *batchRead, keys []int64) error {
-	keyed, err := hasKeys(ctx, tx, br.batch)
+// keyedBatches tells which of the batches have keys, indexed (see hasKeys).
+func keyedBatches(ctx context.Context, tx pgx.Tx, batches []int64) (map[int64]bool, error) {
+	names := make([]string, len(batches))
+	for i, b := range batches {
+		names[i] = "public." + batchdiff.KeyIndex(b)
+	}
+	rows, err := tx.Query(ctx, `SELECT to_regclass(n) IS NOT NULL FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY i`, names)
 	if err != nil {
+		return nil, fmt.Errorf("batch indexes: %w", err)
+	}
+	has, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+	if err != nil {
+		return nil, fmt.Errorf("batch indexes: %w", err)
+	}
+	if len(has) != len(batches) { // cannot happen
+		return nil, fmt.Errorf("batch indexes: %d of %d", len(has), len(batches))
+	}
+	out := make(map[int64]bool, len(batches))
+	for i, b := range batches {
+		out[b] = has[i]
+	}
+	return out, nil
+}
+
+// scanBatchRecords reads one batch's first-round records (see
+// scanTouched) into br, in a transaction of its own: keyed tells whether
+// the batch has keys, keys are those to look up in it.
+func (inc *incremental) scanBatchRecords(ctx context.Context, tx pgx.Tx, br *batchRead, keyed bool, keys []int64) error {
+	// As on the run's own connection (see workConn).
+	set := `SET LOCAL plan_cache_mode = force_custom_plan`
+	if keyed {
+		set += `; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off` // see readKeyed
+	}
+	if _, err := tx.Exec(ctx, set); err != nil {
 		return err
 	}
 	lines := inc.lines[br.batch]
@@ -180,11 +209,18 @@ func (inc *incremental) scanBatchRecords(ctx context.Context, tx pgx.Tx, br *bat
 		return rec.damage != nil || bytes.HasSuffix(rec.id, []byte("000"))
 	}
 	if len(keys) > 0 {
-		if err := br.readKeyed(ctx, tx, qByKey, keep, keys); err != nil {
+		if err := br.readRows(ctx, tx, qByKey, keep, keys); err != nil {
 			return err
 		}
 	}
-	if err := br.readKeyed(ctx, tx, qKeyless, keep); err != nil {
+	if err := br.readRows(ctx, tx, qKeyless, keep); err != nil {
+		return err
+	}
+	if len(inc.byLine[br.batch]) == 0 {
+		return nil
+	}
+	// By line: through the batch's BRIN index, a bitmap scan.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = DEFAULT; SET LOCAL enable_bitmapscan = DEFAULT`); err != nil {
 		return err
 	}
 	return br.readLines(ctx, tx, inc.byLine[br.batch])
