@@ -402,7 +402,7 @@ func (r *run) save(ctx context.Context) error {
 	t = r.lap("写入关联", t)
 	err := r.exec(ctx,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
-		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))
+		fmt.Sprintf(`ALTER TABLE run_person_row ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))
 	if err != nil {
 		return err
 	}

@@ -218,7 +218,7 @@ func (inc *incremental) checkSize() error {
 // readBase reads the base's persons: ID, name, region, result and records.
 func (inc *incremental) readBase(ctx context.Context, db *pgxpool.Pool) error {
 	rows, err := db.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines
-		FROM run_person WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
+		FROM run_person_row WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
 	if err != nil {
 		return fmt.Errorf("base persons: %w", err)
 	}
