@@ -145,7 +145,7 @@ func (e *Engine) Persons(ctx context.Context, a actor.Actor, runID int64, region
 	if err := a.CheckIn(actor.CompareRead, region, "区划 "+region); err != nil {
 		return list.Page[PersonRow]{}, err
 	}
-	where := ` FROM run_person WHERE run_id = $1 AND ` + actor.InScope("region_code", "$2") + ` AND (` + m.Where + `)
+	where := ` FROM run_persons($1) WHERE ` + actor.InScope("region_code", "$2") + ` AND (` + m.Where + `)
 		AND ($3 = '' OR left(name, 64) LIKE $3 || '%' OR id_number LIKE $3 || '%')`
 	// Names are indexed by their first 64 characters; a search of at most
 	// 30 (escaped: 60) finds the same persons through that index.
@@ -182,7 +182,7 @@ func (e *Engine) personPage(ctx context.Context, runID int64, region, q, where s
 	case lq.Offset() > 0:
 		return e.db.Query(ctx, `SELECT p.id_number, p.name, p.region_code, p.in_universe, p.pension, p.medical, p.flags, p.survey
 			FROM (SELECT region_code, id_number`+where+` ORDER BY region_code, id_number LIMIT $4 OFFSET $5) k
-			JOIN run_person p ON p.run_id = $1 AND p.id_number = k.id_number
+			JOIN run_persons($1) p ON p.id_number = k.id_number
 			ORDER BY k.region_code, k.id_number`, runID, region, q, lq.Limit(), lq.Offset())
 	}
 	return e.db.Query(ctx, `SELECT `+personCols+where+` ORDER BY region_code, id_number LIMIT $4`, runID, region, q, lq.Limit())
