@@ -44,9 +44,11 @@ func SparseTwin(t testing.TB, db *pgxpool.Pool, anchor, full int64) Twin {
 		if err := tx.QueryRow(ctx, run, anchor, full).Scan(&tw.Run); err != nil {
 			return fmt.Errorf("twin run: %w", err)
 		}
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE run_person_%d PARTITION OF run_person_row FOR VALUES IN (%[1]d);
+			CREATE TABLE run_link_%[1]d PARTITION OF run_link FOR VALUES IN (%[1]d)`, tw.Run)); err != nil {
+			return fmt.Errorf("twin partitions: %w", err)
+		}
 		for _, q := range []string{
-			fmt.Sprintf(`CREATE TABLE run_person_%d PARTITION OF run_person_row FOR VALUES IN (%[1]d)`, tw.Run),
-			fmt.Sprintf(`CREATE TABLE run_link_%d PARTITION OF run_link FOR VALUES IN (%[1]d)`, tw.Run),
 			`INSERT INTO run_link SELECT (jsonb_populate_record(NULL::run_link, to_jsonb(l) || jsonb_build_object('run_id', $1::bigint))).*
 			 FROM run_link l WHERE l.run_id = $2`,
 			`INSERT INTO run_summary (run_id, region_code, metric, n) SELECT $1, region_code, metric, n FROM run_summary WHERE run_id = $2`,
