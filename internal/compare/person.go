@@ -180,8 +180,9 @@ func (e *Engine) diffWithBase(ctx context.Context, a, b int64, region string, q 
 		SELECT p.id_number, p.name, coalesce(o.pension, ''), coalesce(n.pension, ''), coalesce(o.medical, ''), coalesce(n.medical, ''),
 		       coalesce(o.flags, 0), coalesce(n.flags, 0), o.in_universe, n.in_universe, (SELECT count(*) FROM d)
 		FROM page p
-		LEFT JOIN run_persons($1) o ON o.id_number = p.id_number
-		LEFT JOIN run_persons($2) n ON n.id_number = p.id_number
+		-- OFFSET 0: each row found by its key, not a join with the whole run
+		LEFT JOIN LATERAL (SELECT * FROM run_persons($1) o WHERE o.id_number = p.id_number OFFSET 0) o ON true
+		LEFT JOIN LATERAL (SELECT * FROM run_persons($2) n WHERE n.id_number = p.id_number OFFSET 0) n ON true
 		ORDER BY p.id_number`, a, b, region, q.Limit(), q.Offset())
 	if err != nil {
 		return list.Page[DiffRow]{}, fmt.Errorf("diff: %w", err)

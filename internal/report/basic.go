@@ -294,7 +294,8 @@ func (s *Store) personPage(ctx context.Context, runID int64, region, pred string
 		args = append(args, lq.Offset())
 	}
 	q := `SELECT k.id_number, rp.name, k.region_code FROM (` + keys + `) k
-		JOIN run_persons($1) rp ON rp.id_number = k.id_number
+		-- OFFSET 0: each name found by its key, not a join with the whole run
+		CROSS JOIN LATERAL (SELECT rp.name FROM run_persons($1) rp WHERE rp.id_number = k.id_number OFFSET 0) rp
 		ORDER BY k.region_code, k.id_number`
 	return s.db.Query(ctx, q, args...)
 }
