@@ -36,12 +36,12 @@ func (e *Engine) export(ctx context.Context, a actor.Actor, runID int64, region 
 		return 0, err
 	}
 	// The records are read for the whole run at once: a run with an anchor
-	// finds most of them by key, which per person would cost a lookup in
+	// finds most of them by ID, which per person would cost a lookup in
 	// every batch.
 	rows, err := e.db.Query(ctx, `
 		WITH src AS (
 			SELECT r.id_number, string_agg(b.file_name || ':' || r.line, ';' ORDER BY r.batch_id, r.line) AS files
-			FROM run_records($1) r JOIN import_batch b ON b.id = r.batch_id
+			FROM (`+RecordsOf("$1")+`) r JOIN import_batch b ON b.id = r.batch_id
 			GROUP BY r.id_number)
 		SELECT rp.id_number, rp.name, rp.in_universe, rp.pension, rp.medical, rp.flags, rp.survey, coalesce(src.files, '')
 		FROM run_persons($1) rp LEFT JOIN src ON src.id_number = rp.id_number

@@ -100,6 +100,18 @@ func TestSparseTwinReadsAlike(t *testing.T) {
 	if n := setDiff(t, db, `SELECT * FROM run_records($1)`, b.RunID, c); n != 0 {
 		t.Errorf("run_records: %d rows differ between the run and its twin", n)
 	}
+	for _, run := range []int64{b.RunID, c} {
+		if n := setDiff(t, db, `SELECT * FROM run_records($1)`, run, 0); n == 0 {
+			t.Fatalf("run_records(%d) is empty", run)
+		}
+		var n int
+		bulk := `SELECT * FROM (` + compare.RecordsOf("$1") + `) r`
+		pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM ((SELECT * FROM run_records($1) EXCEPT ALL `+bulk+`)
+			UNION ALL (`+bulk+` EXCEPT ALL SELECT * FROM run_records($1))) d`, run), &n)
+		if n != 0 {
+			t.Errorf("compare.RecordsOf(%d) differs from run_records in %d rows", run, n)
+		}
+	}
 	var arrays int
 	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM (
 		(SELECT p.id_number, x.b, x.l FROM run_person_row p, unnest(p.record_batches, p.record_lines) x(b, l) WHERE p.run_id = $1
