@@ -14,8 +14,8 @@ import (
 
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
-	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/audit"
+	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/source"
 )
 
