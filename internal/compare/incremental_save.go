@@ -266,6 +266,9 @@ func (r *run) dropGhosts() {
 // saveIncremental saves an incremental run: the early written rows, less
 // those of persons touched since, plus every touched person's row.
 func (r *run) saveIncremental(ctx context.Context) error {
+	if r.sparse != nil {
+		return r.saveSparse(ctx)
+	}
 	g, inc, s := r.ghosts, r.inc, r.state
 	if err := r.writeSnapshot(ctx); err != nil {
 		return err
