@@ -33,33 +33,3 @@ func RecordsOf(run string) string {
 		  AND (SELECT anchor FROM comparison_run WHERE id = RUN) IS NOT NULL
 		  AND NOT EXISTS (SELECT FROM run_person_row o WHERE o.run_id = RUN AND o.id_number = l.id_number)`, "RUN", run)
 }
-
-// RecordsFor is the SQL of run_records(run) for the persons whose IDs the
-// SQL array ids lists, for a reader of a few hundred or thousand (a
-// print): each person found by ID and their records by id_key, each in
-// its batch's index, as run_records does; but a record's run_link row is
-// looked up in a hash of the run's, where run_records probes by a scan of
-// run_link per record (it has no index by line), 0.9 s for 300 persons of
-// a 100,000-person county.
-func RecordsFor(run, ids string) string {
-	return strings.NewReplacer("RUN", run, "IDS", ids).Replace(`
-		WITH links AS MATERIALIZED (SELECT batch_id, line FROM run_link WHERE run_id = RUN)
-		SELECT p.id_number, x.batch_id, x.line
-		FROM run_person_row p, unnest(p.record_batches, p.record_lines) AS x (batch_id, line)
-		WHERE p.run_id = RUN AND p.id_number = ANY (IDS)
-		UNION ALL
-		SELECT a.id_number, s.batch_id, s.line
-		FROM run_person_row a
-		JOIN source_record s ON s.id_key = id_key(a.id_number)
-		WHERE a.run_id = (SELECT anchor FROM comparison_run WHERE id = RUN) AND a.id_number = ANY (IDS)
-		  AND s.batch_id = ANY ((SELECT batches FROM comparison_run WHERE id = RUN)::bigint[])
-		  AND NOT EXISTS (SELECT FROM run_person_row o WHERE o.run_id = RUN AND o.id_number = a.id_number)
-		  AND NOT EXISTS (SELECT FROM run_person_gone g WHERE g.run_id = RUN AND g.id_number = a.id_number)
-		  AND (s.batch_id, s.line) NOT IN (SELECT batch_id, line FROM links) -- a hashed subplan
-		UNION ALL
-		SELECT l.id_number COLLATE "C", l.batch_id, l.line
-		FROM run_link l
-		WHERE l.run_id = RUN AND l.id_number = ANY (IDS)
-		  AND (SELECT anchor FROM comparison_run WHERE id = RUN) IS NOT NULL
-		  AND NOT EXISTS (SELECT FROM run_person_row o WHERE o.run_id = RUN AND o.id_number = l.id_number)`)
-}

@@ -27,8 +27,8 @@ type Twin struct {
 // run_person_row partition holds only full's rows that differ from
 // anchor's (any column but the record arrays; changed rows too, as an
 // anchor's row reads changed = false), with run_person_gone listing
-// anchor's persons full lacks, and full's run_link, run_summary,
-// run_review and run_gone copied. Every reader should answer for the twin
+// anchor's persons full lacks, and full's run_link (indexed by line, as
+// a sparse run's), run_summary, run_review and run_gone copied. Every reader should answer for the twin
 // what it answers for full.
 func SparseTwin(t testing.TB, db *pgxpool.Pool, anchor, full int64) Twin {
 	t.Helper()
@@ -44,8 +44,11 @@ func SparseTwin(t testing.TB, db *pgxpool.Pool, anchor, full int64) Twin {
 		if err := tx.QueryRow(ctx, run, anchor, full).Scan(&tw.Run); err != nil {
 			return fmt.Errorf("twin run: %w", err)
 		}
+		// run_records finds the records a sparse run linked otherwise by
+		// line, as the writer's index on its run_link lets it.
 		if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE run_person_%d PARTITION OF run_person_row FOR VALUES IN (%[1]d);
-			CREATE TABLE run_link_%[1]d PARTITION OF run_link FOR VALUES IN (%[1]d)`, tw.Run)); err != nil {
+			CREATE TABLE run_link_%[1]d PARTITION OF run_link FOR VALUES IN (%[1]d);
+			CREATE INDEX ON run_link_%[1]d (batch_id, line)`, tw.Run)); err != nil {
 			return fmt.Errorf("twin partitions: %w", err)
 		}
 		for _, q := range []string{

@@ -15,7 +15,6 @@ import (
 	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/apperr"
 	"github.com/canbao/canbao/internal/audit"
-	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/source"
 )
 
@@ -223,9 +222,9 @@ func (s *Store) printMembers(ctx context.Context, r Round, set *PrintSet) error 
 }
 
 // runRecords finds the records run links to the persons ids, as batch →
-// line → ID, in one query (see compare.RecordsFor).
+// line → ID, in one query.
 func (s *Store) runRecords(ctx context.Context, run int64, ids []string) (map[int64]map[int32]string, error) {
-	rows, err := s.db.Query(ctx, compare.RecordsFor("$1", "$2::text[]"), run, ids)
+	rows, err := s.db.Query(ctx, `SELECT id_number, batch_id, line FROM run_records($1) WHERE id_number = ANY($2)`, run, ids)
 	if err != nil {
 		return nil, err
 	}
