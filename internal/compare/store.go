@@ -175,32 +175,38 @@ const personCols = `id_number, name, region_code, in_universe, pension, medical,
 // index-only scan where an index covers the metric (the survey list), and
 // only then reads its 50 rows, instead of reading every row it skips.
 func (e *Engine) personPage(ctx context.Context, runID int64, region, q, cond string, lq list.Query) (pgx.Rows, error) {
+	var anchor *int64
+	if err := e.db.QueryRow(ctx, `SELECT anchor FROM comparison_run WHERE id = $1`, runID).Scan(&anchor); err != nil {
+		return nil, err
+	}
 	switch {
 	case len(lq.After) == 2:
-		return e.db.Query(ctx, inOrder(personCols, cond+` AND (region_code, id_number) > ($5, $6)`, `LIMIT $4`, `LIMIT $4`),
-			runID, region, q, lq.Limit(), lq.After[0], lq.After[1])
+		return e.db.Query(ctx, inOrder(personCols, cond+` AND (region_code, id_number) > ($6, $7)`, `LIMIT $4`, `LIMIT $4`),
+			runID, region, q, lq.Limit(), anchor, lq.After[0], lq.After[1])
 	case lq.Offset() > 0:
 		return e.db.Query(ctx, `SELECT p.id_number, p.name, p.region_code, p.in_universe, p.pension, p.medical, p.flags, p.survey
-			FROM (`+inOrder(`region_code, id_number`, cond, `LIMIT $4::int + $5::int`, `LIMIT $4 OFFSET $5`)+`) k
+			FROM (`+inOrder(`region_code, id_number`, cond, `LIMIT $4::int + $6::int`, `LIMIT $4 OFFSET $6`)+`) k
 			-- OFFSET 0: each row found by its key, not a join with the whole run
 			CROSS JOIN LATERAL (SELECT * FROM run_persons($1) p WHERE p.id_number = k.id_number OFFSET 0) p
-			ORDER BY k.region_code, k.id_number`, runID, region, q, lq.Limit(), lq.Offset())
+			ORDER BY k.region_code, k.id_number`, runID, region, q, lq.Limit(), anchor, lq.Offset())
 	}
-	return e.db.Query(ctx, inOrder(personCols, cond, `LIMIT $4`, `LIMIT $4`), runID, region, q, lq.Limit())
+	return e.db.Query(ctx, inOrder(personCols, cond, `LIMIT $4`, `LIMIT $4`), runID, region, q, lq.Limit(), anchor)
 }
 
 // inOrder selects cols of the persons of run $1 matching cond in
 // (region_code, id_number) order, limited by outer: the run's own rows and
-// those of its anchor it keeps (see run_persons in migration 000029), each
-// read in its partition's index order and limited by inner. Reading
-// run_persons itself would sort the whole run for a page: PostgreSQL keeps
-// no index order through a union whose branches filter.
+// those of its anchor ($5, NULL for a run without one) it keeps (see
+// run_persons in migration 000029), each read in its partition's index
+// order and limited by inner. Reading run_persons itself would sort the
+// whole run for a page: PostgreSQL keeps no index order through a union
+// whose branches filter. The anchor is a parameter, not looked up here,
+// so that the plan reads its partition alone, by an index-only scan where
+// the index covers cols and cond.
 func inOrder(cols, cond, inner, outer string) string {
 	return `SELECT ` + cols + ` FROM (
 		(SELECT ` + cols + ` FROM run_person_row WHERE run_id = $1 AND ` + cond + ` ORDER BY region_code, id_number ` + inner + `)
 		UNION ALL
-		(SELECT ` + cols + ` FROM run_person_row a WHERE a.run_id = (SELECT anchor FROM comparison_run WHERE id = $1) AND ` + cond + `
-		   AND (SELECT anchor FROM comparison_run WHERE id = $1) IS NOT NULL -- a full run's anchor leg reads nothing
+		(SELECT ` + cols + ` FROM run_person_row a WHERE a.run_id = $5::bigint AND ` + cond + `
 		   AND NOT EXISTS (SELECT FROM run_person_row o WHERE o.run_id = $1 AND o.id_number = a.id_number)
 		   AND NOT EXISTS (SELECT FROM run_person_gone g WHERE g.run_id = $1 AND g.id_number = a.id_number)
 		 ORDER BY region_code, id_number ` + inner + `)) p
