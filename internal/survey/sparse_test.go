@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/canbao/canbao/internal/actor"
 	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/demo"
 	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/list"
 	"github.com/canbao/canbao/internal/pgtest"
 	"github.com/canbao/canbao/internal/survey"
 )
@@ -110,5 +112,45 @@ func TestSparseTwinPublishesAlike(t *testing.T) {
 	}
 	if ethnic == 0 || insured == 0 || !reflect.DeepEqual(before, after) {
 		t.Errorf("prints of %v from the run (%d with 民族, %d insured schemes) and from its twin differ", villages, ethnic, insured)
+	}
+
+	// The willing list reads each person's result in the first run after
+	// the form's approval: forms approved between the run and its twin
+	// (started a minute later) read the twin, then, approved before both
+	// with the twin hidden, the run.
+	if _, err := db.Exec(ctx, `UPDATE comparison_run SET started_at = started_at + interval '1 minute' WHERE id = $1`, tw.Run); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `
+		INSERT INTO survey_form (member_id, household_id, round_id, state, willing, reviewed_at)
+		SELECT m.id, m.household_id, m.round_id, 'approved', $2, c.started_at + interval '30 seconds'
+		FROM survey_member m, comparison_run c
+		WHERE m.round_id = $1 AND c.id = $3 AND m.id % 7 = 0`, full.Round, survey.Willing, b.RunID); err != nil {
+		t.Fatal(err)
+	}
+	leader := actor.Actor{Username: "leader", Role: actor.Leader, Region: fixture.County, IP: "test"}
+	willing := func() []survey.WillingItem {
+		page, err := survey.NewForms(db).Willing(ctx, leader, full.Round, "", list.Query{Page: 1, Size: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page.Items
+	}
+	fromTwin := willing()
+	if _, err := db.Exec(ctx, `UPDATE comparison_run SET status = 'failed' WHERE id = $1`, tw.Run); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE survey_form SET reviewed_at = reviewed_at - interval '1 hour' WHERE round_id = $1`, full.Round); err != nil {
+		t.Fatal(err)
+	}
+	fromRun := willing()
+	results := 0
+	for _, w := range fromRun {
+		if w.Pension != "" {
+			results++
+		}
+	}
+	if results == 0 || !reflect.DeepEqual(fromTwin, fromRun) {
+		t.Errorf("willing list from the twin (%d) and from the run (%d, %d with a result) differ", len(fromTwin), len(fromRun), results)
 	}
 }
