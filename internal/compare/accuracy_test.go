@@ -84,9 +84,8 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 	// Linked records are listed with their person; run_link adds the ones
 	// left unmatched or in review.
 	rows, err := db.Query(ctx, `
-		SELECT b.file_name || ':' || r.line, rp.id_number
-		FROM run_person rp CROSS JOIN LATERAL unnest(rp.record_batches, rp.record_lines) AS r(batch_id, line)
-		JOIN import_batch b ON b.id = r.batch_id WHERE rp.run_id = $1
+		SELECT b.file_name || ':' || r.line, r.id_number
+		FROM run_records($1) r JOIN import_batch b ON b.id = r.batch_id
 		UNION ALL
 		SELECT b.file_name || ':' || l.line, ''
 		FROM run_link l JOIN import_batch b ON b.id = l.batch_id WHERE l.run_id = $1 AND l.id_number IS NULL`, res.RunID)
@@ -162,7 +161,7 @@ func TestAccuracyOnGeneratedCounty(t *testing.T) {
 
 	// Persons: truth/persons.csv has the export's columns.
 	got := map[string][]string{}
-	prow, err := db.Query(ctx, `SELECT id_number, in_universe, pension, medical, flags, survey FROM run_person WHERE run_id = $1`, res.RunID)
+	prow, err := db.Query(ctx, `SELECT id_number, in_universe, pension, medical, flags, survey FROM run_persons($1)`, res.RunID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func (r *run) compareWithBase(ctx context.Context) error {
 	}
 	s := r.state
 	rows, err := r.tx.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey
-		FROM run_person WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, r.base)
+		FROM run_persons($1)`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, r.base)
 	if err != nil {
 		return fmt.Errorf("base run: %w", err)
 	}

@@ -28,7 +28,7 @@ func (o outcome) result() Result {
 }
 
 // classify applies Classify to every person with a linked record, in ID
-// order (the order run_person and the registry are written in). A person
+// order (the order run_person_row and the registry are written in). A person
 // with an approved survey form is not surveyed again (see surveyed).
 func (r *run) classify(ctx context.Context) error {
 	s := r.state

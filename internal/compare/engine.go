@@ -66,11 +66,12 @@ type StepTime struct {
 
 // Engine runs comparisons.
 type Engine struct {
-	db *pgxpool.Pool
+	db        *pgxpool.Pool
+	maxSparse float64 // see maxSparseShare
 }
 
 // New returns an Engine over db.
-func New(db *pgxpool.Pool) *Engine { return &Engine{db: db} }
+func New(db *pgxpool.Pool) *Engine { return &Engine{db: db, maxSparse: maxSparseShare} }
 
 // Run compares every current batch that concerns req.Region, in one
 // transaction: links, classifications, the registry and the summaries all
@@ -134,7 +135,7 @@ func (e *Engine) run(ctx context.Context, a actor.Actor, req Request, prog *Prog
 		VALUES ($1, $2, 'done', $3, $4, $5) RETURNING id`, req.Region, req.AsOf, batchIDs(batches), nullID(a.UserID), a.Username).Scan(&runID); err != nil {
 		return RunResult{}, fmt.Errorf("insert run: %w", err)
 	}
-	r = &run{tx: tx, db: e.db, id: runID, req: req, by: a, batches: batches}
+	r = &run{tx: tx, db: e.db, id: runID, req: req, by: a, batches: batches, maxSparse: e.maxSparse}
 	times, err := r.execute(ctx, prog)
 	if err != nil {
 		return RunResult{}, err
@@ -200,7 +201,7 @@ func (r *run) execute(ctx context.Context, prog *Progress) ([]StepTime, error) {
 			return times, err
 		}
 		r.dropGhosts()
-		r.inc, r.state, r.note, r.ghosts, r.packing = nil, nil, fb.reason, nil, nil
+		r.inc, r.state, r.note, r.ghosts, r.sparse, r.packing = nil, nil, fb.reason, nil, nil, nil
 	}
 	return r.runSteps(ctx, prog, r.fullSteps())
 }
@@ -292,26 +293,28 @@ func nullID(id int64) *int64 {
 
 // run holds one comparison's state while it runs.
 type run struct {
-	tx      pgx.Tx
-	db      *pgxpool.Pool // for reads of committed rows beside tx's (see planIncremental)
-	id      int64
-	req     Request
-	by      actor.Actor // who runs it
-	batches []batch
-	state   *state
-	order   []int32      // the persons with a linked record, in ID order
-	pos     []int32      // persons index → position in order, -1 when not there
-	results []outcome    // their classification
-	regions []uint32     // and region (dict ids)
-	base    int64        // the region's previous run, 0 when none
-	changed []bool       // by position in order: new since base, or a result unlike base's
-	gone    []gone       // base's persons no longer there
-	links   string       // this run's run_link partition, filled before it is attached
-	persons string       // this run's run_person partition, likewise
-	inc     *incremental // an incremental run's base and touched persons; nil for a full run
-	ghosts  *ghostTable  // an incremental run's early written partition (see incremental_save.go)
-	note    string       // see RunResult.Note
-	parts   []StepTime   // the current step's parts timed so far (see lap)
+	tx        pgx.Tx
+	db        *pgxpool.Pool // for reads of committed rows beside tx's (see planIncremental)
+	id        int64
+	req       Request
+	by        actor.Actor // who runs it
+	batches   []batch
+	state     *state
+	order     []int32      // the persons with a linked record, in ID order
+	pos       []int32      // persons index → position in order, -1 when not there
+	results   []outcome    // their classification
+	regions   []uint32     // and region (dict ids)
+	base      int64        // the region's previous run, 0 when none
+	changed   []bool       // by position in order: new since base, or a result unlike base's
+	gone      []gone       // base's persons no longer there
+	links     string       // this run's run_link partition, filled before it is attached
+	persons   string       // this run's run_person partition, likewise
+	inc       *incremental // an incremental run's base and touched persons; nil for a full run
+	ghosts    *ghostTable  // an incremental run's early written partition (see incremental_save.go)
+	sparse    *sparseRun   // an incremental run that writes an overlay of its anchor (see incremental_sparse.go)
+	maxSparse float64      // see maxSparseShare
+	note      string       // see RunResult.Note
+	parts     []StepTime   // the current step's parts timed so far (see lap)
 
 	// The run's snapshot, being packed (see startSnapshot) and saved (see
 	// writeSnapshot).
@@ -402,7 +405,7 @@ func (r *run) save(ctx context.Context) error {
 	t = r.lap("写入关联", t)
 	err := r.exec(ctx,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
-		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))
+		fmt.Sprintf(`ALTER TABLE run_person_row ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))
 	if err != nil {
 		return err
 	}
@@ -437,9 +440,9 @@ func (r *run) finish(ctx context.Context, start time.Time) (RunResult, error) {
 	}
 	c.Duration = time.Since(start)
 	const upd = `UPDATE comparison_run SET records = $2, linked = $3, review = $4, unmatched = $5, persons = $6, duration_ms = $7,
-		base_run = $8, mode = $9, mode_note = $10, event_mark = (SELECT coalesce(max(id), 0) FROM person_event) WHERE id = $1`
+		base_run = $8, mode = $9, mode_note = $10, anchor = $11, event_mark = (SELECT coalesce(max(id), 0) FROM person_event) WHERE id = $1`
 	if _, err := r.tx.Exec(ctx, upd, r.id, c.Records, c.Linked, c.Review, c.Unmatched, c.Persons, c.Duration.Milliseconds(),
-		nullID(r.base), mode, r.note); err != nil {
+		nullID(r.base), mode, r.note, r.anchorID()); err != nil {
 		return RunResult{}, err
 	}
 	e := audit.For(r.by, audit.CompareRun, "run:"+strconv.FormatInt(r.id, 10))

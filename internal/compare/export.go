@@ -35,13 +35,17 @@ func (e *Engine) export(ctx context.Context, a actor.Actor, runID int64, region 
 	if err := a.CheckIn(actor.Export, region, "区划 "+region); err != nil {
 		return 0, err
 	}
+	// The records are read for the whole run at once: a run with an anchor
+	// finds most of them by ID, which per person would cost a lookup in
+	// every batch.
 	rows, err := e.db.Query(ctx, `
-		SELECT rp.id_number, rp.name, rp.in_universe, rp.pension, rp.medical, rp.flags, rp.survey,
-		       coalesce((SELECT string_agg(b.file_name || ':' || r.line, ';' ORDER BY r.batch_id, r.line)
-		                 FROM unnest(rp.record_batches, rp.record_lines) AS r(batch_id, line)
-		                 JOIN import_batch b ON b.id = r.batch_id), '')
-		FROM run_person rp
-		WHERE rp.run_id = $1 AND `+actor.InScope("rp.region_code", "$2")+`
+		WITH src AS (
+			SELECT r.id_number, string_agg(b.file_name || ':' || r.line, ';' ORDER BY r.batch_id, r.line) AS files
+			FROM (`+RecordsOf("$1")+`) r JOIN import_batch b ON b.id = r.batch_id
+			GROUP BY r.id_number)
+		SELECT rp.id_number, rp.name, rp.in_universe, rp.pension, rp.medical, rp.flags, rp.survey, coalesce(src.files, '')
+		FROM run_persons($1) rp LEFT JOIN src ON src.id_number = rp.id_number
+		WHERE `+actor.InScope("rp.region_code", "$2")+`
 		ORDER BY rp.id_number`, runID, region)
 	if err != nil {
 		return 0, fmt.Errorf("export: %w", err)

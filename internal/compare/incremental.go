@@ -75,29 +75,30 @@ func fallBack(format string, args ...any) error { return &fallback{fmt.Sprintf(f
 
 // incremental is an incremental run's view of its base.
 type incremental struct {
-	base     int64
-	asOf     time.Time
-	mark     int64
-	started  time.Time    // when the base run started
-	persons  []basePerson // the base's run_person, in ID order
-	arena    []byte       // their names
-	regions  []string     // region codes, by basePerson.region
-	refBatch []int64      // their records, by basePerson.refs, in current batches and lines
-	refLine  []int32
-	links    map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
-	lines    map[int64][]int32    // current batch → lines to read besides touched IDs
-	keys     map[int64][]int64    // current batch → the keys (see batchdiff.Key) of those lines' records, where known (see scanTouched)
-	newBatch map[int64]bool       // the current batches new to the region since the base
-	byLine   map[int64][]int32    // current batch → the lines among them whose ID is not known: found by line
-	touched  map[uint64]bool
-	read     map[uint64]bool       // the touched IDs whose records are in cache
-	cache    map[int64][]cachedRow // the records read so far, by batch, in line order
-	fetched  int                   // rows read from the batches, and kept, in this round (for the step times)
-	kept     int
-	ghostOf  []int32  // by base person: its index in the run's state, -1 when touched
-	baseOf   []int32  // by index in the run's state: the ghost's base person (ghosts come first)
-	cands    candMemo // the candidates found in the last round (see fuzzyLinks)
-	emptied  []int32  // the state's ghost slots emptied so far (see resetGhosts)
+	base       int64
+	asOf       time.Time
+	mark       int64
+	started    time.Time    // when the base run started
+	baseAnchor int64        // the base's anchor, 0 when it wrote every row (see incremental_sparse.go)
+	persons    []basePerson // the base's run_person, in ID order
+	arena      []byte       // their names
+	regions    []string     // region codes, by basePerson.region
+	refBatch   []int64      // their records, by basePerson.refs, in current batches and lines
+	refLine    []int32
+	links      map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
+	lines      map[int64][]int32    // current batch → lines to read besides touched IDs
+	keys       map[int64][]int64    // current batch → the keys (see batchdiff.Key) of those lines' records, where known (see scanTouched)
+	newBatch   map[int64]bool       // the current batches new to the region since the base
+	byLine     map[int64][]int32    // current batch → the lines among them whose ID is not known: found by line
+	touched    map[uint64]bool
+	read       map[uint64]bool       // the touched IDs whose records are in cache
+	cache      map[int64][]cachedRow // the records read so far, by batch, in line order
+	fetched    int                   // rows read from the batches, and kept, in this round (for the step times)
+	kept       int
+	ghostOf    []int32  // by base person: its index in the run's state, -1 when touched
+	baseOf     []int32  // by index in the run's state: the ghost's base person (ghosts come first)
+	cands      candMemo // the candidates found in the last round (see fuzzyLinks)
+	emptied    []int32  // the state's ghost slots emptied so far (see resetGhosts)
 }
 
 // basePerson is a person of the base run.
@@ -151,9 +152,9 @@ func (r *run) planIncremental(ctx context.Context) error {
 	var baseBatches []int64
 	var mark *int64
 	var region string
-	err := r.tx.QueryRow(ctx, `SELECT id, region_code, as_of, batches, event_mark, started_at FROM comparison_run
+	err := r.tx.QueryRow(ctx, `SELECT id, region_code, as_of, batches, event_mark, started_at, coalesce(anchor, 0) FROM comparison_run
 		WHERE region_code = $1 AND status = 'done' AND id < $2 ORDER BY id DESC LIMIT 1`, r.req.Region, r.id).
-		Scan(&inc.base, &region, &inc.asOf, &baseBatches, &mark, &inc.started)
+		Scan(&inc.base, &region, &inc.asOf, &baseBatches, &mark, &inc.started, &inc.baseAnchor)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fallBack("该区划还没有完成的比对")
@@ -208,6 +209,11 @@ func (r *run) planIncremental(ctx context.Context) error {
 	if err := inc.checkSize(); err != nil {
 		return err
 	}
+	sp, err := r.planSparse(ctx)
+	if err != nil || sp != nil {
+		r.sparse = sp
+		return err
+	}
 	return r.startGhostRows(ctx)
 }
 
@@ -219,9 +225,24 @@ func (inc *incremental) checkSize() error {
 }
 
 // readBase reads the base's persons: ID, name, region, result and records.
+// The base's persons, from a run that wrote every row, and from a sparse
+// run (see incremental_sparse.go), whose records are derived.
+const (
+	qBaseRows = `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines
+		FROM run_person_row WHERE run_id = $1`
+	qSparseBaseRows = `SELECT p.id_number, p.name, p.region_code, p.in_universe, p.pension, p.medical, p.flags, p.survey,
+		       coalesce(r.batches, '{}'), coalesce(r.lines, '{}')
+		FROM run_persons($1) p
+		LEFT JOIN (SELECT id_number, array_agg(batch_id ORDER BY batch_id, line) AS batches, array_agg(line ORDER BY batch_id, line) AS lines
+		           FROM run_records($1) GROUP BY id_number) r ON r.id_number = p.id_number`
+)
+
 func (inc *incremental) readBase(ctx context.Context, db *pgxpool.Pool) error {
-	rows, err := db.Query(ctx, `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey, record_batches, record_lines
-		FROM run_person WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
+	q := qBaseRows
+	if inc.baseAnchor != 0 {
+		q = qSparseBaseRows
+	}
+	rows, err := db.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
 	if err != nil {
 		return fmt.Errorf("base persons: %w", err)
 	}
@@ -553,6 +574,17 @@ func (inc *incremental) readLinks(ch *changes, links []baseLink) {
 // touchChanged touches the IDs of added and removed records, those of
 // batches new to the run, and the persons whose registry entry changed
 // after the base; and adds the lines to read of decided and added records.
+// The persons a newer batch lists whose registry entry another source
+// corrected before it was imported: found by key where the batch has
+// keys, else by joining its records.
+const (
+	qCorrectedKeyed = `SELECT DISTINCT e.id_number FROM person_event e
+		WHERE e.source_kind <> 'compare' AND e.recorded_at < (SELECT created_at FROM import_batch WHERE id = $1)
+		  AND EXISTS (SELECT FROM source_record s WHERE s.batch_id = $1 AND s.id_key = id_key(e.id_number))`
+	qCorrected = `SELECT DISTINCT e.id_number FROM person_event e JOIN source_record s ON s.batch_id = $1 AND s.id_norm = e.id_number
+		WHERE e.source_kind <> 'compare' AND e.recorded_at < (SELECT created_at FROM import_batch WHERE id = $1)`
+)
+
 func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) error {
 	ids := func(q string, args ...any) error {
 		rows, err := r.tx.Query(ctx, q, args...)
@@ -584,6 +616,23 @@ func (r *run) touchChanged(ctx context.Context, inc *incremental, ch *changes) e
 	}
 	if err := ids(`SELECT DISTINCT id_number FROM person_event WHERE id > $1`, inc.mark); err != nil {
 		return err
+	}
+	// A correction (a survey form, a manual change, an extract's event)
+	// holds against the extracts imported before it; a newer extract that
+	// still disagrees wins again (see registry.keepCorrections), in a full
+	// run for every person it lists, changed or not.
+	for _, p := range ch.pairs {
+		keyed, err := hasKeys(ctx, r.tx, p.New)
+		if err != nil {
+			return err
+		}
+		q := qCorrectedKeyed
+		if !keyed {
+			q = qCorrected
+		}
+		if err := ids(q, p.New); err != nil {
+			return err
+		}
 	}
 	// A survey form approved, returned or superseded since may change who
 	// is a survey target.

@@ -106,7 +106,7 @@ func TestIncrementalReadsRecordedChange(t *testing.T) {
 	if keyed == 0 || !indexed {
 		t.Errorf("%d records keyed, index %v", keyed, indexed)
 	}
-	equalsFull(t, db, base)
+	equalsFull(t, db, compare.New(db), base)
 }
 
 // TestIncrementalWithoutRecordedChange: batches imported before changes
@@ -120,7 +120,7 @@ func TestIncrementalWithoutRecordedChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	unkeyed(t, db)
-	equalsFull(t, db, base)
+	equalsFull(t, db, compare.New(db), base)
 }
 
 // TestIncrementalFollowsRecordedChange: the incremental run goes by the

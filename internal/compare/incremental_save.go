@@ -125,7 +125,7 @@ func (r *run) writeGhostTable(ctx context.Context, name string, rows []int32) er
 	if err := dropOrphans(ctx, tx); err != nil {
 		return err
 	}
-	if err := exec(fmt.Sprintf(`CREATE TABLE %s (LIKE run_person INCLUDING DEFAULTS, CHECK (run_id = %d))`, name, r.id)); err != nil {
+	if err := exec(fmt.Sprintf(`CREATE TABLE %s (LIKE run_person_row INCLUDING DEFAULTS, CHECK (run_id = %d))`, name, r.id)); err != nil {
 		return err
 	}
 	inc := r.inc
@@ -199,7 +199,7 @@ func (inc *incremental) writeGhostRow(e *pgcopy.Encoder, runID int64, p *basePer
 
 // indexName is an index definition's "CREATE [UNIQUE] INDEX name ON ONLY
 // public.run_person " head, as pg_get_indexdef gives a partitioned index.
-var indexName = regexp.MustCompile(`^CREATE (UNIQUE )?INDEX \S+ ON ONLY public\.run_person `)
+var indexName = regexp.MustCompile(`^CREATE (UNIQUE )?INDEX \S+ ON ONLY public\.run_person_row `)
 
 // partitionIndexes are the statements that give table every index of
 // run_person, as ATTACH PARTITION would build them (and then adopts them):
@@ -208,7 +208,7 @@ func partitionIndexes(ctx context.Context, tx pgx.Tx, table string) ([]string, e
 	const q = `
 		SELECT pg_get_indexdef(i.indexrelid), coalesce(pg_get_constraintdef(c.oid), '')
 		FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype = 'p'
-		WHERE i.indrelid = 'public.run_person'::regclass
+		WHERE i.indrelid = 'public.run_person_row'::regclass
 		ORDER BY i.indisprimary DESC, i.indexrelid`
 	rows, err := tx.Query(ctx, q)
 	if err != nil {
@@ -266,6 +266,9 @@ func (r *run) dropGhosts() {
 // saveIncremental saves an incremental run: the early written rows, less
 // those of persons touched since, plus every touched person's row.
 func (r *run) saveIncremental(ctx context.Context) error {
+	if r.sparse != nil {
+		return r.saveSparse(ctx)
+	}
 	g, inc, s := r.ghosts, r.inc, r.state
 	if err := r.writeSnapshot(ctx); err != nil {
 		return err
@@ -312,7 +315,7 @@ func (r *run) saveIncremental(ctx context.Context) error {
 	t = r.lap("写入关联", t)
 	err = r.exec(ctx,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
-		fmt.Sprintf(`ALTER TABLE run_person ATTACH PARTITION %s FOR VALUES IN (%d)`, g.name, r.id))
+		fmt.Sprintf(`ALTER TABLE run_person_row ATTACH PARTITION %s FOR VALUES IN (%d)`, g.name, r.id))
 	if err != nil {
 		return err
 	}

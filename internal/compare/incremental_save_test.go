@@ -11,7 +11,8 @@ import (
 	"github.com/canbao/canbao/internal/pgtest"
 )
 
-// TestIncrementalFailureLeavesNoTable: an incremental run writes its
+// TestIncrementalFailureLeavesNoTable: an incremental run that writes
+// every row (see Engine.WriteEveryRow) writes its
 // untouched persons' rows into a table of their own, and its snapshot,
 // before it knows it will succeed; a run that fails after that leaves no
 // such table and no snapshot (the base keeps its own), and the next run
@@ -22,6 +23,7 @@ func TestIncrementalFailureLeavesNoTable(t *testing.T) {
 	ctx := context.Background()
 	fixture.ImportCounty(t, db, 200, 5, "csv")
 	eng := compare.New(db)
+	eng.WriteEveryRow()
 	req := compare.Request{Region: fixture.County, AsOf: fixture.AsOf}
 	base, err := eng.Run(ctx, fixture.Actor, req, nil)
 	if err != nil {
@@ -81,7 +83,7 @@ func TestIncrementalFailureLeavesNoTable(t *testing.T) {
 	var missing int
 	pgtest.MustScan(t, db.QueryRow(ctx, `
 		SELECT count(*) FROM pg_index pi
-		WHERE pi.indrelid = 'run_person'::regclass
+		WHERE pi.indrelid = 'run_person_row'::regclass
 		  AND NOT EXISTS (SELECT 1 FROM pg_inherits h JOIN pg_index ci ON ci.indexrelid = h.inhrelid
 		                  WHERE h.inhparent = pi.indexrelid AND ci.indrelid = to_regclass($1))`,
 		fmt.Sprintf("public.run_person_%d", again.RunID)), &missing)
@@ -90,7 +92,8 @@ func TestIncrementalFailureLeavesNoTable(t *testing.T) {
 	}
 }
 
-// TestIncrementalDropsOrphanTables: an early written table whose run
+// TestIncrementalDropsOrphanTables: an early written table (of a run that
+// writes every row) whose run
 // ended without attaching or dropping it (its process stopped) is dropped
 // by the next incremental run; one whose run still holds its lock is not.
 func TestIncrementalDropsOrphanTables(t *testing.T) {
@@ -99,13 +102,14 @@ func TestIncrementalDropsOrphanTables(t *testing.T) {
 	ctx := context.Background()
 	fixture.ImportCounty(t, db, 200, 5, "csv")
 	eng := compare.New(db)
+	eng.WriteEveryRow()
 	req := compare.Request{Region: fixture.County, AsOf: fixture.AsOf}
 	if _, err := eng.Run(ctx, fixture.Actor, req, nil); err != nil {
 		t.Fatal(err)
 	}
 	const orphan, live = "run_person_999999001", "run_person_999999002"
 	for _, name := range []string{orphan, live} {
-		if _, err := db.Exec(ctx, `CREATE TABLE `+name+` (LIKE run_person)`); err != nil {
+		if _, err := db.Exec(ctx, `CREATE TABLE `+name+` (LIKE run_person_row)`); err != nil {
 			t.Fatal(err)
 		}
 	}

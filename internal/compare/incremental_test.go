@@ -70,7 +70,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	}
 
 	changeCounty(t, db, gen)
-	equalsFull(t, db, base.RunID)
+	equalsFull(t, db, eng, base.RunID)
 }
 
 // TestIncrementalWithoutDigests: batches imported before records had a
@@ -94,15 +94,15 @@ func TestIncrementalWithoutDigests(t *testing.T) {
 		t.Fatalf("delete the base's snapshot: %v %v", tag, err)
 	}
 	changeCounty(t, db, gen)
-	equalsFull(t, db, base.RunID)
+	equalsFull(t, db, compare.New(db), base.RunID)
 }
 
 // equalsFull runs an incremental comparison of the changed county and a
-// full one from the same base, and checks that they wrote the same rows.
-func equalsFull(t *testing.T, db *pgxpool.Pool, baseID int64) {
+// full one from the same base, checks that they wrote the same rows, and
+// returns both runs.
+func equalsFull(t *testing.T, db *pgxpool.Pool, eng *compare.Engine, baseID int64) (incID, fullID int64) {
 	t.Helper()
 	ctx := context.Background()
-	eng := compare.New(db)
 	req := compare.Request{Region: fixture.County, AsOf: fixture.AsOf}
 	// The incremental run's base (the region's last run: baseID or a
 	// run on top of it) is read from its snapshot when it has one.
@@ -127,9 +127,9 @@ func equalsFull(t *testing.T, db *pgxpool.Pool, baseID int64) {
 			}
 		}
 	}()
-	inc := req
-	inc.Incremental = true
-	res, err := eng.Run(ctx, fixture.Actor, inc, nil)
+	incReq := req
+	incReq.Incremental = true
+	res, err := eng.Run(ctx, fixture.Actor, incReq, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,6 +182,7 @@ func equalsFull(t *testing.T, db *pgxpool.Pool, baseID int64) {
 	if fullEvents != 0 {
 		t.Errorf("the full run after the incremental one still changed %d registry fields", fullEvents)
 	}
+	return res.RunID, full.RunID
 }
 
 // runTables are the queries the equality test compares, each a run's rows
@@ -190,9 +191,9 @@ var runTables = []string{"run_person", "run_person_changed", "run_link", "run_re
 
 var runQueries = map[string]string{
 	"run_person": `SELECT id_number, name, region_code, in_universe, pension, medical, flags, survey,
-		(SELECT array_agg(b::text || ':' || l ORDER BY b, l) FROM unnest(record_batches, record_lines) AS u(b, l))
-		FROM run_person WHERE run_id = $1 ORDER BY id_number`,
-	"run_person_changed": `SELECT id_number, changed FROM run_person WHERE run_id = $1 ORDER BY id_number`,
+		(SELECT array_agg(r.batch_id::text || ':' || r.line ORDER BY r.batch_id, r.line) FROM run_records($1) r WHERE r.id_number = p.id_number)
+		FROM run_persons($1) p ORDER BY id_number`,
+	"run_person_changed": `SELECT id_number, changed FROM run_persons($1) ORDER BY id_number`,
 	"run_link": `SELECT batch_id, line, id_number, method, name_diff, reason, kind, id_norm, id_damage, name, region_code
 		FROM run_link WHERE run_id = $1 ORDER BY batch_id, line`,
 	"run_review":  `SELECT batch_id, line, candidates, scores FROM run_review WHERE run_id = $1 ORDER BY batch_id, line`,

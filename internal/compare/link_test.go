@@ -89,7 +89,7 @@ func TestLinkEachDamageKind(t *testing.T) {
 		}
 	}
 	var flags int
-	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, chen), &flags)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT flags FROM run_persons($1) WHERE id_number = $2`, res.RunID, chen), &flags)
 	if flags&int(compare.FlagInfoError) == 0 {
 		t.Errorf("陈大文's flags %q lack 信息有误", compare.FlagNames(flags))
 	}
@@ -188,7 +188,7 @@ func checkResultScope(t *testing.T, eng *compare.Engine, runID int64, id string,
 }
 
 // TestSummaryEqualsLists checks the invariant the pages rely on: every
-// summary number equals a count of run_person with its metric's predicate.
+// summary number equals a count of run_persons with its metric's predicate.
 func TestSummaryEqualsLists(t *testing.T) {
 	t.Parallel()
 	db, _ := county(t, 300, 3)
@@ -214,7 +214,7 @@ func TestSummaryEqualsLists(t *testing.T) {
 			var summary, count int
 			pgtest.MustScan(t, db.QueryRow(ctx, `SELECT coalesce((SELECT n FROM run_summary WHERE run_id = $1 AND region_code = $2 AND metric = $3), 0)`,
 				res.RunID, r, m.Key), &summary)
-			if err := db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND region_code LIKE $2 || '%' AND (`+m.Where+`)`,
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM run_persons($1) WHERE region_code LIKE $2 || '%' AND (`+m.Where+`)`,
 				res.RunID, r).Scan(&count); err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +281,7 @@ func TestLinkIssue9(t *testing.T) {
 	}
 	for _, id := range []string{liang, lin, meng, he} {
 		var flags int
-		if err := db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, id).Scan(&flags); err != nil {
+		if err := db.QueryRow(ctx, `SELECT flags FROM run_persons($1) WHERE id_number = $2`, res.RunID, id).Scan(&flags); err != nil {
 			t.Fatal(err)
 		}
 		if flags&int(compare.FlagInfoError) == 0 {
@@ -289,7 +289,7 @@ func TestLinkIssue9(t *testing.T) {
 		}
 	}
 	var phantoms int
-	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, liang[:15]+"000"), &phantoms)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM run_persons($1) WHERE id_number = $2`, res.RunID, liang[:15]+"000"), &phantoms)
 	if phantoms != 0 || res.Persons != 6 {
 		t.Errorf("the mangled number became a person of its own (%d persons, phantom rows %d)", res.Persons, phantoms)
 	}
@@ -356,7 +356,7 @@ func TestLinkIssue15(t *testing.T) {
 	}
 	for _, id := range []string{huang, next, zhang, chen} {
 		var flags int
-		if err := db.QueryRow(ctx, `SELECT flags FROM run_person WHERE run_id = $1 AND id_number = $2`, res.RunID, id).Scan(&flags); err != nil {
+		if err := db.QueryRow(ctx, `SELECT flags FROM run_persons($1) WHERE id_number = $2`, res.RunID, id).Scan(&flags); err != nil {
 			t.Fatal(err)
 		}
 		if flags&int(compare.FlagInfoError) == 0 {

@@ -9,7 +9,7 @@ import "fmt"
 type Metric struct {
 	Key   string
 	Label string
-	Where string // predicate on run_person
+	Where string // predicate on run_persons(run)
 	has   func(Result) bool
 }
 

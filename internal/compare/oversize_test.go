@@ -61,7 +61,7 @@ func TestOversizedNameNeverBlocksComparison(t *testing.T) {
 
 	// With the index the schema had before, the run fails: the user is told
 	// why, and so is the run list.
-	if _, err := db.Exec(ctx, `CREATE INDEX run_person_name_unbounded ON run_person (name)`); err != nil {
+	if _, err := db.Exec(ctx, `CREATE INDEX run_person_name_unbounded ON run_person_row (name)`); err != nil {
 		t.Fatal(err)
 	}
 	_, err = eng.Run(ctx, fixture.Actor, compare.Request{Region: "440981", AsOf: asOf}, nil)

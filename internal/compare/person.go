@@ -47,11 +47,19 @@ func (e *Engine) Results(ctx context.Context, a actor.Actor, id string) ([]Perso
 	if err := a.Check(actor.CompareRead); err != nil {
 		return nil, err
 	}
+	// A run holds the person in a row of its own, or (a run with an
+	// anchor) as the anchor's row unless it lists them gone. The person's
+	// rows are found once, by the primary key of each partition; a
+	// run_persons per run would read every partition for every run.
 	rows, err := e.db.Query(ctx, `
-		SELECT rp.run_id, c.as_of, c.region_code, rp.in_universe, rp.pension, rp.medical, rp.flags, rp.survey
-		FROM run_person rp JOIN comparison_run c ON c.id = rp.run_id
-		WHERE rp.id_number = $1 AND (`+actor.InScope("c.region_code", "$2")+` OR `+actor.InScope("$2", "c.region_code")+`)
-		ORDER BY rp.run_id DESC`, id, a.Region)
+		WITH mine AS MATERIALIZED (
+			SELECT run_id, in_universe, pension, medical, flags, survey FROM run_person_row WHERE id_number = $1)
+		SELECT c.id, c.as_of, c.region_code, r.in_universe, r.pension, r.medical, r.flags, r.survey
+		FROM comparison_run c JOIN mine r ON r.run_id = c.id
+		   OR (r.run_id = c.anchor AND NOT EXISTS (SELECT FROM mine o WHERE o.run_id = c.id)
+		       AND NOT EXISTS (SELECT FROM run_person_gone g WHERE g.run_id = c.id AND g.id_number = $1))
+		WHERE (`+actor.InScope("c.region_code", "$2")+` OR `+actor.InScope("$2", "c.region_code")+`)
+		ORDER BY c.id DESC`, id, a.Region)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
@@ -71,13 +79,13 @@ func (e *Engine) LinkedRecords(ctx context.Context, a actor.Actor, runID int64, 
 	q := `
 		SELECT b.id, l.line, b.kind, b.file_name, coalesce(s.id_damage, 'ok'), b.header, s.raw, b.mapping,
 		       coalesce(k.method, 'exact'), coalesce(k.name_diff, false)
-		FROM run_person rp
-		CROSS JOIN LATERAL unnest(rp.record_batches, rp.record_lines) AS l(batch, line)
-		JOIN import_batch b ON b.id = l.batch
+		FROM run_records($1) l
+		JOIN import_batch b ON b.id = l.batch_id
 		-- OFFSET 0: one line at a time, not a join over the partitions
-		CROSS JOIN LATERAL (SELECT s.id_damage, s.raw FROM source_record s WHERE s.batch_id = l.batch AND s.line = l.line OFFSET 0) s
-		LEFT JOIN run_link k ON k.run_id = $1 AND k.id_number = $2 AND k.batch_id = l.batch AND k.line = l.line
-		WHERE rp.run_id = $1 AND rp.id_number = $2 AND ` + actor.InScope("rp.region_code", "$3")
+		CROSS JOIN LATERAL (SELECT s.id_damage, s.raw FROM source_record s WHERE s.batch_id = l.batch_id AND s.line = l.line OFFSET 0) s
+		LEFT JOIN run_link k ON k.run_id = $1 AND k.id_number = $2 AND k.batch_id = l.batch_id AND k.line = l.line
+		WHERE l.id_number = $2
+		  AND EXISTS (SELECT FROM run_persons($1) rp WHERE rp.id_number = $2 AND ` + actor.InScope("rp.region_code", "$3") + `)`
 	var out []LinkedRecord
 	err := e.byLine(ctx, q, []any{runID, id, a.Region}, func(row pgx.CollectableRow) error {
 		var r LinkedRecord
@@ -165,20 +173,21 @@ func (e *Engine) Diff(ctx context.Context, who actor.Actor, a, b int64, region s
 func (e *Engine) diffWithBase(ctx context.Context, a, b int64, region string, q list.Query) (list.Page[DiffRow], error) {
 	d := `
 		WITH d AS (
-			SELECT id_number, name FROM run_person WHERE run_id = $2 AND changed AND ` + actor.InScope("region_code", "$3") + `
+			SELECT id_number, name FROM run_persons($2) WHERE changed AND ` + actor.InScope("region_code", "$3") + `
 			UNION ALL
 			SELECT id_number, name FROM run_gone WHERE run_id = $2 AND ` + actor.InScope("region_code", "$3") + `)`
 	rows, err := e.db.Query(ctx, d+`, page AS (SELECT * FROM d ORDER BY id_number LIMIT $4 OFFSET $5)
 		SELECT p.id_number, p.name, coalesce(o.pension, ''), coalesce(n.pension, ''), coalesce(o.medical, ''), coalesce(n.medical, ''),
 		       coalesce(o.flags, 0), coalesce(n.flags, 0), o.in_universe, n.in_universe, (SELECT count(*) FROM d)
 		FROM page p
-		LEFT JOIN run_person o ON o.run_id = $1 AND o.id_number = p.id_number
-		LEFT JOIN run_person n ON n.run_id = $2 AND n.id_number = p.id_number
+		-- OFFSET 0: each row found by its key, not a join with the whole run
+		LEFT JOIN LATERAL (SELECT * FROM run_persons($1) o WHERE o.id_number = p.id_number OFFSET 0) o ON true
+		LEFT JOIN LATERAL (SELECT * FROM run_persons($2) n WHERE n.id_number = p.id_number OFFSET 0) n ON true
 		ORDER BY p.id_number`, a, b, region, q.Limit(), q.Offset())
 	if err != nil {
 		return list.Page[DiffRow]{}, fmt.Errorf("diff: %w", err)
 	}
-	count := `SELECT (SELECT count(*) FROM run_person WHERE run_id = $1 AND changed AND ` + actor.InScope("region_code", "$2") + `)
+	count := `SELECT (SELECT count(*) FROM run_persons($1) WHERE changed AND ` + actor.InScope("region_code", "$2") + `)
 		+ (SELECT count(*) FROM run_gone WHERE run_id = $1 AND ` + actor.InScope("region_code", "$2") + `)`
 	return e.diffRows(ctx, rows, q, count, b, region)
 }
@@ -186,8 +195,8 @@ func (e *Engine) diffWithBase(ctx context.Context, a, b int64, region string, q 
 // diffAny compares any two runs by joining them.
 func (e *Engine) diffAny(ctx context.Context, a, b int64, region string, q list.Query) (list.Page[DiffRow], error) {
 	from := `
-		FROM (SELECT * FROM run_person WHERE run_id = $1 AND ` + actor.InScope("region_code", "$3") + `) o
-		FULL JOIN (SELECT * FROM run_person WHERE run_id = $2 AND ` + actor.InScope("region_code", "$3") + `) n USING (id_number)
+		FROM (SELECT * FROM run_persons($1) WHERE ` + actor.InScope("region_code", "$3") + `) o
+		FULL JOIN (SELECT * FROM run_persons($2) WHERE ` + actor.InScope("region_code", "$3") + `) n USING (id_number)
 		WHERE (o.pension, o.medical, o.flags, o.in_universe, o.survey) IS DISTINCT FROM (n.pension, n.medical, n.flags, n.in_universe, n.survey)`
 	// One pass gives the page and the total (a county's diff joins two
 	// million rows); only a page past the end needs a count of its own.

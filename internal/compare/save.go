@@ -116,7 +116,7 @@ const personStatCols = `id_number, name, region_code, in_universe, pension, medi
 // instead of one row on each of thousands.
 func (r *run) writePersons(ctx context.Context) error {
 	r.persons = fmt.Sprintf("public.run_person_%d", r.id)
-	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_person INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.persons, r.id)); err != nil {
+	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_person_row INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.persons, r.id)); err != nil {
 		return err
 	}
 	// Frozen: the lists' index-only scans work from the run's first page

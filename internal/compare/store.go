@@ -145,7 +145,7 @@ func (e *Engine) Persons(ctx context.Context, a actor.Actor, runID int64, region
 	if err := a.CheckIn(actor.CompareRead, region, "区划 "+region); err != nil {
 		return list.Page[PersonRow]{}, err
 	}
-	where := ` FROM run_person WHERE run_id = $1 AND ` + actor.InScope("region_code", "$2") + ` AND (` + m.Where + `)
+	cond := actor.InScope("region_code", "$2") + ` AND (` + m.Where + `)
 		AND ($3 = '' OR left(name, 64) LIKE $3 || '%' OR id_number LIKE $3 || '%')`
 	// Names are indexed by their first 64 characters; a search of at most
 	// 30 (escaped: 60) finds the same persons through that index.
@@ -153,11 +153,11 @@ func (e *Engine) Persons(ctx context.Context, a actor.Actor, runID int64, region
 		search = string(r[:30])
 	}
 	q := likeEscape(search)
-	total, err := e.countPersons(ctx, runID, region, m, q, where)
+	total, err := e.countPersons(ctx, runID, region, m, q, ` FROM run_persons($1) WHERE `+cond)
 	if err != nil {
 		return list.Page[PersonRow]{}, err
 	}
-	rows, err := e.personPage(ctx, runID, region, q, where, lq)
+	rows, err := e.personPage(ctx, runID, region, q, cond, lq)
 	if err != nil {
 		return list.Page[PersonRow]{}, fmt.Errorf("persons: %w", err)
 	}
@@ -168,24 +168,49 @@ func (e *Engine) Persons(ctx context.Context, a actor.Actor, runID int64, region
 // personCols are the columns of a PersonRow.
 const personCols = `id_number, name, region_code, in_universe, pension, medical, flags, survey`
 
-// personPage reads one page of a person list in (region_code, id_number)
-// order, the order of the run_person_region index. A page reached by a
-// "next" link seeks past the previous page's last key; a jump deep into
-// the list finds the page's keys first, by an index-only scan where an
-// index covers the metric (the survey list), and only then reads its 50
-// rows, instead of reading every row it skips.
-func (e *Engine) personPage(ctx context.Context, runID int64, region, q, where string, lq list.Query) (pgx.Rows, error) {
+// personPage reads one page of the persons matching cond in
+// (region_code, id_number) order, the order of the run_person_region
+// index. A page reached by a "next" link seeks past the previous page's
+// last key; a jump deep into the list finds the page's keys first, by an
+// index-only scan where an index covers the metric (the survey list), and
+// only then reads its 50 rows, instead of reading every row it skips.
+func (e *Engine) personPage(ctx context.Context, runID int64, region, q, cond string, lq list.Query) (pgx.Rows, error) {
+	var anchor *int64
+	if err := e.db.QueryRow(ctx, `SELECT anchor FROM comparison_run WHERE id = $1`, runID).Scan(&anchor); err != nil {
+		return nil, err
+	}
 	switch {
 	case len(lq.After) == 2:
-		return e.db.Query(ctx, `SELECT `+personCols+where+` AND (region_code, id_number) > ($5, $6)
-			ORDER BY region_code, id_number LIMIT $4`, runID, region, q, lq.Limit(), lq.After[0], lq.After[1])
+		return e.db.Query(ctx, inOrder(personCols, cond+` AND (region_code, id_number) > ($6, $7)`, `LIMIT $4`, `LIMIT $4`),
+			runID, region, q, lq.Limit(), anchor, lq.After[0], lq.After[1])
 	case lq.Offset() > 0:
 		return e.db.Query(ctx, `SELECT p.id_number, p.name, p.region_code, p.in_universe, p.pension, p.medical, p.flags, p.survey
-			FROM (SELECT region_code, id_number`+where+` ORDER BY region_code, id_number LIMIT $4 OFFSET $5) k
-			JOIN run_person p ON p.run_id = $1 AND p.id_number = k.id_number
-			ORDER BY k.region_code, k.id_number`, runID, region, q, lq.Limit(), lq.Offset())
+			FROM (`+inOrder(`region_code, id_number`, cond, `LIMIT $4::int + $6::int`, `LIMIT $4 OFFSET $6`)+`) k
+			-- OFFSET 0: each row found by its key, not a join with the whole run
+			CROSS JOIN LATERAL (SELECT * FROM run_persons($1) p WHERE p.id_number = k.id_number OFFSET 0) p
+			ORDER BY k.region_code, k.id_number`, runID, region, q, lq.Limit(), anchor, lq.Offset())
 	}
-	return e.db.Query(ctx, `SELECT `+personCols+where+` ORDER BY region_code, id_number LIMIT $4`, runID, region, q, lq.Limit())
+	return e.db.Query(ctx, inOrder(personCols, cond, `LIMIT $4`, `LIMIT $4`), runID, region, q, lq.Limit(), anchor)
+}
+
+// inOrder selects cols of the persons of run $1 matching cond in
+// (region_code, id_number) order, limited by outer: the run's own rows and
+// those of its anchor ($5, NULL for a run without one) it keeps (see
+// run_persons in migration 000029), each read in its partition's index
+// order and limited by inner. Reading run_persons itself would sort the
+// whole run for a page: PostgreSQL keeps no index order through a union
+// whose branches filter. The anchor is a parameter, not looked up here,
+// so that the plan reads its partition alone, by an index-only scan where
+// the index covers cols and cond.
+func inOrder(cols, cond, inner, outer string) string {
+	return `SELECT ` + cols + ` FROM (
+		(SELECT ` + cols + ` FROM run_person_row WHERE run_id = $1 AND ` + cond + ` ORDER BY region_code, id_number ` + inner + `)
+		UNION ALL
+		(SELECT ` + cols + ` FROM run_person_row a WHERE a.run_id = $5::bigint AND ` + cond + `
+		   AND NOT EXISTS (SELECT FROM run_person_row o WHERE o.run_id = $1 AND o.id_number = a.id_number)
+		   AND NOT EXISTS (SELECT FROM run_person_gone g WHERE g.run_id = $1 AND g.id_number = a.id_number)
+		 ORDER BY region_code, id_number ` + inner + `)) p
+		ORDER BY region_code, id_number ` + outer
 }
 
 // countPersons is the length of a list. Unfiltered, it is the summary's

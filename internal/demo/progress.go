@@ -53,16 +53,16 @@ func SurveyProgress(ctx context.Context, db *pgxpool.Pool, p Progress) (int64, e
 		INSERT INTO survey_household (round_id, code, household, region_code, targets, added_run)
 		SELECT $1::bigint, 'D' || $1::bigint || '-' || row_number() OVER (ORDER BY region_code, hh), hh, region_code, n, $2
 		FROM (SELECT coalesce(nullif(pe.household, ''), rp.id_number) AS hh, rp.region_code, count(*) AS n
-		      FROM run_person rp LEFT JOIN person pe ON pe.id_number = rp.id_number
-		      WHERE rp.run_id = $2 AND rp.survey
+		      FROM run_persons($2) rp LEFT JOIN person pe ON pe.id_number = rp.id_number
+		      WHERE rp.survey
 		      GROUP BY 1, 2) t`, []any{round, p.RunID}},
 		{"members", `
 		INSERT INTO survey_member (household_id, round_id, id_number, name, target, pension, medical, flags, added_run)
 		SELECT h.id, $1, rp.id_number, rp.name, true, rp.pension, rp.medical, rp.flags, $2
-		FROM run_person rp LEFT JOIN person pe ON pe.id_number = rp.id_number
+		FROM run_persons($2) rp LEFT JOIN person pe ON pe.id_number = rp.id_number
 		JOIN survey_household h ON h.round_id = $1 AND h.household = coalesce(nullif(pe.household, ''), rp.id_number)
 		     AND h.region_code = rp.region_code
-		WHERE rp.run_id = $2 AND rp.survey`, []any{round, p.RunID}},
+		WHERE rp.survey`, []any{round, p.RunID}},
 		// share: per township 35–85 % visited; of the visited, 80 % approved,
 		// 5 % returned, the rest awaiting review.
 		{"forms", `

@@ -31,7 +31,7 @@ func BenchmarkSnapshot(b *testing.B) {
 	steps := []string{
 		`INSERT INTO region (code, name, level, parent_code) VALUES ('44', '广东省', 1, ''), ('4409', '茂名市', 2, '44'), ('440981', '高州市', 3, '4409')`,
 		`INSERT INTO comparison_run (id, region_code, as_of, status) VALUES (1, '440981', '2026-06-30', 'done')`,
-		`CREATE TABLE run_person_1 PARTITION OF run_person FOR VALUES IN (1)`,
+		`CREATE TABLE run_person_1 PARTITION OF run_person_row FOR VALUES IN (1)`,
 		fmt.Sprintf(`INSERT INTO run_person_1 (run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey)
 		SELECT 1, id, 'p' || i, region, u, pension, medical, flags, u AND (pension = '%[1]s' OR medical = '%[1]s' OR flags <> 0)
 		FROM (SELECT i, '440981' || to_char(date '1940-01-01' + i %% 25000, 'YYYYMMDD') || lpad((i / 25000)::text, 3, '0') || 'X' AS id,

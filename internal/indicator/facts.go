@@ -138,12 +138,12 @@ func (p params) runFacts(a *args, r runSource) string {
 		rp.in_universe AND ` + cross + ` AS cross_compared,
 		` + notInsured + ` AS not_insured,
 		` + p.notInsuredDims(notInsured, "rp.id_number", "rp.pension", "rp.medical", "CASE WHEN m.confirmed THEN m.reason END") + `
-	FROM run_person rp
+	FROM run_persons(` + run + `) rp
 	LEFT JOIN ` + p.member() + ` m ON m.id_number = rp.id_number
-	-- person's key is in the database's collation, run_person's in C: the
+	-- person's key is in the database's collation, run_persons' in C: the
 	-- join names the collation so the two compare (and hash) alike.
 	LEFT JOIN person pe ON pe.id_number = rp.id_number COLLATE "default"
-	WHERE rp.run_id = ` + run + ` AND rp.region_code LIKE ` + p.region + ` || '%'
+	WHERE rp.region_code LIKE ` + p.region + ` || '%'
 	  AND NOT (rp.region_code LIKE ANY (` + exclude + `))`
 }
 
@@ -185,9 +185,9 @@ func (p params) expansionFacts(a *args, r roundSource) string {
 		coalesce((b.pension <> ` + ni + ` OR c.pension = ` + p.insured + `) AND (b.medical <> ` + ni + ` OR c.medical = ` + p.insured + `), false) AS expanded,
 		false AS internal_compared, false AS cross_compared, false AS not_insured,
 		NULL::text AS reason, NULL::text AS age_band, NULL::text AS sex, NULL::text AS scheme
-	FROM run_person b
-	LEFT JOIN run_person c ON c.run_id = ` + cur + ` AND c.id_number = b.id_number
-	WHERE b.run_id = ` + base + ` AND (b.pension = ` + ni + ` OR b.medical = ` + ni + `)
+	FROM run_persons(` + base + `) b
+	LEFT JOIN run_persons(` + cur + `) c ON c.id_number = b.id_number
+	WHERE (b.pension = ` + ni + ` OR b.medical = ` + ni + `)
 	  AND b.region_code LIKE ` + p.region + ` || '%' AND b.region_code LIKE ` + roundRegion + ` || '%'
 	  AND NOT (b.region_code LIKE ANY (` + exclude + `))`
 }

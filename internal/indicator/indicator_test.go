@@ -97,11 +97,11 @@ func load(t *testing.T, db *pgxpool.Pool, today time.Time) {
 		(3, '440982', $1::date, 'done', '{3}', `+at(5)+`),
 		(4, '440981', $1::date, 'failed', '{1,2}', `+at(1)+`)`, today)
 	for run := 1; run <= 3; run++ {
-		exec(fmt.Sprintf(`CREATE TABLE run_person_%d PARTITION OF run_person FOR VALUES IN (%d)`, run, run))
+		exec(fmt.Sprintf(`CREATE TABLE run_person_%d PARTITION OF run_person_row FOR VALUES IN (%d)`, run, run))
 	}
 	put := func(run int, ps []person) {
 		for _, p := range ps {
-			exec(`INSERT INTO run_person (run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey)
+			exec(`INSERT INTO run_person_row (run_id, id_number, name, region_code, in_universe, pension, medical, flags, survey)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, run, ids[p.key], p.key, p.region, p.universe, p.pension, p.medical, p.flags, p.survey)
 			if p.registry {
 				exec(`INSERT INTO person (id_number, name, identity_kind, region_code, first_source, last_source, first_kind, last_kind)

@@ -281,7 +281,7 @@ func (s *Store) Persons(ctx context.Context, a actor.Actor, key, region string, 
 // id_number) order, the order of the report_person_list index: after the
 // previous page's last key when the request followed a "next" link, else
 // by skipping rows. The page's keys are found first and only its rows
-// are joined to run_person for the names.
+// are joined to the run's persons for the names.
 func (s *Store) personPage(ctx context.Context, runID int64, region, pred string, lq list.Query) (pgx.Rows, error) {
 	keys := `SELECT p.region_code, p.id_number FROM report_person p
 		WHERE p.run_id = $1 AND ` + actor.InScope("p.region_code", "$2") + ` AND ` + pred
@@ -294,7 +294,8 @@ func (s *Store) personPage(ctx context.Context, runID int64, region, pred string
 		args = append(args, lq.Offset())
 	}
 	q := `SELECT k.id_number, rp.name, k.region_code FROM (` + keys + `) k
-		JOIN run_person rp ON rp.run_id = $1 AND rp.id_number = k.id_number
+		-- OFFSET 0: each name found by its key, not a join with the whole run
+		CROSS JOIN LATERAL (SELECT rp.name FROM run_persons($1) rp WHERE rp.id_number = k.id_number OFFSET 0) rp
 		ORDER BY k.region_code, k.id_number`
 	return s.db.Query(ctx, q, args...)
 }

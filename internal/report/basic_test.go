@@ -191,7 +191,7 @@ func TestBasicTablesByHand(t *testing.T) {
 	}
 	var persons, universe int
 	if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM report_person WHERE run_id = $1),
-		(SELECT count(*) FROM run_person WHERE run_id = $1 AND in_universe)`, runID).Scan(&persons, &universe); err != nil {
+		(SELECT count(*) FROM run_persons($1) WHERE in_universe)`, runID).Scan(&persons, &universe); err != nil {
 		t.Fatal(err)
 	}
 	if persons != universe || universe == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/apperr"
+	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -134,15 +135,11 @@ func derivePersons(ctx context.Context, tx pgx.Tx, runID int64) (int64, error) {
 	for k, b := range schemeBits {
 		keys, bits, groups = append(keys, k), append(bits, int32(b)), append(groups, int32(groupBits[k]))
 	}
-	const q = `
+	q := `
 		INSERT INTO report_person (run_id, id_number, region_code, hukou, local_active, schemes, emp, res, cross_groups,
 		                           pension, medical, flags, survey)
 		WITH run AS (SELECT region_code AS region, batches FROM comparison_run WHERE id = $1),
-		rec AS (
-			SELECT rp.id_number, x.b, x.l
-			FROM run_person rp, unnest(rp.record_batches, rp.record_lines) AS x(b, l)
-			WHERE rp.run_id = $1 AND rp.in_universe
-		),
+		rec AS (SELECT r.id_number, r.batch_id AS b, r.line AS l FROM (` + compare.RecordsOf("$1") + `) r),
 		src AS (
 			SELECT r.id_number, b.kind, s.pop_status, s.hukou_region, s.region_code, s.scheme,
 			       (b.kind = $5 AND coalesce(s.enroll_status, 0) <> 4 AND coalesce(s.pay_status, 0) <> 3) AS active
@@ -173,11 +170,11 @@ func derivePersons(ctx context.Context, tx pgx.Tx, runID int64) (int64, error) {
 		        + 8 * (s.schemes & 64 <> 0)::int + 16 * (s.schemes & 256 <> 0)::int)::smallint,
 		       ((s.schemes & 4 <> 0)::int + 2 * (s.schemes & 16 <> 0)::int + 4 * (s.schemes & 32 <> 0)::int)::smallint,
 		       coalesce(cg.groups, 0), rp.pension, rp.medical, rp.flags, rp.survey
-		FROM run_person rp
+		FROM run_persons($1) rp
 		LEFT JOIN f ON f.id_number = rp.id_number
 		LEFT JOIN cg ON cg.id_number = rp.id_number
 		CROSS JOIN LATERAL (SELECT coalesce(f.schemes, 0) AS schemes) s
-		WHERE rp.run_id = $1 AND rp.in_universe
+		WHERE rp.in_universe
 		ORDER BY rp.region_code, rp.id_number`
 	tag, err := tx.Exec(ctx, q, runID, keys, bits, groups, string(source.Enrollment), string(source.Hukou), source.PopNormal)
 	return tag.RowsAffected(), err

@@ -102,7 +102,7 @@ func TestRoutePermissions(t *testing.T) {
 	q(`SELECT min(id) FROM import_batch WHERE region_code = $1 AND source <> 'near-tie'`, fixture.County, &batch)
 	q(`SELECT id FROM import_batch WHERE source = $1`, "near-tie", &nearTie)
 	q(`SELECT batch_id, line FROM run_review WHERE run_id = $1 ORDER BY batch_id, line LIMIT 1`, run.RunID, &reviewBatch, &reviewLine)
-	q(`SELECT id_number FROM run_person WHERE run_id = $1 AND region_code NOT LIKE '440981107%' ORDER BY id_number LIMIT 1`, run.RunID, &person)
+	q(`SELECT id_number FROM run_persons($1) WHERE region_code NOT LIKE '440981107%' ORDER BY id_number LIMIT 1`, run.RunID, &person)
 	q(`SELECT code, name FROM region WHERE parent_code = $1 AND code <> '440981107' ORDER BY code LIMIT 1`, fixture.County, &town, &townName)
 	q(`SELECT min(code) FROM region WHERE parent_code = $1`, "440982", &siblingTown)
 	var job int64 // a job of the county that has ended (cancelling it is a no-op for anyone who sees it)
@@ -130,7 +130,7 @@ func TestRoutePermissions(t *testing.T) {
 	var event, change int64
 	q(`INSERT INTO extract_event (batch_id, prev_batch, kind, id_number, name, region_code, effective, state, hold_reason)
 		SELECT $1::bigint, $1::bigint, 'move_out', id_number, '变化标记人', region_code, '2026-11-01', 'pending', '测试'
-		FROM run_person WHERE run_id = (SELECT max(run_id) FROM run_person) AND region_code NOT LIKE '440981107%' ORDER BY id_number LIMIT 1
+		FROM run_persons((SELECT max(id) FROM comparison_run WHERE status = 'done')) WHERE region_code NOT LIKE '440981107%' ORDER BY id_number LIMIT 1
 		RETURNING id`, batch, &event)
 	q(`INSERT INTO manual_change (id_number, region_code, kind, changes, old_values, effective, reason, state, made_name)
 		SELECT id_number, region_code, 'change', '{"phone": "13800000000"}', '{"phone": ""}', '2026-11-01', '测试', 'pending', 'maker'

@@ -42,11 +42,11 @@ func BenchmarkPagesCitySized(b *testing.B) {
 	c.mustLogin("bench")
 	run := fmt.Sprintf("/compare/runs/%d", res.RunID)
 	var township string
-	if err := e.db.QueryRow(context.Background(), `SELECT left(region_code, 9) FROM run_person WHERE run_id = $1 AND length(region_code) = 12 LIMIT 1`, res.RunID).Scan(&township); err != nil {
+	if err := e.db.QueryRow(context.Background(), `SELECT left(region_code, 9) FROM run_persons($1) WHERE length(region_code) = 12 LIMIT 1`, res.RunID).Scan(&township); err != nil {
 		b.Fatal(err)
 	}
 	var someone, name, village string
-	if err := e.db.QueryRow(context.Background(), `SELECT id_number, name, region_code FROM run_person WHERE run_id = $1 AND survey AND length(region_code) = 12 LIMIT 1`,
+	if err := e.db.QueryRow(context.Background(), `SELECT id_number, name, region_code FROM run_persons($1) WHERE survey AND length(region_code) = 12 LIMIT 1`,
 		res.RunID).Scan(&someone, &name, &village); err != nil {
 		b.Fatal(err)
 	}

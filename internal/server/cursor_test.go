@@ -28,7 +28,7 @@ func TestRunListCursor(t *testing.T) {
 	c.mustLogin("gz")
 	run := strings.SplitN(c.mustCompare("440981", demoAsOf.Format("2006-01-02")), "?", 2)[0]
 	var township string // the most populous
-	if err := e.db.QueryRow(context.Background(), `SELECT left(region_code, 9) FROM run_person
+	if err := e.db.QueryRow(context.Background(), `SELECT left(region_code, 9) FROM run_person_row
 		GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&township); err != nil {
 		t.Fatal(err)
 	}

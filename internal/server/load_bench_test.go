@@ -56,7 +56,7 @@ func BenchmarkPagesUnderLoad(b *testing.B) {
 	}
 	ctx := context.Background()
 	var someone, name, village string
-	const qp = `SELECT id_number, name, region_code FROM run_person WHERE run_id = $1 AND survey AND length(region_code) = 12 LIMIT 1`
+	const qp = `SELECT id_number, name, region_code FROM run_persons($1) WHERE survey AND length(region_code) = 12 LIMIT 1`
 	if err := e.db.QueryRow(ctx, qp, res.RunID).Scan(&someone, &name, &village); err != nil {
 		b.Fatal(err)
 	}

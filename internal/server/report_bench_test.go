@@ -192,7 +192,7 @@ func BenchmarkReports(b *testing.B) {
 func firstTownship(b *testing.B, e *env, runID int64) string {
 	b.Helper()
 	var village string
-	const q = `SELECT min(region_code) FROM run_person WHERE run_id = $1 AND survey AND length(region_code) = 12`
+	const q = `SELECT min(region_code) FROM run_persons($1) WHERE survey AND length(region_code) = 12`
 	if err := e.db.QueryRow(context.Background(), q, runID).Scan(&village); err != nil {
 		b.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func TestBrowserSurveyHousehold(t *testing.T) {
 	}
 	e.mustCreateUser("clerk", actor.Township, village[:9]) // the household's township
 	var villageTargets int
-	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND survey AND region_code = $2`, first.RunID, village).Scan(&villageTargets); err != nil {
+	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM run_persons($1) WHERE survey AND region_code = $2`, first.RunID, village).Scan(&villageTargets); err != nil {
 		t.Fatal(err)
 	}
 
@@ -240,8 +240,8 @@ func TestBrowserSurveyHousehold(t *testing.T) {
 	}
 	var still bool
 	var now int
-	if err := e.db.QueryRow(ctx, `SELECT (SELECT survey FROM run_person WHERE run_id = $1 AND id_number = $2),
-		(SELECT count(*) FROM run_person WHERE run_id = $1 AND survey AND region_code = $3)`, next.RunID, targetID, village).Scan(&still, &now); err != nil {
+	if err := e.db.QueryRow(ctx, `SELECT (SELECT survey FROM run_persons($1) WHERE id_number = $2),
+		(SELECT count(*) FROM run_persons($1) WHERE survey AND region_code = $3)`, next.RunID, targetID, village).Scan(&still, &now); err != nil {
 		t.Fatal(err)
 	}
 	if still || now != villageTargets-1 {

@@ -7,7 +7,7 @@
 //
 //   - A round (survey_round) is published for a region, usually a county,
 //     from a finished comparison run that covers it. Its targets are the
-//     run's survey targets in the region (run_person.survey).
+//     run's survey targets in the region (run_persons(run).survey).
 //   - Targets are visited by household (户不漏人). A target with a 户号 and
 //     a household region inside the round's region brings its whole
 //     household: every member the registry (person) lists under the same

@@ -27,15 +27,15 @@ func TestApprovedFormEndsTarget(t *testing.T) {
 	}
 	targets := func(run int64) int {
 		var n int
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM run_person WHERE run_id = $1 AND survey`, run).Scan(&n); err != nil {
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM run_persons($1) WHERE survey`, run).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
 	before := targets(first.RunID)
 	var id, name, region string
-	if err := db.QueryRow(ctx, `SELECT rp.id_number, rp.name, rp.region_code FROM run_person rp JOIN person p USING (id_number)
-		WHERE rp.run_id = $1 AND rp.survey AND p.birth IS NOT NULL AND p.sex IS NOT NULL ORDER BY rp.id_number LIMIT 1`, first.RunID).Scan(&id, &name, &region); err != nil {
+	if err := db.QueryRow(ctx, `SELECT rp.id_number, rp.name, rp.region_code FROM run_persons($1) rp JOIN person p USING (id_number)
+		WHERE rp.survey AND p.birth IS NOT NULL AND p.sex IS NOT NULL ORDER BY rp.id_number LIMIT 1`, first.RunID).Scan(&id, &name, &region); err != nil {
 		t.Fatal(err)
 	}
 	var round, household, member int64
@@ -81,7 +81,7 @@ func TestApprovedFormEndsTarget(t *testing.T) {
 		t.Errorf("targets after approval: %d, want %d", got, before-1)
 	}
 	var still bool
-	if err := db.QueryRow(ctx, `SELECT survey FROM run_person WHERE run_id = $1 AND id_number = $2`, third, id).Scan(&still); err != nil || still {
+	if err := db.QueryRow(ctx, `SELECT survey FROM run_persons($1) WHERE id_number = $2`, third, id).Scan(&still); err != nil || still {
 		t.Errorf("the surveyed person is still a target (%v)", err)
 	}
 	var summary int

@@ -161,40 +161,35 @@ func (s *Store) printMembers(ctx context.Context, r Round, set *PrintSet) error 
 	const q = `
 		SELECT m.household_id, m.id_number, m.name, coalesce(p.sex, ''), coalesce(to_char(p.birth, 'YYYY-MM-DD'), ''),
 		       coalesce(nullif(m.relation, ''), p.relation, ''), m.target, m.dropped_run IS NOT NULL, m.pension, m.medical, m.flags,
-		       coalesce(p.hukou_region, ''), coalesce(p.region_code, ''), coalesce(p.pop_status, ''),
-		       coalesce(rp.record_batches, '{}'), coalesce(rp.record_lines, '{}')
+		       coalesce(p.hukou_region, ''), coalesce(p.region_code, ''), coalesce(p.pop_status, '')
 		FROM survey_member m
 		LEFT JOIN person p ON p.id_number = m.id_number COLLATE "default" -- person's key, not a scan of it
-		LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number
-		WHERE m.round_id = $1 AND m.household_id = ANY($3)
+		WHERE m.round_id = $1 AND m.household_id = ANY($2)
 		ORDER BY m.household_id, m.relation <> '户主', m.id`
-	rows, err := s.db.Query(ctx, q, r.ID, r.RunID, ids)
+	rows, err := s.db.Query(ctx, q, r.ID, ids)
 	if err != nil {
 		return fmt.Errorf("print members: %w", err)
 	}
 	type ref struct{ h, m int }
-	records := map[int64]map[int32][]ref{} // batch → line → members
+	members := map[string][]ref{} // ID → members
 	for rows.Next() {
 		var hid int64
 		var m PrintMember
 		var flags int
-		var batches []int64
-		var lines []int32
 		if err := rows.Scan(&hid, &m.IDNumber, &m.Name, &m.Sex, &m.Birth, &m.Relation, &m.Target, &m.Dropped, &m.Pension, &m.Medical, &flags,
-			&m.HukouRegion, &m.Region, &m.PopStatus, &batches, &lines); err != nil {
+			&m.HukouRegion, &m.Region, &m.PopStatus); err != nil {
 			return fmt.Errorf("print members: %w", err)
 		}
 		m.Flags = Member{Flags: flags}.FlagNames()
 		h := &set.Households[at[hid]]
 		h.Members = append(h.Members, m)
-		for i, b := range batches {
-			if records[b] == nil {
-				records[b] = map[int32][]ref{}
-			}
-			records[b][lines[i]] = append(records[b][lines[i]], ref{at[hid], len(h.Members) - 1})
-		}
+		members[m.IDNumber] = append(members[m.IDNumber], ref{at[hid], len(h.Members) - 1})
 	}
 	if err := rows.Err(); err != nil {
+		return fmt.Errorf("print members: %w", err)
+	}
+	records, err := s.runRecords(ctx, r.RunID, slices.Collect(maps.Keys(members)))
+	if err != nil {
 		return fmt.Errorf("print members: %w", err)
 	}
 	insured := map[ref]map[string]string{} // member → scheme key → 参保地 code
@@ -206,7 +201,7 @@ func (s *Store) printMembers(ctx context.Context, r Round, set *PrintSet) error 
 				return err
 			}
 			for _, rec := range recs {
-				for _, at := range records[b][rec.line] {
+				for _, at := range members[records[b][rec.line]] {
 					m := &set.Households[at.h].Members[at.m]
 					rec.fill(m)
 					if rec.active() {
@@ -224,6 +219,30 @@ func (s *Store) printMembers(ctx context.Context, r Round, set *PrintSet) error 
 		return err
 	}
 	return s.printSchemes(ctx, set, func(h, m int) map[string]string { return insured[ref{h, m}] })
+}
+
+// runRecords finds the records run links to the persons ids, as batch →
+// line → ID, in one query.
+func (s *Store) runRecords(ctx context.Context, run int64, ids []string) (map[int64]map[int32]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT id_number, batch_id, line FROM run_records($1) WHERE id_number = ANY($2)`, run, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]map[int32]string{}
+	for rows.Next() {
+		var id string
+		var b int64
+		var l int32
+		if err := rows.Scan(&id, &b, &l); err != nil {
+			return nil, err
+		}
+		if out[b] == nil {
+			out[b] = map[int32]string{}
+		}
+		out[b][l] = id
+	}
+	return out, rows.Err()
 }
 
 // printSchemes lays every scheme out for each member, with the 参保地 of

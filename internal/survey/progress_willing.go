@@ -34,12 +34,21 @@ type WillingItem struct {
 // round, $2 region) in the team view of the user in $3: approved live forms saying 愿意参保, each with the
 // person's result in the latest comparison run started after the
 // approval. Enrolled there means neither status is 应参未参 or 缴费中断.
+// A run holds the person in a row of its own or, a run with an anchor, as
+// the anchor's row unless it lists them gone: the person's rows are read
+// by ID (run_persons per run would read every partition for each).
 var willingSQL = `
 	FROM survey_form f JOIN survey_member m ON m.id = f.member_id JOIN survey_household h ON h.id = f.household_id
 	LEFT JOIN LATERAL (
-		SELECT rp.pension, rp.medical FROM run_person rp JOIN comparison_run c ON c.id = rp.run_id
-		WHERE rp.id_number = m.id_number AND c.status = 'done' AND c.started_at > f.reviewed_at
-		ORDER BY rp.run_id DESC LIMIT 1) lr ON true
+		SELECT x.pension, x.medical FROM (
+			SELECT c.id, rp.pension, rp.medical FROM run_person_row rp JOIN comparison_run c ON c.id = rp.run_id
+			WHERE rp.id_number = m.id_number AND c.status = 'done' AND c.started_at > f.reviewed_at
+			UNION ALL
+			SELECT c.id, rp.pension, rp.medical FROM run_person_row rp JOIN comparison_run c ON c.anchor = rp.run_id
+			WHERE rp.id_number = m.id_number AND c.status = 'done' AND c.started_at > f.reviewed_at
+			  AND NOT EXISTS (SELECT FROM run_person_row o WHERE o.run_id = c.id AND o.id_number = m.id_number)
+			  AND NOT EXISTS (SELECT FROM run_person_gone g WHERE g.run_id = c.id AND g.id_number = m.id_number)) x
+		ORDER BY x.id DESC LIMIT 1) lr ON true
 	WHERE f.round_id = $1 AND f.state = 'approved' AND f.willing = '` + Willing + `' AND ` + actor.InScope("h.region_code", "$2::text") +
 	` AND ` + inTeamView("h", "$3::bigint")
 

@@ -21,10 +21,10 @@ const qTempTables = `
 	CREATE TEMP TABLE pub_household (id bigint, household text COLLATE "C", place text COLLATE "C", single text COLLATE "C", new boolean) ON COMMIT DROP;
 	CREATE TEMP TABLE pub_member (household_id bigint, id_number text COLLATE "C", name text, relation text, target boolean) ON COMMIT DROP`
 
-// The comparison run's results (run_person) are read here only: by
+// The comparison run's results (run_persons) are read here only: by
 // qTargets, qInsertMembers, qNewMembers and qUpdateMembers, through the
-// columns id_number, run_id, survey, region_code, name, pension, medical
-// and flags.
+// columns id_number, survey, region_code, name, pension, medical and
+// flags.
 const (
 	// The run's targets in the region ($2), each with its household key: a
 	// 户号 in the region, or none (a household of one at the person's
@@ -36,8 +36,8 @@ const (
 		       CASE WHEN coalesce(p.household, '') <> '' AND p.hukou_region LIKE $2 || '%' THEN p.household ELSE '' END,
 		       CASE WHEN coalesce(p.household, '') <> '' AND p.hukou_region LIKE $2 || '%' THEN p.hukou_region ELSE rp.region_code END,
 		       coalesce(nullif(p.name, ''), rp.name, ''), coalesce(p.relation, '')
-		FROM run_person rp LEFT JOIN person p ON p.id_number = rp.id_number
-		WHERE rp.run_id = $1 AND rp.survey AND rp.region_code LIKE $2 || '%'`
+		FROM run_persons($1) rp LEFT JOIN person p ON p.id_number = rp.id_number
+		WHERE rp.survey AND rp.region_code LIKE $2 || '%'`
 
 	// Households the round ($1) must hold: those of the targets' 户号
 	// (already in the round or new) and a new household of one for each
@@ -91,7 +91,7 @@ const (
 		INSERT INTO survey_member (household_id, round_id, id_number, name, relation, target, pension, medical, flags, added_run)
 		SELECT m.household_id, $1, m.id_number, coalesce(nullif(m.name, ''), rp.name, ''), m.relation, m.target,
 		       coalesce(rp.pension, ''), coalesce(rp.medical, ''), coalesce(rp.flags, 0), $2
-		FROM pub_member m LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number
+		FROM pub_member m LEFT JOIN run_persons($2) rp ON rp.id_number = m.id_number
 		ORDER BY m.household_id
 		ON CONFLICT (round_id, id_number) DO NOTHING`
 
@@ -100,7 +100,7 @@ const (
 	qNewMembers = `
 		SELECT m.household_id, m.id_number, coalesce(nullif(m.name, ''), rp.name, ''), m.relation, m.target,
 		       coalesce(rp.pension, ''), coalesce(rp.medical, ''), coalesce(rp.flags, 0)
-		FROM pub_member m LEFT JOIN run_person rp ON rp.run_id = $1 AND rp.id_number = m.id_number`
+		FROM pub_member m LEFT JOIN run_persons($1) rp ON rp.id_number = m.id_number`
 
 	// Members of round $1 listed before run $2: the later run's statuses,
 	// target or not now. A member no longer a target is marked dropped by
@@ -114,7 +114,7 @@ const (
 		             coalesce(rp.medical, x.medical) AS medical, coalesce(rp.flags, x.flags) AS flags
 		      FROM survey_member x
 		      LEFT JOIN pub_target t ON t.id_number = x.id_number
-		      LEFT JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = x.id_number
+		      LEFT JOIN run_persons($2) rp ON rp.id_number = x.id_number
 		      WHERE x.round_id = $1 AND NOT x.found AND x.added_run <> $2) n
 		WHERE m.id = n.id AND (m.target, m.pension, m.medical, m.flags) IS DISTINCT FROM (n.target, n.pension, n.medical, n.flags)`
 

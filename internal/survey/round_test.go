@@ -142,7 +142,7 @@ func registryHouseholds(t *testing.T, db *pgxpool.Pool) (normal, all map[[2]stri
 // surveyTargets reads a run's survey targets in the county.
 func surveyTargets(t *testing.T, db *pgxpool.Pool, run int64) map[string]bool {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `SELECT id_number FROM run_person WHERE run_id = $1 AND survey AND region_code LIKE '440981%'`, run)
+	rows, err := db.Query(context.Background(), `SELECT id_number FROM run_persons($1) WHERE survey AND region_code LIKE '440981%'`, run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestPublish(t *testing.T) {
 	var withRun, wrongStatus, wrongHead int
 	if err := db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE (m.name, m.pension, m.medical, m.flags) IS DISTINCT FROM
 		(CASE WHEN p.name <> '' THEN p.name ELSE rp.name END, rp.pension, rp.medical, rp.flags))
-		FROM survey_member m JOIN run_person rp ON rp.run_id = $2 AND rp.id_number = m.id_number
+		FROM survey_member m JOIN run_persons($2) rp ON rp.id_number = m.id_number
 		LEFT JOIN person p ON p.id_number = m.id_number
 		WHERE m.round_id = $1`, res.Round, run).Scan(&withRun, &wrongStatus); err != nil {
 		t.Fatal(err)
