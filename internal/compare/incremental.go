@@ -739,6 +739,7 @@ func (inc *incremental) addGhosts(s *state) {
 		inc.baseOf = append(inc.baseOf, int32(i))
 	}
 	s.sorted = len(s.persons)
+	s.ghostIdx = newSortedIDs(s.ghostIDs)
 }
 
 // ghost is a base person as a ghost of the state (its name where
@@ -773,7 +774,7 @@ func (inc *incremental) resetGhosts(old, s *state) *state {
 		}
 	}
 	slices.Sort(inc.emptied)
-	s.persons, s.ghostIDs, s.emptied = ps, old.ghostIDs, inc.emptied
+	s.persons, s.ghostIDs, s.ghostIdx, s.emptied = ps, old.ghostIDs, old.ghostIdx, inc.emptied
 	s.arena, s.sorted = old.arena[:len(inc.arena)], n
 	s.linkPerson, s.linkBatch, s.linkLine = old.linkPerson[:0], old.linkBatch[:0], old.linkLine[:0]
 	return s

@@ -115,6 +115,7 @@ type state struct {
 	index    map[uint64]int32              // packed ID → persons index, but for the ghosts: find looks up any
 	ghostIDs []uint64                      // an incremental run's ghosts' IDs: those of the first persons while they are ghosts (see find)
 	emptied  []int32                       // the first persons no longer ghosts (see resetGhosts), in order
+	ghostIdx sortedIDs                     // finds a ghost's slot by its ID in ghostIDs
 	arena    []byte                        // the persons' names and households
 	multi    map[int32]*[maxSchemes]uint32 // persons enrolled in two counties: each scheme's first county
 
@@ -321,7 +322,7 @@ func (s *state) find(key uint64) (int32, bool) {
 	if len(s.ghostIDs) == 0 {
 		return 0, false
 	}
-	if i, ok := slices.BinarySearch(s.ghostIDs, key); ok && s.persons[i].ghost {
+	if i, ok := s.ghostIdx.search(key); ok && s.persons[i].ghost {
 		return int32(i), true
 	}
 	return 0, false
