@@ -59,6 +59,8 @@ CREATE FUNCTION run_persons(run bigint) RETURNS SETOF run_person_entry
     WHERE a.run_id = (SELECT anchor FROM comparison_run WHERE id = run)
       AND NOT EXISTS (SELECT FROM run_person_row o WHERE o.run_id = run AND o.id_number = a.id_number)
       AND NOT EXISTS (SELECT FROM run_person_gone g WHERE g.run_id = run AND g.id_number = a.id_number)
+      -- a one-time filter: a run without an anchor builds no hash of its own rows here
+      AND (SELECT anchor FROM comparison_run WHERE id = run) IS NOT NULL
 $$;
 
 -- A run's persons' records: one row per person and record.
@@ -83,6 +85,7 @@ CREATE FUNCTION run_records(run bigint) RETURNS SETOF run_record_entry
       AND NOT EXISTS (SELECT FROM run_person_row o WHERE o.run_id = run AND o.id_number = a.id_number)
       AND NOT EXISTS (SELECT FROM run_person_gone g WHERE g.run_id = run AND g.id_number = a.id_number)
       AND NOT EXISTS (SELECT FROM run_link l WHERE l.run_id = run AND l.batch_id = s.batch_id AND l.line = s.line)
+      AND (SELECT anchor FROM comparison_run WHERE id = run) IS NOT NULL
     UNION ALL
     -- and the records linked to them otherwise
     SELECT l.id_number, l.batch_id, l.line
