@@ -96,11 +96,22 @@ func (r *run) saveSparse(ctx context.Context) error {
 	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_person_row INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.persons, r.id)); err != nil {
 		return err
 	}
+	// The rows to write, by position: the touched persons' and those of the
+	// ghosts the base wrote (a few thousand lookups, not a million).
+	write := make([]bool, len(r.order))
+	for k, pi := range r.order {
+		write[k] = !s.persons[pi].ghost
+	}
+	for id := range sp.overlay {
+		if pi, ok := s.find(id); ok && r.pos[pi] >= 0 {
+			write[r.pos[pi]] = true
+		}
+	}
 	n := 0
 	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+personCopyCols+")", func(e *pgcopy.Encoder) error {
 		w := r.newPersonWriter()
 		for _, k := range r.byRegion() {
-			if p := &s.persons[r.order[k]]; !p.ghost || sp.overlay[p.id] {
+			if write[k] {
 				e.FlushIfFull()
 				w.row(e, k)
 				n++

@@ -232,14 +232,35 @@ func (r *run) writeLinks(ctx context.Context) error {
 	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_link INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.links, r.id)); err != nil {
 		return err
 	}
-	var links, reviews [][]any
-	for _, p := range r.state.pending {
-		damage := &p.damage
-		if p.damage == "ok" {
-			damage = nil
+	const cols = `run_id, batch_id, line, id_number, method, name_diff, reason, kind, id_norm, id_damage, name, region_code`
+	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.links+" ("+cols+")", func(e *pgcopy.Encoder) error {
+		for _, p := range r.state.pending {
+			damage := p.damage
+			if damage == "ok" {
+				damage = ""
+			}
+			e.FlushIfFull()
+			e.Row(12)
+			e.Int64(r.id)
+			e.Int64(p.batchID)
+			e.Int32(p.line)
+			e.Text(p.linked)
+			e.TextNotNull(p.method)
+			e.Bool(p.nameDiff)
+			e.Text(p.reason)
+			e.TextNotNull(p.kind)
+			e.Text(p.id)
+			e.Text(damage)
+			e.Text(p.name)
+			e.Text(p.region)
 		}
-		links = append(links, []any{r.id, p.batchID, p.line, nullText(p.linked), p.method, p.nameDiff, nullText(p.reason),
-			p.kind, nullText(p.id), damage, nullText(p.name), nullText(p.region)})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write run_link: %w", err)
+	}
+	var reviews [][]any
+	for _, p := range r.state.pending {
 		if p.method != "review" {
 			continue
 		}
@@ -252,10 +273,6 @@ func (r *run) writeLinks(ctx context.Context) error {
 			scores[i] = float32(f)
 		}
 		reviews = append(reviews, []any{r.id, p.batchID, p.line, ids, scores})
-	}
-	cols := []string{"run_id", "batch_id", "line", "id_number", "method", "name_diff", "reason", "kind", "id_norm", "id_damage", "name", "region_code"}
-	if _, err := r.tx.CopyFrom(ctx, pgx.Identifier{"public", fmt.Sprintf("run_link_%d", r.id)}, cols, pgx.CopyFromRows(links)); err != nil {
-		return fmt.Errorf("write run_link: %w", err)
 	}
 	return r.withCachedPlans(ctx, func() error {
 		_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_review"}, []string{"run_id", "batch_id", "line", "candidates", "scores"}, pgx.CopyFromRows(reviews))
@@ -273,11 +290,4 @@ func (r *run) writeGone(ctx context.Context) error {
 		_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_gone"}, []string{"run_id", "id_number", "name", "region_code"}, pgx.CopyFromRows(rows))
 		return err
 	})
-}
-
-func nullText(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
