@@ -396,6 +396,15 @@ func (r *run) save(ctx context.Context) error {
 		return err
 	}
 	t = r.lap("写入人员", t)
+	return r.saveLinks(ctx, t, false)
+}
+
+// saveLinks ends a save once the run's persons are written (to r.persons):
+// it writes the links and the base's persons gone, runs the statements
+// before, attaches both partitions (which builds their indexes, now that
+// they are full) and analyzes them; the persons' table only when it was
+// not analyzed as it was written.
+func (r *run) saveLinks(ctx context.Context, t time.Time, analyzed bool, before ...string) error {
 	if err := r.writeLinks(ctx); err != nil {
 		return err
 	}
@@ -403,14 +412,18 @@ func (r *run) save(ctx context.Context) error {
 		return err
 	}
 	t = r.lap("写入关联", t)
-	err := r.exec(ctx,
+	err := r.exec(ctx, append(before,
 		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
-		fmt.Sprintf(`ALTER TABLE run_person_row ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))
+		fmt.Sprintf(`ALTER TABLE run_person_row ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))...)
 	if err != nil {
 		return err
 	}
-	t = r.lap("建立索引", t)
-	err = r.exec(ctx, `ANALYZE `+r.links, `ANALYZE `+r.persons+` (`+personStatCols+`)`)
+	t = r.lap("挂接分区（建立索引）", t)
+	stmts := []string{`ANALYZE ` + r.links}
+	if !analyzed {
+		stmts = append(stmts, `ANALYZE `+r.persons+` (`+personStatCols+`)`)
+	}
+	err = r.exec(ctx, stmts...)
 	r.lap("统计", t)
 	return err
 }

@@ -306,21 +306,5 @@ func (r *run) saveIncremental(ctx context.Context) error {
 		return err
 	}
 	t = r.lap(fmt.Sprintf("写入变动人员（替换 %d 行）", len(stale)), t)
-	if err := r.writeLinks(ctx); err != nil {
-		return err
-	}
-	if err := r.writeGone(ctx); err != nil {
-		return err
-	}
-	t = r.lap("写入关联", t)
-	err = r.exec(ctx,
-		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
-		fmt.Sprintf(`ALTER TABLE run_person_row ATTACH PARTITION %s FOR VALUES IN (%d)`, g.name, r.id))
-	if err != nil {
-		return err
-	}
-	t = r.lap("挂接分区", t)
-	err = r.exec(ctx, `ANALYZE `+r.links)
-	r.lap("统计", t)
-	return err
+	return r.saveLinks(ctx, t, true)
 }

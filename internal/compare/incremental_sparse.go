@@ -126,25 +126,8 @@ func (r *run) saveSparse(ctx context.Context) error {
 		return err
 	}
 	t = r.lap(fmt.Sprintf("写入变动人员（%d 行，其余沿用第 %d 次比对）", n, sp.anchor), t)
-	if err := r.writeLinks(ctx); err != nil {
-		return err
-	}
-	if err := r.writeGone(ctx); err != nil {
-		return err
-	}
-	t = r.lap("写入关联", t)
 	// run_records finds the records a run linked otherwise by line.
-	err = r.exec(ctx,
-		fmt.Sprintf(`CREATE INDEX ON %s (batch_id, line)`, r.links),
-		fmt.Sprintf(`ALTER TABLE run_link ATTACH PARTITION %s FOR VALUES IN (%d)`, r.links, r.id),
-		fmt.Sprintf(`ALTER TABLE run_person_row ATTACH PARTITION %s FOR VALUES IN (%d)`, r.persons, r.id))
-	if err != nil {
-		return err
-	}
-	t = r.lap("挂接分区", t)
-	err = r.exec(ctx, `ANALYZE `+r.links, `ANALYZE `+r.persons+` (`+personStatCols+`)`)
-	r.lap("统计", t)
-	return err
+	return r.saveLinks(ctx, t, false, `CREATE INDEX ON `+linkTable(r.id)+` (batch_id, line)`)
 }
 
 // writeSparseGone lists the anchor's persons the run no longer has: the

@@ -225,10 +225,13 @@ func (r *run) byRegion() []int32 {
 	return out
 }
 
+// linkTable names a run's run_link partition.
+func linkTable(runID int64) string { return fmt.Sprintf("public.run_link_%d", runID) }
+
 // writeLinks writes the run's run_link partition: the records not linked
 // by their own valid ID, with what became of them, and the review queue.
 func (r *run) writeLinks(ctx context.Context) error {
-	r.links = fmt.Sprintf("public.run_link_%d", r.id)
+	r.links = linkTable(r.id)
 	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_link INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.links, r.id)); err != nil {
 		return err
 	}
