@@ -178,7 +178,7 @@ func want(t *testing.T, evs map[string][]got, id string, g ...got) {
 func TestEventsOfEachKind(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	today := time.Now()
+	today := source.Day(time.Now()) // the day in China, as the extracts are dated
 	var (
 		a  = makeID("19800101", 11) // unchanged; then a death record while the hukou says 正常
 		b  = makeID("19810101", 13) // 人口状态 死亡

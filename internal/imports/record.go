@@ -37,7 +37,7 @@ type converter struct {
 	header   []string
 	colOf    [numFields]int // field number → column index, -1 when unmapped
 	width    int            // number of header columns
-	today    time.Time
+	today    time.Time      // now in China: an ID born after its date there is damaged
 	schemes  map[string]bool
 	issues   *issueLog
 	rejected int
@@ -47,7 +47,7 @@ type converter struct {
 
 func newConverter(kind source.Kind, batchID int64, batchRegion string, header []string, m source.Mapping, issues *issueLog) *converter {
 	c := &converter{kind: kind, batchID: batchID, region: batchRegion, header: header, issues: issues,
-		width: len(header), today: time.Now(), schemes: map[string]bool{}}
+		width: len(header), today: time.Now().In(source.China), schemes: map[string]bool{}}
 	for i := range c.colOf {
 		c.colOf[i] = -1
 	}
