@@ -392,7 +392,7 @@ func (r *run) save(ctx context.Context) error {
 		return err
 	}
 	t := time.Now()
-	if err := r.writePersons(ctx); err != nil {
+	if _, err := r.writePersons(ctx, nil); err != nil {
 		return err
 	}
 	t = r.lap("写入人员", t)

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/canbao/canbao/internal/pgcopy"
 )
 
 // A sparse run (migration 000029) writes only the rows that may differ
@@ -40,10 +38,13 @@ type sparseRun struct {
 // planSparse decides whether the run writes an overlay of its anchor.
 func (r *run) planSparse(ctx context.Context) (*sparseRun, error) {
 	inc := r.inc
-	for _, b := range r.batches {
-		keyed, err := hasKeys(ctx, r.tx, b.ID)
-		if err != nil || !keyed {
-			return nil, err
+	keyed, err := keyedBatches(ctx, r.tx, batchIDs(r.batches))
+	if err != nil {
+		return nil, err
+	}
+	for _, has := range keyed {
+		if !has {
+			return nil, nil
 		}
 	}
 	sp := &sparseRun{anchor: inc.base, overlay: map[uint64]bool{}}
@@ -72,6 +73,7 @@ func (r *run) planSparse(ctx context.Context) (*sparseRun, error) {
 	return sp, nil
 }
 
+// ids reads a column of IDs.
 func (r *run) ids(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := r.tx.Query(ctx, q, args...)
 	if err != nil {
@@ -92,10 +94,6 @@ func (r *run) saveSparse(ctx context.Context) error {
 	}
 	t := time.Now()
 	s, sp := r.state, r.sparse
-	r.persons = fmt.Sprintf("public.run_person_%d", r.id)
-	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_person_row INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.persons, r.id)); err != nil {
-		return err
-	}
 	// The rows to write, by position: the touched persons' and those of the
 	// ghosts the base wrote (a few thousand lookups, not a million).
 	write := make([]bool, len(r.order))
@@ -107,18 +105,7 @@ func (r *run) saveSparse(ctx context.Context) error {
 			write[r.pos[pi]] = true
 		}
 	}
-	n := 0
-	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+personCopyCols+")", func(e *pgcopy.Encoder) error {
-		w := r.newPersonWriter()
-		for _, k := range r.byRegion() {
-			if write[k] {
-				e.FlushIfFull()
-				w.row(e, k)
-				n++
-			}
-		}
-		return nil
-	})
+	n, err := r.writePersons(ctx, write)
 	if err != nil {
 		return err
 	}

@@ -113,23 +113,25 @@ const personStatCols = `id_number, name, region_code, in_universe, pension, medi
 // with the records linked to them (in the order they were linked; readers
 // order them as they need). Rows go in region then ID order: lists and
 // diffs read a township or a village, which then lie on neighbouring pages
-// instead of one row on each of thousands.
-func (r *run) writePersons(ctx context.Context) error {
+// instead of one row on each of thousands. A sparse run writes only the
+// persons at the positions (of r.order) marked in only.
+func (r *run) writePersons(ctx context.Context, only []bool) (int64, error) {
 	r.persons = fmt.Sprintf("public.run_person_%d", r.id)
 	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_person_row INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.persons, r.id)); err != nil {
-		return err
+		return 0, err
 	}
 	// Frozen: the lists' index-only scans work from the run's first page
 	// view on, not only once autovacuum has been round.
-	_, err := pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+personCopyCols+")", func(e *pgcopy.Encoder) error {
+	return pgcopy.FromFrozen(ctx, r.tx.Conn().PgConn(), r.persons+" ("+personCopyCols+")", func(e *pgcopy.Encoder) error {
 		w := r.newPersonWriter()
 		for _, k := range r.byRegion() {
-			e.FlushIfFull()
-			w.row(e, k)
+			if only == nil || only[k] {
+				e.FlushIfFull()
+				w.row(e, k)
+			}
 		}
 		return nil
 	})
-	return err
 }
 
 // personWriter writes the run's persons' rows.
