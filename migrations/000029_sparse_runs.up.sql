@@ -28,10 +28,11 @@ CREATE TABLE run_person_gone (
 -- source_record.id_key of a valid ID (see batchdiff.Key): NULL for
 -- anything else and for an ID ending in 000.
 CREATE FUNCTION id_key(id text) RETURNS bigint
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE WHEN id ~ '^[0-9]{17}[0-9X]$' AND id NOT LIKE '%000'
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN id ~ '^[0-9]{17}[0-9X]$' AND id NOT LIKE '%000'
                 THEN left(id, 17)::bigint * 11 + CASE right(id, 1) WHEN 'X' THEN 10 ELSE right(id, 1)::int END
-           END;
+           END
+$$;
 
 -- A run's persons, whole. (Inlined into the query that calls it: the
 -- anchor is found first, and only its partition is read.)
