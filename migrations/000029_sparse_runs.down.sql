@@ -1,4 +1,5 @@
 -- Runs with an anchor lose the persons they took from it.
+DROP FUNCTION run_records_all(bigint);
 DROP FUNCTION run_records(bigint);
 DROP FUNCTION run_persons(bigint);
 DROP TYPE run_person_entry;

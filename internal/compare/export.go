@@ -41,7 +41,7 @@ func (e *Engine) export(ctx context.Context, a actor.Actor, runID int64, region 
 	rows, err := e.db.Query(ctx, `
 		WITH src AS (
 			SELECT r.id_number, string_agg(b.file_name || ':' || r.line, ';' ORDER BY r.batch_id, r.line) AS files
-			FROM (`+RecordsOf("$1")+`) r JOIN import_batch b ON b.id = r.batch_id
+			FROM run_records_all($1) r JOIN import_batch b ON b.id = r.batch_id
 			GROUP BY r.id_number)
 		SELECT rp.id_number, rp.name, rp.in_universe, rp.pension, rp.medical, rp.flags, rp.survey, coalesce(src.files, '')
 		FROM run_persons($1) rp LEFT JOIN src ON src.id_number = rp.id_number

@@ -105,11 +105,11 @@ func TestSparseTwinReadsAlike(t *testing.T) {
 			t.Fatalf("run_records(%d) is empty", run)
 		}
 		var n int
-		bulk := `SELECT * FROM (` + compare.RecordsOf("$1") + `) r`
+		bulk := `SELECT * FROM run_records_all($1)`
 		pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM ((SELECT * FROM run_records($1) EXCEPT ALL `+bulk+`)
 			UNION ALL (`+bulk+` EXCEPT ALL SELECT * FROM run_records($1))) d`, run), &n)
 		if n != 0 {
-			t.Errorf("compare.RecordsOf(%d) differs from run_records in %d rows", run, n)
+			t.Errorf("run_records_all(%d) differs from run_records in %d rows", run, n)
 		}
 	}
 	var arrays int

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/canbao/canbao/internal/apperr"
-	"github.com/canbao/canbao/internal/compare"
 	"github.com/canbao/canbao/internal/job"
 	"github.com/canbao/canbao/internal/source"
 )
@@ -139,7 +138,7 @@ func derivePersons(ctx context.Context, tx pgx.Tx, runID int64) (int64, error) {
 		INSERT INTO report_person (run_id, id_number, region_code, hukou, local_active, schemes, emp, res, cross_groups,
 		                           pension, medical, flags, survey)
 		WITH run AS (SELECT region_code AS region, batches FROM comparison_run WHERE id = $1),
-		rec AS (SELECT r.id_number, r.batch_id AS b, r.line AS l FROM (` + compare.RecordsOf("$1") + `) r),
+		rec AS (SELECT r.id_number, r.batch_id AS b, r.line AS l FROM run_records_all($1) r),
 		src AS (
 			SELECT r.id_number, b.kind, s.pop_status, s.hukou_region, s.region_code, s.scheme,
 			       (b.kind = $5 AND coalesce(s.enroll_status, 0) <> 4 AND coalesce(s.pay_status, 0) <> 3) AS active
