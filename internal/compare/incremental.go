@@ -33,7 +33,8 @@ import (
 //     changed after the base run committed (another source may have changed
 //     it, and a full run would set it back), persons whose ID ends in 000
 //     (see mergeMangled) and, once the records are read, the persons a
-//     record with such an ID may be merged into (touchMangled).
+//     record with such an ID may be merged into (touchMangled) and those
+//     an explained record may leave for a touched candidate (touchContested).
 //   - Every other person of the base is a ghost: known by ID and name (so
 //     candidate searches see them as a full run would) but with no records
 //     read; their result, region and records are the base's, read from its
@@ -681,7 +682,7 @@ func (r *run) linkTouched(ctx context.Context) error {
 		r.lap(fmt.Sprintf("第 %d 轮 模糊关联", round), t)
 		more := inc.moved(r.state)
 		if more == 0 {
-			r.note = fmt.Sprintf("变动人员 %d 人，读取 %d 条记录", len(inc.touched), r.state.records)
+			r.note = fmt.Sprintf("变动人员 %d 人，%d 轮读取 %d 条记录", len(inc.touched), round, r.state.records)
 			return nil
 		}
 		if err := inc.checkSize(); err != nil {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/canbao/canbao/internal/batchdiff"
+	"github.com/canbao/canbao/internal/names"
 )
 
 // cachedRow is a record as read: its columns' binary values, copied.
@@ -37,6 +39,7 @@ func (r *run) readTouched(ctx context.Context) error {
 		}
 		inc.read = maps.Clone(inc.touched)
 		inc.touchMangled()
+		inc.touchContested()
 	}
 	if err := r.readGhostRecords(ctx); err != nil {
 		return err
@@ -82,6 +85,77 @@ func (inc *incremental) touchMangled() {
 		}
 	}
 }
+
+// touchContested touches, before anything is linked, the ghosts an
+// explained record may leave: the base linked the record (a damaged ID,
+// or a name that disagrees with its valid ID's person) to the ghost, and
+// a touched person may be among its candidates now or have been then.
+// Only the candidates and their names decide such a record (see
+// fuzzyLinks, decide), and untouched persons are as the base had them.
+// Found once linked instead, each record that leaves its ghost costs
+// another round.
+func (inc *incremental) touchContested() {
+	// The candidates a touched person may be: by ID, by name (sameName),
+	// or by name and birth date (a valid ID's namesakes).
+	touched := make(knownIDs, 0, len(inc.touched))
+	named, namedBorn := map[string]bool{}, map[string]bool{}
+	note := func(id uint64, name []byte) {
+		n := nameKey(name)
+		named[n] = true
+		namedBorn[n+unpack(id)[6:14]] = true
+	}
+	for id := range inc.touched {
+		touched = append(touched, id)
+		if i, ok := inc.find(id); ok {
+			p := &inc.persons[i]
+			note(id, inc.arena[p.name.off:p.name.off+p.name.n])
+		}
+	}
+	slices.Sort(touched)
+	var rec rawRecord
+	for _, rows := range inc.cache {
+		for _, row := range rows {
+			rec.parse(row.vals)
+			if v, ok := batchdiff.Pack(rec.id); ok && rec.damage == nil && inc.touched[v] {
+				note(v, rec.name)
+			}
+		}
+	}
+	base := make(knownIDs, len(inc.persons))
+	for i := range inc.persons {
+		base[i] = inc.persons[i].id
+	}
+	var p pending
+	for batch, rows := range inc.cache {
+		for _, row := range rows {
+			was, ok := inc.links[recordKey{batch, row.line}]
+			v, valid := pack(was)
+			if !ok || !valid || inc.touched[v] {
+				continue
+			}
+			if _, ok := inc.find(v); !ok {
+				continue
+			}
+			rec.parse(row.vals)
+			p.id, p.damage = string(rec.id), string(rec.damage)
+			var contested bool
+			switch {
+			case rec.damage == nil:
+				contested = len(rec.id) == 18 && namedBorn[nameKey(rec.name)+p.id[6:14]]
+			case len(touched.candidates(&p)) > 0:
+				contested = true
+			case len(base.candidates(&p)) == 0: // found by name
+				contested = named[nameKey(rec.name)]
+			}
+			if contested {
+				inc.touch(v)
+			}
+		}
+	}
+}
+
+// nameKey is a name as fuzzyLinks finds namesakes by it, or coarser.
+func nameKey(name []byte) string { return strings.ToLower(names.Normalize(string(name))) }
 
 // scanTouched reads the first round's records of each batch: those of a
 // touched ID, the lines listed (see readLinks, touchChanged), and every

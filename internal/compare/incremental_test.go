@@ -185,6 +185,35 @@ func equalsFull(t *testing.T, db *pgxpool.Pool, eng *compare.Engine, baseID int6
 	return res.RunID, full.RunID
 }
 
+// readHukou reads the county's 户籍人口 extract: its rows, the header's
+// index among them and a column's index by part of its header.
+func readHukou(t *testing.T, gen demo.Result) (rows [][]string, head int, col func(string) int) {
+	t.Helper()
+	var path string
+	for _, f := range gen.Files {
+		if f.Kind == string(source.Hukou) {
+			path = f.Path
+		}
+	}
+	rows = readAnyCSV(t, path)
+	for i, r := range rows {
+		if slices.ContainsFunc(r, func(c string) bool { return strings.Contains(c, "身份") }) {
+			head = i
+			break
+		}
+	}
+	col = func(name string) int {
+		for i, c := range rows[head] {
+			if strings.Contains(c, name) {
+				return i
+			}
+		}
+		t.Fatalf("no column %s in %v", name, rows[head])
+		return -1
+	}
+	return rows, head, col
+}
+
 // runTables are the queries the equality test compares, each a run's rows
 // in a stable order, run ids left out; a person's records sorted.
 var runTables = []string{"run_person", "run_person_changed", "run_link", "run_review", "run_gone", "run_summary"}
@@ -244,29 +273,7 @@ func changeCounty(t *testing.T, db *pgxpool.Pool, gen demo.Result) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	var hukouPath string
-	for _, f := range gen.Files {
-		if f.Kind == string(source.Hukou) {
-			hukouPath = f.Path
-		}
-	}
-	rows := readAnyCSV(t, hukouPath)
-	head := 0
-	for i, r := range rows {
-		if slices.ContainsFunc(r, func(c string) bool { return strings.Contains(c, "身份") }) {
-			head = i
-			break
-		}
-	}
-	col := func(name string) int {
-		for i, c := range rows[head] {
-			if strings.Contains(c, name) {
-				return i
-			}
-		}
-		t.Fatalf("no column %s in %v", name, rows[head])
-		return -1
-	}
+	rows, head, col := readHukou(t, gen)
 	idCol, nameCol, statusCol, addrCol := col("身份"), col("姓名"), col("人口状态"), col("地址")
 	data := rows[head+1:]
 	if len(data) < 200 {

@@ -1,0 +1,69 @@
+package compare_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/canbao/canbao/internal/compare"
+	"github.com/canbao/canbao/internal/fixture"
+	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/imports"
+	"github.com/canbao/canbao/internal/pgtest"
+	"github.com/canbao/canbao/internal/source"
+)
+
+// TestContestedInOneRound: a record the base linked to a person by name
+// alone (its ID blank or beyond repair) goes to review once a newer
+// 户籍人口 extract adds a namesake. The person it leaves is touched before
+// anything is linked (touchContested), so the incremental run links in
+// one round, and still writes what a full run writes.
+func TestContestedInOneRound(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	gen := fixture.ImportCounty(t, db, 300, 9, "csv")
+	eng := compare.New(db)
+	base, err := eng.Run(ctx, fixture.Actor, compare.Request{Region: fixture.County, AsOf: fixture.AsOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch int64
+	var name, left string
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT batch_id, name, id_number FROM run_link
+		WHERE run_id = $1 AND method = 'name' ORDER BY batch_id, line LIMIT 1`, base.RunID), &batch, &name, &left)
+
+	// The newer extract: the old one, one person renamed (a change the
+	// registry records), and a namesake of the record's born the same day
+	// as the person it was linked to.
+	rows, head, col := readHukou(t, gen)
+	idCol, nameCol := col("身份"), col("姓名")
+	rows[head+20] = slices.Clone(rows[head+20])
+	rows[head+20][nameCol] += "华"
+	born := slices.Clone(rows[head+10])
+	body := left[:14] + "9" + left[15:17]
+	born[idCol], born[nameCol] = body+string(idcard.CheckChar(body)), name
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "户籍人口_新.csv"), append(rows, born))
+	req := imports.Request{Kind: source.Hukou, Region: fixture.County, Path: filepath.Join(dir, "户籍人口_新.csv"), TempDir: dir}
+	if _, err := imports.New(db).Import(ctx, fixture.Actor, req, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	inc, _ := equalsFull(t, db, eng, base.RunID)
+	var note, method string
+	var now *string
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT mode_note FROM comparison_run WHERE id = $1`, inc), &note)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT l.method, l.id_number FROM run_link l
+		JOIN source_record s ON s.batch_id = l.batch_id AND s.line = l.line
+		WHERE l.run_id = $1 AND s.name = $2 AND s.id_norm IS DISTINCT FROM $3 AND l.kind = (SELECT kind FROM import_batch WHERE id = $4)
+		ORDER BY l.batch_id, l.line LIMIT 1`, inc, name, born[idCol], batch), &method, &now)
+	if method != "review" || now != nil {
+		t.Errorf("the record linked by name to %s: %s %v after its namesake came, want review", idcard.Mask(left), method, now)
+	}
+	if !strings.Contains(note, "1 轮") {
+		t.Errorf("the incremental run took more than one round: %s", note)
+	}
+}
