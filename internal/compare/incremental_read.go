@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/canbao/canbao/internal/batchdiff"
-	"github.com/canbao/canbao/internal/names"
+	"github.com/canbao/canbao/internal/idcard"
 )
 
 // cachedRow is a record as read: its columns' binary values, copied.
@@ -93,69 +93,116 @@ func (inc *incremental) touchMangled() {
 // Only the candidates and their names decide such a record (see
 // fuzzyLinks, decide), and untouched persons are as the base had them.
 // Found once linked instead, each record that leaves its ghost costs
-// another round.
+// another round; a guess too wide only touches a person more.
 func (inc *incremental) touchContested() {
-	// The candidates a touched person may be: by ID, by name (sameName),
-	// or by name and birth date (a valid ID's namesakes).
-	touched := make(knownIDs, 0, len(inc.touched))
-	named, namedBorn := map[string]bool{}, map[string]bool{}
-	note := func(id uint64, name []byte) {
-		n := nameKey(name)
-		named[n] = true
-		namedBorn[n+unpack(id)[6:14]] = true
-	}
+	c := contest{inc: inc, touched: make(knownIDs, 0, len(inc.touched)), named: map[string]bool{}}
 	for id := range inc.touched {
-		touched = append(touched, id)
+		c.touched = append(c.touched, id)
 		if i, ok := inc.find(id); ok {
 			p := &inc.persons[i]
-			note(id, inc.arena[p.name.off:p.name.off+p.name.n])
+			c.note(id, inc.arena[p.name.off:p.name.off+p.name.n])
 		}
 	}
-	slices.Sort(touched)
+	slices.Sort(c.touched)
+	c.base = make(knownIDs, len(inc.persons))
+	for i := range inc.persons {
+		c.base[i] = inc.persons[i].id
+	}
 	var rec rawRecord
 	for _, rows := range inc.cache {
 		for _, row := range rows {
 			rec.parse(row.vals)
 			if v, ok := batchdiff.Pack(rec.id); ok && rec.damage == nil && inc.touched[v] {
-				note(v, rec.name)
+				c.note(v, rec.name)
 			}
 		}
 	}
-	base := make(knownIDs, len(inc.persons))
-	for i := range inc.persons {
-		base[i] = inc.persons[i].id
+	// Judged on two goroutines (a damaged ID's neighbours cost a few
+	// microseconds, for tens of thousands of records), then touched.
+	var parts [2][]uint64
+	var wg sync.WaitGroup
+	for k := range parts {
+		c := c // a buffer of its own
+		c.buf = nil
+		wg.Go(func() {
+			var rec rawRecord
+			for batch, rows := range inc.cache {
+				for i := k; i < len(rows); i += len(parts) {
+					was, ok := inc.links[recordKey{batch, rows[i].line}]
+					v, valid := pack(was)
+					if !ok || !valid || inc.touched[v] {
+						continue
+					}
+					rec.parse(rows[i].vals)
+					if c.contested(&rec) {
+						parts[k] = append(parts[k], v)
+					}
+				}
+			}
+		})
 	}
-	var p pending
-	for batch, rows := range inc.cache {
-		for _, row := range rows {
-			was, ok := inc.links[recordKey{batch, row.line}]
-			v, valid := pack(was)
-			if !ok || !valid || inc.touched[v] {
-				continue
-			}
-			if _, ok := inc.find(v); !ok {
-				continue
-			}
-			rec.parse(row.vals)
-			p.id, p.damage = string(rec.id), string(rec.damage)
-			var contested bool
-			switch {
-			case rec.damage == nil:
-				contested = len(rec.id) == 18 && namedBorn[nameKey(rec.name)+p.id[6:14]]
-			case len(touched.candidates(&p)) > 0:
-				contested = true
-			case len(base.candidates(&p)) == 0: // found by name
-				contested = named[nameKey(rec.name)]
-			}
-			if contested {
-				inc.touch(v)
-			}
+	wg.Wait()
+	for _, part := range parts {
+		for _, v := range part {
+			inc.touch(v)
 		}
 	}
 }
 
-// nameKey is a name as fuzzyLinks finds namesakes by it, or coarser.
-func nameKey(name []byte) string { return strings.ToLower(names.Normalize(string(name))) }
+// contest is what touchContested knows of the touched persons: their IDs,
+// and their names (fuzzyLinks's namesakes), alone and with the birth date
+// (a valid ID's namesakes).
+type contest struct {
+	inc     *incremental
+	touched knownIDs
+	base    knownIDs        // the base's persons
+	named   map[string]bool // a name, or a name, NUL and the birth date
+	buf     []byte
+}
+
+func (c *contest) note(id uint64, name []byte) {
+	c.named[string(name)] = true
+	c.named[string(c.born(name, batchdiff.AppendID(c.buf[:0], id)))] = true
+}
+
+// born is a name and an ID's birth date as a key of named.
+func (c *contest) born(name, id []byte) []byte {
+	c.buf = append(append(append(c.buf[:0], name...), 0), id[6:14]...)
+	return c.buf
+}
+
+// contested tells whether a touched person may be among the candidates
+// of an explained record.
+func (c *contest) contested(rec *rawRecord) bool {
+	switch d := string(rec.damage); d {
+	case "":
+		return len(rec.id) == 18 && c.named[string(c.born(rec.name, rec.id))]
+	case "check", "date", "region":
+		// Its neighbours, when any is known, are all its candidates.
+		byID := false
+		for _, n := range idcard.Neighbours(string(rec.id)) {
+			v, _ := pack(n)
+			if c.inc.touched[v] {
+				return true
+			}
+			if !byID {
+				_, byID = c.inc.find(v)
+			}
+		}
+		if byID {
+			return false
+		}
+	case "mangled":
+		p := pending{id: string(rec.id), damage: d}
+		if len(c.touched.candidates(&p)) > 0 {
+			return true
+		}
+		if len(c.base.candidates(&p)) > 0 {
+			return false
+		}
+	}
+	return c.named[string(rec.name)]
+}
 
 // scanTouched reads the first round's records of each batch: those of a
 // touched ID, the lines listed (see readLinks, touchChanged), and every
