@@ -122,7 +122,7 @@ func (inc *incremental) touchContested() {
 	var parts [2][]uint64
 	var wg sync.WaitGroup
 	for k := range parts {
-		c := c // a buffer of its own
+		c := c // a buffer of its own; the rest is only read now
 		c.buf = nil
 		wg.Go(func() {
 			var rec rawRecord
@@ -160,6 +160,7 @@ type contest struct {
 	buf     []byte
 }
 
+// note adds a touched person's name, as it was or is now.
 func (c *contest) note(id uint64, name []byte) {
 	c.named[string(name)] = true
 	c.named[string(c.born(name, batchdiff.AppendID(c.buf[:0], id)))] = true
@@ -186,7 +187,7 @@ func (c *contest) contested(rec *rawRecord) bool {
 				return true
 			}
 			if !byID {
-				_, byID = c.inc.find(v)
+				_, byID = slices.BinarySearch(c.base, v)
 			}
 		}
 		if byID {
