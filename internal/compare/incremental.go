@@ -87,10 +87,13 @@ type incremental struct {
 	refBatch   []int64      // their records, by basePerson.refs, in current batches and lines
 	refLine    []int32
 	links      map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
-	lines      map[int64][]int32    // current batch → lines to read besides touched IDs
-	keys       map[int64][]int64    // current batch → the keys (see batchdiff.Key) of those lines' records, where known (see scanTouched)
-	newBatch   map[int64]bool       // the current batches new to the region since the base
-	byLine     map[int64][]int32    // current batch → the lines among them whose ID is not known: found by line
+	rows       map[recordKey]*linkRow
+	reuse      map[recordKey]bool // this round's explained records taken over from the base (see reuseLinks)
+	reused     []recordKey        // the same, in batch and line order
+	lines      map[int64][]int32  // current batch → lines to read besides touched IDs
+	keys       map[int64][]int64  // current batch → the keys (see batchdiff.Key) of those lines' records, where known (see scanTouched)
+	newBatch   map[int64]bool     // the current batches new to the region since the base
+	byLine     map[int64][]int32  // current batch → the lines among them whose ID is not known: found by line
 	touched    map[uint64]bool
 	read       map[uint64]bool       // the touched IDs whose records are in cache
 	cache      map[int64][]cachedRow // the records read so far, by batch, in line order
@@ -148,7 +151,7 @@ func (r *run) incrementalSteps() []step {
 // planIncremental finds the base, what changed since and the persons it
 // touches.
 func (r *run) planIncremental(ctx context.Context) error {
-	inc := &incremental{links: map[recordKey]string{}, lines: map[int64][]int32{}, touched: map[uint64]bool{},
+	inc := &incremental{links: map[recordKey]string{}, rows: map[recordKey]*linkRow{}, lines: map[int64][]int32{}, touched: map[uint64]bool{},
 		keys: map[int64][]int64{}, newBatch: map[int64]bool{}, byLine: map[int64][]int32{}}
 	var baseBatches []int64
 	var mark *int64
@@ -508,15 +511,25 @@ func (inc *incremental) remap(ch *changes) error {
 }
 
 // baseLink is a record the base explained (run_link): where it was, the
-// person it was linked to ("" none) and its own valid ID ("" none).
+// person it was linked to ("" none), its own valid ID ("" none) and the
+// rest of its row.
 type baseLink struct {
 	k       recordKey
 	id, own string
+	row     *linkRow
+}
+
+// linkRow is the rest of a base's run_link row ("" for NULL), written
+// again as it was for a record the run takes over (see reuseLinks).
+type linkRow struct {
+	method, reason, kind, idNorm, damage, name, region string
+	nameDiff                                           bool
 }
 
 // fetchLinks reads the base's explained records.
 func (inc *incremental) fetchLinks(ctx context.Context, db *pgxpool.Pool) ([]baseLink, error) {
-	rows, err := db.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END
+	rows, err := db.Query(ctx, `SELECT batch_id, line, coalesce(id_number, ''), CASE WHEN id_damage IS NULL THEN coalesce(id_norm, '') ELSE '' END,
+			method, name_diff, reason, kind, id_norm, id_damage, name, region_code
 		FROM run_link WHERE run_id = $1`, pgx.QueryResultFormats{pgx.BinaryFormatCode}, inc.base)
 	if err != nil {
 		return nil, fmt.Errorf("base links: %w", err)
@@ -525,7 +538,9 @@ func (inc *incremental) fetchLinks(ctx context.Context, db *pgxpool.Pool) ([]bas
 	var out []baseLink
 	for rows.Next() {
 		v := rows.RawValues()
-		out = append(out, baseLink{recordKey{int64(binary.BigEndian.Uint64(v[0])), int32(binary.BigEndian.Uint32(v[1]))}, string(v[2]), string(v[3])})
+		row := &linkRow{method: string(v[4]), nameDiff: len(v[5]) == 1 && v[5][0] == 1, reason: string(v[6]), kind: string(v[7]),
+			idNorm: string(v[8]), damage: string(v[9]), name: string(v[10]), region: string(v[11])}
+		out = append(out, baseLink{recordKey{int64(binary.BigEndian.Uint64(v[0])), int32(binary.BigEndian.Uint32(v[1]))}, string(v[2]), string(v[3]), row})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("base links: %w", err)
@@ -562,7 +577,7 @@ func (inc *incremental) readLinks(ch *changes, links []baseLink) {
 			}
 			k = recordKey{pr.New, pr.LineMap[k.line]}
 		}
-		inc.links[k] = id
+		inc.links[k], inc.rows[k] = id, l.row
 		inc.lines[k.batch] = append(inc.lines[k.batch], k.line)
 		if v, ok := pack(own); ok {
 			inc.keys[k.batch] = append(inc.keys[k.batch], int64(v))
@@ -673,6 +688,7 @@ func (r *run) linkTouched(ctx context.Context) error {
 		}
 		t = r.lap(fmt.Sprintf("第 %d 轮 读取记录（取回 %d 条，留下 %d 条）", round, inc.fetched, inc.kept), t)
 		inc.fetched, inc.kept = 0, 0
+		inc.reuseLinks(decisions)
 		r.state = inc.stateFor(r, decisions)
 		inc.replay(r.state)
 		t = r.lap(fmt.Sprintf("第 %d 轮 加入人员和记录", round), t)
@@ -816,7 +832,7 @@ func (inc *incremental) moved(s *state) int {
 		}
 	}
 	for k, was := range inc.links {
-		if !pending[k] {
+		if !pending[k] && !inc.reuse[k] {
 			if pi, ok := s.lookup(was); ok {
 				touchGhost(pi)
 			}

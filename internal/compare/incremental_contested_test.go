@@ -35,9 +35,16 @@ func TestContestedInOneRound(t *testing.T) {
 	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT batch_id, name, id_number FROM run_link
 		WHERE run_id = $1 AND method = 'name' ORDER BY batch_id, line LIMIT 1`, base.RunID), &batch, &name, &left)
 
+	// And a record with a valid ID whose name disagrees with its person's.
+	var other, own string
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT name, id_number FROM run_link
+		WHERE run_id = $1 AND id_damage IS NULL AND name_diff AND id_number = id_norm AND name <> $2 ORDER BY batch_id, line LIMIT 1`,
+		base.RunID, name), &other, &own)
+
 	// The newer extract: the old one, one person renamed (a change the
-	// registry records), and a namesake of the record's born the same day
-	// as the person it was linked to.
+	// registry records), a namesake of the first record's born the same
+	// day as the person it was linked to, and one of the second's born the
+	// same day as its ID's person.
 	rows, head, col := readHukou(t, gen)
 	idCol, nameCol := col("身份"), col("姓名")
 	rows[head+20] = slices.Clone(rows[head+20])
@@ -45,8 +52,11 @@ func TestContestedInOneRound(t *testing.T) {
 	born := slices.Clone(rows[head+10])
 	body := left[:14] + "9" + left[15:17]
 	born[idCol], born[nameCol] = body+string(idcard.CheckChar(body)), name
+	twin := slices.Clone(rows[head+12])
+	body = own[:14] + "8" + own[15:17]
+	twin[idCol], twin[nameCol] = body+string(idcard.CheckChar(body)), other
 	dir := t.TempDir()
-	writeCSV(t, filepath.Join(dir, "户籍人口_新.csv"), append(rows, born))
+	writeCSV(t, filepath.Join(dir, "户籍人口_新.csv"), append(rows, born, twin))
 	req := imports.Request{Kind: source.Hukou, Region: fixture.County, Path: filepath.Join(dir, "户籍人口_新.csv"), TempDir: dir}
 	if _, err := imports.New(db).Import(ctx, fixture.Actor, req, nil); err != nil {
 		t.Fatal(err)

@@ -2,10 +2,12 @@ package compare
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/canbao/canbao/internal/batchdiff"
 	"github.com/canbao/canbao/internal/idcard"
+	"github.com/canbao/canbao/internal/names"
 )
 
 // cachedRow is a record as read: its columns' binary values, copied.
@@ -39,8 +42,8 @@ func (r *run) readTouched(ctx context.Context) error {
 		}
 		inc.read = maps.Clone(inc.touched)
 		inc.touchMangled()
-		inc.touchContested()
 	}
+	inc.touchContested()
 	if err := r.readGhostRecords(ctx); err != nil {
 		return err
 	}
@@ -50,12 +53,16 @@ func (r *run) readTouched(ctx context.Context) error {
 
 // replay gives the state the records read so far, batch by batch in line
 // order: it is built as a full run builds it, from the same records in
-// the same order.
+// the same order, but for those the run takes over from the base (see
+// reuseLinks).
 func (inc *incremental) replay(s *state) {
 	var rec rawRecord
 	for bi := range s.batches {
 		b := &s.batches[bi]
 		for _, row := range inc.cache[b.ID] {
+			if inc.reuse[recordKey{b.ID, row.line}] {
+				continue
+			}
 			rec.parse(row.vals)
 			s.add(int32(bi), b, &rec)
 		}
@@ -84,6 +91,37 @@ func (inc *incremental) touchMangled() {
 			}
 		}
 	}
+}
+
+// reuseLinks picks the round's explained records the run takes over from
+// the base as they were, unread by the state and not linked again: those
+// the base linked to a person still untouched once touchContested has
+// touched every person such a record may leave, and no reviewer decided.
+// Each is decided by its candidates and their names alone (see fuzzyLinks),
+// all untouched, so linking it again would link it as the base did; its
+// person is a ghost, whose result the base's is. saveLinks writes their
+// base rows again under their current lines.
+func (inc *incremental) reuseLinks(decisions map[recordKey]decision) {
+	inc.reuse = map[recordKey]bool{}
+	inc.reused = inc.reused[:0]
+	for batch, rows := range inc.cache {
+		for _, row := range rows {
+			k := recordKey{batch, row.line}
+			was, ok := inc.links[k]
+			v, valid := pack(was)
+			if _, decided := decisions[k]; !ok || !valid || inc.touched[v] || decided || inc.rows[k] == nil {
+				continue
+			}
+			inc.reuse[k] = true
+			inc.reused = append(inc.reused, k)
+		}
+	}
+	slices.SortFunc(inc.reused, func(a, b recordKey) int {
+		if c := cmp.Compare(a.batch, b.batch); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.line, b.line)
+	})
 }
 
 // touchContested touches, before anything is linked, the ghosts an
@@ -163,7 +201,15 @@ type contest struct {
 // note adds a touched person's name, as it was or is now.
 func (c *contest) note(id uint64, name []byte) {
 	c.named[string(name)] = true
-	c.named[string(c.born(name, batchdiff.AppendID(c.buf[:0], id)))] = true
+	c.named[sameKey(name)] = true
+	var idb [18]byte
+	c.named[string(c.born(name, batchdiff.AppendID(idb[:0], id)))] = true
+}
+
+// sameKey is a name as names.Compare finds it the same as another (see
+// sameBirthAndName), or coarser.
+func sameKey(name []byte) string {
+	return "\x01" + strings.ToLower(names.Normalize(string(name)))
 }
 
 // born is a name and an ID's birth date as a key of named.
@@ -202,7 +248,7 @@ func (c *contest) contested(rec *rawRecord) bool {
 			return false
 		}
 	}
-	return c.named[string(rec.name)]
+	return c.named[string(rec.name)] || c.named[sameKey(rec.name)]
 }
 
 // scanTouched reads the first round's records of each batch: those of a

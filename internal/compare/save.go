@@ -259,6 +259,26 @@ func (r *run) writeLinks(ctx context.Context) error {
 			e.Text(p.name)
 			e.Text(p.region)
 		}
+		if r.inc == nil {
+			return nil
+		}
+		for _, k := range r.inc.reused {
+			row := r.inc.rows[k]
+			e.FlushIfFull()
+			e.Row(12)
+			e.Int64(r.id)
+			e.Int64(k.batch)
+			e.Int32(k.line)
+			e.Text(r.inc.links[k])
+			e.TextNotNull(row.method)
+			e.Bool(row.nameDiff)
+			e.Text(row.reason)
+			e.TextNotNull(row.kind)
+			e.Text(row.idNorm)
+			e.Text(row.damage)
+			e.Text(row.name)
+			e.Text(row.region)
+		}
 		return nil
 	})
 	if err != nil {
