@@ -44,8 +44,10 @@ import (
 //     to explain (run_link: damaged IDs, names that disagree), every record
 //     a reviewer decided and every record with an ID ending in 000, found
 //     through each batch's index on the records' keys (see scanTouched). All of
-//     them are linked again as in a full run; reviewers' decisions since
-//     the base take effect there.
+//     them are linked again as in a full run, reviewers' decisions since
+//     the base taking effect there; but for the explained records the base
+//     linked to an untouched person that no touched person contests, which
+//     keep the base's link (see reuseLinks).
 //   - When a record now goes to another person than in the base, or a ghost
 //     takes a link or a merge, that person is touched too, their records
 //     (the base's) are fetched by line and all records are linked again,
@@ -86,14 +88,14 @@ type incremental struct {
 	regions    []string     // region codes, by basePerson.region
 	refBatch   []int64      // their records, by basePerson.refs, in current batches and lines
 	refLine    []int32
-	links      map[recordKey]string // the base's explained records (current batch and line) → the person linked, "" none
-	rows       map[recordKey]*linkRow
-	reuse      map[recordKey]bool // this round's explained records taken over from the base (see reuseLinks)
-	reused     []recordKey        // the same, in batch and line order
-	lines      map[int64][]int32  // current batch → lines to read besides touched IDs
-	keys       map[int64][]int64  // current batch → the keys (see batchdiff.Key) of those lines' records, where known (see scanTouched)
-	newBatch   map[int64]bool     // the current batches new to the region since the base
-	byLine     map[int64][]int32  // current batch → the lines among them whose ID is not known: found by line
+	links      map[recordKey]string   // the base's explained records (current batch and line) → the person linked, "" none
+	rows       map[recordKey]*linkRow // the rest of their run_link rows
+	reuse      map[recordKey]bool     // this round's explained records taken over from the base (see reuseLinks)
+	reused     []recordKey            // the same, in batch and line order
+	lines      map[int64][]int32      // current batch → lines to read besides touched IDs
+	keys       map[int64][]int64      // current batch → the keys (see batchdiff.Key) of those lines' records, where known (see scanTouched)
+	newBatch   map[int64]bool         // the current batches new to the region since the base
+	byLine     map[int64][]int32      // current batch → the lines among them whose ID is not known: found by line
 	touched    map[uint64]bool
 	read       map[uint64]bool       // the touched IDs whose records are in cache
 	cache      map[int64][]cachedRow // the records read so far, by batch, in line order

@@ -77,3 +77,64 @@ func TestContestedInOneRound(t *testing.T) {
 		t.Errorf("the incremental run took more than one round: %s", note)
 	}
 }
+
+// TestDecisionOnSupersededBatch: a reviewer decided a record, and a newer
+// extract of its source (the record in it unchanged) supersedes the batch.
+// A decision holds for its batch's line only, so the record is in review
+// again, in a full run as in an incremental one: the base's link, the
+// decision's, is not taken over (see reuseLinks).
+func TestDecisionOnSupersededBatch(t *testing.T) {
+	t.Parallel()
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	gen := fixture.ImportCounty(t, db, 300, 9, "csv")
+	body := reviewItems(t, db)
+	eng := compare.New(db)
+	req := compare.Request{Region: fixture.County, AsOf: fixture.AsOf}
+	first, err := eng.Run(ctx, fixture.Actor, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch int64
+	var line int
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT r.batch_id, r.line FROM run_review r JOIN import_batch b ON b.id = r.batch_id
+		WHERE r.run_id = $1 AND b.source = '复核' ORDER BY r.line LIMIT 1`, first.RunID), &batch, &line)
+	if err := eng.Decide(ctx, fixture.Actor, first.RunID, batch, line, 0); err != nil {
+		t.Fatal(err)
+	}
+	base, err := eng.Run(ctx, fixture.Actor, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var method string
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT method FROM run_link WHERE run_id = $1 AND batch_id = $2 AND line = $3`,
+		base.RunID, batch, line), &method)
+	if method != "reviewed" {
+		t.Fatalf("the decided record: %s", method)
+	}
+
+	// The newer 复核 file (one more record) and, for a change the registry
+	// records, a newer 户籍人口 extract with one person renamed.
+	rows, head, col := readHukou(t, gen)
+	rows[head+20] = slices.Clone(rows[head+20])
+	rows[head+20][col("姓名")] += "华"
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "户籍人口_新.csv"), rows)
+	hukou := imports.Request{Kind: source.Hukou, Region: fixture.County, Path: filepath.Join(dir, "户籍人口_新.csv"), TempDir: dir}
+	if _, err := imports.New(db).Import(ctx, fixture.Actor, hukou, nil); err != nil {
+		t.Fatal(err)
+	}
+	importReview(t, db, body+",无此人,390,1\n")
+	var superseded int
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT count(*) FROM import_batch WHERE id = $1 AND superseded_by IS NOT NULL`, batch), &superseded)
+	if superseded != 1 {
+		t.Fatal("the newer 复核 file did not supersede the decided batch")
+	}
+
+	inc, _ := equalsFull(t, db, eng, base.RunID)
+	pgtest.MustScan(t, db.QueryRow(ctx, `SELECT l.method FROM run_link l JOIN import_batch b ON b.id = l.batch_id
+		WHERE l.run_id = $1 AND b.source = '复核' AND l.line = $2`, inc, line), &method)
+	if method != "review" {
+		t.Errorf("the record decided in the superseded batch: %s, want review", method)
+	}
+}

@@ -96,7 +96,8 @@ func (inc *incremental) touchMangled() {
 // reuseLinks picks the round's explained records the run takes over from
 // the base as they were, unread by the state and not linked again: those
 // the base linked to a person still untouched once touchContested has
-// touched every person such a record may leave, and no reviewer decided.
+// touched every person such a record may leave, and no reviewer decided
+// (then or now).
 // Each is decided by its candidates and their names alone (see fuzzyLinks),
 // all untouched, so linking it again would link it as the base did; its
 // person is a ghost, whose result the base's is. saveLinks writes their
@@ -109,7 +110,10 @@ func (inc *incremental) reuseLinks(decisions map[recordKey]decision) {
 			k := recordKey{batch, row.line}
 			was, ok := inc.links[k]
 			v, valid := pack(was)
-			if _, decided := decisions[k]; !ok || !valid || inc.touched[v] || decided || inc.rows[k] == nil {
+			if _, decided := decisions[k]; !ok || !valid || inc.touched[v] || decided {
+				continue
+			}
+			if row := inc.rows[k]; row == nil || row.method == "reviewed" { // a decision since withdrawn
 				continue
 			}
 			inc.reuse[k] = true

@@ -366,8 +366,8 @@ func changeCounty(t *testing.T, db *pgxpool.Pool, gen demo.Result) {
 }
 
 // reviewItems imports enrollment records without an ID under names two
-// persons share, for the review queue.
-func reviewItems(t *testing.T, db *pgxpool.Pool) {
+// persons share, for the review queue, and returns the file's text.
+func reviewItems(t *testing.T, db *pgxpool.Pool) string {
 	t.Helper()
 	rows, err := db.Query(context.Background(), `SELECT s.name FROM source_record s JOIN import_batch b ON b.id = s.batch_id
 		WHERE b.kind = '户籍人口' AND s.id_damage IS NULL AND s.name IS NOT NULL
@@ -387,6 +387,13 @@ func reviewItems(t *testing.T, db *pgxpool.Pool) {
 	if n == 0 {
 		t.Fatal("no two persons share a name in the generated county")
 	}
+	importReview(t, db, body)
+	return body
+}
+
+// importReview imports an enrollment file of the source 复核.
+func importReview(t *testing.T, db *pgxpool.Pool, body string) {
+	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "review.csv")
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
