@@ -231,7 +231,8 @@ func (r *run) byRegion() []int32 {
 func linkTable(runID int64) string { return fmt.Sprintf("public.run_link_%d", runID) }
 
 // writeLinks writes the run's run_link partition: the records not linked
-// by their own valid ID, with what became of them, and the review queue.
+// by their own valid ID, with what became of them (those an incremental
+// run took over from its base as the base had them), and the review queue.
 func (r *run) writeLinks(ctx context.Context) error {
 	r.links = linkTable(r.id)
 	if err := r.exec(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE run_link INCLUDING DEFAULTS, CHECK (run_id = %d))`, r.links, r.id)); err != nil {
@@ -244,40 +245,13 @@ func (r *run) writeLinks(ctx context.Context) error {
 			if damage == "ok" {
 				damage = ""
 			}
-			e.FlushIfFull()
-			e.Row(12)
-			e.Int64(r.id)
-			e.Int64(p.batchID)
-			e.Int32(p.line)
-			e.Text(p.linked)
-			e.TextNotNull(p.method)
-			e.Bool(p.nameDiff)
-			e.Text(p.reason)
-			e.TextNotNull(p.kind)
-			e.Text(p.id)
-			e.Text(damage)
-			e.Text(p.name)
-			e.Text(p.region)
+			encodeLink(e, r.id, recordKey{p.batchID, p.line}, p.linked, &linkRow{method: p.method, nameDiff: p.nameDiff,
+				reason: p.reason, kind: p.kind, idNorm: p.id, damage: damage, name: p.name, region: p.region})
 		}
-		if r.inc == nil {
-			return nil
-		}
-		for _, k := range r.inc.reused {
-			row := r.inc.rows[k]
-			e.FlushIfFull()
-			e.Row(12)
-			e.Int64(r.id)
-			e.Int64(k.batch)
-			e.Int32(k.line)
-			e.Text(r.inc.links[k])
-			e.TextNotNull(row.method)
-			e.Bool(row.nameDiff)
-			e.Text(row.reason)
-			e.TextNotNull(row.kind)
-			e.Text(row.idNorm)
-			e.Text(row.damage)
-			e.Text(row.name)
-			e.Text(row.region)
+		if r.inc != nil {
+			for _, k := range r.inc.reused {
+				encodeLink(e, r.id, k, r.inc.links[k], r.inc.rows[k])
+			}
 		}
 		return nil
 	})
@@ -303,6 +277,24 @@ func (r *run) writeLinks(ctx context.Context) error {
 		_, err := r.tx.CopyFrom(ctx, pgx.Identifier{"run_review"}, []string{"run_id", "batch_id", "line", "candidates", "scores"}, pgx.CopyFromRows(reviews))
 		return err
 	})
+}
+
+// encodeLink encodes one run_link row of the columns writeLinks writes.
+func encodeLink(e *pgcopy.Encoder, run int64, k recordKey, linked string, l *linkRow) {
+	e.FlushIfFull()
+	e.Row(12)
+	e.Int64(run)
+	e.Int64(k.batch)
+	e.Int32(k.line)
+	e.Text(linked)
+	e.TextNotNull(l.method)
+	e.Bool(l.nameDiff)
+	e.Text(l.reason)
+	e.TextNotNull(l.kind)
+	e.Text(l.idNorm)
+	e.Text(l.damage)
+	e.Text(l.name)
+	e.Text(l.region)
 }
 
 // writeGone writes the base run's persons no longer in this run.
