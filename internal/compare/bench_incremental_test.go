@@ -61,8 +61,8 @@ func benchIncremental(b *testing.B, db *pgxpool.Pool, gen demo.Result) {
 	if _, err := db.Exec(ctx, `UPDATE comparison_run SET status = 'done' WHERE id = $1`, inc.RunID); err != nil {
 		b.Fatal(err)
 	}
-	fmt.Printf("%d hukou rows changed; incremental %v (%s, %d of %d records read), full %v (%d records): %.0f%%\n",
-		changed, incD, inc.Note, inc.Read, inc.Records, fullD, full.Records, 100*incD.Seconds()/fullD.Seconds())
+	fmt.Printf("%d hukou rows changed; incremental %v (%s, %d of %d records read; %v until its commit), full %v (%d records; %v): %.0f%%\n",
+		changed, incD, inc.Note, inc.Read, inc.Records, inc.Duration, fullD, full.Records, full.Duration, 100*incD.Seconds()/fullD.Seconds())
 	b.ReportMetric(incD.Seconds(), "incremental-s")
 	b.ReportMetric(fullD.Seconds(), "full-after-change-s")
 	b.ReportMetric(100*incD.Seconds()/fullD.Seconds(), "incremental-%")
