@@ -227,6 +227,11 @@ func (c *contest) born(name, id []byte) []byte {
 func (c *contest) contested(rec *rawRecord) bool {
 	switch d := string(rec.damage); d {
 	case "":
+		// A valid ID ending in 000 may be merged away as a mangled copy,
+		// or no longer: its candidates then change kind (see fuzzyLinks).
+		if v, ok := batchdiff.Pack(rec.id); ok && endsIn000(v) {
+			return true
+		}
 		return len(rec.id) == 18 && c.named[string(c.born(rec.name, rec.id))]
 	case "check", "date", "region":
 		// Its neighbours, when any is known, are all its candidates.
