@@ -154,11 +154,21 @@ func (inc *incremental) touchContested() {
 	for _, rows := range inc.cache {
 		for _, row := range rows {
 			rec.parse(row.vals)
-			if v, ok := batchdiff.Pack(rec.id); ok && rec.damage == nil && inc.touched[v] {
+			v, ok := batchdiff.Pack(rec.id)
+			if !ok || rec.damage != nil {
+				continue
+			}
+			if inc.touched[v] {
 				c.note(v, rec.name)
+			} else if endsIn000(v) {
+				// Merged away or not, as its namesakes decide: a
+				// candidate by ID that may come or go (see mergeMangled).
+				c.touched = append(c.touched, v)
 			}
 		}
 	}
+	slices.Sort(c.touched)
+	c.touched = slices.Compact(c.touched)
 	// Judged on two goroutines (a damaged ID's neighbours cost a few
 	// microseconds, for tens of thousands of records), then touched.
 	var parts [2][]uint64
@@ -238,7 +248,7 @@ func (c *contest) contested(rec *rawRecord) bool {
 		byID := false
 		for _, n := range idcard.Neighbours(string(rec.id)) {
 			v, _ := pack(n)
-			if c.inc.touched[v] {
+			if _, ok := slices.BinarySearch(c.touched, v); ok {
 				return true
 			}
 			if !byID {
