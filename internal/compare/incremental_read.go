@@ -113,7 +113,9 @@ func (inc *incremental) reuseLinks(decisions map[recordKey]decision) {
 			if _, decided := decisions[k]; !ok || !valid || inc.touched[v] || decided {
 				continue
 			}
-			if row := inc.rows[k]; row == nil || row.method == "reviewed" { // a decision since withdrawn
+			// A base link a reviewer decided: a decision holds for its
+			// batch's line, which a newer extract leaves behind.
+			if row := inc.rows[k]; row == nil || row.method == "reviewed" {
 				continue
 			}
 			inc.reuse[k] = true
@@ -134,8 +136,9 @@ func (inc *incremental) reuseLinks(decisions map[recordKey]decision) {
 // a touched person may be among its candidates now or have been then.
 // Only the candidates and their names decide such a record (see
 // fuzzyLinks, decide), and untouched persons are as the base had them.
-// Found once linked instead, each record that leaves its ghost costs
-// another round; a guess too wide only touches a person more.
+// Found once linked instead, each record that leaves its ghost would
+// cost another round; and reuseLinks takes over every link this leaves
+// alone, so it may err only towards touching.
 func (inc *incremental) touchContested() {
 	c := contest{inc: inc, touched: make(knownIDs, 0, len(inc.touched)), named: map[string]bool{}}
 	for id := range inc.touched {
@@ -145,7 +148,6 @@ func (inc *incremental) touchContested() {
 			c.note(id, inc.arena[p.name.off:p.name.off+p.name.n])
 		}
 	}
-	slices.Sort(c.touched)
 	c.base = make(knownIDs, len(inc.persons))
 	for i := range inc.persons {
 		c.base[i] = inc.persons[i].id
