@@ -824,7 +824,14 @@ func (inc *incremental) moved(s *state) int {
 	for _, p := range s.pending {
 		k := recordKey{p.batchID, p.line}
 		pending[k] = true
-		if was := inc.links[k]; was != p.linked {
+		was, explained := inc.links[k]
+		if !explained {
+			// The base linked it by its own valid ID (a reviewer may have
+			// decided it since, from an older run's queue), or it is new
+			// and its ID touched already.
+			was = p.id
+		}
+		if was != p.linked {
 			if pi, ok := s.lookup(was); ok {
 				touchGhost(pi)
 			}
