@@ -148,7 +148,7 @@ func changeHukou(b *testing.B, db *pgxpool.Pool, gen demo.Result, every int) int
 			born := slices.Clone(r)
 			if id := idcard.Parse(born[idCol]).Norm; len(id) == 18 {
 				body := id[:14] + "9" + id[15:17]
-				born[idCol] = body + string(idcard.CheckChar(body))
+				born[idCol] = withCheck(body)
 				born[nameCol] = "新" + born[nameCol]
 			}
 			r = born

@@ -88,8 +88,7 @@ type incremental struct {
 	regions    []string     // region codes, by basePerson.region
 	refBatch   []int64      // their records, by basePerson.refs, in current batches and lines
 	refLine    []int32
-	links      map[recordKey]string   // the base's explained records (current batch and line) → the person linked, "" none
-	rows       map[recordKey]*linkRow // the rest of their run_link rows
+	links      map[recordKey]*linkRow // the base's explained records (current batch and line) → their run_link rows
 	reuse      map[recordKey]bool     // this round's explained records taken over from the base (see reuseLinks)
 	reused     []recordKey            // the same, in batch and line order
 	lines      map[int64][]int32      // current batch → lines to read besides touched IDs
@@ -153,7 +152,7 @@ func (r *run) incrementalSteps() []step {
 // planIncremental finds the base, what changed since and the persons it
 // touches.
 func (r *run) planIncremental(ctx context.Context) error {
-	inc := &incremental{links: map[recordKey]string{}, rows: map[recordKey]*linkRow{}, lines: map[int64][]int32{}, touched: map[uint64]bool{},
+	inc := &incremental{links: map[recordKey]*linkRow{}, lines: map[int64][]int32{}, touched: map[uint64]bool{},
 		keys: map[int64][]int64{}, newBatch: map[int64]bool{}, byLine: map[int64][]int32{}}
 	var baseBatches []int64
 	var mark *int64
@@ -512,20 +511,20 @@ func (inc *incremental) remap(ch *changes) error {
 	return nil
 }
 
-// baseLink is a record the base explained (run_link): where it was, the
-// person it was linked to ("" none), its own valid ID ("" none) and the
-// rest of its row.
+// baseLink is a record the base explained (run_link): where it was, its
+// own valid ID ("" none) and its row.
 type baseLink struct {
-	k       recordKey
-	id, own string
-	row     *linkRow
+	k   recordKey
+	own string
+	row *linkRow
 }
 
-// linkRow is the rest of a base's run_link row ("" for NULL), written
-// again as it was for a record the run takes over (see reuseLinks).
+// linkRow is a run_link row but for its place ("" for NULL): linked is
+// the person the record was linked to. A base's is written again as it
+// was for a record the run takes over (see reuseLinks).
 type linkRow struct {
-	method, reason, kind, idNorm, damage, name, region string
-	nameDiff                                           bool
+	linked, method, reason, kind, idNorm, damage, name, region string
+	nameDiff                                                   bool
 }
 
 // fetchLinks reads the base's explained records.
@@ -540,9 +539,9 @@ func (inc *incremental) fetchLinks(ctx context.Context, db *pgxpool.Pool) ([]bas
 	var out []baseLink
 	for rows.Next() {
 		v := rows.RawValues()
-		row := &linkRow{method: string(v[4]), nameDiff: len(v[5]) == 1 && v[5][0] == 1, reason: string(v[6]), kind: string(v[7]),
+		row := &linkRow{linked: string(v[2]), method: string(v[4]), nameDiff: len(v[5]) == 1 && v[5][0] == 1, reason: string(v[6]), kind: string(v[7]),
 			idNorm: string(v[8]), damage: string(v[9]), name: string(v[10]), region: string(v[11])}
-		out = append(out, baseLink{recordKey{int64(binary.BigEndian.Uint64(v[0])), int32(binary.BigEndian.Uint32(v[1]))}, string(v[2]), string(v[3]), row})
+		out = append(out, baseLink{recordKey{int64(binary.BigEndian.Uint64(v[0])), int32(binary.BigEndian.Uint32(v[1]))}, string(v[3]), row})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("base links: %w", err)
@@ -558,7 +557,7 @@ func (inc *incremental) readLinks(ch *changes, links []baseLink) {
 		withdrawn[b] = true
 	}
 	for _, l := range links {
-		k, id, own := l.k, l.id, l.own
+		k, id, own := l.k, l.row.linked, l.own
 		// A record with a valid ID of its own that the base linked
 		// elsewhere, or left unlinked, may link to its own ID's person when
 		// read again (or to the person a mangled ID was merged into): both
@@ -579,7 +578,7 @@ func (inc *incremental) readLinks(ch *changes, links []baseLink) {
 			}
 			k = recordKey{pr.New, pr.LineMap[k.line]}
 		}
-		inc.links[k], inc.rows[k] = id, l.row
+		inc.links[k] = l.row
 		inc.lines[k.batch] = append(inc.lines[k.batch], k.line)
 		if v, ok := pack(own); ok {
 			inc.keys[k.batch] = append(inc.keys[k.batch], int64(v))
@@ -824,12 +823,12 @@ func (inc *incremental) moved(s *state) int {
 	for _, p := range s.pending {
 		k := recordKey{p.batchID, p.line}
 		pending[k] = true
-		was, explained := inc.links[k]
-		if !explained {
-			// The base linked it by its own valid ID (a reviewer may have
-			// decided it since, from an older run's queue), or it is new
-			// and its ID touched already.
-			was = p.id
+		// Not explained, the base linked it by its own valid ID (a
+		// reviewer may have decided it since, from an older run's queue),
+		// or it is new and its ID touched already.
+		was := p.id
+		if l, explained := inc.links[k]; explained {
+			was = l.linked
 		}
 		if was != p.linked {
 			if pi, ok := s.lookup(was); ok {
@@ -840,9 +839,9 @@ func (inc *incremental) moved(s *state) int {
 			}
 		}
 	}
-	for k, was := range inc.links {
+	for k, l := range inc.links {
 		if !pending[k] && !inc.reuse[k] {
-			if pi, ok := s.lookup(was); ok {
+			if pi, ok := s.lookup(l.linked); ok {
 				touchGhost(pi)
 			}
 		}

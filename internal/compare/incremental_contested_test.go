@@ -51,10 +51,10 @@ func TestContestedInOneRound(t *testing.T) {
 	rows[head+20][nameCol] += "华"
 	born := slices.Clone(rows[head+10])
 	body := left[:14] + "9" + left[15:17]
-	born[idCol], born[nameCol] = body+string(idcard.CheckChar(body)), name
+	born[idCol], born[nameCol] = withCheck(body), name
 	twin := slices.Clone(rows[head+12])
 	body = own[:14] + "8" + own[15:17]
-	twin[idCol], twin[nameCol] = body+string(idcard.CheckChar(body)), other
+	twin[idCol], twin[nameCol] = withCheck(body), other
 	dir := t.TempDir()
 	writeCSV(t, filepath.Join(dir, "户籍人口_新.csv"), append(rows, born, twin))
 	req := imports.Request{Kind: source.Hukou, Region: fixture.County, Path: filepath.Join(dir, "户籍人口_新.csv"), TempDir: dir}

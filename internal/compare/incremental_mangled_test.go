@@ -175,5 +175,3 @@ func (c *mangledCounty) linkOf(run int64, id, name string) (linked, method strin
 		WHERE run_id = $1 AND id_norm = $2 AND ($3 = '' OR name = $3)`, run, id, name), &linked, &method)
 	return linked, method
 }
-
-func withCheck(body string) string { return body + string(idcard.CheckChar(body)) }

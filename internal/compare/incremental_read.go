@@ -108,14 +108,14 @@ func (inc *incremental) reuseLinks(decisions map[recordKey]decision) {
 	for batch, rows := range inc.cache {
 		for _, row := range rows {
 			k := recordKey{batch, row.line}
-			was, ok := inc.links[k]
-			v, valid := pack(was)
-			if _, decided := decisions[k]; !ok || !valid || inc.touched[v] || decided {
+			l, ok := inc.links[k]
+			if !ok {
 				continue
 			}
-			// A base link a reviewer decided: a decision holds for its
-			// batch's line, which a newer extract leaves behind.
-			if row := inc.rows[k]; row == nil || row.method == "reviewed" {
+			v, valid := pack(l.linked)
+			// A base link a reviewer decided is not taken over: a decision
+			// holds for its batch's line, which a newer extract leaves behind.
+			if _, decided := decisions[k]; !valid || inc.touched[v] || decided || l.method == "reviewed" {
 				continue
 			}
 			inc.reuse[k] = true
@@ -182,9 +182,12 @@ func (inc *incremental) touchContested() {
 			var rec rawRecord
 			for batch, rows := range inc.cache {
 				for i := k; i < len(rows); i += len(parts) {
-					was, ok := inc.links[recordKey{batch, rows[i].line}]
-					v, valid := pack(was)
-					if !ok || !valid || inc.touched[v] {
+					l, ok := inc.links[recordKey{batch, rows[i].line}]
+					if !ok {
+						continue
+					}
+					v, valid := pack(l.linked)
+					if !valid || inc.touched[v] {
 						continue
 					}
 					rec.parse(rows[i].vals)

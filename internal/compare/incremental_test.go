@@ -185,6 +185,10 @@ func equalsFull(t *testing.T, db *pgxpool.Pool, eng *compare.Engine, baseID int6
 	return res.RunID, full.RunID
 }
 
+// withCheck completes the first 17 characters of an ID with its check
+// character.
+func withCheck(body string) string { return body + string(idcard.CheckChar(body)) }
+
 // readHukou reads the county's 户籍人口 extract: its rows, the header's
 // index among them and a column's index by part of its header.
 func readHukou(t *testing.T, gen demo.Result) (rows [][]string, head int, col func(string) int) {
@@ -295,7 +299,7 @@ func changeCounty(t *testing.T, db *pgxpool.Pool, gen demo.Result) {
 		id := idcard.Parse(born[idCol]).Norm
 		if len(id) == 18 {
 			body := id[:14] + "9" + id[15:17]
-			born[idCol] = body + string(idcard.CheckChar(body))
+			born[idCol] = withCheck(body)
 			born[nameCol] = "新生" + born[nameCol]
 			changed = append(changed, born)
 		}

@@ -245,12 +245,12 @@ func (r *run) writeLinks(ctx context.Context) error {
 			if damage == "ok" {
 				damage = ""
 			}
-			encodeLink(e, r.id, recordKey{p.batchID, p.line}, p.linked, &linkRow{method: p.method, nameDiff: p.nameDiff,
+			encodeLink(e, r.id, recordKey{p.batchID, p.line}, &linkRow{linked: p.linked, method: p.method, nameDiff: p.nameDiff,
 				reason: p.reason, kind: p.kind, idNorm: p.id, damage: damage, name: p.name, region: p.region})
 		}
 		if r.inc != nil {
 			for _, k := range r.inc.reused {
-				encodeLink(e, r.id, k, r.inc.links[k], r.inc.rows[k])
+				encodeLink(e, r.id, k, r.inc.links[k])
 			}
 		}
 		return nil
@@ -280,13 +280,13 @@ func (r *run) writeLinks(ctx context.Context) error {
 }
 
 // encodeLink encodes one run_link row of the columns writeLinks writes.
-func encodeLink(e *pgcopy.Encoder, run int64, k recordKey, linked string, l *linkRow) {
+func encodeLink(e *pgcopy.Encoder, run int64, k recordKey, l *linkRow) {
 	e.FlushIfFull()
 	e.Row(12)
 	e.Int64(run)
 	e.Int64(k.batch)
 	e.Int32(k.line)
-	e.Text(linked)
+	e.Text(l.linked)
 	e.TextNotNull(l.method)
 	e.Bool(l.nameDiff)
 	e.Text(l.reason)
